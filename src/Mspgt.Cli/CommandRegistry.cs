@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Mspgt.Cli.Commands;
+
+namespace Mspgt.Cli;
+
+/// <summary>The list of `mspgt` subcommands; each is built by a static Create() in Commands/.</summary>
+public static class CommandRegistry
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return VersionCommand.Create();
+    }
+}
