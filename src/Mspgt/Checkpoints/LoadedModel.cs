@@ -1,0 +1,34 @@
+using Mspgt.Models;
+using Mspgt.Numerics;
+using Mspgt.Tokenization;
+
+namespace Mspgt.Checkpoints;
+
+/// <summary>One stored tensor as listed by `mspgt inspect` (shape outermost first, as PyTorch writes it).</summary>
+public sealed record TensorEntry(string Name, TensorType Type, long[] Shape, long Bytes);
+
+/// <summary>A model opened from any supported format: config + weights (memory-mapped) + what inspect shows.</summary>
+public sealed class LoadedModel : IDisposable
+{
+    public required ModelConfig Config { get; init; }
+    public required ModelWeights Weights { get; init; }
+    /// <summary>The path the user gave (folder or file).</summary>
+    public required string Path { get; init; }
+    /// <summary>Format with version, e.g. "gguf v3", "safetensors", "llama2.c v0".</summary>
+    public required string Format { get; init; }
+    public required IReadOnlyList<TensorEntry> Tensors { get; init; }
+    /// <summary>Extra facts for inspect (file type, quantization version, dtype, tokenizer model, ...).</summary>
+    public IReadOnlyDictionary<string, string> Info { get; init; } = new Dictionary<string, string>();
+    /// <summary>The model's own tokenizer when the format embeds one or one lies beside it; null otherwise.</summary>
+    public ITokenizer? Tokenizer { get; set; }
+    /// <summary>The files whose bytes define the weights (hashed for run manifests).</summary>
+    public IReadOnlyList<string> WeightFiles { get; init; } = [];
+    /// <summary>Mapped files and other resources that must outlive the weights.</summary>
+    public List<IDisposable> Owned { get; init; } = [];
+
+    public void Dispose()
+    {
+        foreach (var d in Owned) d.Dispose();
+        Owned.Clear();
+    }
+}

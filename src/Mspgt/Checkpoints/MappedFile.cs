@@ -1,0 +1,74 @@
+using System.IO.MemoryMappedFiles;
+
+namespace Mspgt.Checkpoints;
+
+/// <summary>
+/// A read-only memory-mapped file. Every read is bounds-checked against the file length first, so a
+/// truncated or corrupt checkpoint gives a clear <see cref="MspgtException"/> instead of an access violation.
+/// </summary>
+public sealed unsafe class MappedFile : IDisposable
+{
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private byte* _ptr;
+
+    public string Path { get; }
+    public long Length { get; }
+
+    private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* ptr)
+    {
+        Path = path; Length = length; _map = map; _view = view; _ptr = ptr;
+    }
+
+    public static MappedFile Open(string path)
+    {
+        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        long length = new FileInfo(path).Length;
+        if (length == 0) return new MappedFile(path, 0, null, null, null);
+        try
+        {
+            var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            p += view.PointerOffset;
+            return new MappedFile(path, length, map, view, p);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MspgtException(path, $"cannot open: {e.Message}");
+        }
+    }
+
+    /// <summary>Checks that [offset, offset+length) lies inside the file; names <paramref name="what"/> otherwise.</summary>
+    public void Require(long offset, long length, string what)
+    {
+        if (offset < 0 || length < 0 || offset > Length || length > Length - offset)
+            throw new MspgtException(Path,
+                $"truncated or corrupt: {what} needs bytes {offset}..{offset + length} but the file has {Length}");
+    }
+
+    public ReadOnlySpan<byte> Span(long offset, int length, string what)
+    {
+        Require(offset, length, what);
+        return new ReadOnlySpan<byte>(_ptr + offset, length);
+    }
+
+    /// <summary>Raw pointer to a checked range; valid while this object is alive.</summary>
+    public byte* Pointer(long offset, long length, string what)
+    {
+        Require(offset, length, what);
+        return _ptr + offset;
+    }
+
+    public void Dispose()
+    {
+        if (_view != null && _ptr != null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _ptr = null;
+        }
+        _view?.Dispose();
+        _map?.Dispose();
+    }
+}

@@ -1,0 +1,97 @@
+namespace Mspgt.Numerics;
+
+/// <summary>
+/// A 2-D weight in PyTorch nn.Linear layout [Rows = out features][Cols = in features], kept in its stored type
+/// (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K) in a memory-mapped file or an owned buffer. Rows are decoded to float32
+/// on demand, a small panel at a time, inside the matmul.
+/// An optional row map lets a file whose q/k rows are stored permuted (llama.cpp / llama2.c "adjacent pair" RoPE
+/// layout) present itself in the Hugging Face (rotate-half) layout without copying: logical row r is stored row
+/// RowMap[r]. That way every format gives the same activations at every hook.
+/// </summary>
+public sealed unsafe class WeightMatrix
+{
+    private readonly byte* _data;
+    private readonly object? _keepAlive;
+    private readonly int[]? _rowMap;
+
+    public string Name { get; }
+    public int Rows { get; }
+    public int Cols { get; }
+    public TensorType Type { get; }
+    public long RowBytes { get; }
+
+    /// <param name="data">Pointer to the first stored row; the caller has bounds-checked Rows*RowBytes bytes.</param>
+    /// <param name="keepAlive">The owner of the memory (a MappedFile or a pinned array holder).</param>
+    public WeightMatrix(string name, int rows, int cols, TensorType type, byte* data, object? keepAlive, int[]? rowMap = null)
+    {
+        Name = name; Rows = rows; Cols = cols; Type = type; _data = data; _keepAlive = keepAlive;
+        RowBytes = TensorTypeInfo.RowBytes(type, cols);
+        if (rowMap != null && rowMap.Length != rows) throw new ArgumentException("row map length must equal rows");
+        _rowMap = rowMap;
+    }
+
+    /// <summary>A matrix that owns a float32 copy (used for synthetic models and tests).</summary>
+    public static WeightMatrix FromFloats(string name, int rows, int cols, float[] values)
+    {
+        if (values.Length != (long)rows * cols) throw new ArgumentException("values length must be rows*cols");
+        var holder = new PinnedBuffer(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+        return new WeightMatrix(name, rows, cols, TensorType.F32, holder.Pointer, holder);
+    }
+
+    /// <summary>A matrix that owns raw stored bytes of any type (used for tests and in-memory quantized data).</summary>
+    public static WeightMatrix FromBytes(string name, int rows, int cols, TensorType type, byte[] bytes)
+    {
+        if (bytes.Length != TensorTypeInfo.RowBytes(type, cols) * rows) throw new ArgumentException("byte length does not match shape");
+        var holder = new PinnedBuffer(bytes);
+        return new WeightMatrix(name, rows, cols, type, holder.Pointer, holder);
+    }
+
+    public WeightMatrix WithRowMap(int[] rowMap) => new(Name, Rows, Cols, Type, _data, _keepAlive, rowMap);
+
+    public long StoredBytes => RowBytes * Rows;
+
+    /// <summary>Stored bytes of logical row r.</summary>
+    public ReadOnlySpan<byte> RowSpan(int r)
+    {
+        if ((uint)r >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(r));
+        int stored = _rowMap == null ? r : _rowMap[r];
+        return new ReadOnlySpan<byte>(_data + stored * RowBytes, checked((int)RowBytes));
+    }
+
+    /// <summary>Pointer to a float32 row (only when Type is F32) for zero-copy kernels.</summary>
+    public float* F32RowPointer(int r)
+    {
+        int stored = _rowMap == null ? r : _rowMap[r];
+        return (float*)(_data + stored * RowBytes);
+    }
+
+    public void DecodeRow(int r, Span<float> dst) => RowDecoder.Decode(Type, RowSpan(r), dst[..Cols]);
+
+    /// <summary>Decodes rows [r0, r0+n) into dst (n*Cols floats, row-major).</summary>
+    public void DecodeRows(int r0, int n, Span<float> dst)
+    {
+        for (int i = 0; i < n; i++) DecodeRow(r0 + i, dst.Slice(i * Cols, Cols));
+    }
+
+    /// <summary>The whole matrix as float32 (tests and small tensors only; the forward pass never calls this).</summary>
+    public float[] ToFloats()
+    {
+        var all = new float[(long)Rows * Cols];
+        DecodeRows(0, Rows, all);
+        return all;
+    }
+}
+
+/// <summary>Owns a byte array pinned for the lifetime of the object (gives WeightMatrix a stable pointer).</summary>
+internal sealed unsafe class PinnedBuffer
+{
+    private readonly byte[] _bytes;
+    public byte* Pointer { get; }
+
+    public PinnedBuffer(byte[] bytes)
+    {
+        _bytes = GC.AllocateArray<byte>(Math.Max(1, bytes.Length), pinned: true);
+        bytes.CopyTo(_bytes, 0);
+        fixed (byte* p = _bytes) Pointer = p; // pinned array: address stays valid
+    }
+}
