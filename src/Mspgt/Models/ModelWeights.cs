@@ -28,6 +28,11 @@ public sealed class ModelWeights
     public required float[] FinalNorm { get; init; }
     /// <summary>The unembedding [vocab][dim]; the same object as Embedding when tied.</summary>
     public required WeightMatrix Output { get; init; }
+    /// <summary>
+    /// Optional per-frequency divisors for RoPE (head_dim/2 values): llama.cpp's `rope_freqs.weight`, which is how
+    /// GGUF files carry Llama 3.1 rope scaling. inv_freq[i] is divided by RopeFreqFactors[i].
+    /// </summary>
+    public float[]? RopeFreqFactors { get; init; }
 
     /// <summary>Checks every shape against the config; names the tensor and the file on mismatch.</summary>
     public void Validate(ModelConfig c, string source)

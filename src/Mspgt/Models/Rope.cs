@@ -1,0 +1,80 @@
+namespace Mspgt.Models;
+
+/// <summary>
+/// Rotary position embeddings in the rotate-half (NEOX / Hugging Face) form: the pair (x[i], x[i+hd/2]) is rotated
+/// by pos·inv_freq[i]. Angles are computed in double precision. Llama 3.1 scaling comes either from config.json's
+/// rope_scaling or from a GGUF file's rope_freqs.weight divisors.
+/// </summary>
+public sealed class Rope
+{
+    private readonly double[] _invFreq;
+    public int HeadDim { get; }
+
+    public Rope(ModelConfig c, float[]? freqFactors)
+    {
+        HeadDim = c.HeadDim;
+        int half = c.HeadDim / 2;
+        _invFreq = new double[half];
+        for (int i = 0; i < half; i++)
+        {
+            // Hugging Face computes the exponent in float32: 2i / head_dim, as float.
+            double inv = 1.0 / Math.Pow(c.RopeTheta, (2.0 * i) / c.HeadDim);
+            if (c.RopeScaling is { } s) inv = Llama3Scale(inv, s);
+            if (freqFactors != null) inv /= freqFactors[i];
+            _invFreq[i] = inv;
+        }
+        if (freqFactors != null && freqFactors.Length != half)
+            throw new MspgtException("rope_freqs.weight", $"has {freqFactors.Length} values; expected head_dim/2 = {half}");
+    }
+
+    public IReadOnlyList<double> InverseFrequencies => _invFreq;
+
+    /// <summary>transformers' _compute_llama3_parameters for one frequency.</summary>
+    public static double Llama3Scale(double invFreq, RopeScaling s)
+    {
+        double wavelen = 2 * Math.PI / invFreq;
+        double lowWavelen = s.OriginalMaxPositions / (double)s.LowFreqFactor;
+        double highWavelen = s.OriginalMaxPositions / (double)s.HighFreqFactor;
+        if (wavelen < highWavelen) return invFreq;
+        if (wavelen > lowWavelen) return invFreq / s.Factor;
+        double smooth = (s.OriginalMaxPositions / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+        return (1 - smooth) * invFreq / s.Factor + smooth * invFreq;
+    }
+
+    /// <summary>cos/sin tables [T, hd/2] for positions start..start+T-1.</summary>
+    public (float[] Cos, float[] Sin) Tables(int start, int tokens)
+    {
+        int half = _invFreq.Length;
+        var cos = new float[tokens * half];
+        var sin = new float[tokens * half];
+        for (int t = 0; t < tokens; t++)
+            for (int i = 0; i < half; i++)
+            {
+                double a = (start + t) * _invFreq[i];
+                cos[t * half + i] = (float)Math.Cos(a);
+                sin[t * half + i] = (float)Math.Sin(a);
+            }
+        return (cos, sin);
+    }
+
+    /// <summary>Rotates every head of a [T, heads, hd] buffer in place.</summary>
+    public void Apply(Span<float> x, int tokens, int heads, float[] cos, float[] sin)
+    {
+        int hd = HeadDim, half = hd / 2;
+        for (int t = 0; t < tokens; t++)
+        {
+            var c = cos.AsSpan(t * half, half);
+            var s = sin.AsSpan(t * half, half);
+            for (int h = 0; h < heads; h++)
+            {
+                var v = x.Slice((t * heads + h) * hd, hd);
+                for (int i = 0; i < half; i++)
+                {
+                    float a = v[i], b = v[i + half];
+                    v[i] = a * c[i] - b * s[i];
+                    v[i + half] = b * c[i] + a * s[i];
+                }
+            }
+        }
+    }
+}

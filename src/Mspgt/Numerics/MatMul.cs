@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Mspgt.Numerics;
+
+/// <summary>
+/// y[T, rows] = x[T, cols] · Wᵀ for a weight in any stored type. Work is split over panels of weight rows;
+/// each panel is decoded to float32 once (F32 weights are used in place) and multiplied against all T activation
+/// rows with a 4×4 register-blocked FMA kernel. Activations stay float32: the analysis must see the model itself.
+/// Each output element is computed by one thread in a fixed order, so results are deterministic.
+/// </summary>
+public static unsafe class MatMul
+{
+    private const int PanelRows = 32;
+
+    public static void Multiply(ReadOnlySpan<float> x, int tokens, WeightMatrix w, Span<float> y)
+    {
+        int cols = w.Cols, rows = w.Rows;
+        if (x.Length < (long)tokens * cols) throw new ArgumentException("x is shorter than tokens * cols");
+        if (y.Length < (long)tokens * rows) throw new ArgumentException("y is shorter than tokens * rows");
+        int panels = (rows + PanelRows - 1) / PanelRows;
+        double work = (double)tokens * rows * cols;
+        fixed (float* px = x, py = y)
+        {
+            float* xp = px, yp = py;
+            if (work < 200_000 || panels == 1)
+            {
+                float[]? buf = w.Type == TensorType.F32 ? null : new float[PanelRows * cols];
+                for (int p = 0; p < panels; p++) Panel(xp, tokens, w, yp, p, buf);
+            }
+            else
+            {
+                Parallel.For(0, panels,
+                    () => w.Type == TensorType.F32 ? null : new float[PanelRows * cols],
+                    (p, _, buf) => { Panel(xp, tokens, w, yp, p, buf); return buf; },
+                    _ => { });
+            }
+        }
+    }
+
+    private static void Panel(float* x, int tokens, WeightMatrix w, float* y, int panel, float[]? buf)
+    {
+        int cols = w.Cols, rows = w.Rows;
+        int r0 = panel * PanelRows;
+        int n = Math.Min(PanelRows, rows - r0);
+        float** rowPtr = stackalloc float*[PanelRows];
+        fixed (float* pb = buf)
+        {
+            if (buf == null)
+            {
+                for (int i = 0; i < n; i++) rowPtr[i] = w.F32RowPointer(r0 + i);
+            }
+            else
+            {
+                w.DecodeRows(r0, n, buf.AsSpan(0, n * cols));
+                for (int i = 0; i < n; i++) rowPtr[i] = pb + (long)i * cols;
+            }
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4)
+            {
+                int i = 0;
+                for (; i + 4 <= n; i += 4) Kernel4x4(x + (long)t * cols, cols, rowPtr + i, y + (long)t * rows + r0 + i, rows);
+                for (; i < n; i++)
+                    for (int tt = 0; tt < 4; tt++)
+                        y[(long)(t + tt) * rows + r0 + i] = Dot(x + (long)(t + tt) * cols, rowPtr[i], cols);
+            }
+            for (; t < tokens; t++)
+            {
+                float* xr = x + (long)t * cols;
+                float* yr = y + (long)t * rows + r0;
+                int i = 0;
+                for (; i + 4 <= n; i += 4) Kernel1x4(xr, cols, rowPtr + i, yr + i);
+                for (; i < n; i++) yr[i] = Dot(xr, rowPtr[i], cols);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(float* a, float* b, int n) =>
+        System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a, n), new ReadOnlySpan<float>(b, n));
+
+    /// <summary>4 activation rows × 4 weight rows, 16 accumulators of 8 lanes.</summary>
+    private static void Kernel4x4(float* x, int cols, float** w, float* y, int ldy)
+    {
+        if (!Fma.IsSupported || cols < 8)
+        {
+            for (int a = 0; a < 4; a++)
+                for (int b = 0; b < 4; b++)
+                    y[a * ldy + b] = Dot(x + a * cols, w[b], cols);
+            return;
+        }
+        float* x0 = x, x1 = x + cols, x2 = x + 2 * cols, x3 = x + 3 * cols;
+        float* w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        int k = 0;
+        for (; k + 8 <= cols; k += 8)
+        {
+            var b0 = Avx.LoadVector256(w0 + k); var b1 = Avx.LoadVector256(w1 + k);
+            var b2 = Avx.LoadVector256(w2 + k); var b3 = Avx.LoadVector256(w3 + k);
+            var a = Avx.LoadVector256(x0 + k);
+            c00 = Fma.MultiplyAdd(a, b0, c00); c01 = Fma.MultiplyAdd(a, b1, c01); c02 = Fma.MultiplyAdd(a, b2, c02); c03 = Fma.MultiplyAdd(a, b3, c03);
+            a = Avx.LoadVector256(x1 + k);
+            c10 = Fma.MultiplyAdd(a, b0, c10); c11 = Fma.MultiplyAdd(a, b1, c11); c12 = Fma.MultiplyAdd(a, b2, c12); c13 = Fma.MultiplyAdd(a, b3, c13);
+            a = Avx.LoadVector256(x2 + k);
+            c20 = Fma.MultiplyAdd(a, b0, c20); c21 = Fma.MultiplyAdd(a, b1, c21); c22 = Fma.MultiplyAdd(a, b2, c22); c23 = Fma.MultiplyAdd(a, b3, c23);
+            a = Avx.LoadVector256(x3 + k);
+            c30 = Fma.MultiplyAdd(a, b0, c30); c31 = Fma.MultiplyAdd(a, b1, c31); c32 = Fma.MultiplyAdd(a, b2, c32); c33 = Fma.MultiplyAdd(a, b3, c33);
+        }
+        float* r = stackalloc float[16];
+        r[0] = Vector256.Sum(c00); r[1] = Vector256.Sum(c01); r[2] = Vector256.Sum(c02); r[3] = Vector256.Sum(c03);
+        r[4] = Vector256.Sum(c10); r[5] = Vector256.Sum(c11); r[6] = Vector256.Sum(c12); r[7] = Vector256.Sum(c13);
+        r[8] = Vector256.Sum(c20); r[9] = Vector256.Sum(c21); r[10] = Vector256.Sum(c22); r[11] = Vector256.Sum(c23);
+        r[12] = Vector256.Sum(c30); r[13] = Vector256.Sum(c31); r[14] = Vector256.Sum(c32); r[15] = Vector256.Sum(c33);
+        for (; k < cols; k++)
+            for (int a = 0; a < 4; a++)
+                for (int b = 0; b < 4; b++)
+                    r[a * 4 + b] += x[a * cols + k] * w[b][k];
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++)
+                y[a * ldy + b] = r[a * 4 + b];
+    }
+
+    private static void Kernel1x4(float* x, int cols, float** w, float* y)
+    {
+        if (!Fma.IsSupported || cols < 8)
+        {
+            for (int b = 0; b < 4; b++) y[b] = Dot(x, w[b], cols);
+            return;
+        }
+        float* w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        int k = 0;
+        for (; k + 8 <= cols; k += 8)
+        {
+            var a = Avx.LoadVector256(x + k);
+            c0 = Fma.MultiplyAdd(a, Avx.LoadVector256(w0 + k), c0);
+            c1 = Fma.MultiplyAdd(a, Avx.LoadVector256(w1 + k), c1);
+            c2 = Fma.MultiplyAdd(a, Avx.LoadVector256(w2 + k), c2);
+            c3 = Fma.MultiplyAdd(a, Avx.LoadVector256(w3 + k), c3);
+        }
+        float s0 = Vector256.Sum(c0), s1 = Vector256.Sum(c1), s2 = Vector256.Sum(c2), s3 = Vector256.Sum(c3);
+        for (; k < cols; k++)
+        {
+            float xv = x[k];
+            s0 += xv * w0[k]; s1 += xv * w1[k]; s2 += xv * w2[k]; s3 += xv * w3[k];
+        }
+        y[0] = s0; y[1] = s1; y[2] = s2; y[3] = s3;
+    }
+}
