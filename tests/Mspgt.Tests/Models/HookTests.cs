@@ -1,0 +1,138 @@
+using Mspgt.Checkpoints;
+using Mspgt.Models;
+
+namespace Mspgt.Tests.Models;
+
+public class HookTests
+{
+    private static readonly int[] Ids = [5, 17, 200, 33, 41, 8, 99, 250, 3, 77];
+
+    private static (LoadedModel, Transformer) Open(string fixture)
+    {
+        var m = ModelLoader.Load(TestData.Path("fixtures", fixture), loadTokenizer: false);
+        return (m, new Transformer(m));
+    }
+
+    private static void Close(double[][] want, float[] got, int vocab)
+    {
+        for (int t = 0; t < want.Length; t++)
+            Golden.Close(want[t], got.Skip(t * vocab).Take(vocab).Select(v => (double)v).ToArray(), $"logits row {t}");
+    }
+
+    [Theory]
+    [InlineData("tiny-llama")]
+    [InlineData("tiny-qwen2")]
+    [InlineData("tiny-qwen3")]
+    public void ReferenceForwardMatchesEngine(string fixture)
+    {
+        var (m, tf) = Open(fixture);
+        using var _ = m;
+        var reference = new ReferenceForward(m.Config, m.Weights);
+        Close(reference.RunFrom(0, reference.Embed(Ids)), tf.Forward(Ids), m.Config.Vocab);
+    }
+
+    [Fact]
+    public void EditingResidPostChangesDownstreamExactlyAsRecomputation()
+    {
+        var (m, tf) = Open("tiny-qwen2");
+        using var _ = m;
+        float[][] clean = [];
+        tf.Forward(Ids, null, new Hooks().Observe("blocks.1.resid_post", t =>
+            clean = Enumerable.Range(0, t.Shape[0]).Select(r => t.Row(r).ToArray()).ToArray()), LogitRows.None);
+        var edited = tf.Forward(Ids, null, new Hooks().Edit("blocks.1.resid_post", t =>
+        {
+            for (int r = 0; r < t.Shape[0]; r++) t.Row(r)[r % t.Shape[1]] += 3f;
+        }));
+        var x = clean.Select((row, r) => row.Select((v, d) => (double)v + (d == r % row.Length ? 3.0 : 0.0)).ToArray()).ToArray();
+        var want = new ReferenceForward(m.Config, m.Weights).RunFrom(2, x);
+        Close(want, edited, m.Config.Vocab);
+        Assert.NotEqual(tf.Forward(Ids), edited);
+    }
+
+    [Fact]
+    public void ZeroingAttentionOutputMatchesRecomputation()
+    {
+        var (m, tf) = Open("tiny-qwen3");
+        using var _ = m;
+        var got = tf.Forward(Ids, null, new Hooks().Edit("blocks.2.attn.out", t => t.Data.Clear()));
+        var r = new ReferenceForward(m.Config, m.Weights);
+        r.ZeroAttnOut.Add(2);
+        Close(r.RunFrom(0, r.Embed(Ids)), got, m.Config.Vocab);
+    }
+
+    [Fact]
+    public void EditingAttentionPatternIsUsedByTheNextOp()
+    {
+        var (m, tf) = Open("tiny-llama");
+        using var _ = m;
+        var got = tf.Forward(Ids, null, new Hooks().Edit("blocks.1.attn.pattern", t =>
+        {
+            int H = t.Shape[0], T = t.Shape[1], K = t.Shape[2];
+            for (int h = 0; h < H; h++)
+                for (int q = 0; q < T; q++)
+                    for (int k = 0; k < K; k++)
+                        t.Data[(h * T + q) * K + k] = k <= q ? 1f / (q + 1) : 0f;
+        }));
+        var r = new ReferenceForward(m.Config, m.Weights);
+        r.UniformPattern.Add(1);
+        Close(r.RunFrom(0, r.Embed(Ids)), got, m.Config.Vocab);
+    }
+
+    [Fact]
+    public void SkippingEveryLayerGivesEmbeddingThroughFinalNormAndUnembedding()
+    {
+        var (m, tf) = Open("tiny-llama");
+        using var _ = m;
+        var hooks = new Hooks();
+        for (int l = 0; l < m.Config.Layers; l++)
+        {
+            hooks.Edit($"blocks.{l}.attn.out", t => t.Data.Clear());
+            hooks.Edit($"blocks.{l}.mlp.out", t => t.Data.Clear());
+        }
+        var got = tf.Forward(Ids, null, hooks);
+        var r = new ReferenceForward(m.Config, m.Weights);
+        Close(r.RunFrom(m.Config.Layers, r.Embed(Ids)), got, m.Config.Vocab);
+    }
+
+    [Fact]
+    public void IncrementalDecodingWithCacheEqualsFullForward()
+    {
+        var (m, tf) = Open("tiny-qwen3");
+        using var _ = m;
+        int V = m.Config.Vocab;
+        var full = tf.Forward(Ids);
+        var cache = tf.NewCache(Ids.Length);
+        var starts = new List<int>();
+        var hooks = new Hooks().Observe("blocks.3.resid_post", t => starts.Add(t.StartPosition));
+        var first = tf.Forward(Ids.AsSpan(0, 4), cache, hooks);
+        for (int t = 4; t < Ids.Length; t++)
+        {
+            var step = tf.Forward(Ids.AsSpan(t, 1), cache, hooks, LogitRows.Last);
+            Golden.Close(full.Skip(t * V).Take(V).Select(v => (double)v).ToArray(), step.Select(v => (double)v).ToArray(), $"position {t}", 1e-5, 1e-5);
+        }
+        Assert.Equal([0, 4, 5, 6, 7, 8, 9], starts);
+        Golden.Close(full.Take(4 * V).Select(v => (double)v).ToArray(), first.Select(v => (double)v).ToArray(), "prefill", 1e-5, 1e-5);
+    }
+
+    [Theory]
+    [InlineData("blocks.0.attn.nope")]
+    [InlineData("blocks.4.resid_post")]
+    [InlineData("resid_post")]
+    [InlineData("blocks.-1.resid_post")]
+    public void UnknownHookIsAnError(string name)
+    {
+        var (m, tf) = Open("tiny-llama");
+        using var _ = m;
+        var ex = Assert.Throws<MspgtException>(() => tf.Forward(Ids, null, new Hooks().Observe(name, _ => { })));
+        Assert.Contains(name, ex.Message);
+    }
+
+    [Fact]
+    public void OutOfVocabularyAndOverlongInputsAreErrors()
+    {
+        var (m, tf) = Open("tiny-llama");
+        using var _ = m;
+        Assert.Contains("outside the vocabulary", Assert.Throws<MspgtException>(() => tf.Forward([1, 300])).Message);
+        Assert.Contains("longer than the model's context", Assert.Throws<MspgtException>(() => tf.Forward(new int[257])).Message);
+    }
+}
