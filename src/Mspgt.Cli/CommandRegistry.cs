@@ -8,6 +8,10 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All()
     {
+        yield return RunCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return InspectCommand.Create();
+        yield return BenchCommand.Create();
         yield return VersionCommand.Create();
     }
 }

@@ -46,10 +46,11 @@ public sealed record ModelConfig
     public int QDim => Heads * HeadDim;
     public int KvDim => KvHeads * HeadDim;
 
-    /// <summary>Rough parameter count (matrices + norms) for reports.</summary>
+    /// <summary>Trainable parameter count (matrices, norms, biases).</summary>
     public long ParameterCount =>
         (long)Vocab * Dim * (TiedEmbeddings ? 1 : 2)
-        + (long)Layers * ((long)Dim * QDim * 2 + (long)Dim * KvDim * 2 + 3L * Dim * Ffn + 2L * Dim)
+        + (long)Layers * ((long)Dim * QDim * 2 + (long)Dim * KvDim * 2 + 3L * Dim * Ffn + 2L * Dim
+                          + (QkvBias ? QDim + 2L * KvDim : 0) + (QkNorm ? 2L * HeadDim : 0))
         + Dim;
 
     /// <summary>Checks internal consistency; source names the file for the error message.</summary>

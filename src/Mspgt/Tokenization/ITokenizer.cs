@@ -12,6 +12,10 @@ public interface ITokenizer
     int? BosId { get; }
     int? EosId { get; }
 
+    /// <summary>Whether this vocabulary's convention puts BOS before a text prompt (llama2.c and SentencePiece
+    /// Llama vocabularies: yes; Qwen's byte-level BPE: no; GGUF: tokenizer.ggml.add_bos_token).</summary>
+    bool AddsBosByDefault { get; }
+
     /// <summary>Token ids for text; BOS first when addBos and the vocabulary has one. Special tokens written
     /// literally in the text (e.g. &lt;|im_start|&gt;) map to their ids where the format defines them.</summary>
     int[] Encode(string text, bool addBos);

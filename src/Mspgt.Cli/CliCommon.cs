@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Text.Json;
+using Mspgt;
+using Mspgt.Checkpoints;
+using Mspgt.Tokenization;
+
+namespace Mspgt.Cli;
+
+/// <summary>Options and small helpers shared by the commands.</summary>
+public static class CliCommon
+{
+    public const string DefaultModelRelative = "../shared/models/stories260K/stories260K.bin";
+
+    public static Option<string?> ModelOption(bool required = true) => new("--model", "-m")
+    {
+        Description = "Model: a Hugging Face folder, a .gguf file or a llama2.c .bin file",
+        Required = required,
+    };
+
+    public static Option<string?> TokenizerOption() => new("--tokenizer")
+    {
+        Description = "Tokenizer file (tokenizer.json, llama2.c vocab, or a .gguf); default: the model's own",
+    };
+
+    public static Option<bool> JsonOption(string what = "Print one JSON object") => new("--json") { Description = what };
+
+    /// <summary>--model if given, else the default model (stories260K beside the repository) when it exists.</summary>
+    public static string ResolveModel(string? given)
+    {
+        if (!string.IsNullOrEmpty(given)) return given;
+        foreach (var root in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(root); d != null; d = d.Parent)
+            {
+                string p = Path.Combine(d.FullName, "..", "shared", "models", "stories260K", "stories260K.bin");
+                if (File.Exists(p)) return Path.GetFullPath(p);
+                p = Path.Combine(d.FullName, "shared", "models", "stories260K", "stories260K.bin");
+                if (File.Exists(p)) return Path.GetFullPath(p);
+            }
+        throw new MspgtException("--model", $"no model given and the default model ({DefaultModelRelative}) was not found; pass --model PATH (a Hugging Face folder, a .gguf or a llama2.c .bin)");
+    }
+
+    public static ITokenizer RequireTokenizer(LoadedModel model) =>
+        model.Tokenizer ?? throw new MspgtException(model.Path, "no tokenizer found for this model; pass --tokenizer PATH (tokenizer.json, a llama2.c vocab or a .gguf)");
+
+    /// <summary>Text → ids as the model expects them (BOS when the tokenizer's convention adds one).</summary>
+    public static int[] EncodePrompt(LoadedModel model, string text, bool chat = false)
+    {
+        var tok = RequireTokenizer(model);
+        if (chat) text = ChatPrompt(model, text);
+        var ids = tok.Encode(text, addBos: !chat && tok.AddsBosByDefault);
+        if (ids.Length == 0) throw new MspgtException("--text", "the text encodes to no tokens");
+        foreach (var id in ids)
+            if (id >= model.Config.Vocab)
+                throw new MspgtException("--tokenizer", $"tokenizer produced id {id} but the model's vocabulary has {model.Config.Vocab} entries");
+        return ids;
+    }
+
+    public static string ChatPrompt(LoadedModel model, string text) =>
+        throw new MspgtException("--chat", "chat templates are not available yet");
+
+    public static int[] ParseIds(string s, int vocab)
+    {
+        var parts = s.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0) throw new MspgtException("--ids", "no ids given");
+        var ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], out ids[i])) throw new MspgtException("--ids", $"\"{parts[i]}\" is not an integer id");
+            if (ids[i] < 0 || ids[i] >= vocab) throw new MspgtException("--ids", $"id {ids[i]} is outside the vocabulary (0..{vocab - 1})");
+        }
+        return ids;
+    }
+
+    public static readonly JsonSerializerOptions CompactJson = new() { WriteIndented = false };
+    public static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    public static void PrintJson<T>(T value, bool indented = false) =>
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, indented ? IndentedJson : CompactJson));
+}

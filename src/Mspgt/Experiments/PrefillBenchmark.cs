@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Mspgt.Checkpoints;
+using Mspgt.Models;
+using Mspgt.Signals;
+
+namespace Mspgt.Experiments;
+
+/// <summary>
+/// Prefill speed with the analysis hooks on (attention entropy and distance streamed from each layer's pattern,
+/// nothing cached): tokens/s as the median of several runs after a warm-up, effective GFLOP/s, peak RSS.
+/// </summary>
+public static class PrefillBenchmark
+{
+    public sealed record Run([property: JsonPropertyName("seconds")] double Seconds, [property: JsonPropertyName("tokens_per_s")] double TokensPerSecond);
+
+    public sealed record Result(
+        [property: JsonPropertyName("model")] string Model,
+        [property: JsonPropertyName("tokens")] int Tokens,
+        [property: JsonPropertyName("tokens_per_s")] double TokensPerSecond,
+        [property: JsonPropertyName("gflops")] double Gflops,
+        [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb,
+        [property: JsonPropertyName("weight_bytes")] long WeightBytes,
+        [property: JsonPropertyName("runs")] IReadOnlyList<Run> Runs);
+
+    public static Result Measure(LoadedModel model, int tokens, int runs, int seed = 1)
+    {
+        var c = model.Config;
+        if (tokens <= 0 || tokens > c.MaxSeq) throw new MspgtException("--tokens", $"must be in 1..{c.MaxSeq} (the model's context)");
+        if (runs <= 0) throw new MspgtException("--runs", "must be ≥ 1");
+        var rng = new Random(seed);
+        var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray();
+        var tf = new Transformer(model);
+        var hooks = new Hooks();
+        var entropy = new AttentionEntropy();
+        var distance = new AttentionDistance();
+        for (int l = 0; l < c.Layers; l++)
+            hooks.Observe($"blocks.{l}.attn.pattern", t =>
+            {
+                entropy.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
+                distance.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
+            });
+        tf.Forward(ids, null, hooks, LogitRows.All); // warm-up (JIT, page-in of mapped weights)
+        var list = new List<Run>();
+        for (int r = 0; r < runs; r++)
+        {
+            var sw = Stopwatch.StartNew();
+            tf.Forward(ids, null, hooks, LogitRows.All);
+            double s = sw.Elapsed.TotalSeconds;
+            list.Add(new Run(s, tokens / s));
+        }
+        double median = list.Select(x => x.Seconds).Order().ElementAt(list.Count / 2);
+        long weightBytes = model.Tensors.Sum(t => t.Bytes);
+        return new Result(model.Path, tokens, tokens / median, SyntheticModel.PrefillFlops(c, tokens) / median / 1e9,
+            PeakRssMegabytes(), weightBytes, list);
+    }
+
+    /// <summary>VmHWM from /proc/self/status (Linux); the process's peak resident set.</summary>
+    public static double PeakRssMegabytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:"))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        }
+        catch (IOException) { }
+        return Environment.WorkingSet / 1048576.0;
+    }
+}
