@@ -6,7 +6,8 @@ namespace Mspgt.Interventions.Outcomes;
 /// <summary>
 /// The word rule shared by every text metric. A word is a maximal run of letters, digits and combining marks;
 /// an apostrophe (' or ’) or hyphen (- or ‐) with a letter or digit on both sides joins the run ("don't",
-/// "well-known" are one word each). Words are lower-cased (invariant culture) so that "The" and "the" count as one
+/// "well-known" are one word each), and a period or comma with a digit on both sides joins a number ("3.50",
+/// "1,000" are one word each). Words are lower-cased (invariant culture) so that "The" and "the" count as one
 /// type. Everything else (spaces, punctuation, symbols such as $ or +) separates words.
 /// </summary>
 public static class TextWords
@@ -24,7 +25,7 @@ public static class TextWords
 
     /// <summary>
     /// Punctuation characters: code points in a Unicode punctuation category (Pc, Pd, Ps, Pe, Pi, Pf, Po), except
-    /// apostrophes and hyphens that join a word (they are part of the word). Symbols ($, +, ©) are not punctuation.
+    /// apostrophes, hyphens, periods and commas that join a word or number (they are part of it). Symbols ($, +, ©) are not punctuation.
     /// </summary>
     public static int CountPunctuation(string text)
     {
@@ -57,7 +58,9 @@ public static class TextWords
                 current.Append(r.ToString());
                 continue;
             }
-            bool joins = IsJoiner(r) && current.Length > 0 && i + 1 < runes.Count && IsWordRune(runes[i + 1]);
+            bool joins = current.Length > 0 && i + 1 < runes.Count
+                && ((IsJoiner(r) && IsWordRune(runes[i + 1]))
+                    || (r.Value is '.' or ',' && Rune.IsDigit(runes[i - 1]) && Rune.IsDigit(runes[i + 1])));
             if (joins)
             {
                 current.Append(r.ToString());

@@ -35,7 +35,7 @@ public static class HolmBonferroni
     }
 
     /// <summary>Adjusts a rectangular table of p-values as one family; returns a table of the same shape.</summary>
-    public static double[][] Adjust(IReadOnlyList<IReadOnlyList<double>> table)
+    public static double[][] AdjustTable(IReadOnlyList<IReadOnlyList<double>> table)
     {
         var flat = new List<double>();
         foreach (var row in table) flat.AddRange(row);
