@@ -62,6 +62,23 @@ public class NextTokenDivergenceTests
     }
 
     [Fact]
+    public void MeasureRowsAveragesOverPositions()
+    {
+        // Row 0: identical (KL 0, ΔNLL 0, agree). Row 1: clean uniform, intervened (0, 1): KL as above,
+        // ΔNLL of target 0 = ln((1+e)/2), argmax 0 vs 1 disagree.
+        float[] clean = [0f, 1f, 0f, 0f], intervened = [0f, 1f, 0f, 1f];
+        double q0 = 1 / (1 + Math.E), q1 = Math.E / (1 + Math.E);
+        double kl1 = 0.5 * Math.Log(0.5 / q0) + 0.5 * Math.Log(0.5 / q1);
+        var m = NextTokenDivergence.MeasureRows(clean, intervened, 2, [1, 0]);
+        Assert.Equal(kl1 / 2, m["brittleness_kl"]!.Value, 12);
+        Assert.Equal(Math.Log((1 + Math.E) / 2) / 2, m["delta_nll"]!.Value, 12);
+        Assert.Equal(0.5, m["top1_agreement"]);
+        Assert.Null(NextTokenDivergence.MeasureRows(clean, intervened, 2, [])["delta_nll"]);
+        Assert.Throws<MspgtException>(() => NextTokenDivergence.MeasureRows(clean, intervened, 3, []));
+        Assert.Throws<MspgtException>(() => NextTokenDivergence.MeasureRows(clean, intervened, 2, [0]));
+    }
+
+    [Fact]
     public void BadLogitsThrow()
     {
         Assert.Throws<MspgtException>(() => NextTokenDivergence.KlDivergence([0f, float.NaN], [0f, 0f]));

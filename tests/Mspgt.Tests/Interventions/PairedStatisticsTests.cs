@@ -23,8 +23,10 @@ public class PairedStatisticsTests
         Assert.Equal(2.0 / 16, PairedStatistics.PermutationPValue([2, 2, 2, 2], 0).PValue);
         Assert.Equal(1.0, PairedStatistics.PermutationPValue([1, -1], 0).PValue);
         Assert.Equal(1.0, PairedStatistics.PermutationPValue([0, 0, 0], 0).PValue);
-        // 0.1 + 0.2 − 0.3 is 5.6e−17 in floating point; every pattern is a tie with it, not only half.
-        Assert.Equal(1.0, PairedStatistics.PermutationPValue([0.1, 0.2, -0.3], 0).PValue);
+        // Ties that only hold in exact arithmetic: ±0.3 plus three ±0.6 reaches |0.9| in 2 + 3 + 3 + 2 = 10 of 16
+        // patterns (2.1/1.5, three 0.9, three −0.9, −1.5/−2.1), but in floating point some of the 0.9s are
+        // 0.8999999999999999 and a strict comparison would count only 6.
+        Assert.Equal(10.0 / 16, PairedStatistics.PermutationPValue([-0.3, -0.6, -0.6, 0.6], 0).PValue);
     }
 
     [Fact]

@@ -101,6 +101,42 @@ public static class NextTokenDivergence
         return new NextTokenComparison(Kl(clean, intervened, lseP, lseQ), deltaNll, ArgmaxUnchecked(clean) == ArgmaxUnchecked(intervened));
     }
 
+    /// <summary>
+    /// The next-token metrics of one prompt, averaged over its positions: <paramref name="clean"/> and
+    /// <paramref name="intervened"/> hold T rows of <paramref name="vocabulary"/> logits each, row-major;
+    /// <paramref name="targets"/> holds the T target ids (the actual next tokens) or is empty, which makes delta NLL
+    /// null. Returns brittleness_kl = mean KL, delta_nll = mean ΔNLL, top1_agreement = fraction of agreeing rows.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double?> MeasureRows(ReadOnlySpan<float> clean, ReadOnlySpan<float> intervened,
+        int vocabulary, ReadOnlySpan<int> targets)
+    {
+        if (vocabulary < 1) throw new MspgtException(Source, $"vocabulary size must be positive, got {vocabulary}");
+        if (clean.Length != intervened.Length)
+            throw new MspgtException(Source, $"clean logits have {clean.Length} values but intervened logits have {intervened.Length}");
+        if (clean.Length == 0 || clean.Length % vocabulary != 0)
+            throw new MspgtException(Source, $"{clean.Length} logits are not a whole, non-zero number of rows of {vocabulary}");
+        int rows = clean.Length / vocabulary;
+        if (!targets.IsEmpty && targets.Length != rows)
+            throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
+
+        double kl = 0, deltaNll = 0;
+        int agree = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var c = Compare(clean.Slice(r * vocabulary, vocabulary), intervened.Slice(r * vocabulary, vocabulary),
+                targets.IsEmpty ? null : targets[r]);
+            kl += c.Kl;
+            deltaNll += c.DeltaNll ?? 0;
+            if (c.Top1Agrees) agree++;
+        }
+        return new Dictionary<string, double?>(StringComparer.Ordinal)
+        {
+            [OutcomeMetrics.BrittlenessKl] = kl / rows,
+            [OutcomeMetrics.DeltaNll] = targets.IsEmpty ? null : deltaNll / rows,
+            [OutcomeMetrics.Top1Agreement] = (double)agree / rows,
+        };
+    }
+
     private static double LogSumExp(ReadOnlySpan<float> logits)
     {
         double max = double.NegativeInfinity;
