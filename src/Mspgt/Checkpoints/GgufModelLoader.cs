@@ -291,13 +291,13 @@ public static class GgufModelLoader
 
     /// <summary>
     /// llama.cpp's default when add_bos_token is absent: SentencePiece vocabularies ("llama") and Llama 3 BPE add
-    /// BOS; other BPE vocabularies do not.
+    /// BOS; other BPE vocabularies do not. Without any tokenizer metadata, ModelConfig's default (true).
     /// </summary>
     private static bool DefaultAddBos(GgufFile f)
     {
         string? model = f.GetString("tokenizer.ggml.model");
         string? pre = f.GetString("tokenizer.ggml.pre");
-        return model == "llama" || (model == "gpt2" && pre is "llama3" or "llama-v3" or "llama-bpe");
+        return model is null or "llama" || (model == "gpt2" && pre is "llama3" or "llama-v3" or "llama-bpe");
     }
 
     /// <summary>Rope scaling other than rope_freqs.weight changes every position's angles; mspgt does not model it.</summary>
