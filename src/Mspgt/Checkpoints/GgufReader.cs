@@ -66,8 +66,13 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>Pointer to the tensor's bytes (range checked against the file; valid until Dispose).</summary>
     public byte* TensorData(GgufTensorInfo t) => _file.Pointer(t.FileOffset, t.Bytes, $"tensor {t.Name}");
 
-    public ReadOnlySpan<byte> TensorSpan(GgufTensorInfo t) =>
-        new(TensorData(t), checked((int)t.Bytes));
+    /// <summary>The tensor's bytes as a span (tensors under 2 GiB; use <see cref="TensorData"/> for larger ones).</summary>
+    public ReadOnlySpan<byte> TensorSpan(GgufTensorInfo t)
+    {
+        if (t.Bytes > int.MaxValue)
+            throw new MspgtException(Path, $"tensor {t.Name} has {t.Bytes} bytes, too many for one span");
+        return new(TensorData(t), (int)t.Bytes);
+    }
 
     // ---- typed metadata access (errors name the file and the key) ----
 
