@@ -29,8 +29,9 @@ public sealed class ModelWeights
     /// <summary>The unembedding [vocab][dim]; the same object as Embedding when tied.</summary>
     public required WeightMatrix Output { get; init; }
     /// <summary>
-    /// Optional per-frequency divisors for RoPE (head_dim/2 values): llama.cpp's `rope_freqs.weight`, which is how
-    /// GGUF files carry Llama 3.1 rope scaling. inv_freq[i] is divided by RopeFreqFactors[i].
+    /// Per-frequency RoPE divisors (HeadDim/2 values) from a GGUF file's <c>rope_freqs.weight</c> (llama.cpp's way
+    /// of storing Llama 3.1 rope scaling): the forward pass uses <c>inv_freq[i] / RopeFreqFactors[i]</c>.
+    /// Null = no per-frequency scaling. Never set together with <see cref="ModelConfig.RopeScaling"/>.
     /// </summary>
     public float[]? RopeFreqFactors { get; init; }
 
@@ -51,6 +52,15 @@ public sealed class ModelWeights
         Mat(Embedding, c.Vocab, c.Dim);
         Mat(Output, c.Vocab, c.Dim);
         Vec(FinalNorm, c.Dim, "final norm", true);
+        if (RopeFreqFactors != null)
+        {
+            Vec(RopeFreqFactors, c.HeadDim / 2, "rope frequency factors", true);
+            if (c.RopeScaling != null)
+                throw new MspgtException(source, "both rope frequency factors and a rope scaling config are given; only one may scale RoPE");
+            foreach (float f in RopeFreqFactors)
+                if (!(f > 0) || !float.IsFinite(f))
+                    throw new MspgtException(source, $"rope frequency factor {f} must be positive and finite");
+        }
         for (int l = 0; l < Layers.Length; l++)
         {
             var L = Layers[l];

@@ -1,0 +1,423 @@
+using System.Buffers.Binary;
+using System.Text;
+using Mspgt.Numerics;
+
+namespace Mspgt.Checkpoints;
+
+/// <summary>
+/// One tensor as a GGUF file describes it. <see cref="Dims"/> is innermost first (ggml's ne[]), so an nn.Linear
+/// matrix [out, in] has Dims [in, out]; <see cref="Shape"/> is the PyTorch order (outermost first).
+/// </summary>
+public sealed record GgufTensorInfo(
+    string Name,
+    long[] Dims,
+    int GgmlType,
+    string TypeName,
+    long Offset,
+    long FileOffset,
+    long Bytes)
+{
+    /// <summary>The engine's type for this tensor, or null when mspgt cannot decode ggml type <see cref="GgmlType"/>.</summary>
+    public TensorType? Type => TensorTypeInfo.IsKnown(GgmlType) ? (TensorType)GgmlType : null;
+
+    /// <summary>Dimensions outermost first (reverse of <see cref="Dims"/>).</summary>
+    public long[] Shape => Dims.Reverse().ToArray();
+
+    public long Elements => Dims.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>
+/// An open GGUF file: header, metadata and tensor directory parsed and checked; tensor data stay in the mapped file
+/// (<see cref="TensorData"/> gives a bounds-checked pointer, no copy). Dispose releases the mapping, so every
+/// WeightMatrix built over it must be dropped first (LoadedModel.Owned takes care of that order).
+/// </summary>
+/// <remarks>
+/// Metadata values: every integer type → long (a uint64 above long.MaxValue → ulong), float32/float64 → double,
+/// bool → bool, string → string; arrays → string[] / long[] (ulong[] if an element is above long.MaxValue) /
+/// double[] / bool[], and arrays of arrays → object[] holding those.
+/// </remarks>
+public sealed unsafe class GgufFile : IDisposable
+{
+    private readonly MappedFile _file;
+    private readonly Dictionary<string, GgufTensorInfo> _byName;
+
+    public string Path => _file.Path;
+    public long FileLength => _file.Length;
+    /// <summary>GGUF format version (1, 2 or 3).</summary>
+    public int Version { get; }
+    /// <summary>`general.alignment`, or 32 when the file does not set it.</summary>
+    public int Alignment { get; }
+    /// <summary>Absolute file offset of the tensor data section (tensor offsets are relative to it).</summary>
+    public long DataStart { get; }
+    public IReadOnlyDictionary<string, object> Metadata { get; }
+    /// <summary>Tensors in file order.</summary>
+    public IReadOnlyList<GgufTensorInfo> Tensors { get; }
+
+    internal GgufFile(MappedFile file, int version, int alignment, long dataStart,
+        Dictionary<string, object> metadata, List<GgufTensorInfo> tensors)
+    {
+        _file = file; Version = version; Alignment = alignment; DataStart = dataStart;
+        Metadata = metadata; Tensors = tensors;
+        _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    public GgufTensorInfo? FindTensor(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Pointer to the tensor's bytes (range checked against the file; valid until Dispose).</summary>
+    public byte* TensorData(GgufTensorInfo t) => _file.Pointer(t.FileOffset, t.Bytes, $"tensor {t.Name}");
+
+    /// <summary>The tensor's bytes as a span (tensors under 2 GiB; use <see cref="TensorData"/> for larger ones).</summary>
+    public ReadOnlySpan<byte> TensorSpan(GgufTensorInfo t)
+    {
+        if (t.Bytes > int.MaxValue)
+            throw new MspgtException(Path, $"tensor {t.Name} has {t.Bytes} bytes, too many for one span");
+        return new(TensorData(t), (int)t.Bytes);
+    }
+
+    // ---- typed metadata access (errors name the file and the key) ----
+
+    public bool Has(string key) => Metadata.ContainsKey(key);
+
+    public string? GetString(string key)
+    {
+        if (!Metadata.TryGetValue(key, out var v)) return null;
+        return v as string ?? throw TypeError(key, v, "a string");
+    }
+
+    public long? GetInteger(string key)
+    {
+        if (!Metadata.TryGetValue(key, out var v)) return null;
+        return v switch
+        {
+            long l => l,
+            ulong u => throw new MspgtException(Path, $"metadata {key} = {u} is too large"),
+            _ => throw TypeError(key, v, "an integer"),
+        };
+    }
+
+    /// <summary>A float key; integers are accepted too (converted exactly where possible).</summary>
+    public double? GetFloat(string key)
+    {
+        if (!Metadata.TryGetValue(key, out var v)) return null;
+        return v switch
+        {
+            double d => d,
+            long l => l,
+            _ => throw TypeError(key, v, "a number"),
+        };
+    }
+
+    public bool? GetBool(string key)
+    {
+        if (!Metadata.TryGetValue(key, out var v)) return null;
+        return v as bool? ?? throw TypeError(key, v, "a bool");
+    }
+
+    private MspgtException TypeError(string key, object v, string want) =>
+        new(Path, $"metadata {key} is {GgufReader.Describe(v)}, expected {want}");
+
+    public void Dispose() => _file.Dispose();
+}
+
+/// <summary>Parses llama.cpp GGUF files (versions 1-3, little-endian). Every read is bounds-checked.</summary>
+public static class GgufReader
+{
+    public const int DefaultAlignment = 32;
+    private const int MaxDims = 4;        // GGML_MAX_DIMS
+    private const int MaxArrayDepth = 8;  // nested arrays deeper than this are refused (no real file has them)
+
+    private enum ValueType : uint
+    {
+        UInt8 = 0, Int8 = 1, UInt16 = 2, Int16 = 3, UInt32 = 4, Int32 = 5, Float32 = 6, Bool = 7,
+        String = 8, Array = 9, UInt64 = 10, Int64 = 11, Float64 = 12,
+    }
+
+    /// <summary>ggml's type table (ggml.h / ggml-common.h): name, values per block, bytes per block.</summary>
+    private static readonly Dictionary<int, (string Name, int BlockValues, int BlockBytes)> GgmlTypes = new()
+    {
+        [0] = ("F32", 1, 4), [1] = ("F16", 1, 2), [2] = ("Q4_0", 32, 18), [3] = ("Q4_1", 32, 20),
+        [6] = ("Q5_0", 32, 22), [7] = ("Q5_1", 32, 24), [8] = ("Q8_0", 32, 34), [9] = ("Q8_1", 32, 36),
+        [10] = ("Q2_K", 256, 84), [11] = ("Q3_K", 256, 110), [12] = ("Q4_K", 256, 144), [13] = ("Q5_K", 256, 176),
+        [14] = ("Q6_K", 256, 210), [15] = ("Q8_K", 256, 292), [16] = ("IQ2_XXS", 256, 66), [17] = ("IQ2_XS", 256, 74),
+        [18] = ("IQ3_XXS", 256, 98), [19] = ("IQ1_S", 256, 50), [20] = ("IQ4_NL", 32, 18), [21] = ("IQ3_S", 256, 110),
+        [22] = ("IQ2_S", 256, 82), [23] = ("IQ4_XS", 256, 136), [24] = ("I8", 1, 1), [25] = ("I16", 1, 2),
+        [26] = ("I32", 1, 4), [27] = ("I64", 1, 8), [28] = ("F64", 1, 8), [29] = ("IQ1_M", 256, 56),
+        [30] = ("BF16", 1, 2), [34] = ("TQ1_0", 256, 54), [35] = ("TQ2_0", 256, 66), [39] = ("MXFP4", 32, 17),
+    };
+
+    /// <summary>ggml's name for a type id ("Q4_K"), or "type N" when unknown.</summary>
+    public static string GgmlTypeName(int ggmlType) =>
+        GgmlTypes.TryGetValue(ggmlType, out var t) ? t.Name : $"type {ggmlType}";
+
+    public static GgufFile Open(string path)
+    {
+        var file = MappedFile.Open(path);
+        try
+        {
+            return Parse(file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static GgufFile Parse(MappedFile file)
+    {
+        var r = new Cursor(file);
+        if (file.Length < 4) throw new MspgtException(file.Path, $"not a GGUF file: only {file.Length} bytes");
+        var magic = file.Span(0, 4, "magic");
+        if (!magic.SequenceEqual("GGUF"u8))
+            throw new MspgtException(file.Path,
+                $"not a GGUF file: magic is {Convert.ToHexString(magic)} (\"{Printable(magic)}\"), expected \"GGUF\"");
+        r.Pos = 4;
+        uint version = r.U32("version");
+        if (version is >= 1 and <= 3) { }
+        else if (BinaryPrimitives.ReverseEndianness(version) is >= 1 and <= 3)
+            throw new MspgtException(file.Path, "big-endian GGUF files are not supported");
+        else
+            throw new MspgtException(file.Path, $"unsupported GGUF version {version} (mspgt reads versions 1 to 3)");
+        r.V1 = version == 1;
+
+        long tensorCount = r.Count("tensor count");
+        long kvCount = r.Count("metadata key/value count");
+        // each key/value takes at least a key length, a type and a 1-byte value; each tensor info at least
+        // a name length, n_dims, one dim, type and offset
+        RequireCount(file, kvCount, r.LenBytes + 4 + 1, r.Pos, "metadata key/value count");
+        RequireCount(file, tensorCount, r.LenBytes * 2 + 4 + 4 + 8, r.Pos, "tensor count");
+
+        var metadata = new Dictionary<string, object>(StringComparer.Ordinal);
+        for (long i = 0; i < kvCount; i++)
+        {
+            string key = r.String($"metadata key {i}");
+            uint type = r.U32($"type of metadata {key}");
+            object value = ReadValue(ref r, type, key, 0);
+            if (!metadata.TryAdd(key, value))
+                throw new MspgtException(file.Path, $"duplicate metadata key {key}");
+        }
+
+        int alignment = DefaultAlignment;
+        if (metadata.TryGetValue("general.alignment", out var alignObj))
+        {
+            if (alignObj is not long a || a <= 0 || a > 1 << 30 || (a & (a - 1)) != 0)
+                throw new MspgtException(file.Path, $"general.alignment {Describe(alignObj)} is not a positive power of two");
+            alignment = (int)a;
+        }
+
+        var infos = new List<(string Name, long[] Dims, int Type, long Offset)>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (long i = 0; i < tensorCount; i++)
+        {
+            string name = r.String($"name of tensor {i}");
+            if (!names.Add(name)) throw new MspgtException(file.Path, $"duplicate tensor {name}");
+            uint nDims = r.U32($"dimension count of tensor {name}");
+            if (nDims is 0 or > MaxDims)
+                throw new MspgtException(file.Path, $"tensor {name} has {nDims} dimensions (ggml allows 1 to {MaxDims})");
+            var dims = new long[nDims];
+            for (int d = 0; d < nDims; d++)
+            {
+                dims[d] = r.Count($"dimension {d} of tensor {name}");
+            }
+            uint type = r.U32($"type of tensor {name}");
+            ulong offset = r.U64($"offset of tensor {name}");
+            if (offset > long.MaxValue)
+                throw new MspgtException(file.Path, $"tensor {name} has an absurd data offset {offset}");
+            infos.Add((name, dims, (int)Math.Min(type, int.MaxValue), (long)offset));
+        }
+
+        long dataStart = AlignUp(r.Pos, alignment);
+        if (dataStart > file.Length)
+            throw new MspgtException(file.Path,
+                $"truncated or corrupt: the tensor data section starts at byte {dataStart} but the file has {file.Length}");
+
+        var tensors = new List<GgufTensorInfo>(infos.Count);
+        foreach (var (name, dims, type, offset) in infos)
+        {
+            if (!GgmlTypes.TryGetValue(type, out var tt))
+                throw new MspgtException(file.Path, $"tensor {name} has unknown ggml type {type}");
+            if (dims[0] % tt.BlockValues != 0)
+                throw new MspgtException(file.Path,
+                    $"tensor {name}: row length {dims[0]} is not a multiple of the {tt.Name} block size {tt.BlockValues}");
+            long bytes;
+            try
+            {
+                long rows = 1;
+                for (int d = 1; d < dims.Length; d++) rows = checked(rows * dims[d]);
+                bytes = checked(dims[0] / tt.BlockValues * tt.BlockBytes * rows);
+            }
+            catch (OverflowException)
+            {
+                throw new MspgtException(file.Path, $"tensor {name} has absurd dimensions [{string.Join(", ", dims)}]");
+            }
+            if (offset % alignment != 0)
+                throw new MspgtException(file.Path, $"tensor {name} has offset {offset}, not a multiple of the alignment {alignment}");
+            long fileOffset = dataStart + offset;
+            if (offset > file.Length || bytes > file.Length - dataStart - offset)
+                throw new MspgtException(file.Path,
+                    $"truncated or corrupt: tensor {name} needs bytes {fileOffset}..{fileOffset + bytes} but the file has {file.Length}");
+            tensors.Add(new GgufTensorInfo(name, dims, type, tt.Name, offset, fileOffset, bytes));
+        }
+
+        return new GgufFile(file, (int)version, alignment, dataStart, metadata, tensors);
+    }
+
+    private static object ReadValue(ref Cursor r, uint type, string key, int depth)
+    {
+        switch ((ValueType)type)
+        {
+            case ValueType.UInt8: return (long)r.Bytes(1, key)[0];
+            case ValueType.Int8: return (long)(sbyte)r.Bytes(1, key)[0];
+            case ValueType.UInt16: return (long)BinaryPrimitives.ReadUInt16LittleEndian(r.Bytes(2, key));
+            case ValueType.Int16: return (long)BinaryPrimitives.ReadInt16LittleEndian(r.Bytes(2, key));
+            case ValueType.UInt32: return (long)r.U32(key);
+            case ValueType.Int32: return (long)BinaryPrimitives.ReadInt32LittleEndian(r.Bytes(4, key));
+            case ValueType.UInt64:
+                {
+                    ulong u = r.U64(key);
+                    return u <= long.MaxValue ? (long)u : u;
+                }
+            case ValueType.Int64: return BinaryPrimitives.ReadInt64LittleEndian(r.Bytes(8, key));
+            case ValueType.Float32: return (double)BinaryPrimitives.ReadSingleLittleEndian(r.Bytes(4, key));
+            case ValueType.Float64: return BinaryPrimitives.ReadDoubleLittleEndian(r.Bytes(8, key));
+            case ValueType.Bool: return r.Bytes(1, key)[0] != 0;
+            case ValueType.String: return r.String($"value of {key}");
+            case ValueType.Array: return ReadArray(ref r, key, depth + 1);
+            default:
+                throw new MspgtException(r.File.Path, $"metadata {key} has unknown value type {type}");
+        }
+    }
+
+    private static object ReadArray(ref Cursor r, string key, int depth)
+    {
+        if (depth > MaxArrayDepth)
+            throw new MspgtException(r.File.Path, $"metadata {key} nests arrays more than {MaxArrayDepth} deep");
+        uint elemType = r.U32($"element type of {key}");
+        long n = r.Count($"length of {key}");
+        int minBytes = (ValueType)elemType switch
+        {
+            ValueType.UInt8 or ValueType.Int8 or ValueType.Bool => 1,
+            ValueType.UInt16 or ValueType.Int16 => 2,
+            ValueType.UInt32 or ValueType.Int32 or ValueType.Float32 => 4,
+            ValueType.UInt64 or ValueType.Int64 or ValueType.Float64 => 8,
+            ValueType.String => r.LenBytes,
+            ValueType.Array => 4 + r.LenBytes,
+            _ => throw new MspgtException(r.File.Path, $"metadata {key} is an array of unknown value type {elemType}"),
+        };
+        RequireCount(r.File, n, minBytes, r.Pos, $"length of {key}");
+        int count = (int)n; // RequireCount bounded n by int.MaxValue and by the bytes left in the file
+        switch ((ValueType)elemType)
+        {
+            case ValueType.String:
+                {
+                    var a = new string[count];
+                    for (int i = 0; i < count; i++) a[i] = r.String($"element {i} of {key}");
+                    return a;
+                }
+            case ValueType.Float32:
+            case ValueType.Float64:
+                {
+                    var a = new double[count];
+                    for (int i = 0; i < count; i++) a[i] = (double)ReadValue(ref r, elemType, key, depth);
+                    return a;
+                }
+            case ValueType.Bool:
+                {
+                    var a = new bool[count];
+                    for (int i = 0; i < count; i++) a[i] = (bool)ReadValue(ref r, elemType, key, depth);
+                    return a;
+                }
+            case ValueType.Array:
+                {
+                    var a = new object[count];
+                    for (int i = 0; i < count; i++) a[i] = ReadArray(ref r, key, depth + 1);
+                    return a;
+                }
+            case ValueType.UInt64:
+                {
+                    var u = new ulong[count];
+                    bool big = false;
+                    for (int i = 0; i < count; i++) { u[i] = r.U64(key); big |= u[i] > long.MaxValue; }
+                    if (big) return u;
+                    var a = new long[count];
+                    for (int i = 0; i < count; i++) a[i] = (long)u[i];
+                    return a;
+                }
+            default:
+                {
+                    var a = new long[count];
+                    for (int i = 0; i < count; i++) a[i] = (long)ReadValue(ref r, elemType, key, depth);
+                    return a;
+                }
+        }
+    }
+
+    /// <summary>Refuses a count whose elements (at least minBytes each) could not fit in the rest of the file.</summary>
+    private static void RequireCount(MappedFile file, long count, int minBytes, long pos, string what)
+    {
+        long remaining = file.Length - pos;
+        if (count < 0 || count > int.MaxValue || count > remaining / minBytes)
+            throw new MspgtException(file.Path,
+                $"truncated or corrupt: {what} is {count}, but only {remaining} bytes follow");
+    }
+
+    private static long AlignUp(long x, int alignment) => (x + alignment - 1) / alignment * alignment;
+
+    internal static string Describe(object v) => v switch
+    {
+        string s => $"the string \"{(s.Length > 40 ? s[..40] + "..." : s)}\"",
+        long l => $"the integer {l}",
+        ulong u => $"the integer {u}",
+        double d => $"the number {d}",
+        bool b => $"the bool {b}",
+        Array a => $"an array of {a.Length} values",
+        _ => v.GetType().Name,
+    };
+
+    private static string Printable(ReadOnlySpan<byte> b)
+    {
+        var sb = new StringBuilder();
+        foreach (byte c in b) sb.Append(c is >= 32 and < 127 ? (char)c : '.');
+        return sb.ToString();
+    }
+
+    /// <summary>Reads little-endian fields at a position; v1 files use uint32 where v2+ use uint64.</summary>
+    private struct Cursor(MappedFile file)
+    {
+        public readonly MappedFile File = file;
+        public long Pos;
+        public bool V1;
+
+        /// <summary>Bytes of a length/count field (4 in v1, 8 in v2+).</summary>
+        public readonly int LenBytes => V1 ? 4 : 8;
+
+        public ReadOnlySpan<byte> Bytes(int n, string what)
+        {
+            var s = File.Span(Pos, n, what);
+            Pos += n;
+            return s;
+        }
+
+        public uint U32(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4, what));
+
+        public ulong U64(string what) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8, what));
+
+        /// <summary>A count or length: uint32 in v1, uint64 in v2+; refused above long.MaxValue.</summary>
+        public long Count(string what)
+        {
+            ulong v = V1 ? U32(what) : U64(what);
+            if (v > long.MaxValue) throw new MspgtException(File.Path, $"{what} is absurd ({v})");
+            return (long)v;
+        }
+
+        public string String(string what)
+        {
+            long len = Count($"length of {what}");
+            if (len > int.MaxValue || len > File.Length - Pos)
+                throw new MspgtException(File.Path,
+                    $"truncated or corrupt: {what} claims {len} bytes but only {File.Length - Pos} follow");
+            // not validated (llama.cpp does not either): invalid sequences become U+FFFD
+            return Encoding.UTF8.GetString(Bytes((int)len, what));
+        }
+    }
+}
