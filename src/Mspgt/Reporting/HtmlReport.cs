@@ -89,12 +89,28 @@ public sealed partial class HtmlReport
         if (ExternalReferencePattern().IsMatch(inner))
             throw new MspgtException("html report", $"figure '{caption}' refers to an external resource");
         inner = XmlnsPattern().Replace(inner, "");
+        inner = AddViewBox(inner);
         string prefix = $"fig{++_figureCount}-";
         inner = IdPattern().Replace(inner, m => $"{m.Groups[1].Value}=\"{prefix}{m.Groups[2].Value}\"");
         inner = UrlRefPattern().Replace(inner, m => $"url(#{prefix}{m.Groups[1].Value})");
         inner = HrefRefPattern().Replace(inner, m => $"{m.Groups[1].Value}=\"#{prefix}{m.Groups[2].Value}\"");
         _body.Append("<figure>\n").Append(inner).Append("\n<figcaption>").Append(Escape(caption)).Append("</figcaption>\n</figure>\n");
         return this;
+    }
+
+    /// <summary>
+    /// ScottPlot's SVG root has width/height but no viewBox; without one the CSS that shrinks wide figures to the
+    /// page would crop them instead of scaling them.
+    /// </summary>
+    private static string AddViewBox(string svg)
+    {
+        int close = svg.IndexOf('>');
+        string root = svg[..close];
+        if (root.Contains("viewBox", StringComparison.Ordinal)) return svg;
+        var w = Regex.Match(root, @"\swidth=""([\d.]+)""");
+        var h = Regex.Match(root, @"\sheight=""([\d.]+)""");
+        if (!w.Success || !h.Success) return svg;
+        return $"{root} viewBox=\"0 0 {w.Groups[1].Value} {h.Groups[1].Value}\"{svg[close..]}";
     }
 
     /// <summary>A block with the run manifest (JSON or other preformatted text), shown verbatim.</summary>

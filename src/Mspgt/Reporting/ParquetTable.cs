@@ -148,7 +148,8 @@ public sealed class ParquetTable
             if (f.IsArray) throw new MspgtException(path, $"column '{f.Name}' is a list column (not supported)");
             arrays[c] = (f.ClrType, f.IsNullable) switch
             {
-                _ when f.ClrType == typeof(string) => new string[n],
+                // Parquet.Net 6 reports UTF-8 string columns as ReadOnlyMemory<char>; they read fine as strings.
+                _ when f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>) => new string[n],
                 _ when f.ClrType == typeof(int) && !f.IsNullable => new int[n],
                 _ when f.ClrType == typeof(double) && !f.IsNullable => new double[n],
                 _ when f.ClrType == typeof(double) && f.IsNullable => new double?[n],

@@ -189,6 +189,8 @@ public class PlotTests
     internal static void AssertSvgContains(string svg, params string[] labels)
     {
         Assert.Contains("<svg", svg);
+        var doc = System.Xml.Linq.XDocument.Parse(svg); // well-formed XML with an <svg> root
+        Assert.Equal("svg", doc.Root!.Name.LocalName);
         foreach (var l in labels) Assert.Contains(System.Net.WebUtility.HtmlEncode(l), svg);
     }
 }
