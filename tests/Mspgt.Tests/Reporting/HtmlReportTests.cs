@@ -75,7 +75,9 @@ public class HtmlReportTests
     public void SaveWritesTheSameHtml()
     {
         var report = SampleReport(out _, out _);
-        string path = Path.Combine(Directory.CreateTempSubdirectory("mspgt-html").FullName, "report.html");
+        string? keep = Environment.GetEnvironmentVariable("MSPGT_KEEP_PLOTS");
+        string dir = string.IsNullOrEmpty(keep) ? Directory.CreateTempSubdirectory("mspgt-html").FullName : keep;
+        string path = Path.Combine(dir, "report.html");
         report.Save(path);
         Assert.Equal(report.Build(), File.ReadAllText(path));
     }
