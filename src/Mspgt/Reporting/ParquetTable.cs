@@ -1,0 +1,251 @@
+using Parquet;
+using Parquet.Schema;
+
+namespace Mspgt.Reporting;
+
+/// <summary>
+/// A column-oriented table of strings, ints, doubles and nullable doubles that is written to (and read back from)
+/// a Parquet file. Doubles must be finite: a NaN in a results table almost always means a broken statistic, and
+/// missing values belong in a nullable column as null.
+/// </summary>
+public sealed class ParquetTable
+{
+    /// <summary>Rows per Parquet row group; keeps memory bounded for readers of large tables.</summary>
+    public const int DefaultRowGroupSize = 1 << 20;
+
+    private readonly List<(string Name, Array Values)> _columns = [];
+
+    /// <summary>Number of rows (0 until the first column is added).</summary>
+    public int RowCount { get; private set; }
+
+    public IReadOnlyList<string> ColumnNames => _columns.Select(c => c.Name).ToArray();
+
+    public ParquetTable AddStrings(string name, IReadOnlyList<string> values)
+    {
+        var copy = values.ToArray();
+        for (int i = 0; i < copy.Length; i++)
+            if (copy[i] is null) throw new MspgtException(name, $"row {i} is null (string columns may not hold nulls)");
+        return Add(name, copy);
+    }
+
+    public ParquetTable AddInts(string name, IReadOnlyList<int> values) => Add(name, values.ToArray());
+
+    public ParquetTable AddDoubles(string name, IReadOnlyList<double> values)
+    {
+        var copy = values.ToArray();
+        for (int i = 0; i < copy.Length; i++)
+            if (!double.IsFinite(copy[i]))
+                throw new MspgtException(name, $"row {i} is {copy[i]} (only finite values may be written; use a nullable column for missing values)");
+        return Add(name, copy);
+    }
+
+    public ParquetTable AddNullableDoubles(string name, IReadOnlyList<double?> values)
+    {
+        var copy = values.ToArray();
+        for (int i = 0; i < copy.Length; i++)
+            if (copy[i] is double d && !double.IsFinite(d))
+                throw new MspgtException(name, $"row {i} is {d} (only finite values or null may be written)");
+        return Add(name, copy);
+    }
+
+    public string[] Strings(string name) => Get<string[]>(name);
+    public int[] Ints(string name) => Get<int[]>(name);
+    public double[] Doubles(string name) => Get<double[]>(name);
+    public double?[] NullableDoubles(string name) => Get<double?[]>(name);
+
+    private T Get<T>(string name) where T : class
+    {
+        foreach (var (n, values) in _columns)
+            if (n == name)
+                return values as T ?? throw new MspgtException(name, $"column holds {values.GetType().GetElementType()!.Name} values, not {typeof(T).GetElementType()!.Name}");
+        throw new MspgtException(name, "no such column");
+    }
+
+    private ParquetTable Add(string name, Array values)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new MspgtException("parquet table", "column name is empty");
+        if (_columns.Any(c => c.Name == name)) throw new MspgtException(name, "column added twice");
+        if (_columns.Count > 0 && values.Length != RowCount)
+            throw new MspgtException(name, $"column has {values.Length} rows but the table has {RowCount}");
+        RowCount = values.Length;
+        _columns.Add((name, values));
+        return this;
+    }
+
+    /// <summary>Writes the table atomically (Snappy-compressed, one row group per <paramref name="rowGroupSize"/> rows).</summary>
+    public void Write(string path, int rowGroupSize = DefaultRowGroupSize)
+    {
+        if (_columns.Count == 0) throw new MspgtException(path, "table has no columns");
+        if (rowGroupSize <= 0) throw new MspgtException(path, "row group size must be positive");
+        var fields = _columns.Select(c => FieldFor(c.Name, c.Values)).ToArray();
+        var schema = new ParquetSchema(fields);
+        // Parquet.Net is async-only; the library has no synchronisation context, so blocking here cannot deadlock.
+        AtomicFile.Write(path, stream => WriteAsync(stream, schema, fields, rowGroupSize).GetAwaiter().GetResult());
+    }
+
+    private async Task WriteAsync(Stream stream, ParquetSchema schema, DataField[] fields, int rowGroupSize)
+    {
+        await using var writer = await ParquetWriter.CreateAsync(schema, stream);
+        for (int start = 0; start < RowCount; start += rowGroupSize)
+        {
+            int count = Math.Min(rowGroupSize, RowCount - start);
+            using var rg = writer.CreateRowGroup();
+            for (int c = 0; c < fields.Length; c++)
+            {
+                switch (_columns[c].Values)
+                {
+                    case string[] s: await rg.WriteAsync(fields[c], new ArraySegment<string>(s, start, count)); break;
+                    case int[] i: await rg.WriteAsync<int>(fields[c], new ReadOnlyMemory<int>(i, start, count)); break;
+                    case double[] d: await rg.WriteAsync<double>(fields[c], new ReadOnlyMemory<double>(d, start, count)); break;
+                    case double?[] n: await rg.WriteAsync<double>(fields[c], new ReadOnlyMemory<double?>(n, start, count)); break;
+                    default: throw new InvalidOperationException("unreachable: unsupported column array");
+                }
+            }
+            rg.CompleteValidate();
+        }
+    }
+
+    private static DataField FieldFor(string name, Array values) => values switch
+    {
+        string[] => new DataField<string>(name, nullable: false),
+        int[] => new DataField<int>(name),
+        double[] => new DataField<double>(name),
+        double?[] => new DataField<double?>(name),
+        _ => throw new InvalidOperationException("unreachable: unsupported column array"),
+    };
+
+    /// <summary>
+    /// Reads a Parquet file whose columns are all string / int32 / double / nullable double (what
+    /// <see cref="Write"/> produces). Missing, truncated or otherwise unreadable files throw <see cref="MspgtException"/>.
+    /// </summary>
+    public static ParquetTable Read(string path)
+    {
+        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        try
+        {
+            return ReadAsync(path).GetAwaiter().GetResult();
+        }
+        catch (MspgtException) { throw; }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or NotSupportedException or ArgumentException
+                                       or InvalidOperationException or IndexOutOfRangeException or OverflowException
+                                       || ex.GetType().Namespace?.StartsWith("Parquet", StringComparison.Ordinal) == true)
+        {
+            throw new MspgtException(path, $"not a readable Parquet file: {ex.Message.Split('\n')[0]}", ex);
+        }
+    }
+
+    private static async Task<ParquetTable> ReadAsync(string path)
+    {
+        await using var reader = await ParquetReader.CreateAsync(path);
+        var fields = reader.Schema.GetDataFields();
+        var total = reader.RowGroups.Sum(g => g.RowCount);
+        if (total > int.MaxValue) throw new MspgtException(path, "table has too many rows");
+        int n = (int)total;
+        var arrays = new Array[fields.Length];
+        for (int c = 0; c < fields.Length; c++)
+        {
+            var f = fields[c];
+            if (f.IsArray) throw new MspgtException(path, $"column '{f.Name}' is a list column (not supported)");
+            arrays[c] = (f.ClrType, f.IsNullable) switch
+            {
+                // Parquet.Net 6 reports UTF-8 string columns as ReadOnlyMemory<char>; they read fine as strings.
+                _ when f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>) => new string[n],
+                _ when f.ClrType == typeof(int) && !f.IsNullable => new int[n],
+                _ when f.ClrType == typeof(double) && !f.IsNullable => new double[n],
+                _ when f.ClrType == typeof(double) && f.IsNullable => new double?[n],
+                _ => throw new MspgtException(path, $"column '{f.Name}' has unsupported type {f.ClrType.Name}{(f.IsNullable ? "?" : "")}"),
+            };
+        }
+        int offset = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            var rg = reader.OpenRowGroupReader(g);
+            int count = (int)rg.RowCount;
+            for (int c = 0; c < fields.Length; c++)
+            {
+                switch (arrays[c])
+                {
+                    case string[] s: await rg.ReadAsync(fields[c], new Memory<string?>((string?[])s, offset, count)); break;
+                    case int[] i: await rg.ReadAsync<int>(fields[c], new Memory<int>(i, offset, count)); break;
+                    case double[] d: await rg.ReadAsync<double>(fields[c], new Memory<double>(d, offset, count)); break;
+                    case double?[] nd: await rg.ReadAsync<double>(fields[c], new Memory<double?>(nd, offset, count)); break;
+                }
+            }
+            offset += count;
+        }
+        var table = new ParquetTable();
+        for (int c = 0; c < fields.Length; c++)
+        {
+            if (arrays[c] is string[] s && Array.IndexOf(s, null) is int k && k >= 0)
+                throw new MspgtException(path, $"column '{fields[c].Name}' row {k} is null");
+            table.Add(fields[c].Name, arrays[c]);
+        }
+        table.RowCount = n;
+        return table;
+    }
+}
+
+/// <summary>One per-layer signal value of one document: a row of <c>signals.parquet</c>.</summary>
+public sealed record SignalRow(string Model, int Document, int Layer, string Signal, double Value);
+
+/// <summary>
+/// One metric of one intervention on one continuation: a row of <c>interventions.parquet</c>. <see cref="Clean"/>
+/// and <see cref="Intervened"/> are the metric's raw values where the metric has them (null for metrics that are
+/// defined only as a difference, e.g. a KL divergence).
+/// </summary>
+public sealed record InterventionRow(
+    string Model, int Document, int Continuation, string Segment, string Intervention, string Component,
+    double Alpha, string Metric, double Value, double? Clean, double? Intervened);
+
+/// <summary>Writers for the long-format tables mspgt produces (snake_case column names).</summary>
+public static class ParquetOutput
+{
+    public const string SignalsFileName = "signals.parquet";
+    public const string InterventionsFileName = "interventions.parquet";
+
+    public static ParquetTable SignalsTable(IReadOnlyList<SignalRow> rows) => new ParquetTable()
+        .AddStrings("model", rows.Select(r => r.Model).ToArray())
+        .AddInts("document", rows.Select(r => r.Document).ToArray())
+        .AddInts("layer", rows.Select(r => r.Layer).ToArray())
+        .AddStrings("signal", rows.Select(r => r.Signal).ToArray())
+        .AddDoubles("value", rows.Select(r => r.Value).ToArray());
+
+    public static ParquetTable InterventionsTable(IReadOnlyList<InterventionRow> rows) => new ParquetTable()
+        .AddStrings("model", rows.Select(r => r.Model).ToArray())
+        .AddInts("document", rows.Select(r => r.Document).ToArray())
+        .AddInts("continuation", rows.Select(r => r.Continuation).ToArray())
+        .AddStrings("segment", rows.Select(r => r.Segment).ToArray())
+        .AddStrings("intervention", rows.Select(r => r.Intervention).ToArray())
+        .AddStrings("component", rows.Select(r => r.Component).ToArray())
+        .AddDoubles("alpha", rows.Select(r => r.Alpha).ToArray())
+        .AddStrings("metric", rows.Select(r => r.Metric).ToArray())
+        .AddDoubles("value", rows.Select(r => r.Value).ToArray())
+        .AddNullableDoubles("clean", rows.Select(r => r.Clean).ToArray())
+        .AddNullableDoubles("intervened", rows.Select(r => r.Intervened).ToArray());
+
+    public static void WriteSignals(string path, IReadOnlyList<SignalRow> rows) => SignalsTable(rows).Write(path);
+
+    public static void WriteInterventions(string path, IReadOnlyList<InterventionRow> rows) =>
+        InterventionsTable(rows).Write(path);
+
+    public static IReadOnlyList<SignalRow> ReadSignals(string path)
+    {
+        var t = ParquetTable.Read(path);
+        var (m, d, l, s, v) = (t.Strings("model"), t.Ints("document"), t.Ints("layer"), t.Strings("signal"), t.Doubles("value"));
+        var rows = new SignalRow[t.RowCount];
+        for (int i = 0; i < rows.Length; i++) rows[i] = new SignalRow(m[i], d[i], l[i], s[i], v[i]);
+        return rows;
+    }
+
+    public static IReadOnlyList<InterventionRow> ReadInterventions(string path)
+    {
+        var t = ParquetTable.Read(path);
+        var (m, d, c, seg) = (t.Strings("model"), t.Ints("document"), t.Ints("continuation"), t.Strings("segment"));
+        var (iv, comp, a, met) = (t.Strings("intervention"), t.Strings("component"), t.Doubles("alpha"), t.Strings("metric"));
+        var (v, cl, it) = (t.Doubles("value"), t.NullableDoubles("clean"), t.NullableDoubles("intervened"));
+        var rows = new InterventionRow[t.RowCount];
+        for (int i = 0; i < rows.Length; i++)
+            rows[i] = new InterventionRow(m[i], d[i], c[i], seg[i], iv[i], comp[i], a[i], met[i], v[i], cl[i], it[i]);
+        return rows;
+    }
+}
