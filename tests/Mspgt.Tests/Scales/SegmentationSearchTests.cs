@@ -129,6 +129,20 @@ public class SegmentationSearchTests
     }
 
     [Fact]
+    public void PeltWithMinimumSegmentLengthDelaysPruning()
+    {
+        // Pruning a candidate at once (as ruptures' Pelt does) loses the optimum here: with min length 2 the
+        // candidate dominated at t is still needed at t + 1, where t itself cannot yet be a boundary.
+        double[,] x = { { 1 }, { 3 }, { 2 }, { 1 }, { 1 }, { 3 } };
+        var cost = new LeastSquaresCost(x);
+        var dp = OptimalSegmentation.Fit(cost, 6, 2);
+        const double penalty = 0.3;
+        double best = Enumerable.Range(0, dp.MaxChangePoints + 1).Min(k => dp.OptimalCost(k) + penalty * k);
+        var pelt = PeltSearch.Fit(cost, penalty, 2);
+        Assert.Equal(best, pelt.Cost + penalty * pelt.ChangePoints, 12);
+    }
+
+    [Fact]
     public void NoiselessStepsAreFoundExactly()
     {
         var x = new double[10, 1];
