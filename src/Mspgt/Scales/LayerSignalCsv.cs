@@ -87,7 +87,7 @@ public static class LayerSignalCsv
         }
         int l = dataRows;
         if (l < BoundaryDetector.MinLayers)
-            throw new MspgtException(source, $"line {rows[^1].Line}: only {l} layer rows; at least {BoundaryDetector.MinLayers} are needed");
+            throw new MspgtException(source, $"line {rows[^1].Line}: only {l} layer row(s); at least {BoundaryDetector.MinLayers} are needed");
         if (hasLayer)
         {
             foreach (var (layer, line) in lineOfLayer)
@@ -125,8 +125,6 @@ public static class LayerSignalCsv
         int nd = docIndex.Count, nl = maxLayer + 1, ns = sigIndex.Count;
         var documents = docIndex.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
         var signals = sigIndex.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
-        if (nl < BoundaryDetector.MinLayers)
-            throw new MspgtException(source, $"line {rows[^1].Line}: only {nl} layers (0..{nl - 1}); at least {BoundaryDetector.MinLayers} are needed");
 
         var data = new double[nd, nl, ns];
         var lineOf = new int[nd, nl, ns];
@@ -137,6 +135,8 @@ public static class LayerSignalCsv
             lineOf[d, layer, s] = line;
             data[d, layer, s] = value;
         }
+        if (nl < BoundaryDetector.MinLayers)
+            throw new MspgtException(source, $"line {rows[^1].Line}: only {nl} layer(s) (0..{nl - 1}); at least {BoundaryDetector.MinLayers} are needed");
         for (int d = 0; d < nd; d++)
             for (int layer = 0; layer < nl; layer++)
                 for (int s = 0; s < ns; s++)
