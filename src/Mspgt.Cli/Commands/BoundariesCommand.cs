@@ -76,14 +76,15 @@ public static class BoundariesCommand
     private static void PrintTable(BoundaryReport r, string path)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var text = Console.Out; // plain lines go straight out: Spectre would wrap them at the console width
         string Fmt(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
         string Ranges(int[][] segs) => string.Join("  ", segs.Select(s => $"[{s[0]}, {s[1]}]"));
 
-        console.WriteLine($"{path}: {r.NLayers} layers, {r.Signals.Length} signals ({string.Join(", ", r.Signals)})");
+        text.WriteLine($"{path}: {r.NLayers} layers, {r.Signals.Length} signals ({string.Join(", ", r.Signals)})");
         string how = r.Method == "pelt" ? $"PELT, penalty {Fmt(r.Penalty ?? 0)}" : r.KForced ? "dp, K forced" : "dp, K by BIC";
-        console.WriteLine($"K = {r.KSelected} ({how}); BIC prefers K = {r.KBic}");
-        console.WriteLine($"boundaries: {(r.Boundaries.Length == 0 ? "none" : string.Join(", ", r.Boundaries.Select((b, i) => $"{b} (depth {Fmt(r.DepthFractions[i])})")))}");
-        console.WriteLine($"segments:   {Ranges(r.Segments)}");
+        text.WriteLine($"K = {r.KSelected} ({how}); BIC prefers K = {r.KBic}");
+        text.WriteLine($"boundaries: {(r.Boundaries.Length == 0 ? "none" : string.Join(", ", r.Boundaries.Select((b, i) => $"{b} (depth {Fmt(r.DepthFractions[i])})")))}");
+        text.WriteLine($"segments:   {Ranges(r.Segments)}");
 
         var perK = new Table().AddColumns("K", "cost", "BIC", "boundaries");
         foreach (var f in r.PerK)
@@ -100,10 +101,10 @@ public static class BoundariesCommand
                 t.AddRow($"b{i + 1}", k2.Boundaries[i].ToString(CultureInfo.InvariantCulture), Fmt(k2.DepthFractions[i]), mode, ci);
             }
             console.Write(t);
-            console.WriteLine($"K = 2 segments: {Ranges(k2.Segments)}");
+            text.WriteLine($"K = 2 segments: {Ranges(k2.Segments)}");
         }
         if (r.Bootstrap is { } boot)
-            console.WriteLine($"bootstrap: {boot.Resamples} resamples of {boot.Documents} documents, seed {boot.Seed}; BIC-selected K counts: " +
+            text.WriteLine($"bootstrap: {boot.Resamples} resamples of {boot.Documents} documents, seed {boot.Seed}; BIC-selected K counts: " +
                 string.Join(", ", boot.KCounts.Select((c, kk) => $"K={kk}: {c}")));
 
         var layers = new Table().AddColumns("layer", "fused");
