@@ -13,5 +13,6 @@ public static class CommandRegistry
         yield return InspectCommand.Create();
         yield return BenchCommand.Create();
         yield return VersionCommand.Create();
+        yield return BoundariesCommand.Create();
     }
 }
