@@ -30,7 +30,7 @@ public static class Lbfgs
         int iter = 0;
         for (; iter < maxIterations; iter++)
         {
-            if (TensorPrimitives.MaxMagnitude<double>(g) <= gradientTolerance) break;
+            if (Math.Abs(TensorPrimitives.MaxMagnitude<double>(g)) <= gradientTolerance) break;   // MaxMagnitude keeps the sign
             // Two-loop recursion: dir = −H g.
             g.CopyTo(dir, 0);
             for (int k = sList.Count - 1; k >= 0; k--)

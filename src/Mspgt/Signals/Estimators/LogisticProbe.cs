@@ -77,14 +77,34 @@ public sealed class LogisticProbe : IClassificationProbe
         _classes = classes;
     }
 
-    public int[] Predict(DenseMatrix x)
+    /// <summary>The training labels, sorted: column order of <see cref="Probabilities"/>.</summary>
+    public IReadOnlyList<int> Classes => _classes ?? throw new InvalidOperationException("LogisticProbe used before Fit");
+
+    public int[] Predict(DenseMatrix x) => ProbeLabels.ArgMax(Logits(x), _classes!);
+
+    /// <summary>Softmax class probabilities (n × classes, columns in <see cref="Classes"/> order).</summary>
+    public DenseMatrix Probabilities(DenseMatrix x)
+    {
+        var p = Logits(x);
+        for (int i = 0; i < p.Rows; i++)
+        {
+            var row = p.Row(i);
+            double max = TensorPrimitives.Max<double>(row);   // shift first: large logits must not overflow
+            TensorPrimitives.Subtract(row, max, row);
+            TensorPrimitives.Exp(row, row);
+            TensorPrimitives.Divide(row, TensorPrimitives.Sum<double>(row), row);
+        }
+        return p;
+    }
+
+    private DenseMatrix Logits(DenseMatrix x)
     {
         if (_scaling is null || _weights is null || _bias is null || _classes is null)
-            throw new InvalidOperationException("LogisticProbe.Predict called before Fit");
+            throw new InvalidOperationException("LogisticProbe used before Fit");
         LinearAlgebra.RequireFinite(x, Source);
         var logits = LinearAlgebra.MultiplyTransposed(_scaling.Apply(x, Source), _weights);
         for (int i = 0; i < logits.Rows; i++) TensorPrimitives.Add(logits.Row(i), _bias, logits.Row(i));
-        return ProbeLabels.ArgMax(logits, _classes);
+        return logits;
     }
 
     public double Accuracy(DenseMatrix x, ReadOnlySpan<int> labels) => ProbeLabels.Accuracy(Predict(x), labels, Source);
