@@ -3,8 +3,10 @@ using System.Numerics.Tensors;
 namespace Mspgt.Numerics;
 
 /// <summary>
-/// Limited-memory BFGS minimiser (Nocedal &amp; Wright, algorithm 7.4/7.5) with a backtracking Armijo line search.
-/// Fully deterministic: fixed memory, fixed iteration cap, no randomness.
+/// Limited-memory BFGS minimiser (Nocedal &amp; Wright, algorithms 7.4/7.5) with a strong-Wolfe line search
+/// (algorithms 3.5/3.6, c₁ = 1e-4, c₂ = 0.9, safeguarded quadratic interpolation in the zoom phase).
+/// Fully deterministic: fixed memory, fixed iteration cap, no randomness. Stops at the iteration cap, when max |g| ≤
+/// the tolerance, when the value stops changing beyond round-off, or when the line search finds no decrease.
 /// </summary>
 public static class Lbfgs
 {
@@ -58,15 +60,7 @@ public static class Lbfgs
                 slope = -TensorPrimitives.Dot<double>(g, g);
             }
             double step = sList.Count == 0 ? Math.Min(1, 1 / TensorPrimitives.Norm<double>(dir)) : 1;
-            double fn = double.NaN;
-            bool accepted = false;
-            for (int tries = 0; tries < 50; tries++)
-            {
-                TensorPrimitives.MultiplyAdd(dir, step, x, xn);
-                fn = objective(xn, gn);
-                if (double.IsFinite(fn) && fn <= f + 1e-4 * step * slope) { accepted = true; break; }
-                step *= 0.5;
-            }
+            var (accepted, fn) = WolfeLineSearch(objective, x, f, slope, dir, step, xn, gn);
             if (!accepted) break;
 
             var s = new double[dim];
@@ -83,8 +77,85 @@ public static class Lbfgs
             xn.CopyTo(x, 0);
             gn.CopyTo(g, 0);
             f = fn;
-            if (Math.Abs(previous - f) <= 1e-12 * Math.Max(1, Math.Abs(f))) { iter++; break; }
+            if (Math.Abs(previous - f) <= 1e-14 * Math.Abs(f)) { iter++; break; }   // stagnated at round-off
         }
         return iter;
+    }
+
+    // Strong-Wolfe line search along dir from x (value f, slope = gᵀdir < 0). On success xn/gn hold the accepted point
+    // and its gradient, and its value is returned. If no Wolfe point is found within the evaluation budget, the last
+    // point is still accepted when it gives sufficient decrease.
+    private static (bool Accepted, double Value) WolfeLineSearch(Objective objective, double[] x, double f, double slope,
+        double[] dir, double initialStep, double[] xn, double[] gn)
+    {
+        const double c1 = 1e-4, c2 = 0.9;
+        const int budget = 40;
+        int evals = 0;
+        double Eval(double a, out double derivative)
+        {
+            evals++;
+            TensorPrimitives.MultiplyAdd(dir, a, x, xn);
+            double v = objective(xn, gn);
+            derivative = TensorPrimitives.Dot<double>(gn, dir);
+            return v;
+        }
+        bool Armijo(double a, double v) => double.IsFinite(v) && v <= f + c1 * a * slope;
+
+        double aPrev = 0, fPrev = f, dPrev = slope, a1 = initialStep;
+        double lo, flo, dlo, hi, fhi;
+        while (true)
+        {
+            double v = Eval(a1, out double dv);
+            if (!Armijo(a1, v) || (evals > 1 && v >= fPrev))
+            {
+                (lo, flo, dlo, hi, fhi) = (aPrev, fPrev, dPrev, a1, v);
+                break;
+            }
+            if (Math.Abs(dv) <= -c2 * slope) return (true, v);
+            if (dv >= 0)
+            {
+                (lo, flo, dlo, hi, fhi) = (a1, v, dv, aPrev, fPrev);
+                break;
+            }
+            if (evals >= budget) return (true, v);   // sufficient decrease holds
+            (aPrev, fPrev, dPrev) = (a1, v, dv);
+            a1 *= 2;
+        }
+        // Zoom: lo always satisfies sufficient decrease and has the lowest value seen; the minimiser lies between.
+        double last = double.NaN, lastA = 0;
+        while (evals < budget)
+        {
+            double width = hi - lo;
+            double a = double.NaN;
+            if (double.IsFinite(fhi))
+            {
+                // Minimiser of the quadratic through (lo, flo) with slope dlo and (hi, fhi).
+                double denom = 2 * (fhi - flo - dlo * width);
+                if (denom != 0) a = lo - dlo * width * width / denom;
+            }
+            double min = lo + 0.1 * width, max = hi - 0.1 * width;
+            if (min > max) (min, max) = (max, min);
+            if (!double.IsFinite(a) || a < min || a > max) a = lo + 0.5 * width;
+            double v = Eval(a, out double dv);
+            (last, lastA) = (v, a);
+            if (!Armijo(a, v) || v >= flo)
+            {
+                (hi, fhi) = (a, v);
+            }
+            else
+            {
+                if (Math.Abs(dv) <= -c2 * slope) return (true, v);
+                if (dv * (hi - lo) >= 0) (hi, fhi) = (lo, flo);
+                (lo, flo, dlo) = (a, v, dv);
+            }
+            if (Math.Abs(hi - lo) <= 1e-16 * Math.Max(1, Math.Abs(lo))) break;
+        }
+        // Budget spent: fall back to lo if it moved (re-evaluate so xn/gn hold it).
+        if (lo > 0)
+        {
+            double v = lastA == lo ? last : Eval(lo, out _);
+            return (Armijo(lo, v), v);
+        }
+        return (false, f);
     }
 }
