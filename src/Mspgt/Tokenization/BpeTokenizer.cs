@@ -65,10 +65,15 @@ public sealed class BpeTokenizer : ITokenizer
         _fallbackIds = _vocab.ByteTokenIds();
 
         _merges = new Dictionary<long, long>(model.Merges.Count);
+        char[] joined = new char[64];
         for (int rank = 0; rank < model.Merges.Count; rank++)
         {
             var (left, right) = model.Merges[rank];
-            if (!_vocab.TryGetId(left, out int a) || !_vocab.TryGetId(right, out int b) || !_vocab.TryGetId(left + right, out int ab))
+            if (joined.Length < left.Length + right.Length) joined = new char[2 * (left.Length + right.Length)];
+            left.CopyTo(joined);
+            right.CopyTo(joined.AsSpan(left.Length));
+            if (!_vocab.TryGetId(left, out int a) || !_vocab.TryGetId(right, out int b)
+                || !_vocab.TryGetId(joined.AsSpan(0, left.Length + right.Length), out int ab))
                 throw new MspgtException(description, $"merge {rank} (\"{left}\" \"{right}\") uses a token that is not in the vocabulary");
             _merges.TryAdd(Key(a, b), ((long)rank << 32) | (uint)ab); // the first (lowest-rank) entry of a pair wins
         }
@@ -95,9 +100,25 @@ public sealed class BpeTokenizer : ITokenizer
         return ids.ToArray();
     }
 
+    // Words repeat in natural text; their ids are cached (cleared when large, so memory stays bounded).
+    private const int CacheLimit = 200_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _wordCache = new(StringComparer.Ordinal);
+
     private void EncodeWord(string word, List<int> output)
     {
         if (word.Length == 0) return;
+        if (_wordCache.TryGetValue(word, out var cached)) { output.AddRange(cached); return; }
+        int mark = output.Count;
+        EncodeWordUncached(word, output);
+        if (word.Length <= 64)
+        {
+            if (_wordCache.Count >= CacheLimit) _wordCache.Clear();
+            _wordCache.TryAdd(word, output.GetRange(mark, output.Count - mark).ToArray());
+        }
+    }
+
+    private void EncodeWordUncached(string word, List<int> output)
+    {
         var symbols = new List<int>(word.Length + 4);
         if (_byteLevel)
         {
@@ -153,6 +174,7 @@ public sealed class BpeTokenizer : ITokenizer
     {
         int n = symbols.Count;
         if (n < 2) return;
+        if (n <= 24) { MergeByRankScan(symbols); return; }
         var id = symbols.ToArray();
         var next = new int[n];
         var prev = new int[n];
@@ -178,6 +200,28 @@ public sealed class BpeTokenizer : ITokenizer
         }
         symbols.Clear();
         for (int i = 0; i >= 0; i = next[i]) symbols.Add(id[i]);
+    }
+
+    /// <summary>The same merge order by repeated scans (O(n²), no allocation): faster for the short words of
+    /// pre-tokenized text.</summary>
+    private void MergeByRankScan(List<int> symbols)
+    {
+        Span<int> id = stackalloc int[symbols.Count];
+        for (int i = 0; i < id.Length; i++) id[i] = symbols[i];
+        int count = id.Length;
+        while (count > 1)
+        {
+            long best = long.MaxValue;
+            int at = -1;
+            for (int i = 0; i + 1 < count; i++)
+                if (_merges.TryGetValue(Key(id[i], id[i + 1]), out long v) && v < best) { best = v; at = i; }
+            if (at < 0) break;
+            id[at] = (int)(uint)best;
+            id.Slice(at + 2, count - at - 2).CopyTo(id[(at + 1)..]);
+            count--;
+        }
+        symbols.Clear();
+        for (int i = 0; i < count; i++) symbols.Add(id[i]);
     }
 
     /// <summary>Runs the tokenizer's decoders over the token texts; a leading BOS prints nothing; other special

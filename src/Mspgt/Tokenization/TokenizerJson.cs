@@ -55,13 +55,13 @@ public static class TokenizerJson
         // vocabulary + added tokens
         if (!model.TryGetProperty("vocab", out var vocabEl) || vocabEl.ValueKind != JsonValueKind.Object)
             throw new MspgtException(source, "model.vocab is missing");
-        var byId = new Dictionary<int, string>();
+        var entries = new List<(int Id, string Text)>(200_000);
         int maxId = -1;
         foreach (var p in vocabEl.EnumerateObject())
         {
             if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
                 throw new MspgtException(source, $"vocab entry \"{p.Name}\" has no valid id");
-            byId[id] = p.Name;
+            entries.Add((id, p.Name));
             maxId = Math.Max(maxId, id);
         }
         var literals = new List<LiteralToken>();
@@ -71,12 +71,14 @@ public static class TokenizerJson
                 string content = Str(t, "content") ?? throw new MspgtException(source, "added token without content");
                 int id = t.TryGetProperty("id", out var idEl) && idEl.TryGetInt32(out int v) && v >= 0 ? v
                     : throw new MspgtException(source, $"added token \"{content}\" has no valid id");
-                byId[id] = content;
+                entries.Add((id, content));
                 maxId = Math.Max(maxId, id);
                 literals.Add(new LiteralToken(content, id, Bool(t, "lstrip"), Bool(t, "rstrip"), Bool(t, "single_word")));
             }
+        if (maxId >= 10_000_000) throw new MspgtException(source, $"token id {maxId} is implausibly large");
         var tokens = new string[maxId + 1];
-        for (int i = 0; i <= maxId; i++) tokens[i] = byId.TryGetValue(i, out var s) ? s : "";
+        Array.Fill(tokens, "");
+        foreach (var (id, text) in entries) tokens[id] = text; // an added token overrides a vocab entry of the same id
 
         var merges = new List<(string, string)>();
         if (model.TryGetProperty("merges", out var mergesEl) && mergesEl.ValueKind == JsonValueKind.Array)

@@ -6,7 +6,7 @@ namespace Mspgt.Tests.Tokenization;
 /// <summary>The real Qwen3 tokenizer.json against reference ids from Hugging Face tokenizers (shared/tokenizers/qwen3/golden.json).</summary>
 public class QwenTokenizerJsonTests
 {
-    private static readonly Lazy<ITokenizer> Qwen = new(() => TokenizerLoader.Load(TestData.Path("tokenizers", "qwen3", "tokenizer.json")));
+    private static Lazy<ITokenizer> Qwen => SharedTokenizers.Qwen3;
 
     public static TheoryData<string> Kinds() => new(Golden().Select(c => c.Kind));
 
