@@ -43,8 +43,9 @@ public static class TokenizerLoader
             ?? throw new MspgtException(path, "not a tokenizer: expected a tokenizer.json, a llama2.c vocabulary (.bin) or a GGUF file");
     }
 
-    /// <summary>The GGUF metadata of a file. Wired to Mspgt.Checkpoints.GgufReader by the lead once that reader is
-    /// merged (it is written in parallel): replace the body with `GgufReader.Open(path).Metadata` (disposing the file).</summary>
+    /// <summary>The GGUF metadata of a file. To be wired to Mspgt.Checkpoints.GgufReader once that reader is merged
+    /// (it is written in parallel): the body becomes `{ using var f = GgufReader.Open(path); return f.Metadata; }`
+    /// (the metadata is read into memory, so it outlives the mapping).</summary>
     private static IReadOnlyDictionary<string, object> ReadGgufMetadata(string path) =>
         throw new MspgtException(path, "reading GGUF files is not available yet (the GGUF reader is not part of this build)");
 
@@ -146,6 +147,7 @@ public static class TokenizerLoader
         {
             long l => l,
             int i => i,
+            ulong u => u > int.MaxValue ? -1 : (long)u,
             _ => throw new MspgtException(source, $"{key} has type {v.GetType().Name}, expected an integer"),
         };
         if (id < 0 || id >= count) throw new MspgtException(source, $"{key} = {id.ToString(CultureInfo.InvariantCulture)} is outside the vocabulary (0..{count - 1})");
