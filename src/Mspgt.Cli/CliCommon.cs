@@ -40,14 +40,16 @@ public static class CliCommon
     }
 
     public static ITokenizer RequireTokenizer(LoadedModel model) =>
-        model.Tokenizer ?? throw new MspgtException(model.Path, "no tokenizer found for this model; pass --tokenizer PATH (tokenizer.json, a llama2.c vocab or a .gguf)");
+        model.Tokenizer ?? throw (model.TokenizerError != null
+            ? new MspgtException(model.Path, $"cannot read the model's tokenizer ({model.TokenizerError}); pass --tokenizer PATH")
+            : new MspgtException(model.Path, "no tokenizer found for this model; pass --tokenizer PATH (tokenizer.json, a llama2.c vocab or a .gguf)"));
 
     /// <summary>Text → ids as the model expects them (BOS when the tokenizer's convention adds one).</summary>
     public static int[] EncodePrompt(LoadedModel model, string text, bool chat = false)
     {
         var tok = RequireTokenizer(model);
         if (chat) text = ChatPrompt(model, text);
-        var ids = tok.Encode(text, addBos: !chat && tok.AddsBosByDefault);
+        var ids = tok.Encode(text, addBos: !chat && tok.AddBosByDefault);
         if (ids.Length == 0) throw new MspgtException("--text", "the text encodes to no tokens");
         foreach (var id in ids)
             if (id >= model.Config.Vocab)

@@ -13,6 +13,7 @@ public static class CommandRegistry
         yield return InspectCommand.Create();
         yield return BenchCommand.Create();
         yield return VersionCommand.Create();
+        yield return TokenizeCommand.Create();
         yield return BoundariesCommand.Create();
     }
 }
