@@ -8,8 +8,9 @@ namespace Mspgt.Signals.Estimators;
 /// CKA(X, Y) = ‖YcᵀXc‖²_F / (‖XcᵀXc‖_F ‖YcᵀYc‖_F), with Xc, Yc column-centered. Dimensionless, in [0, 1];
 /// 1 for identical representations; invariant to orthogonal transforms and isotropic scaling of either side.
 /// The feature-space form costs O(n·dx·dy), so large n is cheap; when n² &lt; dx·dy the equivalent sample-space
-/// form tr(Kx Ky) with K = Xc Xcᵀ is used instead. Note: for independent data CKA is biased upward by about
-/// d/n (it is not near 0 unless n ≫ d).
+/// form tr(Kx Ky) with K = Xc Xcᵀ is used instead. Note: for independent isotropic data CKA is about
+/// √(dx·dy)/n, not 0, so it is near 0 only when n ≫ d; compare values computed with the same n.
+/// <see cref="LayerMatrix"/> costs O(L²·n·d²) for L layers: pass maxSamples to bound it.
 /// </summary>
 public static class LinearCka
 {

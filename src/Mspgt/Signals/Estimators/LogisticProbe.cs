@@ -58,8 +58,10 @@ public sealed class LogisticProbe : IClassificationProbe
                 for (int k = 0; k < c; k++)
                     residualT[k, i] = (Math.Exp(z[k] - logSum) - (k == index[i] ? 1 : 0)) / n;
             }
-            var gw = LinearAlgebra.MultiplyTransposed(residualT, xst);   // C × d
-            for (int k = 0; k < c * d; k++) grad[k] = gw.Data[k] + l2 * t[k];
+            var gwT = LinearAlgebra.MultiplyTransposed(xst, residualT);   // d × C (d rows: splits over threads)
+            for (int k = 0; k < c; k++)
+                for (int j = 0; j < d; j++)
+                    grad[k * d + j] = gwT[j, k] + l2 * t[k * d + j];
             for (int k = 0; k < c; k++)
             {
                 double s = 0;
