@@ -4,24 +4,11 @@ using Mspgt.Cli.Commands;
 
 namespace Mspgt.Tests.Tokenization;
 
-[CollectionDefinition("TokenizeCli", DisableParallelization = true)]
-public class TokenizeCliCollection;
-
 /// <summary>`mspgt tokenize` run in-process (Console redirected, so not in parallel with other tests).</summary>
-[Collection("TokenizeCli")]
+[Collection("Console")]
 public class TokenizeCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(TokenizeCommand.Create());
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (CliRunner.Run(root, ["tokenize", .. args]), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Mspgt.Tests.Cli.CliHarness.Run(["tokenize", .. args]);
 
     private static string Tok512 => TestData.Path("models", "stories260K", "tok512.bin");
     private static string Qwen => TestData.Path("tokenizers", "qwen3", "tokenizer.json");
