@@ -8,6 +8,7 @@ public static class CommandRegistry
 {
     public static IEnumerable<Command> All()
     {
+        yield return AnalyzeCommand.Create();
         yield return RunCommand.Create();
         yield return GenerateCommand.Create();
         yield return InspectCommand.Create();

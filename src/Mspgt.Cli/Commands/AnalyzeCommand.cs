@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using Mspgt.Checkpoints;
+using Mspgt.Experiments;
+using Mspgt.Models;
+using Mspgt.Reporting;
+using Spectre.Console;
+
+namespace Mspgt.Cli.Commands;
+
+/// <summary>`mspgt analyze`: per-layer signals and the scale boundaries of one model over a corpus.</summary>
+public static class AnalyzeCommand
+{
+    public static Command Create()
+    {
+        var model = CliCommon.ModelOption(required: false);
+        var tokenizer = CliCommon.TokenizerOption();
+        var corpus = new Option<string?>("--corpus") { Description = "Plain text (documents separated by blank lines) or JSONL with a \"text\" field; default: documents sampled from the model" };
+        var documents = new Option<int>("--documents") { Description = "Documents to sample when no --corpus is given", DefaultValueFactory = _ => 64 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Cut documents to this many tokens (never above the context)", DefaultValueFactory = _ => 256 };
+        var seed = new Option<int>("--seed") { Description = "Seed for the sampled corpus, estimators and bootstrap", DefaultValueFactory = _ => 0 };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples over documents", DefaultValueFactory = _ => 200 };
+        var weights = new Option<string?>("--weights") { Description = "Fusion weights, e.g. attn_distance=1,mi_gaussian=2 (unnamed signals weigh 0)" };
+        var method = new Option<string>("--method") { Description = "Reported search: dp (exact) and pelt are always both computed; this is kept for the manifest", DefaultValueFactory = _ => "dp" };
+        var penalty = new Option<double?>("--penalty") { Description = "PELT penalty (default: BIC-style from the noise level)" };
+        var pca = new Option<int>("--pca-dims") { Description = "PCA components per side for the Gaussian MI", DefaultValueFactory = _ => 16 };
+        var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, signals.png/.svg and cka.png here" };
+        var json = CliCommon.JsonOption("Print summary.json on stdout");
+        var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
+        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, method, penalty, pca, outDir, json }) cmd.Options.Add(o);
+        cmd.SetAction(p =>
+        {
+            using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
+            var tok = CliCommon.RequireTokenizer(m);
+            int maxTok = p.GetValue(maxTokens);
+            if (maxTok < 2) throw new MspgtException("--max-tokens", "must be at least 2");
+            maxTok = Math.Min(maxTok, m.Config.MaxSeq);
+            var settings = new AnalysisSettings
+            {
+                MaxTokens = maxTok, Documents = p.GetValue(documents), Seed = p.GetValue(seed), Bootstrap = p.GetValue(bootstrap),
+                Weights = ParseWeights(p.GetValue(weights)), Method = p.GetValue(method) ?? "dp", Penalty = p.GetValue(penalty),
+                PcaDims = p.GetValue(pca),
+            };
+            if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
+            if (settings.Method is not ("dp" or "pelt")) throw new MspgtException("--method", "must be dp or pelt");
+            string? corpusPath = p.GetValue(corpus);
+            var tf = new Transformer(m);
+            var docs = corpusPath != null
+                ? Corpus.FromFile(corpusPath, tok, maxTok)
+                : Progress.Run("sampling corpus", report => Corpus.Sample(tf, tok, settings.Documents, maxTok, settings.Seed, i => report(i, settings.Documents)));
+            var result = Progress.Run("analyzing documents", report => Analysis.Run(m, docs, settings, report));
+            string? dir = p.GetValue(outDir);
+            if (dir != null) Analysis.WriteOutputs(result, dir);
+            if (p.GetValue(json)) { Console.Out.WriteLine(JsonOutput.Serialize(result.Summary)); return 0; }
+            Print(result.Summary, dir);
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Dictionary<string, double>? ParseWeights(string? s)
+    {
+        if (string.IsNullOrWhiteSpace(s)) return null;
+        var d = new Dictionary<string, double>();
+        foreach (var part in s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=', 2);
+            if (kv.Length != 2 || !double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double w) || !double.IsFinite(w))
+                throw new MspgtException("--weights", $"\"{part}\" is not name=weight");
+            d[kv[0]] = w;
+        }
+        return d;
+    }
+
+    private static void Print(AnalysisSummary s, string? dir)
+    {
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(s.Model)}[/] ({s.Architecture}, {s.NLayers} layers): {s.NDocuments} documents, {s.NTokens} tokens");
+        // One row per signal, one column per block: stays readable for deep models.
+        var t = new Table().AddColumn("signal");
+        for (int l = 0; l < s.NLayers; l++) t.AddColumn(new TableColumn($"{l}").RightAligned());
+        foreach (var (name, values) in s.Signals)
+            t.AddRow([name, .. values.Select(v => v.ToString("G3", CultureInfo.InvariantCulture))]);
+        t.AddRow(["[bold]fused[/]", .. s.Fused.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))]);
+        string ScaleOf(int l) => s.Segments.First(kv => l >= kv.Value[0] && l <= kv.Value[1]).Key;
+        t.AddRow(["[bold]scale[/]", .. Enumerable.Range(0, s.NLayers).Select(ScaleOf)]);
+        AnsiConsole.Write(t);
+        string Ci(int i) => s.BoundaryCi is { } ci ? $" (95% CI {ci[i][0]}–{ci[i][1]})" : "";
+        AnsiConsole.MarkupLine($"boundaries (K=2): b1 = {s.Boundaries[0]}{Ci(0)}, b2 = {s.Boundaries[1]}{Ci(1)}; depth fractions {s.DepthFractions[0]:F3}, {s.DepthFractions[1]:F3}");
+        AnsiConsole.MarkupLine($"scales: local {Range(s.Segments["local"])}, intermediate {Range(s.Segments["intermediate"])}, global {Range(s.Segments["global"])} (order decided by {Markup.Escape(s.ScaleOrderDecidedBy)})");
+        AnsiConsole.MarkupLine(Markup.Escape($"BIC selects K = {s.KSelected} (boundaries [{string.Join(", ", s.BoundariesKSelected)}]); PELT: [{string.Join(", ", s.PeltBoundaries)}]; v1 ΔI rule: [{string.Join(", ", s.V1RuleBoundaries)}]"));
+        foreach (var (name, pr) in s.Probes)
+            AnsiConsole.MarkupLine($"{name}: peak at block {pr.PeakLayer} (accuracy {pr.Accuracy[pr.PeakLayer]:F3}, chance {pr.Chance[pr.PeakLayer]:F3})");
+        if (dir != null) AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(dir, "summary.json"))}, signals.parquet, signals.png, signals.svg, cka.png");
+    }
+
+    private static string Range(int[] r) => r[0] == r[1] ? $"{r[0]}" : $"{r[0]}–{r[1]}";
+}

@@ -1,0 +1,210 @@
+using System.Text.Json.Serialization;
+using Mspgt.Checkpoints;
+using Mspgt.Models;
+using Mspgt.Reporting;
+using Mspgt.Scales;
+using Mspgt.Signals;
+
+namespace Mspgt.Experiments;
+
+/// <summary>Settings of one `mspgt analyze` run (all of them go into the manifest).</summary>
+public sealed record AnalysisSettings
+{
+    [JsonPropertyName("max_tokens")] public int MaxTokens { get; init; } = 256;
+    [JsonPropertyName("documents")] public int Documents { get; init; } = 64;
+    [JsonPropertyName("min_document_tokens")] public int MinDocumentTokens { get; init; } = 16;
+    [JsonPropertyName("seed")] public int Seed { get; init; }
+    [JsonPropertyName("bootstrap")] public int Bootstrap { get; init; } = 200;
+    [JsonPropertyName("max_k")] public int MaxK { get; init; } = 4;
+    [JsonPropertyName("method")] public string Method { get; init; } = "dp";
+    [JsonPropertyName("penalty")] public double? Penalty { get; init; }
+    [JsonPropertyName("weights")] public Dictionary<string, double>? Weights { get; init; }
+    [JsonPropertyName("pca_dims")] public int PcaDims { get; init; } = 16;
+    [JsonPropertyName("ksg_neighbors")] public int KsgNeighbors { get; init; } = 3;
+    [JsonPropertyName("lens_positions")] public int LensPositions { get; init; } = 64;
+    [JsonPropertyName("probe_tokens_per_document")] public int ProbeTokensPerDocument { get; init; } = 64;
+    [JsonPropertyName("probe_local_classes")] public int ProbeLocalClasses { get; init; } = 32;
+}
+
+public sealed record ProbeReport(
+    [property: JsonPropertyName("target")] string Target,
+    [property: JsonPropertyName("accuracy")] double[] Accuracy,
+    [property: JsonPropertyName("chance")] double[] Chance,
+    [property: JsonPropertyName("peak_layer")] int PeakLayer,
+    [property: JsonPropertyName("train_samples")] int TrainSamples,
+    [property: JsonPropertyName("test_samples")] int TestSamples);
+
+public sealed record AnalysisManifest(
+    [property: JsonPropertyName("program")] string Program,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("model_path")] string ModelPath,
+    [property: JsonPropertyName("model_format")] string ModelFormat,
+    [property: JsonPropertyName("model_sha256")] string ModelSha256,
+    [property: JsonPropertyName("tokenizer")] string Tokenizer,
+    [property: JsonPropertyName("corpus")] string Corpus,
+    [property: JsonPropertyName("corpus_sha256")] string? CorpusSha256,
+    [property: JsonPropertyName("corpus_seed")] int? CorpusSeed,
+    [property: JsonPropertyName("skipped_documents")] string[] SkippedDocuments,
+    [property: JsonPropertyName("settings")] AnalysisSettings Settings,
+    [property: JsonPropertyName("fused_signals")] string[] FusedSignals,
+    [property: JsonPropertyName("signal_definitions")] Dictionary<string, string> SignalDefinitions);
+
+/// <summary>What `mspgt analyze --json` prints and summary.json holds. Boundaries follow the convention of
+/// <see cref="Segmentation"/>: b is the first layer of the next segment; depth fraction b / n_layers.</summary>
+public sealed record AnalysisSummary(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("architecture")] string Architecture,
+    [property: JsonPropertyName("n_layers")] int NLayers,
+    [property: JsonPropertyName("n_documents")] int NDocuments,
+    [property: JsonPropertyName("n_tokens")] long NTokens,
+    [property: JsonPropertyName("signals")] Dictionary<string, double[]> Signals,
+    [property: JsonPropertyName("fused")] double[] Fused,
+    [property: JsonPropertyName("k_selected")] int KSelected,
+    [property: JsonPropertyName("boundaries")] int[] Boundaries,
+    [property: JsonPropertyName("boundary_ci")] int[][]? BoundaryCi,
+    [property: JsonPropertyName("depth_fractions")] double[] DepthFractions,
+    [property: JsonPropertyName("segments")] Dictionary<string, int[]> Segments,
+    [property: JsonPropertyName("scale_order_decided_by")] string ScaleOrderDecidedBy,
+    [property: JsonPropertyName("boundaries_k_selected")] int[] BoundariesKSelected,
+    [property: JsonPropertyName("pelt_boundaries")] int[] PeltBoundaries,
+    [property: JsonPropertyName("v1_rule_boundaries")] int[] V1RuleBoundaries,
+    [property: JsonPropertyName("per_k")] KFit[] PerK,
+    [property: JsonPropertyName("bootstrap")] BootstrapSummary? Bootstrap,
+    [property: JsonPropertyName("probes")] Dictionary<string, ProbeReport> Probes,
+    [property: JsonPropertyName("cka_matrix")] double[][] CkaMatrix,
+    [property: JsonPropertyName("manifest")] AnalysisManifest Manifest);
+
+/// <summary>Everything an analysis produced: the summary plus the per-document rows behind it.</summary>
+public sealed record AnalysisResult(AnalysisSummary Summary, IReadOnlyList<SignalRow> Rows, string[] SignalOrder, double[][] StandardisedSignals);
+
+/// <summary>
+/// `mspgt analyze`: stream the corpus through the model, measure every signal per document and block, fuse the
+/// standardised curves, find the boundaries (exact DP with K by BIC and K = 2 forced, PELT, the v1 ΔI rule),
+/// bootstrap them over documents, and name the scales from the data.
+/// </summary>
+public static class Analysis
+{
+    public static AnalysisResult Run(LoadedModel model, Corpus corpus, AnalysisSettings s, Action<int, int>? progress = null)
+    {
+        var c = model.Config;
+        if (c.Layers < BoundaryDetector.MinLayers)
+            throw new MspgtException(model.Path, $"the model has {c.Layers} layers; finding two boundaries needs at least {BoundaryDetector.MinLayers}");
+        var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); pass --tokenizer");
+        var tf = new Transformer(model);
+        var signals = new DocumentSignals(tf, new SignalSettings
+        {
+            PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions,
+            ProbeTokensPerDocument = s.ProbeTokensPerDocument, Seed = s.Seed,
+        });
+        var measured = new List<(Document Doc, DocumentMeasurement M)>();
+        var skipped = new List<string>();
+        int done = 0;
+        foreach (var doc in corpus.Documents)
+        {
+            if (doc.Ids.Length < s.MinDocumentTokens) skipped.Add($"{doc.Index}: {doc.Ids.Length} tokens (< {s.MinDocumentTokens})");
+            else
+            {
+                try { measured.Add((doc, signals.Measure(doc.Ids))); }
+                catch (MspgtException e) { skipped.Add($"{doc.Index}: {e.Message}"); }
+            }
+            progress?.Invoke(++done, corpus.Documents.Count);
+        }
+        if (measured.Count < 2)
+            throw new MspgtException("corpus", $"only {measured.Count} usable document(s) of at least {s.MinDocumentTokens} tokens; the analysis needs 2 or more");
+
+        // Probes on the pooled sample (one curve for the corpus, entered identically for every document).
+        var probes = new ScaleProbes { LocalClasses = s.ProbeLocalClasses, Seed = s.Seed }.Evaluate(
+            measured.Select(x => x.Doc.Ids).ToList(), measured.Select(x => x.M.Positions).ToList(),
+            measured.Select(x => x.M.Pooled).ToList(), c.Layers, signals.PooledDims, ScaleProbes.SentenceEnders(tokenizer, c.Vocab));
+
+        string[] names = [.. DocumentSignals.PerDocumentSignals, .. probes.Select(p => p.Signal)];
+        int D = measured.Count, L = c.Layers, S = names.Length, S0 = DocumentSignals.PerDocumentSignals.Length;
+        var cube = new double[D, L, S];
+        var rows = new List<SignalRow>();
+        string modelName = ModelName(model.Path);
+        for (int d = 0; d < D; d++)
+            for (int l = 0; l < L; l++)
+                for (int k = 0; k < S; k++)
+                {
+                    double v = k < S0 ? measured[d].M.Values[l, k] : probes[k - S0].Accuracy[l];
+                    cube[d, l, k] = v;
+                    rows.Add(new SignalRow(modelName, measured[d].Doc.Index, l, names[k], v));
+                }
+
+        var weights = s.Weights ?? SignalNames.DefaultFused.ToDictionary(n => n, _ => 1.0);
+        var options = new BoundaryOptions { ForcedK = 2, MaxK = s.MaxK, Weights = weights };
+        var report = BoundaryDetector.Detect(names, cube, options, s.Bootstrap, s.Seed, "signals");
+        var bic = BoundaryDetector.Detect(names, BoundaryBootstrap.MeanOverDocuments(cube, "signals"), options with { ForcedK = null }, "signals");
+        var pelt = BoundaryDetector.Detect(names, BoundaryBootstrap.MeanOverDocuments(cube, "signals"),
+            options with { ForcedK = null, Method = SearchMethod.Pelt, Penalty = s.Penalty }, "signals");
+
+        var mean = new Dictionary<string, double[]>();
+        for (int k = 0; k < S; k++)
+        {
+            var curve = new double[L];
+            for (int l = 0; l < L; l++) { double sum = 0; for (int d = 0; d < D; d++) sum += cube[d, l, k]; curve[l] = sum / D; }
+            mean[names[k]] = curve;
+        }
+        var v1 = L >= 4 ? MutualInformationDropRule.Find(mean[SignalNames.MiGaussian].AsSpan(1)) : [];
+        var naming = ScaleNaming.Assign(report.Boundaries, L, mean[SignalNames.AttnDistance], mean[SignalNames.ProbeGlobal]);
+
+        // Layer × layer CKA over the pooled sample: embedding and every block's output.
+        var layerMats = Enumerable.Range(0, L + 1).Select(r =>
+        {
+            var all = measured.SelectMany(x => x.M.Pooled[r]).ToArray();
+            return Numerics.DenseMatrix.FromFloats(all, all.Length / signals.PooledDims, signals.PooledDims);
+        }).ToList();
+        var ckaM = Signals.Estimators.LinearCka.LayerMatrix(layerMats, maxSamples: 4096, seed: s.Seed);
+        var cka = Enumerable.Range(0, L + 1).Select(i => Enumerable.Range(0, L + 1).Select(j => ckaM[i, j]).ToArray()).ToArray();
+
+        var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, FileHashes.OfModel(model),
+            tokenizer.Description, corpus.Description, corpus.Sha256, corpus.Seed, skipped.ToArray(), s,
+            names.Where(n => weights.TryGetValue(n, out var w) && w > 0).ToArray(),
+            SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning));
+        var summary = new AnalysisSummary(
+            modelName, c.Architecture.ToString().ToLowerInvariant(), L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
+            mean, report.Fused, bic.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
+            new Dictionary<string, int[]> { ["local"] = naming.Local, ["intermediate"] = naming.Intermediate, ["global"] = naming.Global },
+            naming.DecidedBy, bic.Boundaries, pelt.Boundaries, v1, bic.PerK, report.Bootstrap,
+            probes.ToDictionary(p => p.Signal, p => new ProbeReport(p.Target, p.Accuracy, p.Chance, p.PeakLayer, p.TrainSamples, p.TestSamples)),
+            cka, manifest);
+        var z = Enumerable.Range(0, S).Select(k => SignalFusion.ZScore(mean[names[k]])).ToArray();
+        return new AnalysisResult(summary, rows, names, z);
+    }
+
+    public static string ModelName(string path)
+    {
+        string full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
+        return Path.GetFileName(full);
+    }
+
+    /// <summary>Writes signals.parquet, summary.json, signals.png/.svg and cka.png into dir (each atomically).</summary>
+    public static void WriteOutputs(AnalysisResult r, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        var s = r.Summary;
+        ParquetOutput.WriteSignals(Path.Combine(dir, ParquetOutput.SignalsFileName), r.Rows);
+        JsonOutput.WriteFile(Path.Combine(dir, "summary.json"), s);
+        var fused = new HashSet<string>(s.Manifest.FusedSignals);
+        var series = r.SignalOrder.Select((n, k) => (n, k)).Where(x => fused.Contains(x.n))
+            .Select(x => new SignalSeries(x.n, r.StandardisedSignals[x.k])).ToList();
+        var markers = new List<BoundaryMarker>();
+        for (int i = 0; i < s.Boundaries.Length; i++)
+        {
+            var ci = s.BoundaryCi?[i];
+            markers.Add(new BoundaryMarker(s.Boundaries[i] - 0.5, (ci?[0] ?? s.Boundaries[i]) - 0.5, (ci?[1] ?? s.Boundaries[i]) - 0.5));
+        }
+        var segNames = new[] { "local", "intermediate", "global" }
+            .OrderBy(n => s.Segments[n][0]).ToArray();
+        var fig = SignalsPlot.Create(new SignalsPlotData(s.Model,
+            s.NLayers, series, s.Fused, markers, segNames));
+        fig.SavePng(Path.Combine(dir, "signals.png"));
+        fig.SaveSvg(Path.Combine(dir, "signals.svg"));
+        int n = s.CkaMatrix.Length;
+        var m = new double[n, n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) m[i, j] = s.CkaMatrix[i][j];
+        var labels = Enumerable.Range(0, n).Select(i => i == 0 ? "embed" : $"{i - 1}").ToArray();
+        HeatmapPlot.Create(new HeatmapData($"{s.Model}: linear CKA between layer outputs", m, labels, labels, "CKA",
+            XLabel: "layer output", YLabel: "layer output", Min: 0, Max: 1)).SavePng(Path.Combine(dir, "cka.png"));
+    }
+}

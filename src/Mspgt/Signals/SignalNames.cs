@@ -1,0 +1,45 @@
+namespace Mspgt.Signals;
+
+/// <summary>The per-layer signals `mspgt analyze` measures, one value per block (0-based) and document.</summary>
+public static class SignalNames
+{
+    public const string AttnDistance = "attn_distance";
+    public const string AttnEntropy = "attn_entropy";
+    public const string AttnEntropyNorm = "attn_entropy_norm";
+    public const string MiGaussian = "mi_gaussian";
+    public const string MiKsg = "mi_ksg";
+    public const string MiDelta = "mi_delta";
+    public const string CkaAdjacent = "cka_adjacent";
+    public const string LensKl = "lens_kl";
+    public const string LensEntropy = "lens_entropy";
+    public const string EffectiveRank = "effective_rank";
+    public const string TwoNn = "twonn_id";
+    public const string ProbeLocal = "probe_local";
+    public const string ProbeIntermediate = "probe_intermediate";
+    public const string ProbeGlobal = "probe_global";
+
+    /// <summary>Every signal, in report order, with what block l's value means.</summary>
+    public static readonly (string Name, string Meaning)[] All =
+    [
+        (AttnDistance, "mean over heads and queries of Σ_k p(q,k)·|q−k| in block l (positions)"),
+        (AttnEntropy, "mean over heads and queries of −Σ_k p log p in block l (nats)"),
+        (AttnEntropyNorm, "attention entropy divided by log(visible keys)"),
+        (MiGaussian, "I(resid_pre_l; resid_post_l), Gaussian estimate on PCA-k projections with Ledoit-Wolf shrinkage (nats)"),
+        (MiKsg, "I(resid_pre_l; resid_post_l), KSG k-NN estimate on PCA projections (nats)"),
+        (MiDelta, "first difference of mi_gaussian: I(l) − I(l−1) (0 for block 0)"),
+        (CkaAdjacent, "linear CKA between resid_pre_l and resid_post_l"),
+        (LensKl, "KL(final next-token distribution ‖ logit lens of resid_post_l) (nats)"),
+        (LensEntropy, "entropy of the logit lens distribution of resid_post_l (nats)"),
+        (EffectiveRank, "exp(entropy of normalised singular values) of the centred resid_post_l token representations"),
+        (TwoNn, "TwoNN intrinsic dimension of the resid_post_l token representations"),
+        (ProbeLocal, "held-out accuracy of a ridge probe on resid_post_l predicting the current token id (most frequent ids; held-out documents)"),
+        (ProbeIntermediate, "held-out accuracy of a ridge probe predicting the token's position-in-sentence bucket (held-out documents)"),
+        (ProbeGlobal, "accuracy of a ridge probe predicting which document a token came from (trained on the first 60% of each document's tokens, tested on the rest)"),
+    ];
+
+    /// <summary>Signals fused (equal weights) by default; the rest are reported but weigh 0 unless --weights names them.</summary>
+    public static readonly string[] DefaultFused =
+        [AttnDistance, AttnEntropy, MiGaussian, CkaAdjacent, LensKl, EffectiveRank, TwoNn, ProbeLocal, ProbeIntermediate, ProbeGlobal];
+
+    public static string[] Names => All.Select(a => a.Name).ToArray();
+}
