@@ -182,12 +182,23 @@ public static class Analysis
     public static void WriteOutputs(AnalysisResult r, string dir)
     {
         Directory.CreateDirectory(dir);
-        var s = r.Summary;
         ParquetOutput.WriteSignals(Path.Combine(dir, ParquetOutput.SignalsFileName), r.Rows);
-        JsonOutput.WriteFile(Path.Combine(dir, "summary.json"), s);
+        JsonOutput.WriteFile(Path.Combine(dir, "summary.json"), r.Summary);
+        var fig = SignalsFigure(r.Summary);
+        fig.SavePng(Path.Combine(dir, "signals.png"));
+        fig.SaveSvg(Path.Combine(dir, "signals.svg"));
+        CkaFigure(r.Summary).SavePng(Path.Combine(dir, "cka.png"));
+    }
+
+    /// <summary>
+    /// The standardised fused signals and the fused score against depth, boundaries with their intervals shaded and
+    /// the scales named; built from the summary alone (its per-layer means, z-scored as <see cref="Run"/> does).
+    /// </summary>
+    public static Figure SignalsFigure(AnalysisSummary s)
+    {
         var fused = new HashSet<string>(s.Manifest.FusedSignals);
-        var series = r.SignalOrder.Select((n, k) => (n, k)).Where(x => fused.Contains(x.n))
-            .Select(x => new SignalSeries(x.n, r.StandardisedSignals[x.k])).ToList();
+        var series = s.Signals.Where(kv => fused.Contains(kv.Key))
+            .Select(kv => new SignalSeries(kv.Key, SignalFusion.ZScore(kv.Value))).ToList();
         var markers = new List<BoundaryMarker>();
         for (int i = 0; i < s.Boundaries.Length; i++)
         {
@@ -196,15 +207,17 @@ public static class Analysis
         }
         var segNames = new[] { "local", "intermediate", "global" }
             .OrderBy(n => s.Segments[n][0]).ToArray();
-        var fig = SignalsPlot.Create(new SignalsPlotData(s.Model,
-            s.NLayers, series, s.Fused, markers, segNames));
-        fig.SavePng(Path.Combine(dir, "signals.png"));
-        fig.SaveSvg(Path.Combine(dir, "signals.svg"));
+        return SignalsPlot.Create(new SignalsPlotData(s.Model, s.NLayers, series, s.Fused, markers, segNames));
+    }
+
+    /// <summary>The layer × layer linear CKA heatmap (embedding and every block's output).</summary>
+    public static Figure CkaFigure(AnalysisSummary s, string? title = null)
+    {
         int n = s.CkaMatrix.Length;
         var m = new double[n, n];
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) m[i, j] = s.CkaMatrix[i][j];
         var labels = Enumerable.Range(0, n).Select(i => i == 0 ? "embed" : $"{i - 1}").ToArray();
-        HeatmapPlot.Create(new HeatmapData($"{s.Model}: linear CKA between layer outputs", m, labels, labels, "CKA",
-            XLabel: "layer output", YLabel: "layer output", Min: 0, Max: 1)).SavePng(Path.Combine(dir, "cka.png"));
+        return HeatmapPlot.Create(new HeatmapData(title ?? $"{s.Model}: linear CKA between layer outputs", m, labels, labels, "CKA",
+            XLabel: "layer output", YLabel: "layer output", Min: 0, Max: 1));
     }
 }

@@ -114,9 +114,10 @@ public sealed partial class HtmlReport
     }
 
     /// <summary>A block with the run manifest (JSON or other preformatted text), shown verbatim.</summary>
-    public HtmlReport Manifest(string text, string heading = "Manifest")
+    /// <param name="open">Shown unfolded (true) or folded to its heading until clicked (false).</param>
+    public HtmlReport Manifest(string text, string heading = "Manifest", bool open = true)
     {
-        _body.Append("<details class=\"manifest\" open>\n<summary>").Append(Escape(heading)).Append("</summary>\n<pre>")
+        _body.Append(open ? "<details class=\"manifest\" open>\n<summary>" : "<details class=\"manifest\">\n<summary>").Append(Escape(heading)).Append("</summary>\n<pre>")
             .Append(Escape(text)).Append("</pre>\n</details>\n");
         return this;
     }

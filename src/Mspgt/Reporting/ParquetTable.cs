@@ -4,7 +4,7 @@ using Parquet.Schema;
 namespace Mspgt.Reporting;
 
 /// <summary>
-/// A column-oriented table of strings, ints, doubles and nullable doubles that is written to (and read back from)
+/// A column-oriented table of strings, ints, nullable ints, doubles and nullable doubles that is written to (and read back from)
 /// a Parquet file. Doubles must be finite: a NaN in a results table almost always means a broken statistic, and
 /// missing values belong in a nullable column as null.
 /// </summary>
@@ -30,6 +30,8 @@ public sealed class ParquetTable
 
     public ParquetTable AddInts(string name, IReadOnlyList<int> values) => Add(name, values.ToArray());
 
+    public ParquetTable AddNullableInts(string name, IReadOnlyList<int?> values) => Add(name, values.ToArray());
+
     public ParquetTable AddDoubles(string name, IReadOnlyList<double> values)
     {
         var copy = values.ToArray();
@@ -50,6 +52,7 @@ public sealed class ParquetTable
 
     public string[] Strings(string name) => Get<string[]>(name);
     public int[] Ints(string name) => Get<int[]>(name);
+    public int?[] NullableInts(string name) => Get<int?[]>(name);
     public double[] Doubles(string name) => Get<double[]>(name);
     public double?[] NullableDoubles(string name) => Get<double?[]>(name);
 
@@ -96,6 +99,7 @@ public sealed class ParquetTable
                 {
                     case string[] s: await rg.WriteAsync(fields[c], new ArraySegment<string>(s, start, count)); break;
                     case int[] i: await rg.WriteAsync<int>(fields[c], new ReadOnlyMemory<int>(i, start, count)); break;
+                    case int?[] ni: await rg.WriteAsync<int>(fields[c], new ReadOnlyMemory<int?>(ni, start, count)); break;
                     case double[] d: await rg.WriteAsync<double>(fields[c], new ReadOnlyMemory<double>(d, start, count)); break;
                     case double?[] n: await rg.WriteAsync<double>(fields[c], new ReadOnlyMemory<double?>(n, start, count)); break;
                     default: throw new InvalidOperationException("unreachable: unsupported column array");
@@ -109,6 +113,7 @@ public sealed class ParquetTable
     {
         string[] => new DataField<string>(name, nullable: false),
         int[] => new DataField<int>(name),
+        int?[] => new DataField<int?>(name),
         double[] => new DataField<double>(name),
         double?[] => new DataField<double?>(name),
         _ => throw new InvalidOperationException("unreachable: unsupported column array"),
@@ -151,6 +156,7 @@ public sealed class ParquetTable
                 // Parquet.Net 6 reports UTF-8 string columns as ReadOnlyMemory<char>; they read fine as strings.
                 _ when f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>) => new string[n],
                 _ when f.ClrType == typeof(int) && !f.IsNullable => new int[n],
+                _ when f.ClrType == typeof(int) && f.IsNullable => new int?[n],
                 _ when f.ClrType == typeof(double) && !f.IsNullable => new double[n],
                 _ when f.ClrType == typeof(double) && f.IsNullable => new double?[n],
                 _ => throw new MspgtException(path, $"column '{f.Name}' has unsupported type {f.ClrType.Name}{(f.IsNullable ? "?" : "")}"),
@@ -167,6 +173,7 @@ public sealed class ParquetTable
                 {
                     case string[] s: await rg.ReadAsync(fields[c], new Memory<string?>((string?[])s, offset, count)); break;
                     case int[] i: await rg.ReadAsync<int>(fields[c], new Memory<int>(i, offset, count)); break;
+                    case int?[] ni: await rg.ReadAsync<int>(fields[c], new Memory<int?>(ni, offset, count)); break;
                     case double[] d: await rg.ReadAsync<double>(fields[c], new Memory<double>(d, offset, count)); break;
                     case double?[] nd: await rg.ReadAsync<double>(fields[c], new Memory<double?>(nd, offset, count)); break;
                 }

@@ -1,0 +1,170 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Serialization;
+using Mspgt.Checkpoints;
+using Mspgt.Models;
+using Mspgt.Reporting;
+
+namespace Mspgt.Experiments;
+
+/// <summary>
+/// model.json in a model's cache folder: what was analysed and the key it was cached under. Written last, after
+/// every other file of the folder, so its presence with a matching key means the model's analysis is complete.
+/// </summary>
+public sealed record StudyModelRecord(
+    [property: JsonPropertyName("cache_key")] string CacheKey,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("format")] string Format,
+    [property: JsonPropertyName("model_sha256")] string ModelSha256,
+    [property: JsonPropertyName("tokenizer")] string Tokenizer,
+    [property: JsonPropertyName("tokenizer_sha256")] string? TokenizerSha256,
+    [property: JsonPropertyName("corpus")] string Corpus,
+    [property: JsonPropertyName("corpus_sha256")] string? CorpusSha256,
+    [property: JsonPropertyName("corpus_seed")] int? CorpusSeed,
+    [property: JsonPropertyName("settings")] AnalysisSettings Settings,
+    [property: JsonPropertyName("version")] string Version);
+
+/// <summary>One model's results in a study: its spec, analysis and (when run) intervention outcome.</summary>
+/// <param name="Folder">The model's cache folder, relative to the study output folder.</param>
+/// <param name="FromCache">True when the analysis was read from a previous run instead of computed.</param>
+public sealed record StudyModelResult(StudyModelSpec Spec, StudyModelRecord Record, AnalysisSummary Summary, string Folder,
+    StudyInterventionOutcome? Interventions, bool FromCache);
+
+/// <summary>How a study run reports progress and how tests interrupt it.</summary>
+public sealed class StudyOptions
+{
+    /// <summary>(what is running, done, total), e.g. ("[2/6] stories-llama-12L: documents", 3, 5).</summary>
+    public Action<string, int, int>? Progress { get; init; }
+    /// <summary>One line per model: computed or read from the cache.</summary>
+    public Action<string>? Log { get; init; }
+    /// <summary>Checked between models and between documents; a cancelled study resumes on the next run.</summary>
+    public CancellationToken Cancellation { get; init; }
+    /// <summary>Called after model i's results are saved (before the next model starts).</summary>
+    public Action<int, StudyModelResult>? AfterModel { get; init; }
+    /// <summary>The clock for the manifest's date (tests pin it).</summary>
+    public Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
+    /// <summary>Resamples for the prediction intervals (P2, P3).</summary>
+    public int PredictionResamples { get; init; } = StudyPredictions.DefaultResamples;
+}
+
+/// <summary>Everything a finished study produced.</summary>
+public sealed record StudyResult(StudyDefinition Definition, IReadOnlyList<StudyModelResult> Models, IReadOnlyList<Prediction> Predictions,
+    StudySummary Summary);
+
+/// <summary>
+/// `mspgt study`: analyses every model of a study (and runs its interventions when the study asks for them),
+/// caching each model under OUT/models/&lt;name&gt;-&lt;key12&gt;/, where the key is a sha256 over the model's files,
+/// the tokenizer, the corpus and every setting; a re-run reads finished models back and computes only the rest, so an
+/// interrupted study resumes where it stopped. Then evaluates the predictions and writes study.json,
+/// study.parquet and report.html.
+/// </summary>
+public static class StudyRunner
+{
+    public const string ModelsFolder = "models";
+    public const string RecordFileName = "model.json";
+    public const string SummaryFileName = "summary.json";
+
+    public static StudyResult Run(StudyDefinition def, StudyOptions? options = null)
+    {
+        var o = options ?? new StudyOptions();
+        if (def.Intervene != null && !StudyInterventions.Available)
+            throw new MspgtException("intervene", StudyInterventions.NotAvailableMessage);
+        Directory.CreateDirectory(def.Output);
+        string? corpusSha = def.Corpus.Path != null ? FileHashes.Sha256(def.Corpus.Path) : null;
+        var results = new List<StudyModelResult>();
+        for (int i = 0; i < def.Models.Count; i++)
+        {
+            o.Cancellation.ThrowIfCancellationRequested();
+            var r = RunModel(def, def.Models[i], corpusSha, $"[{i + 1}/{def.Models.Count}] {def.Models[i].Name}", o);
+            results.Add(r);
+            o.AfterModel?.Invoke(i, r);
+        }
+        var predictions = StudyPredictions.Evaluate(
+            results.Select(r => new PredictionInput(r.Spec, r.Summary, r.Interventions)).ToList(), def.Analyze.Seed, o.PredictionResamples);
+        var summary = StudyOutputs.Summarise(def, results, predictions, o.Now(), o.PredictionResamples);
+        StudyOutputs.Write(def, results, summary);
+        return new StudyResult(def, results, predictions, summary);
+    }
+
+    /// <summary>The cache key of one model's analysis: sha256 over a canonical description of all its inputs.</summary>
+    public static string CacheKey(string modelSha, string? tokenizerSha, string? corpusSha, StudyCorpusSpec corpus, AnalysisSettings settings)
+    {
+        var sb = new StringBuilder();
+        sb.Append("mspgt-study-analysis/1\n");
+        sb.Append("version ").Append(ProgramInfo.Version).Append('\n');
+        sb.Append("model ").Append(modelSha).Append('\n');
+        sb.Append("tokenizer ").Append(tokenizerSha ?? "model's own").Append('\n');
+        sb.Append(corpusSha != null ? $"corpus file {corpusSha}\n" : $"corpus sampled {corpus.Documents} seed {corpus.Seed}\n");
+        sb.Append("settings ").Append(JsonOutput.Serialize(settings)).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
+    private static StudyModelResult RunModel(StudyDefinition def, StudyModelSpec spec, string? corpusSha, string label, StudyOptions o)
+    {
+        using var m = ModelLoader.Load(spec.Path, spec.Tokenizer);
+        var tok = m.Tokenizer ?? throw new MspgtException(spec.Path, m.TokenizerError != null
+            ? $"cannot read the model's tokenizer ({m.TokenizerError}); set \"tokenizer\" for model {spec.Name} in the study file"
+            : $"no tokenizer found for model {spec.Name}; set its \"tokenizer\" in the study file (tokenizer.json, a llama2.c vocab or a .gguf)");
+        var settings = def.Analyze with { MaxTokens = Math.Min(def.Analyze.MaxTokens, m.Config.MaxSeq) };
+        string modelSha = FileHashes.OfModel(m);
+        string? tokSha = spec.Tokenizer == null ? null
+            : Directory.Exists(spec.Tokenizer) ? FileHashes.Sha256(Directory.GetFiles(spec.Tokenizer).OrderBy(f => f, StringComparer.Ordinal))
+            : FileHashes.Sha256(spec.Tokenizer);
+        string key = CacheKey(modelSha, tokSha, corpusSha, def.Corpus, settings);
+        string rel = Path.Combine(ModelsFolder, $"{spec.Name}-{key[..12]}");
+        string dir = Path.Combine(def.Output, rel);
+
+        Corpus? corpus = null;
+        Corpus GetCorpus() => corpus ??= def.Corpus.Path != null
+            ? Corpus.FromFile(def.Corpus.Path, tok, settings.MaxTokens)
+            : Corpus.Sample(new Transformer(m), tok, def.Corpus.Documents, settings.MaxTokens, def.Corpus.Seed,
+                d => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: sampling corpus", d, def.Corpus.Documents); });
+
+        var (record, summary) = TryReadCached(dir, key);
+        bool cached = summary != null;
+        if (summary == null)
+        {
+            var c = GetCorpus();
+            var result = Analysis.Run(m, c, settings, (done, total) =>
+            {
+                o.Cancellation.ThrowIfCancellationRequested();
+                o.Progress?.Invoke($"{label}: documents", done, total);
+            });
+            Analysis.WriteOutputs(result, dir);
+            summary = result.Summary;
+            record = new StudyModelRecord(key, spec.Name, spec.Path, m.Format, modelSha, tok.Description, tokSha,
+                c.Description, c.Sha256, c.Seed, settings, ProgramInfo.Version);
+            JsonOutput.WriteFile(Path.Combine(dir, RecordFileName), record); // last: marks the folder complete
+        }
+        o.Log?.Invoke(cached ? $"{label}: read from {rel}" : $"{label}: analysed into {rel}");
+
+        StudyInterventionOutcome? interventions = null;
+        if (def.Intervene is { } iv)
+        {
+            o.Cancellation.ThrowIfCancellationRequested();
+            interventions = StudyInterventions.Run(m, GetCorpus(), summary, iv, Path.Combine(dir, StudyInterventions.FolderName),
+                (done, total) => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: interventions", done, total); });
+        }
+        return new StudyModelResult(spec, record!, summary, rel, interventions, cached);
+    }
+
+    /// <summary>A complete cache folder (model.json with the same key, and a readable summary.json), else (null, null).</summary>
+    private static (StudyModelRecord?, AnalysisSummary?) TryReadCached(string dir, string key)
+    {
+        string recordPath = Path.Combine(dir, RecordFileName), summaryPath = Path.Combine(dir, SummaryFileName);
+        if (!File.Exists(recordPath) || !File.Exists(summaryPath)) return (null, null);
+        try
+        {
+            var record = JsonOutput.ReadFile<StudyModelRecord>(recordPath);
+            if (record.CacheKey != key) return (null, null);
+            var summary = JsonOutput.ReadFile<AnalysisSummary>(summaryPath);
+            if (!File.Exists(Path.Combine(dir, ParquetOutput.SignalsFileName))) return (null, null);
+            return (record, summary);
+        }
+        catch (MspgtException)
+        {
+            return (null, null); // a damaged cache entry is recomputed, never trusted
+        }
+    }
+}
