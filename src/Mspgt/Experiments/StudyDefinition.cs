@@ -103,6 +103,7 @@ public static class StudyFile
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlException e) { throw new MspgtException(path, $"invalid YAML at line {e.Start.Line}: {FirstLine(e.Message)}"); }
+        catch (InvalidOperationException e) { throw new MspgtException(path, $"invalid YAML: {FirstLine(e.Message)}"); } // YamlDotNet's parser on some malformed input
         if (stream.Documents.Count != 1) throw new MspgtException(path, $"expected one YAML document, found {stream.Documents.Count}");
         return Convert(stream.Documents[0].RootNode);
 

@@ -90,10 +90,16 @@ public sealed partial class HtmlReport
             throw new MspgtException("html report", $"figure '{caption}' refers to an external resource");
         inner = XmlnsPattern().Replace(inner, "");
         inner = AddViewBox(inner);
+        // The ids are also renumbered in order of appearance: ScottPlot names clip paths from a process-wide
+        // counter, and the same report must be the same bytes however many plots were drawn before it.
         string prefix = $"fig{++_figureCount}-";
-        inner = IdPattern().Replace(inner, m => $"{m.Groups[1].Value}=\"{prefix}{m.Groups[2].Value}\"");
-        inner = UrlRefPattern().Replace(inner, m => $"url(#{prefix}{m.Groups[1].Value})");
-        inner = HrefRefPattern().Replace(inner, m => $"{m.Groups[1].Value}=\"#{prefix}{m.Groups[2].Value}\"");
+        var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match m in IdPattern().Matches(inner))
+            renamed.TryAdd(m.Groups[2].Value, $"{prefix}{renamed.Count}");
+        string Rename(string id) => renamed.TryGetValue(id, out var r) ? r : prefix + id;
+        inner = IdPattern().Replace(inner, m => $"{m.Groups[1].Value}=\"{Rename(m.Groups[2].Value)}\"");
+        inner = UrlRefPattern().Replace(inner, m => $"url(#{Rename(m.Groups[1].Value)})");
+        inner = HrefRefPattern().Replace(inner, m => $"{m.Groups[1].Value}=\"#{Rename(m.Groups[2].Value)}\"");
         _body.Append("<figure>\n").Append(inner).Append("\n<figcaption>").Append(Escape(caption)).Append("</figcaption>\n</figure>\n");
         return this;
     }

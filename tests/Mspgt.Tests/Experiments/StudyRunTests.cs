@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mspgt.Experiments;
+using Mspgt.Reporting;
+using Mspgt.Tests.Cli;
+using SkiaSharp;
+
+namespace Mspgt.Tests.Experiments;
+
+/// <summary>
+/// One small real study, run once for the class: stories260K as a llama2.c .bin and as its GGUF copy (the same
+/// weights in two formats, so P5 is evaluable and must find no shift) over the real TinyStories sample.
+/// </summary>
+public sealed class SmallStudy : IDisposable
+{
+    public string Dir { get; } = Directory.CreateTempSubdirectory("mspgt-study").FullName;
+    public string StudyPath { get; }
+    public StudyResult Result { get; }
+    public static readonly DateTimeOffset Date = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    public SmallStudy()
+    {
+        StudyPath = Path.Combine(Dir, "small.json");
+        File.WriteAllText(StudyPath, JsonSerializer.Serialize(new
+        {
+            title = "small",
+            output = "full",
+            corpus = new { path = TestData.Path("corpora", "tinystories-sample", "stories.jsonl") },
+            analyze = new { bootstrap = 20, max_tokens = 64, seed = 1 },
+            models = new object[]
+            {
+                new { name = "s260k", path = TestData.Path("models", "stories260K", "stories260K.bin"), family = "llama", size = "260K", precision = "f32 bin", @base = "s260k" },
+                new { name = "s260k-gguf", path = TestData.Path("models", "stories260K", "tinyllamas-stories-260k-f32.gguf"), family = "llama", size = "260K", precision = "f32 gguf", @base = "s260k" },
+            },
+        }));
+        Result = StudyRunner.Run(StudyFile.Load(StudyPath), Options());
+    }
+
+    public static StudyOptions Options(Action<string, int, int>? progress = null, Action<string>? log = null,
+        CancellationToken token = default, Action<int, StudyModelResult>? after = null) => new()
+    {
+        Now = () => Date, PredictionResamples = 200, Progress = progress, Log = log, Cancellation = token, AfterModel = after,
+    };
+
+    public string Output => Path.Combine(Dir, "full");
+
+    public void Dispose() => Directory.Delete(Dir, recursive: true);
+}
+
+[Collection("Console")]
+public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
+{
+    [Fact]
+    public void WritesTheOutputsWithModelsPredictionsAndManifest()
+    {
+        foreach (var f in new[] { "study.json", "study.parquet", "report.html" })
+            Assert.True(File.Exists(Path.Combine(study.Output, f)), f);
+        Assert.Empty(Directory.GetFiles(study.Output, "*.tmp", SearchOption.AllDirectories));
+        var s = study.Result.Summary;
+        Assert.Equal(["s260k", "s260k-gguf"], s.Models.Select(m => m.Name));
+        foreach (var m in s.Models)
+        {
+            Assert.Equal(5, m.NLayers);
+            Assert.Equal(2, m.Boundaries.Length);
+            Assert.Equal(m.Boundaries.Select(b => b / 5.0), m.DepthFractions);
+            Assert.True(Directory.Exists(Path.Combine(study.Output, m.Folder)), m.Folder);
+            Assert.Matches($"^models/{Regex.Escape(m.Name)}-[0-9a-f]{{12}}$", m.Folder);
+        }
+        Assert.Equal("b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696", s.Models[0].ModelSha256);
+        Assert.Equal(["P1", "P2", "P3", "P4", "P5"], s.Predictions.Select(p => p.Id));
+        Assert.All(s.Predictions, p => Assert.True(p.Supported is not null || p.Reason is { Length: > 0 }, p.Id));
+        Assert.Equal("interventions not run", s.Predictions[2].Reason);
+        Assert.Equal("interventions not run", s.Predictions[3].Reason);
+        Assert.Contains("has 1 distinct model", s.Predictions[1].Reason); // the two files are one network
+        // The same weights in two formats: identical boundaries and bootstrap distributions, so P5 holds exactly.
+        var p5 = s.Predictions[4];
+        Assert.True(p5.Supported);
+        Assert.Equal("[0,0]", p5.Numbers["pairs"]![0]!["boundary_shift_layers"]!.ToJsonString());
+        Assert.Equal("[0,0]", p5.Numbers["pairs"]![0]!["bootstrap_total_variation"]!.ToJsonString());
+        Assert.Equal("2026-01-02T03:04:05Z", s.Manifest.Date);
+        Assert.Equal(64, s.Manifest.Models[0].Settings.MaxTokens);
+        Assert.Equal(File.ReadAllText(Path.Combine(study.Output, "study.json")).Trim(), JsonOutput.Serialize(s));
+    }
+
+    [Fact]
+    public void StudyParquetJoinsEveryModelsLayerRowsWithTheirLabels()
+    {
+        var t = ParquetTable.Read(Path.Combine(study.Output, "study.parquet"));
+        int expected = 0;
+        foreach (var m in study.Result.Models)
+            expected += ParquetOutput.ReadSignals(Path.Combine(study.Output, m.Folder, "signals.parquet")).Count;
+        Assert.Equal(expected, t.RowCount);
+        Assert.True(expected > 0);
+        Assert.All(t.Strings("table"), x => Assert.Equal("signals", x));
+        Assert.Equal(["s260k", "s260k-gguf"], t.Strings("model").Distinct());
+        Assert.All(t.Strings("family"), x => Assert.Equal("llama", x));
+        Assert.All(t.Strings("size"), x => Assert.Equal("260K", x));
+        Assert.Equal(["f32 bin", "f32 gguf"], t.Strings("precision").Distinct());
+        Assert.All(t.NullableInts("layer"), l => Assert.InRange(l!.Value, 0, 4));
+        Assert.All(t.NullableInts("continuation"), c => Assert.Null(c));
+        // Row for row the same values as the model's own signals.parquet.
+        var own = ParquetOutput.ReadSignals(Path.Combine(study.Output, study.Result.Models[0].Folder, "signals.parquet"));
+        Assert.Equal(own.Select(r => r.Value), t.Doubles("value").Take(own.Count));
+    }
+
+    [Fact]
+    public void AnInterruptedStudyResumesWithoutRecomputingAndEqualsAnUninterruptedRun()
+    {
+        string resumeDir = Path.Combine(study.Dir, "resume");
+        var def = StudyFile.Load(study.StudyPath, outputOverride: resumeDir);
+        // Interrupt in the middle of the second model's documents.
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => StudyRunner.Run(def, SmallStudy.Options(
+            progress: (what, done, _) => { if (what.StartsWith("[2/2]") && done == 1) cts.Cancel(); }, token: cts.Token)));
+        var folders = Directory.GetDirectories(Path.Combine(resumeDir, "models"));
+        Assert.Single(folders); // the second model never wrote its folder
+        Assert.False(File.Exists(Path.Combine(resumeDir, "study.json")));
+        string firstSummary = Path.Combine(folders[0], "summary.json");
+        var stamp = File.GetLastWriteTimeUtc(firstSummary);
+        var record = File.ReadAllBytes(Path.Combine(folders[0], "model.json"));
+
+        var fromCache = new List<bool>();
+        var log = new List<string>();
+        StudyRunner.Run(def, SmallStudy.Options(log: log.Add, after: (_, r) => fromCache.Add(r.FromCache)));
+        Assert.Equal([true, false], fromCache);
+        Assert.Contains("read from", log[0]);
+        Assert.Contains("analysed into", log[1]);
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(firstSummary));
+        Assert.Equal(record, File.ReadAllBytes(Path.Combine(folders[0], "model.json")));
+
+        foreach (var f in new[] { "study.json", "report.html" })
+            Assert.Equal(File.ReadAllText(Path.Combine(study.Output, f)), File.ReadAllText(Path.Combine(resumeDir, f)));
+        var a = ParquetTable.Read(Path.Combine(study.Output, "study.parquet"));
+        var b = ParquetTable.Read(Path.Combine(resumeDir, "study.parquet"));
+        Assert.Equal(a.Doubles("value"), b.Doubles("value"));
+        Assert.Equal(a.Strings("signal"), b.Strings("signal"));
+
+    }
+
+    [Fact]
+    public void TheCacheKeyChangesWithEveryInput()
+    {
+        var corpus = new StudyCorpusSpec(null, 8, 0);
+        var s = new AnalysisSettings();
+        string k = StudyRunner.CacheKey("m", null, "c", corpus, s);
+        Assert.Equal(k, StudyRunner.CacheKey("m", null, "c", corpus, s));
+        Assert.Equal(64, k.Length);
+        Assert.NotEqual(k, StudyRunner.CacheKey("m2", null, "c", corpus, s));
+        Assert.NotEqual(k, StudyRunner.CacheKey("m", "t", "c", corpus, s));
+        Assert.NotEqual(k, StudyRunner.CacheKey("m", null, "c2", corpus, s));
+        Assert.NotEqual(k, StudyRunner.CacheKey("m", null, "c", corpus, s with { Bootstrap = 201 }));
+        Assert.NotEqual(k, StudyRunner.CacheKey("m", null, "c", corpus, s with { Weights = new() { ["attn_distance"] = 1 } }));
+        string sampled = StudyRunner.CacheKey("m", null, null, corpus, s);
+        Assert.NotEqual(sampled, StudyRunner.CacheKey("m", null, null, corpus with { Seed = 1 }, s));
+        Assert.NotEqual(sampled, StudyRunner.CacheKey("m", null, null, corpus with { Documents = 9 }, s));
+    }
+
+    [Fact]
+    public void CliPrintsTheStudyJsonAndReadsFinishedModelsFromTheCache()
+    {
+        // A copy of the finished models' folders: the CLI must find them and compute nothing.
+        string cliDir = Path.Combine(study.Dir, "cli");
+        foreach (var f in Directory.GetFiles(Path.Combine(study.Output, "models"), "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(cliDir, Path.GetRelativePath(study.Output, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(f, to);
+        }
+        var (code, output, err) = CliHarness.Run("study", study.StudyPath, "--out", cliDir, "--json");
+        Assert.True(code == 0, err);
+        Assert.Equal(2, Regex.Matches(err, "read from models/").Count);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        var m = r.GetProperty("models")[0];
+        foreach (var key in new[] { "name", "family", "size", "boundaries", "depth_fractions", "k_selected", "boundary_ci", "control" })
+            Assert.True(m.TryGetProperty(key, out _), key);
+        Assert.Equal("s260k", m.GetProperty("name").GetString());
+        var preds = r.GetProperty("predictions").EnumerateArray().ToList();
+        Assert.Equal(5, preds.Count);
+        foreach (var p in preds)
+        {
+            foreach (var key in new[] { "id", "statement", "supported", "numbers" }) Assert.True(p.TryGetProperty(key, out _), key);
+            Assert.True(p.GetProperty("supported").ValueKind is JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null);
+        }
+        Assert.Equal(JsonValueKind.Null, preds[2].GetProperty("supported").ValueKind);
+        var mf = r.GetProperty("manifest");
+        Assert.Equal(64, mf.GetProperty("models")[1].GetProperty("model_sha256").GetString()!.Length);
+        Assert.Equal(study.StudyPath, mf.GetProperty("study_file").GetString());
+
+        string bad = Path.Combine(study.Dir, "bad.json");
+        File.WriteAllText(bad, """{ "output": "x", "models": [ { "path": "/nope", "family": "llama", "size": "1" } ] }""");
+        Assert.Contains("models[0].path", CliHarness.AssertOneLineError("study", bad));
+        File.WriteAllText(bad, """{ "output": "x", "intervene": {}, "models": [ { "path": "X", "family": "llama", "size": "1" } ] }""".Replace("X", TestData.Path("models", "stories260K", "stories260K.bin")));
+        Assert.Contains("intervention runner", CliHarness.AssertOneLineError("study", bad));
+    }
+
+    [ChromiumFact]
+    public void TheReportDrawsItsFiguresInHeadlessChromium()
+    {
+        string html = Path.Combine(study.Output, "report.html");
+        string text = File.ReadAllText(html);
+        Assert.DoesNotContain("<script", text);
+        Assert.DoesNotContain("http://", text);
+        Assert.DoesNotContain("https://", text);
+        Assert.Equal(5, Regex.Matches(text, "<svg").Count); // depth plot + (signals, CKA) × 2 models
+
+        var withFigures = Screenshot(html);
+        // The same page with its figures removed: what text and tables alone put on screen.
+        string stripped = Path.Combine(study.Dir, "stripped.html");
+        File.WriteAllText(stripped, Regex.Replace(text, "<svg.*?</svg>", "", RegexOptions.Singleline));
+        var without = Screenshot(stripped);
+
+        Assert.True(without.Chromatic < 50, $"the page without figures has {without.Chromatic} coloured pixels");
+        Assert.True(withFigures.Chromatic > 5_000, $"only {withFigures.Chromatic} coloured pixels: figures not drawn?");
+        Assert.True(withFigures.Colours > without.Colours + 300, $"{withFigures.Colours} vs {without.Colours} distinct colours");
+        // Plot colours: the first two series colours (boundary markers, signal lines) and the CKA heatmap's viridis.
+        Assert.True(withFigures.Near(0x00, 0x72, 0xB2) > 25, "blue (#0072B2) series not drawn");
+        Assert.True(withFigures.Near(0xE6, 0x9F, 0x00) > 25, "orange (#E69F00) series not drawn");
+        Assert.True(withFigures.Near(0xFD, 0xE7, 0x25) + withFigures.Near(0x44, 0x01, 0x54) > 25, "viridis heatmap cells not drawn");
+    }
+
+    private sealed record Shot(int Chromatic, int Colours, Dictionary<uint, int> Counts)
+    {
+        public int Near(byte r, byte g, byte b) => Counts.Where(kv =>
+        {
+            var c = new SKColor(kv.Key);
+            return Math.Abs(c.Red - r) + Math.Abs(c.Green - g) + Math.Abs(c.Blue - b) < 40;
+        }).Sum(kv => kv.Value);
+    }
+
+    private Shot Screenshot(string html)
+    {
+        string profile = Directory.CreateTempSubdirectory("mspgt-chromium").FullName;
+        string png = Path.Combine(study.Dir, Path.GetFileNameWithoutExtension(html) + ".png");
+        try
+        {
+            var psi = new ProcessStartInfo(ChromiumFactAttribute.Chromium)
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+            };
+            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--hide-scrollbars", $"--user-data-dir={profile}", $"--screenshot={png}",
+                         "--window-size=1200,3000", new Uri(html).AbsoluteUri })
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            _ = p.StandardOutput.ReadToEndAsync();
+            if (!p.WaitForExit(120_000)) { p.Kill(entireProcessTree: true); Assert.Fail("chromium did not finish within 120 s"); }
+            Assert.True(File.Exists(png), $"chromium wrote no screenshot (exit {p.ExitCode}): {stderr.Result}");
+        }
+        finally { Directory.Delete(profile, recursive: true); }
+
+        using var bmp = SKBitmap.Decode(png);
+        Assert.NotNull(bmp);
+        Assert.Equal((1200, 3000), (bmp.Width, bmp.Height));
+        var pixels = bmp.Pixels;
+        var counts = new Dictionary<uint, int>();
+        int chromatic = 0;
+        for (int y = 0; y < bmp.Height; y += 2) // every other row and column: plenty for lines ≥ 2 px wide
+            for (int x = 0; x < bmp.Width; x += 2)
+            {
+                var c = pixels[y * bmp.Width + x];
+                counts[(uint)c] = counts.GetValueOrDefault((uint)c) + 1;
+                if (Math.Max(c.Red, Math.Max(c.Green, c.Blue)) - Math.Min(c.Red, Math.Min(c.Green, c.Blue)) > 60) chromatic++;
+            }
+        return new Shot(chromatic, counts.Count, counts);
+    }
+}
+
+/// <summary>A fact that needs Debian's chromium; skipped, saying so, only when /usr/bin/chromium is absent.</summary>
+public sealed class ChromiumFactAttribute : FactAttribute
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    public ChromiumFactAttribute()
+    {
+        if (!File.Exists(Chromium)) Skip = $"{Chromium} is not installed (Debian: apt-get install chromium); the report is not checked in a browser";
+    }
+}
