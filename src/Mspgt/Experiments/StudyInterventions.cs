@@ -45,7 +45,9 @@ public sealed record StudyInterventionOutcome(
 /// </summary>
 public static class StudyInterventions
 {
-    /// <summary>Sub-folder of a model's cache folder; holds effects.json, interventions.parquet and <see cref="OutcomeFileName"/>.</summary>
+    /// <summary>Sub-folder of a model's cache folder (named FolderName-&lt;key12&gt;, keyed by the analysis and the
+    /// intervene settings); holds the intervene outputs (effects.json, interventions.parquet) and <see cref="OutcomeFileName"/>,
+    /// which the study writes last.</summary>
     public const string FolderName = "interventions";
     public const string OutcomeFileName = "study-outcome.json";
 
@@ -56,8 +58,10 @@ public static class StudyInterventions
         "the intervention runner (mspgt intervene) is not wired into studies in this build; remove the \"intervene\" section to run the analysis-only study";
 
     /// <summary>
-    /// Runs the study's interventions for one model into <paramref name="dir"/> and returns what the predictions
-    /// need. Not available in this build: see <see cref="Available"/>.
+    /// Runs the study's interventions for one model into <paramref name="dir"/> (the intervene outputs, with
+    /// interventions.parquet) and returns what the predictions need; the caller caches the outcome. The segments are
+    /// the analysis' K = 2 scales (<see cref="AnalysisSummary.Segments"/>), the documents the analysis corpus.
+    /// Not available in this build: see <see cref="Available"/>.
     /// </summary>
     public static StudyInterventionOutcome Run(LoadedModel model, Corpus corpus, AnalysisSummary analysis,
         StudyInterventionSettings settings, string dir, Action<int, int>? progress = null) =>

@@ -145,8 +145,8 @@ public static class StudyOutputs
                 continuation.Add(null); segment.Add(""); intervention.Add(""); component.Add(""); alpha.Add(null); metric.Add("");
                 clean.Add(null); intervened.Add(null);
             }
-            string ivPath = Path.Combine(dir, StudyInterventions.FolderName, ParquetOutput.InterventionsFileName);
-            if (m.Interventions != null && File.Exists(ivPath))
+            string? ivPath = m.InterventionsFolder is { } ivf ? Path.Combine(def.Output, ivf, ParquetOutput.InterventionsFileName) : null;
+            if (ivPath != null && File.Exists(ivPath))
                 foreach (var r in ParquetOutput.ReadInterventions(ivPath))
                 {
                     Labels("interventions");

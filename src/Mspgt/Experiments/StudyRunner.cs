@@ -28,8 +28,9 @@ public sealed record StudyModelRecord(
 /// <summary>One model's results in a study: its spec, analysis and (when run) intervention outcome.</summary>
 /// <param name="Folder">The model's cache folder, relative to the study output folder.</param>
 /// <param name="FromCache">True when the analysis was read from a previous run instead of computed.</param>
+/// <param name="InterventionsFolder">The intervention run's folder, relative to the study output folder; null when none ran.</param>
 public sealed record StudyModelResult(StudyModelSpec Spec, StudyModelRecord Record, AnalysisSummary Summary, string Folder,
-    StudyInterventionOutcome? Interventions, bool FromCache);
+    StudyInterventionOutcome? Interventions, bool FromCache, string? InterventionsFolder = null);
 
 /// <summary>How a study run reports progress and how tests interrupt it.</summary>
 public sealed class StudyOptions
@@ -139,14 +140,31 @@ public static class StudyRunner
         }
         o.Log?.Invoke(cached ? $"{label}: read from {rel}" : $"{label}: analysed into {rel}");
 
+        // The intervention step: its own folder, keyed by the analysis key and the intervene settings, complete
+        // when its outcome file exists (written last).
         StudyInterventionOutcome? interventions = null;
+        string? ivRel = null;
         if (def.Intervene is { } iv)
         {
             o.Cancellation.ThrowIfCancellationRequested();
-            interventions = StudyInterventions.Run(m, GetCorpus(), summary, iv, Path.Combine(dir, StudyInterventions.FolderName),
-                (done, total) => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: interventions", done, total); });
+            string ivKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{key}\n{JsonOutput.Serialize(iv)}")));
+            ivRel = Path.Combine(rel, $"{StudyInterventions.FolderName}-{ivKey[..12]}");
+            string ivDir = Path.Combine(def.Output, ivRel), outcomePath = Path.Combine(ivDir, StudyInterventions.OutcomeFileName);
+            if (File.Exists(outcomePath))
+            {
+                try { interventions = JsonOutput.ReadFile<StudyInterventionOutcome>(outcomePath); }
+                catch (MspgtException) { interventions = null; } // damaged: recompute
+            }
+            if (interventions == null)
+            {
+                interventions = StudyInterventions.Run(m, GetCorpus(), summary, iv, ivDir,
+                    (done, total) => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: interventions", done, total); });
+                JsonOutput.WriteFile(outcomePath, interventions);
+                o.Log?.Invoke($"{label}: interventions into {ivRel}");
+            }
+            else o.Log?.Invoke($"{label}: interventions read from {ivRel}");
         }
-        return new StudyModelResult(spec, record!, summary, rel, interventions, cached);
+        return new StudyModelResult(spec, record!, summary, rel, interventions, cached, ivRel);
     }
 
     /// <summary>A complete cache folder (model.json with the same key, and a readable summary.json), else (null, null).</summary>
