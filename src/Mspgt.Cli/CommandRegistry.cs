@@ -15,5 +15,7 @@ public static class CommandRegistry
         yield return TrainCommand.Create();
         yield return ZooCommand.Create();
         yield return VersionCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return BoundariesCommand.Create();
     }
 }

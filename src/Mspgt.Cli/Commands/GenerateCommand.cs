@@ -27,7 +27,7 @@ public static class GenerateCommand
             string text = p.GetValue(prompt) ?? "";
             int[] ids = text.Length == 0 && !p.GetValue(chat)
                 ? [tok.BosId ?? throw new MspgtException("--prompt", "empty prompt and the tokenizer has no BOS token")]
-                : CliCommon.EncodePrompt(m, text, p.GetValue(chat));
+                : CliCommon.EncodePrompt(m, text, p.GetValue(chat), p.GetValue(tokenizer));
             var sampling = new SamplingOptions(p.GetValue(temperature), p.GetValue(topK), p.GetValue(topP), p.GetValue(seed));
             int budget = Math.Min(p.GetValue(maxTokens), m.Config.MaxSeq - ids.Length);
             if (budget < 0) throw new MspgtException("--prompt", $"prompt of {ids.Length} tokens is longer than the model's context of {m.Config.MaxSeq}");

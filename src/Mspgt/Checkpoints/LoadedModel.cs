@@ -21,6 +21,8 @@ public sealed class LoadedModel : IDisposable
     public IReadOnlyDictionary<string, string> Info { get; init; } = new Dictionary<string, string>();
     /// <summary>The model's own tokenizer when the format embeds one or one lies beside it; null otherwise.</summary>
     public ITokenizer? Tokenizer { get; set; }
+    /// <summary>Why the model's own tokenizer could not be read, when it could not (reported if text is needed).</summary>
+    public string? TokenizerError { get; set; }
     /// <summary>The files whose bytes define the weights (hashed for run manifests).</summary>
     public IReadOnlyList<string> WeightFiles { get; init; } = [];
     /// <summary>Mapped files and other resources that must outlive the weights.</summary>

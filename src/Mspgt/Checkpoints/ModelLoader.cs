@@ -29,7 +29,17 @@ public static class ModelLoader
         try
         {
             if (tokenizerPath != null) model.Tokenizer = TokenizerLoader.Load(tokenizerPath);
-            else if (loadTokenizer && model.Tokenizer == null && FindTokenizerBeside(path) is { } found) model.Tokenizer = TokenizerLoader.Load(found);
+            else if (loadTokenizer && model.Tokenizer == null)
+            {
+                // A GGUF file carries its own vocabulary; a folder or .bin may have one beside it. A vocabulary we
+                // cannot read does not stop weight-only work (ids given directly): the error is kept for later.
+                string? source = model.Format.StartsWith("gguf") ? path : FindTokenizerBeside(path);
+                if (source != null)
+                {
+                    try { model.Tokenizer = TokenizerLoader.Load(source); }
+                    catch (MspgtException e) { model.TokenizerError = e.ToErrorLine()["error: ".Length..]; }
+                }
+            }
             return model;
         }
         catch

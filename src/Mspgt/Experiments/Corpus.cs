@@ -76,7 +76,7 @@ public sealed class Corpus
         var docs = new List<Document>();
         foreach (var text in texts)
         {
-            var ids = tokenizer.Encode(text, tokenizer.AddsBosByDefault);
+            var ids = tokenizer.Encode(text, tokenizer.AddBosByDefault);
             if (ids.Length > maxTokens) ids = ids[..maxTokens];
             if (ids.Length >= minTokens) docs.Add(new Document(docs.Count, text, ids));
         }

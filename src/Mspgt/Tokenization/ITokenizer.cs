@@ -12,15 +12,17 @@ public interface ITokenizer
     int? BosId { get; }
     int? EosId { get; }
 
-    /// <summary>Whether this vocabulary's convention puts BOS before a text prompt (llama2.c and SentencePiece
-    /// Llama vocabularies: yes; Qwen's byte-level BPE: no; GGUF: tokenizer.ggml.add_bos_token).</summary>
-    bool AddsBosByDefault { get; }
+    /// <summary>Whether the model's own pipeline puts BOS first (llama2.c: always; tokenizer.json: its
+    /// post-processor or tokenizer_config.json add_bos_token; GGUF: tokenizer.ggml.add_bos_token). Qwen: false.</summary>
+    bool AddBosByDefault { get; }
 
     /// <summary>Token ids for text; BOS first when addBos and the vocabulary has one. Special tokens written
     /// literally in the text (e.g. &lt;|im_start|&gt;) map to their ids where the format defines them.</summary>
     int[] Encode(string text, bool addBos);
 
-    /// <summary>Text for ids; byte-fallback and byte-level pieces are joined into UTF-8 before decoding.</summary>
+    /// <summary>Text for ids; byte-fallback and byte-level pieces are joined into UTF-8 before decoding. A leading
+    /// BOS and the dummy-prefix space print nothing; other special tokens print as written, so
+    /// Decode(Encode(text, addBos)) == text (after the tokenizer's normalizer).</summary>
     string Decode(ReadOnlySpan<int> ids);
 
     /// <summary>The vocabulary entry for one id, as stored (for `tokenize --json` "tokens").</summary>

@@ -1,0 +1,418 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Mspgt.Numerics;
+
+/// <summary>Eigen-decomposition of a symmetric matrix: <c>A = V diag(Values) Vᵀ</c>.</summary>
+/// <param name="Values">Eigenvalues, largest first.</param>
+/// <param name="Vectors">Orthonormal eigenvectors as columns, in the order of <paramref name="Values"/>.</param>
+public sealed record SymmetricEigen(double[] Values, DenseMatrix Vectors);
+
+/// <summary>
+/// The small dense linear algebra mspgt needs, in double precision: products, covariance, Cholesky, log-determinant
+/// and the symmetric eigen-decomposition (Householder tridiagonalisation + implicit QL). Every result is
+/// deterministic: parallel loops only split the output, never a sum.
+/// </summary>
+public static class LinearAlgebra
+{
+    // ---------------------------------------------------------------- checks
+
+    /// <summary>Throws if any entry is NaN or infinite.</summary>
+    public static void RequireFinite(DenseMatrix x, string source)
+    {
+        var data = x.Data;
+        for (int k = 0; k < data.Length; k++)
+            if (!double.IsFinite(data[k]))
+                throw new MspgtException(source, $"value at row {k / Math.Max(1, x.Cols)}, column {k % Math.Max(1, x.Cols)} is {data[k]} (NaN or infinite)");
+    }
+
+    // ---------------------------------------------------------------- products
+
+    /// <summary>The column means (length Cols).</summary>
+    public static double[] ColumnMeans(DenseMatrix x)
+    {
+        var mean = new double[x.Cols];
+        for (int i = 0; i < x.Rows; i++) TensorPrimitives.Add(mean, x.Row(i), mean);
+        if (x.Rows > 0) TensorPrimitives.Divide(mean, x.Rows, mean);
+        return mean;
+    }
+
+    /// <summary>A copy of <paramref name="x"/> with each column's mean subtracted.</summary>
+    public static DenseMatrix Center(DenseMatrix x)
+    {
+        var mean = ColumnMeans(x);
+        var c = x.Clone();
+        for (int i = 0; i < c.Rows; i++) TensorPrimitives.Subtract(c.Row(i), mean, c.Row(i));
+        return c;
+    }
+
+    /// <summary>A·B.</summary>
+    public static DenseMatrix Multiply(DenseMatrix a, DenseMatrix b)
+    {
+        if (a.Cols != b.Rows) throw new ArgumentException($"cannot multiply {a.Rows}x{a.Cols} by {b.Rows}x{b.Cols}");
+        return MultiplyTransposed(a, b.Transpose());
+    }
+
+    /// <summary>A·Bᵀ (rows of A dotted with rows of B): an a.Rows × b.Rows matrix.</summary>
+    public static DenseMatrix MultiplyTransposed(DenseMatrix a, DenseMatrix b)
+    {
+        if (a.Cols != b.Cols) throw new ArgumentException($"cannot multiply {a.Rows}x{a.Cols} by the transpose of {b.Rows}x{b.Cols}");
+        var c = new DenseMatrix(a.Rows, b.Rows);
+        RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric: ReferenceEquals(a, b));
+        return c;
+    }
+
+    /// <summary>Aᵀ·B for two matrices with the same rows (samples): an a.Cols × b.Cols matrix.</summary>
+    public static DenseMatrix TransposeMultiply(DenseMatrix a, DenseMatrix b)
+    {
+        if (a.Rows != b.Rows) throw new ArgumentException($"row counts differ ({a.Rows} vs {b.Rows})");
+        var at = a.Transpose();
+        var bt = ReferenceEquals(a, b) ? at : b.Transpose();
+        return MultiplyTransposed(at, bt);
+    }
+
+    /// <summary>The feature Gram matrix XᵀX (Cols × Cols), exactly symmetric.</summary>
+    public static DenseMatrix FeatureGram(DenseMatrix x) => TransposeMultiply(x, x);
+
+    /// <summary>The sample Gram matrix X·Xᵀ (Rows × Rows), exactly symmetric.</summary>
+    public static DenseMatrix SampleGram(DenseMatrix x) => MultiplyTransposed(x, x);
+
+    /// <summary>Sample covariance of the columns (centered, divided by n−1). Needs at least 2 rows.</summary>
+    public static DenseMatrix Covariance(DenseMatrix x)
+    {
+        if (x.Rows < 2) throw new MspgtException("covariance", $"needs at least 2 samples, got {x.Rows}");
+        var g = FeatureGram(Center(x));
+        TensorPrimitives.Divide(g.Data, x.Rows - 1, g.Data);
+        return g;
+    }
+
+    /// <summary>Sample cross-covariance of the columns of X with those of Y (centered, n−1): dx × dy.</summary>
+    public static DenseMatrix CrossCovariance(DenseMatrix x, DenseMatrix y)
+    {
+        if (x.Rows != y.Rows) throw new MspgtException("covariance", $"X has {x.Rows} samples but Y has {y.Rows}");
+        if (x.Rows < 2) throw new MspgtException("covariance", $"needs at least 2 samples, got {x.Rows}");
+        var c = TransposeMultiply(Center(x), Center(y));
+        TensorPrimitives.Divide(c.Data, x.Rows - 1, c.Data);
+        return c;
+    }
+
+    /// <summary>Sum of squares of all entries (squared Frobenius norm).</summary>
+    public static double FrobeniusSquared(DenseMatrix x) => TensorPrimitives.Dot<double>(x.Data, x.Data);
+
+    // C[i*q + j] = Σ_t a[i*len + t] · b[j*len + t]. Blocked for cache (panels of A rows, chunks of t) and split over
+    // panels of rows of C, so every entry is summed by one thread in one fixed order. With symmetric (a == b) only the
+    // upper triangle is computed, then mirrored.
+    private const int PanelRows = 32;
+    private const int ChunkLength = 512;
+
+    private static void RowDots(double[] a, int p, double[] b, int q, int len, double[] c, bool symmetric)
+    {
+        if (p == 0 || q == 0) return;
+        int panels = (p + PanelRows - 1) / PanelRows;
+        long work = (long)p * q * len;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = work < 1_000_000 ? 1 : Environment.ProcessorCount };
+        Parallel.For(0, panels, options, panel =>
+        {
+            int i0 = panel * PanelRows, i1 = Math.Min(p, i0 + PanelRows);
+            int jStart = symmetric ? i0 : 0;
+            for (int t0 = 0; t0 < len; t0 += ChunkLength)
+            {
+                int tl = Math.Min(ChunkLength, len - t0);
+                int j = jStart;
+                for (; j + 2 <= q; j += 2)
+                {
+                    int i = i0;
+                    for (; i + 4 <= i1; i += 4) Tile4x2(a, b, c, q, len, i, j, t0, tl);
+                    for (; i < i1; i++)
+                    {
+                        var ai = a.AsSpan(i * len + t0, tl);
+                        c[i * q + j] += TensorPrimitives.Dot<double>(ai, b.AsSpan(j * len + t0, tl));
+                        c[i * q + j + 1] += TensorPrimitives.Dot<double>(ai, b.AsSpan((j + 1) * len + t0, tl));
+                    }
+                }
+                for (; j < q; j++)
+                    for (int i = i0; i < i1; i++)
+                        c[i * q + j] += TensorPrimitives.Dot<double>(a.AsSpan(i * len + t0, tl), b.AsSpan(j * len + t0, tl));
+            }
+        });
+        if (symmetric)
+            for (int i = 0; i < p; i++)
+                for (int j = 0; j < i; j++)
+                    c[i * q + j] = c[j * q + i];
+    }
+
+    private static void Tile4x2(double[] a, double[] b, double[] c, int q, int len, int i, int j, int t0, int tl)
+    {
+        var a0 = a.AsSpan(i * len + t0, tl);
+        var a1 = a.AsSpan((i + 1) * len + t0, tl);
+        var a2 = a.AsSpan((i + 2) * len + t0, tl);
+        var a3 = a.AsSpan((i + 3) * len + t0, tl);
+        var b0 = b.AsSpan(j * len + t0, tl);
+        var b1 = b.AsSpan((j + 1) * len + t0, tl);
+        int w = Vector<double>.Count;
+        Vector<double> s00 = default, s01 = default, s10 = default, s11 = default,
+                       s20 = default, s21 = default, s30 = default, s31 = default;
+        int t = 0;
+        for (; t + w <= tl; t += w)
+        {
+            var y0 = new Vector<double>(b0.Slice(t));
+            var y1 = new Vector<double>(b1.Slice(t));
+            var x = new Vector<double>(a0.Slice(t));
+            s00 = Vector.MultiplyAddEstimate(x, y0, s00); s01 = Vector.MultiplyAddEstimate(x, y1, s01);
+            x = new Vector<double>(a1.Slice(t));
+            s10 = Vector.MultiplyAddEstimate(x, y0, s10); s11 = Vector.MultiplyAddEstimate(x, y1, s11);
+            x = new Vector<double>(a2.Slice(t));
+            s20 = Vector.MultiplyAddEstimate(x, y0, s20); s21 = Vector.MultiplyAddEstimate(x, y1, s21);
+            x = new Vector<double>(a3.Slice(t));
+            s30 = Vector.MultiplyAddEstimate(x, y0, s30); s31 = Vector.MultiplyAddEstimate(x, y1, s31);
+        }
+        double r00 = Vector.Sum(s00), r01 = Vector.Sum(s01), r10 = Vector.Sum(s10), r11 = Vector.Sum(s11),
+               r20 = Vector.Sum(s20), r21 = Vector.Sum(s21), r30 = Vector.Sum(s30), r31 = Vector.Sum(s31);
+        for (; t < tl; t++)
+        {
+            r00 += a0[t] * b0[t]; r01 += a0[t] * b1[t];
+            r10 += a1[t] * b0[t]; r11 += a1[t] * b1[t];
+            r20 += a2[t] * b0[t]; r21 += a2[t] * b1[t];
+            r30 += a3[t] * b0[t]; r31 += a3[t] * b1[t];
+        }
+        c[i * q + j] += r00; c[i * q + j + 1] += r01;
+        c[(i + 1) * q + j] += r10; c[(i + 1) * q + j + 1] += r11;
+        c[(i + 2) * q + j] += r20; c[(i + 2) * q + j + 1] += r21;
+        c[(i + 3) * q + j] += r30; c[(i + 3) * q + j + 1] += r31;
+    }
+
+    // ---------------------------------------------------------------- Cholesky
+
+    /// <summary>
+    /// The lower-triangular L with A = L·Lᵀ for a symmetric positive-definite A (only the lower triangle of A is
+    /// read). Throws <see cref="MspgtException"/> when A is not positive definite.
+    /// </summary>
+    public static DenseMatrix Cholesky(DenseMatrix a, string source = "cholesky")
+    {
+        RequireSquare(a, source);
+        int n = a.Rows;
+        var l = new DenseMatrix(n, n);
+        for (int i = 0; i < n; i++)
+        {
+            var li = l.Data.AsSpan(i * n, n);
+            for (int j = 0; j <= i; j++)
+            {
+                var lj = l.Data.AsSpan(j * n, j);
+                double s = a[i, j] - TensorPrimitives.Dot<double>(li.Slice(0, j), lj);
+                if (i == j)
+                {
+                    if (!(s > 0) || !double.IsFinite(s))
+                        throw new MspgtException(source, $"matrix is not positive definite (pivot {i} is {s:G6})");
+                    li[i] = Math.Sqrt(s);
+                }
+                else li[j] = s / l[j, j];
+            }
+        }
+        return l;
+    }
+
+    /// <summary>Solves A·x = b given the Cholesky factor L of A.</summary>
+    public static double[] CholeskySolve(DenseMatrix l, ReadOnlySpan<double> b)
+    {
+        int n = l.Rows;
+        if (b.Length != n) throw new ArgumentException($"right-hand side has {b.Length} values, expected {n}");
+        var x = b.ToArray();
+        for (int i = 0; i < n; i++)   // L y = b
+            x[i] = (x[i] - TensorPrimitives.Dot<double>(l.Data.AsSpan(i * n, i), x.AsSpan(0, i))) / l[i, i];
+        for (int i = n - 1; i >= 0; i--)   // Lᵀ x = y
+        {
+            double s = x[i];
+            for (int k = i + 1; k < n; k++) s -= l[k, i] * x[k];
+            x[i] = s / l[i, i];
+        }
+        return x;
+    }
+
+    /// <summary>Solves A·X = B (each column of B) given the Cholesky factor L of A.</summary>
+    public static DenseMatrix CholeskySolve(DenseMatrix l, DenseMatrix b)
+    {
+        if (b.Rows != l.Rows) throw new ArgumentException($"right-hand side has {b.Rows} rows, expected {l.Rows}");
+        var bt = b.Transpose();
+        var xt = new DenseMatrix(bt.Rows, bt.Cols);
+        for (int c = 0; c < bt.Rows; c++) CholeskySolve(l, bt.Row(c)).CopyTo(xt.Row(c));
+        return xt.Transpose();
+    }
+
+    /// <summary>log det A for a symmetric positive-definite A (natural log), via Cholesky.</summary>
+    public static double LogDeterminant(DenseMatrix a, string source = "log-determinant")
+    {
+        var l = Cholesky(a, source);
+        double s = 0;
+        for (int i = 0; i < l.Rows; i++) s += Math.Log(l[i, i]);
+        return 2 * s;
+    }
+
+    // ---------------------------------------------------------------- symmetric eigen-decomposition
+
+    /// <summary>
+    /// Eigenvalues and eigenvectors of a symmetric matrix (Householder tridiagonalisation, then implicit QL with
+    /// Wilkinson-type shifts). O(d³): d = 256 takes a fraction of a second, d = 1024 a few seconds.
+    /// Only symmetry up to rounding is assumed; the upper triangle is what is read.
+    /// </summary>
+    public static SymmetricEigen SymmetricEigen(DenseMatrix a) => Decompose(a, vectors: true);
+
+    /// <summary>Eigenvalues only (largest first); much cheaper than <see cref="SymmetricEigen"/>.</summary>
+    public static double[] SymmetricEigenvalues(DenseMatrix a) => Decompose(a, vectors: false).Values;
+
+    private static SymmetricEigen Decompose(DenseMatrix input, bool vectors)
+    {
+        RequireSquare(input, "eigen-decomposition");
+        RequireFinite(input, "eigen-decomposition");
+        int n = input.Rows;
+        var a = input.Clone();
+        // Symmetrise from the upper triangle so the Householder steps see an exactly symmetric matrix.
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++)
+                a[i, j] = a[j, i];
+
+        var diag = new double[n];
+        var off = new double[n];            // off[i] = T[i, i+1]; off[n-1] = 0
+        var householder = new List<(int Start, double[] V)>();
+        var p = new double[n];
+        var w = new double[n];
+        for (int k = 0; k + 2 < n; k++)
+        {
+            // Reflect x = A[k+1.., k] (== row k right of the diagonal) onto alpha·e1.
+            int m = n - k - 1, s0 = k + 1;
+            var x = a.Data.AsSpan(k * n + s0, m);
+            double norm = TensorPrimitives.Norm<double>(x);
+            double tailNorm = m > 1 ? TensorPrimitives.Norm<double>(x.Slice(1)) : 0;
+            if (tailNorm == 0) { off[k] = x[0]; continue; }
+            double alpha = x[0] > 0 ? -norm : norm;
+            var v = x.ToArray();
+            v[0] -= alpha;
+            double vn = TensorPrimitives.Norm<double>(v);
+            TensorPrimitives.Divide(v, vn, v);
+            householder.Add((s0, v));
+            off[k] = alpha;
+            // A22 ← H A22 H with H = I − 2vvᵀ:  p = A22 v,  w = p − (vᵀp) v,  A22 −= 2(v wᵀ + w vᵀ).
+            var ps = p.AsSpan(0, m);
+            for (int i = 0; i < m; i++) ps[i] = TensorPrimitives.Dot<double>(a.Data.AsSpan((s0 + i) * n + s0, m), v);
+            double kk = TensorPrimitives.Dot<double>(ps, v);
+            var ws = w.AsSpan(0, m);
+            for (int i = 0; i < m; i++) ws[i] = ps[i] - kk * v[i];
+            for (int i = 0; i < m; i++)
+            {
+                var row = a.Data.AsSpan((s0 + i) * n + s0, m);
+                // row −= 2 v_i w + 2 w_i v
+                TensorPrimitives.MultiplyAdd(ws, -2 * v[i], row, row);
+                TensorPrimitives.MultiplyAdd(v, -2 * ws[i], row, row);
+            }
+        }
+        for (int i = 0; i < n; i++) diag[i] = a[i, i];
+        if (n >= 2) off[n - 2] = a[n - 2, n - 1];
+        if (n >= 1) off[n - 1] = 0;
+
+        // zt holds the eigenvectors as ROWS so the QL rotations touch contiguous memory. It starts as Qᵀ = H_m…H_0.
+        DenseMatrix? zt = null;
+        if (vectors)
+        {
+            zt = DenseMatrix.Identity(n);
+            var tmp = new double[n];
+            foreach (var (start, v) in householder)
+            {
+                // zt ← H zt, H = I − 2vvᵀ acting on rows start..n-1
+                Array.Clear(tmp);
+                for (int i = 0; i < v.Length; i++) TensorPrimitives.MultiplyAdd(zt.Row(start + i), v[i], tmp, tmp);
+                for (int i = 0; i < v.Length; i++) TensorPrimitives.MultiplyAdd(tmp, -2 * v[i], zt.Row(start + i), zt.Row(start + i));
+            }
+        }
+
+        TridiagonalQl(diag, off, zt);
+
+        var order = Enumerable.Range(0, n).OrderByDescending(i => diag[i]).ThenBy(i => i).ToArray();
+        var values = order.Select(i => diag[i]).ToArray();
+        var vecs = new DenseMatrix(n, vectors ? n : 0);
+        if (zt != null)
+            for (int c = 0; c < n; c++)
+            {
+                var src = zt.Row(order[c]);
+                for (int r = 0; r < n; r++) vecs.Data[r * n + c] = src[r];
+            }
+        return new SymmetricEigen(values, vecs);
+    }
+
+    // Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i,i+1] (EISPACK tql2 scheme). Rotations are applied
+    // to the rows of zt when given.
+    private static void TridiagonalQl(double[] d, double[] e, DenseMatrix? zt)
+    {
+        int n = d.Length;
+        double f = 0, tst1 = 0;
+        const double eps = 2.220446049250313e-16;
+        for (int l = 0; l < n; l++)
+        {
+            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+            int m = l;
+            while (m < n - 1 && Math.Abs(e[m]) > eps * tst1) m++;
+            if (m > l)
+            {
+                int iter = 0;
+                do
+                {
+                    if (++iter > 100) throw new InvalidOperationException("symmetric eigen-decomposition did not converge");
+                    double g = d[l];
+                    double p = (d[l + 1] - g) / (2 * e[l]);
+                    double r = Hypot(p, 1);
+                    if (p < 0) r = -r;
+                    d[l] = e[l] / (p + r);
+                    d[l + 1] = e[l] * (p + r);
+                    double dl1 = d[l + 1];
+                    double h = g - d[l];
+                    for (int i = l + 2; i < n; i++) d[i] -= h;
+                    f += h;
+
+                    p = d[m];
+                    double c = 1, c2 = 1, c3 = 1, el1 = e[l + 1], s = 0, s2 = 0;
+                    for (int i = m - 1; i >= l; i--)
+                    {
+                        c3 = c2; c2 = c; s2 = s;
+                        g = c * e[i];
+                        h = c * p;
+                        r = Hypot(p, e[i]);
+                        e[i + 1] = s * r;
+                        s = e[i] / r;
+                        c = p / r;
+                        p = c * d[i] - s * g;
+                        d[i + 1] = h + s * (c * g + s * d[i]);
+                        if (zt != null)
+                        {
+                            // (row i, row i+1) ← (c·zi − s·zi1, s·zi + c·zi1)
+                            var zi = zt.Row(i);
+                            var zi1 = zt.Row(i + 1);
+                            for (int k = 0; k < zi.Length; k++)
+                            {
+                                double hk = zi1[k];
+                                zi1[k] = s * zi[k] + c * hk;
+                                zi[k] = c * zi[k] - s * hk;
+                            }
+                        }
+                    }
+                    p = -s * s2 * c3 * el1 * e[l] / dl1;
+                    e[l] = s * p;
+                    d[l] = c * p;
+                } while (Math.Abs(e[l]) > eps * tst1);
+            }
+            d[l] += f;
+            e[l] = 0;
+        }
+    }
+
+    private static double Hypot(double a, double b)
+    {
+        double aa = Math.Abs(a), bb = Math.Abs(b);
+        if (aa < bb) (aa, bb) = (bb, aa);
+        if (aa == 0) return 0;
+        double r = bb / aa;
+        return aa * Math.Sqrt(1 + r * r);
+    }
+
+    private static void RequireSquare(DenseMatrix a, string source)
+    {
+        if (a.Rows != a.Cols) throw new MspgtException(source, $"matrix must be square, got {a.Rows}x{a.Cols}");
+    }
+}

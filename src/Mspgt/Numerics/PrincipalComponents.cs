@@ -1,0 +1,110 @@
+using System.Numerics.Tensors;
+
+namespace Mspgt.Numerics;
+
+/// <summary>
+/// Principal components of a sample matrix (n samples × d features): the top eigenvectors of the sample covariance
+/// (divided by n−1). Uses the d×d covariance when d ≤ n and the n×n Gram matrix otherwise, so a few samples of a
+/// wide representation stay cheap. Directions whose variance is below 1e-10 of the largest are treated as absent
+/// (numerical rank), so <see cref="Count"/> can be smaller than asked for.
+/// </summary>
+public sealed class PrincipalComponents
+{
+    /// <summary>Relative variance below which a direction counts as zero (float32 round-off is far below this).</summary>
+    public const double RelativeRankTolerance = 1e-10;
+
+    /// <summary>Column means of the fitted data (length d).</summary>
+    public double[] Mean { get; }
+
+    /// <summary>Unit-length principal directions as columns (d × Count), largest variance first.</summary>
+    public DenseMatrix Directions { get; }
+
+    /// <summary>Variance along each direction (sample variance, n−1), largest first.</summary>
+    public double[] Variances { get; }
+
+    /// <summary>Total variance (trace of the covariance) of the fitted data.</summary>
+    public double TotalVariance { get; }
+
+    public int Count => Variances.Length;
+
+    private PrincipalComponents(double[] mean, DenseMatrix directions, double[] variances, double total)
+    {
+        Mean = mean;
+        Directions = directions;
+        Variances = variances;
+        TotalVariance = total;
+    }
+
+    /// <summary>Fits at most <paramref name="maxComponents"/> components to <paramref name="x"/> (needs n ≥ 2).</summary>
+    public static PrincipalComponents Fit(DenseMatrix x, int maxComponents, string source = "pca")
+    {
+        if (maxComponents < 1) throw new MspgtException(source, $"number of components must be at least 1, got {maxComponents}");
+        if (x.Rows < 2) throw new MspgtException(source, $"needs at least 2 samples, got {x.Rows}");
+        if (x.Cols < 1) throw new MspgtException(source, "samples have no features");
+        LinearAlgebra.RequireFinite(x, source);
+        int n = x.Rows, d = x.Cols;
+        var mean = LinearAlgebra.ColumnMeans(x);
+        var xc = LinearAlgebra.Center(x);
+        double total = LinearAlgebra.FrobeniusSquared(xc) / (n - 1);
+
+        double[] values;
+        DenseMatrix directions;
+        if (d <= n)
+        {
+            var cov = LinearAlgebra.FeatureGram(xc);
+            var eig = LinearAlgebra.SymmetricEigen(cov);
+            values = eig.Values;
+            int k = KeptCount(values, maxComponents);
+            directions = eig.Vectors.LeadingColumns(k);
+            values = values.Take(k).ToArray();
+        }
+        else
+        {
+            // Xc = U S Vᵀ: the Gram matrix Xc Xcᵀ has eigenvectors U and eigenvalues S²; directions V = Xcᵀ U / S.
+            var gram = LinearAlgebra.SampleGram(xc);
+            var eig = LinearAlgebra.SymmetricEigen(gram);
+            values = eig.Values;
+            int k = KeptCount(values, maxComponents);
+            var u = eig.Vectors.LeadingColumns(k);
+            directions = LinearAlgebra.TransposeMultiply(xc, u);
+            for (int j = 0; j < k; j++)
+            {
+                double inv = 1 / Math.Sqrt(values[j]);
+                for (int r = 0; r < d; r++) directions[r, j] *= inv;
+            }
+            values = values.Take(k).ToArray();
+        }
+        if (values.Length == 0) throw new MspgtException(source, "all samples are identical (zero variance)");
+        TensorPrimitives.Divide(values, n - 1, values);
+        return new PrincipalComponents(mean, directions, values, total);
+    }
+
+    private static int KeptCount(double[] descending, int max)
+    {
+        if (descending.Length == 0 || !(descending[0] > 0)) return 0;
+        double floor = descending[0] * RelativeRankTolerance;
+        int k = 0;
+        while (k < descending.Length && k < max && descending[k] > floor) k++;
+        return k;
+    }
+
+    /// <summary>
+    /// Scores (n × Count): the centered samples expressed along the directions. With <paramref name="whiten"/> each
+    /// score column is divided by its standard deviation, so on the fitted data every column has variance 1 and the
+    /// columns are uncorrelated.
+    /// </summary>
+    public DenseMatrix Project(DenseMatrix x, bool whiten)
+    {
+        if (x.Cols != Mean.Length)
+            throw new MspgtException("pca", $"samples have {x.Cols} features, the components were fitted on {Mean.Length}");
+        var xc = x.Clone();
+        for (int i = 0; i < xc.Rows; i++) TensorPrimitives.Subtract(xc.Row(i), Mean, xc.Row(i));
+        var scores = LinearAlgebra.Multiply(xc, Directions);
+        if (whiten)
+        {
+            var inv = Variances.Select(v => 1 / Math.Sqrt(v)).ToArray();
+            for (int i = 0; i < scores.Rows; i++) TensorPrimitives.Multiply(scores.Row(i), inv, scores.Row(i));
+        }
+        return scores;
+    }
+}

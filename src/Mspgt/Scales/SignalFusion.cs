@@ -1,0 +1,105 @@
+namespace Mspgt.Scales;
+
+/// <summary>
+/// Puts per-layer signal curves on a common scale and fuses them.
+/// A matrix is always layer × signal: <c>values[layer, signal]</c>.
+/// </summary>
+public static class SignalFusion
+{
+    /// <summary>
+    /// Relative size below which a curve's spread counts as rounding noise: a curve whose population standard
+    /// deviation is at most this times its largest absolute value is treated as constant.
+    /// </summary>
+    public const double ConstantTolerance = 1e-12;
+
+    /// <summary>
+    /// Z-scores one curve across layers: (x − mean) / sd with the population sd (divide by L).
+    /// A constant curve (see <see cref="ConstantTolerance"/>) gives all zeros, never NaN.
+    /// </summary>
+    public static double[] ZScore(ReadOnlySpan<double> curve)
+    {
+        int n = curve.Length;
+        var z = new double[n];
+        if (n == 0) return z;
+        double mean = 0, maxAbs = 0;
+        for (int i = 0; i < n; i++) { mean += curve[i]; maxAbs = Math.Max(maxAbs, Math.Abs(curve[i])); }
+        mean /= n;
+        double ss = 0;
+        for (int i = 0; i < n; i++) { double d = curve[i] - mean; ss += d * d; }
+        double sd = Math.Sqrt(ss / n);
+        // Exactly-equal values can still give sd ~ 1e-17 after the mean's rounding; those must not blow up to ±1.
+        if (sd == 0 || sd <= ConstantTolerance * maxAbs) return z;
+        for (int i = 0; i < n; i++) z[i] = (curve[i] - mean) / sd;
+        return z;
+    }
+
+    /// <summary>Z-scores every signal (column) of a layer × signal matrix across layers; see <see cref="ZScore(ReadOnlySpan{double})"/>.</summary>
+    public static double[,] Standardize(double[,] layerBySignal)
+    {
+        int l = layerBySignal.GetLength(0), s = layerBySignal.GetLength(1);
+        var result = new double[l, s];
+        var column = new double[l];
+        for (int j = 0; j < s; j++)
+        {
+            for (int i = 0; i < l; i++) column[i] = layerBySignal[i, j];
+            var z = ZScore(column);
+            for (int i = 0; i < l; i++) result[i, j] = z[i];
+        }
+        return result;
+    }
+
+    /// <summary>True when the signal's curve is constant across layers (its z-scores are all zero).</summary>
+    public static bool IsConstantColumn(double[,] standardized, int signal)
+    {
+        for (int i = 0; i < standardized.GetLength(0); i++)
+            if (standardized[i, signal] != 0) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Fusion weights, one per signal, normalised to sum to 1. No dictionary: equal weights. With a dictionary,
+    /// a signal it does not name gets weight 0 (the dictionary is the whole choice, like α, β, γ in the paper's
+    /// S(l) = α·S_probe + β·S_attn + γ·S_MI). A name that is not a signal, a negative or non-finite weight,
+    /// or all weights zero throws <see cref="MspgtException"/> with <paramref name="source"/>.
+    /// </summary>
+    public static double[] Weights(IReadOnlyList<string> signals, IReadOnlyDictionary<string, double>? weights, string source = "weights")
+    {
+        if (signals.Count == 0) throw new MspgtException(source, "there are no signals");
+        var w = new double[signals.Count];
+        if (weights is null || weights.Count == 0)
+        {
+            Array.Fill(w, 1.0 / signals.Count);
+            return w;
+        }
+        foreach (var (name, value) in weights)
+        {
+            int index = -1;
+            for (int j = 0; j < signals.Count; j++)
+                if (string.Equals(signals[j], name, StringComparison.Ordinal)) { index = j; break; }
+            if (index < 0)
+                throw new MspgtException(source, $"unknown signal '{name}'; known signals: {string.Join(", ", signals)}");
+            if (!double.IsFinite(value) || value < 0)
+                throw new MspgtException(source, $"weight of '{name}' must be a finite number >= 0, got {value}");
+            w[index] = value;
+        }
+        double sum = w.Sum();
+        if (sum <= 0) throw new MspgtException(source, "all weights are zero");
+        for (int j = 0; j < w.Length; j++) w[j] /= sum;
+        return w;
+    }
+
+    /// <summary>Fused score per layer: Σ_s w_s·z[l, s] with weights summing to 1 (a weighted mean of the standardised signals).</summary>
+    public static double[] Fuse(double[,] standardized, ReadOnlySpan<double> weights)
+    {
+        int l = standardized.GetLength(0), s = standardized.GetLength(1);
+        if (weights.Length != s) throw new ArgumentException($"expected {s} weights, got {weights.Length}");
+        var fused = new double[l];
+        for (int i = 0; i < l; i++)
+        {
+            double acc = 0;
+            for (int j = 0; j < s; j++) acc += weights[j] * standardized[i, j];
+            fused[i] = acc;
+        }
+        return fused;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Numerics.Tensors;
+using Mspgt.Numerics;
+
+namespace Mspgt.Signals.Estimators;
+
+/// <summary>
+/// Linear centered kernel alignment (Kornblith et al. 2019) between two representations of the same n samples:
+/// CKA(X, Y) = ‖YcᵀXc‖²_F / (‖XcᵀXc‖_F ‖YcᵀYc‖_F), with Xc, Yc column-centered. Dimensionless, in [0, 1];
+/// 1 for identical representations; invariant to orthogonal transforms and isotropic scaling of either side.
+/// The feature-space form costs O(n·dx·dy), so large n is cheap; when n² &lt; dx·dy the equivalent sample-space
+/// form tr(Kx Ky) with K = Xc Xcᵀ is used instead. Note: for independent isotropic data CKA is about
+/// √(dx·dy)/n, not 0, so it is near 0 only when n ≫ d; compare values computed with the same n.
+/// <see cref="LayerMatrix"/> costs O(L²·n·d²) for L layers: pass maxSamples to bound it.
+/// </summary>
+public static class LinearCka
+{
+    /// <summary>Linear CKA between X (n × dx) and Y (n × dy).</summary>
+    public static double Compute(DenseMatrix x, DenseMatrix y)
+    {
+        const string source = "cka";
+        SampleChecks.RequirePaired(x, y, source);
+        SampleChecks.Require(x, source, 2);
+        SampleChecks.Require(y, source, 2);
+        var a = Prepared.Of(x, 0);
+        var b = Prepared.Of(y, 1);
+        return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);
+    }
+
+    /// <summary>
+    /// The symmetric layer × layer CKA matrix for representations of the same samples (one matrix per layer, all
+    /// with the same rows), with 1 on the diagonal. With <paramref name="maxSamples"/> &gt; 0 and more samples than
+    /// that, one seeded uniform subset of rows (the same for every layer) is used; 0 uses all rows.
+    /// </summary>
+    public static DenseMatrix LayerMatrix(IReadOnlyList<DenseMatrix> layers, int maxSamples = 0, int seed = 0)
+    {
+        const string source = "cka";
+        if (layers.Count == 0) throw new MspgtException(source, "no layer representations given");
+        int n = layers[0].Rows;
+        for (int l = 0; l < layers.Count; l++)
+        {
+            if (layers[l].Rows != n)
+                throw new MspgtException(source, $"layer {l} has {layers[l].Rows} samples but layer 0 has {n}");
+            SampleChecks.Require(layers[l], source, 2);
+        }
+        var rows = SeededSampling.Subset(n, maxSamples, seed);
+        var prepared = new Prepared[layers.Count];
+        for (int l = 0; l < layers.Count; l++)
+            prepared[l] = Prepared.Of(rows.Length == n ? layers[l] : layers[l].SelectRows(rows), l);
+
+        int count = layers.Count;
+        var m = new DenseMatrix(count, count);
+        for (int i = 0; i < count; i++)
+        {
+            m[i, i] = 1;
+            for (int j = i + 1; j < count; j++)
+            {
+                double v = Math.Clamp(prepared[i].Cross(prepared[j]) / (prepared[i].SelfNorm * prepared[j].SelfNorm), 0, 1);
+                m[i, j] = v;
+                m[j, i] = v;
+            }
+        }
+        return m;
+    }
+
+    /// <summary>A centered representation with its ‖XcᵀXc‖_F and, when n² is small, its sample Gram matrix.</summary>
+    private sealed class Prepared
+    {
+        public required DenseMatrix Centered { get; init; }
+        public required double SelfNorm { get; init; }
+        public DenseMatrix? Gram { get; init; }
+
+        public static Prepared Of(DenseMatrix x, int index)
+        {
+            var xc = LinearAlgebra.Center(x);
+            int n = xc.Rows, d = xc.Cols;
+            DenseMatrix? gram = null;
+            double selfSq;
+            if ((long)n * n < (long)d * d)
+            {
+                gram = LinearAlgebra.SampleGram(xc);   // ‖XcᵀXc‖_F = ‖Xc Xcᵀ‖_F (same non-zero eigenvalues)
+                selfSq = LinearAlgebra.FrobeniusSquared(gram);
+            }
+            else selfSq = LinearAlgebra.FrobeniusSquared(LinearAlgebra.FeatureGram(xc));
+            double norm = Math.Sqrt(selfSq);
+            if (!(norm > 0))
+                throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
+            return new Prepared { Centered = xc, SelfNorm = norm, Gram = gram };
+        }
+
+        /// <summary>‖YcᵀXc‖²_F, by whichever form is cheaper.</summary>
+        public double Cross(Prepared other)
+        {
+            int n = Centered.Rows;
+            if ((long)n * n < (long)Centered.Cols * other.Centered.Cols)
+            {
+                var kx = Gram ?? LinearAlgebra.SampleGram(Centered);
+                var ky = other.Gram ?? LinearAlgebra.SampleGram(other.Centered);
+                return TensorPrimitives.Dot<double>(kx.Data, ky.Data);   // tr(Kx Ky), both symmetric
+            }
+            return LinearAlgebra.FrobeniusSquared(LinearAlgebra.TransposeMultiply(Centered, other.Centered));
+        }
+    }
+}

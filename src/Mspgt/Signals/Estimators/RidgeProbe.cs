@@ -1,0 +1,70 @@
+using Mspgt.Numerics;
+
+namespace Mspgt.Signals.Estimators;
+
+/// <summary>
+/// One-vs-rest ridge classifier in closed form. Features are standardised on the training split; each class gets a
+/// ±1 target column and W minimises ‖Xs W + 1bᵀ − Y‖² + α‖W‖² (bias b not penalised; it equals the target means
+/// because Xs is centered). Solved as (XsᵀXs + αI)W = XsᵀYc when d ≤ n, else W = Xsᵀ(XsXsᵀ + αI)⁻¹Yc.
+/// Prediction is the class with the largest score.
+/// </summary>
+public sealed class RidgeProbe : IClassificationProbe
+{
+    private const string Source = "ridge-probe";
+
+    /// <summary>Penalty α on the unnormalised sum of squares (default 1.0, the scikit-learn RidgeClassifier default).</summary>
+    public double Alpha { get; init; } = 1.0;
+
+    private FeatureScaling? _scaling;
+    private DenseMatrix? _weights;   // d × C
+    private double[]? _bias;
+    private int[]? _classes;
+
+    public void Fit(DenseMatrix x, ReadOnlySpan<int> labels)
+    {
+        if (!(Alpha > 0) || !double.IsFinite(Alpha)) throw new MspgtException(Source, $"alpha must be positive, got {Alpha}");
+        var (classes, index) = ProbeLabels.Encode(x, labels, Source);
+        int n = x.Rows, d = x.Cols, c = classes.Length;
+        var scaling = FeatureScaling.Fit(x);
+        var xs = scaling.Apply(x, Source);
+        var y = new DenseMatrix(n, c);
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < c; k++)
+                y[i, k] = index[i] == k ? 1 : -1;
+        var bias = LinearAlgebra.ColumnMeans(y);
+        var yc = LinearAlgebra.Center(y);
+
+        DenseMatrix w;
+        if (d <= n)
+        {
+            var a = LinearAlgebra.FeatureGram(xs);
+            for (int i = 0; i < d; i++) a[i, i] += Alpha;
+            w = LinearAlgebra.CholeskySolve(LinearAlgebra.Cholesky(a, Source), LinearAlgebra.TransposeMultiply(xs, yc));
+        }
+        else
+        {
+            var k = LinearAlgebra.SampleGram(xs);
+            for (int i = 0; i < n; i++) k[i, i] += Alpha;
+            var dual = LinearAlgebra.CholeskySolve(LinearAlgebra.Cholesky(k, Source), yc);
+            w = LinearAlgebra.TransposeMultiply(xs, dual);
+        }
+        _scaling = scaling;
+        _weights = w;
+        _bias = bias;
+        _classes = classes;
+    }
+
+    public int[] Predict(DenseMatrix x)
+    {
+        if (_scaling is null || _weights is null || _bias is null || _classes is null)
+            throw new InvalidOperationException("RidgeProbe.Predict called before Fit");
+        LinearAlgebra.RequireFinite(x, Source);
+        var scores = LinearAlgebra.Multiply(_scaling.Apply(x, Source), _weights);
+        for (int i = 0; i < scores.Rows; i++)
+            for (int k = 0; k < scores.Cols; k++)
+                scores[i, k] += _bias[k];
+        return ProbeLabels.ArgMax(scores, _classes);
+    }
+
+    public double Accuracy(DenseMatrix x, ReadOnlySpan<int> labels) => ProbeLabels.Accuracy(Predict(x), labels, Source);
+}

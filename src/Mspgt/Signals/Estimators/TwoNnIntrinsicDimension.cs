@@ -1,0 +1,162 @@
+using System.Numerics.Tensors;
+using Mspgt.Numerics;
+
+namespace Mspgt.Signals.Estimators;
+
+/// <summary>How <see cref="TwoNnIntrinsicDimension"/> turns the ratios μ = r₂/r₁ into a dimension.</summary>
+public enum TwoNnFit
+{
+    /// <summary>Maximum likelihood for the Pareto law P(μ) = d·μ^(−d−1): d = N / Σ ln μᵢ, using every point.</summary>
+    MaximumLikelihood,
+
+    /// <summary>
+    /// Facco et al.'s original fit: sort μ, F(μ₍ᵢ₎) = i/N, discard the largest <see cref="TwoNnIntrinsicDimension.DiscardFraction"/>
+    /// of the μ, and fit −ln(1 − F) = d·ln μ by least squares through the origin.
+    /// </summary>
+    LinearFit,
+}
+
+/// <summary>Result of <see cref="TwoNnIntrinsicDimension.Estimate"/>.</summary>
+/// <param name="Dimension">Estimated intrinsic dimension (dimensionless).</param>
+/// <param name="Points">Points whose ratio entered the estimate (distinct points, after subsampling).</param>
+/// <param name="DuplicatesDropped">Rows dropped because they repeat an earlier row exactly.</param>
+public sealed record TwoNnResult(double Dimension, int Points, int DuplicatesDropped);
+
+/// <summary>
+/// TwoNN intrinsic dimension (Facco, d'Errico, Rodriguez &amp; Laio, Sci. Rep. 7, 12140, 2017) from the ratio
+/// μ = r₂/r₁ of each point's second to first nearest-neighbour Euclidean distance.
+/// <para>
+/// Exact duplicate rows (which give r₁ = 0) are dropped first, keeping one copy. Above <see cref="MaxSamples"/>
+/// distinct points a seeded uniform subsample is used (search is exact, O(N²·d)). The default fit is
+/// <see cref="TwoNnFit.MaximumLikelihood"/> over all points; <see cref="TwoNnFit.LinearFit"/> gives the paper's
+/// regression with the standard 10% discard.
+/// </para>
+/// </summary>
+public sealed class TwoNnIntrinsicDimension
+{
+    public TwoNnFit Fit { get; init; } = TwoNnFit.MaximumLikelihood;
+
+    /// <summary>Fraction of the largest μ discarded by <see cref="TwoNnFit.LinearFit"/> (default 0.1).</summary>
+    public double DiscardFraction { get; init; } = 0.1;
+
+    /// <summary>Largest number of distinct points used (default 4000).</summary>
+    public int MaxSamples { get; init; } = 4000;
+
+    /// <summary>Seed of the subsample.</summary>
+    public int Seed { get; init; }
+
+    public TwoNnResult Estimate(DenseMatrix x)
+    {
+        const string source = "two-nn";
+        if (!(DiscardFraction >= 0 && DiscardFraction < 1))
+            throw new MspgtException(source, $"discard fraction must lie in [0, 1), got {DiscardFraction}");
+        SampleChecks.Require(x, source, 3);
+        var distinct = DistinctRows(x);
+        int dropped = x.Rows - distinct.Length;
+        if (distinct.Length < 3)
+            throw new MspgtException(source, $"needs at least 3 distinct points, got {distinct.Length} ({dropped} duplicates dropped)");
+        var pick = SeededSampling.Subset(distinct.Length, MaxSamples, Seed);
+        var points = x.SelectRows(pick.Select(i => distinct[i]).ToArray());
+        var logMu = LogRatios(points);
+        double d = Fit == TwoNnFit.MaximumLikelihood ? MaximumLikelihood(logMu) : LinearFit(logMu, DiscardFraction);
+        return new TwoNnResult(d, logMu.Length, dropped);
+    }
+
+    private static double MaximumLikelihood(double[] logMu)
+    {
+        double sum = 0;
+        foreach (double v in logMu) sum += v;
+        if (!(sum > 0)) throw new MspgtException("two-nn", "every point has equally distant first and second neighbours; dimension is undefined");
+        return logMu.Length / sum;
+    }
+
+    private static double LinearFit(double[] logMu, double discard)
+    {
+        var sorted = (double[])logMu.Clone();
+        Array.Sort(sorted);
+        int n = sorted.Length;
+        int keep = (int)Math.Floor(n * (1 - discard));
+        keep = Math.Min(keep, n - 1);   // F = 1 at the largest μ would give −ln 0
+        double sxy = 0, sxx = 0;
+        for (int i = 0; i < keep; i++)
+        {
+            double xi = sorted[i];
+            double yi = -Math.Log(1 - (i + 1.0) / n);
+            sxy += xi * yi;
+            sxx += xi * xi;
+        }
+        if (!(sxx > 0)) throw new MspgtException("two-nn", "too few points with distinct neighbour distances to fit a dimension");
+        return sxy / sxx;
+    }
+
+    // ln(r2/r1) for every point. Candidates come from ‖a‖² + ‖b‖² − 2a·b on centered data (fast, blocked), then the
+    // best few are re-measured exactly as ‖a − b‖ on the original rows so round-off in the expansion cannot distort small distances.
+    private static double[] LogRatios(DenseMatrix points)
+    {
+        var xc = LinearAlgebra.Center(points);
+        int n = xc.Rows;
+        var sq = new double[n];
+        for (int i = 0; i < n; i++) sq[i] = TensorPrimitives.Dot<double>(xc.Row(i), xc.Row(i));
+        const int block = 256, candidates = 6;
+        var result = new double[n];
+        for (int b0 = 0; b0 < n; b0 += block)
+        {
+            int bl = Math.Min(block, n - b0);
+            var rows = xc.SelectRows(Enumerable.Range(b0, bl).ToArray());
+            var dots = LinearAlgebra.MultiplyTransposed(rows, xc);   // bl × n
+            Parallel.For(0, bl, r =>
+            {
+                int i = b0 + r;
+                Span<double> bestD = stackalloc double[candidates];
+                Span<int> bestJ = stackalloc int[candidates];
+                bestD.Fill(double.PositiveInfinity);
+                bestJ.Fill(-1);
+                var drow = dots.Row(r);
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == i) continue;
+                    double d2 = sq[i] + sq[j] - 2 * drow[j];
+                    if (d2 >= bestD[candidates - 1]) continue;
+                    int pos = candidates - 1;
+                    while (pos > 0 && bestD[pos - 1] > d2) { bestD[pos] = bestD[pos - 1]; bestJ[pos] = bestJ[pos - 1]; pos--; }
+                    bestD[pos] = d2;
+                    bestJ[pos] = j;
+                }
+                double r1 = double.PositiveInfinity, r2 = double.PositiveInfinity;
+                var xi = points.Row(i);
+                for (int c = 0; c < candidates; c++)
+                {
+                    if (bestJ[c] < 0) continue;
+                    double exact = TensorPrimitives.Distance<double>(xi, points.Row(bestJ[c]));
+                    if (exact < r1) { r2 = r1; r1 = exact; }
+                    else if (exact < r2) r2 = exact;
+                }
+                // r1 > 0 because duplicates were removed; tiny distinct distances are still exact here.
+                result[i] = Math.Log(r2 / r1);
+            });
+        }
+        return result;
+    }
+
+    /// <summary>Indices of the first occurrence of every distinct row, in order.</summary>
+    private static int[] DistinctRows(DenseMatrix x)
+    {
+        var byHash = new Dictionary<int, List<int>>();
+        var keep = new List<int>(x.Rows);
+        for (int i = 0; i < x.Rows; i++)
+        {
+            var row = x.Row(i);
+            var h = new HashCode();
+            foreach (double v in row) h.Add(v == 0 ? 0.0 : v);   // +0 and −0 are the same point
+            int key = h.ToHashCode();
+            if (!byHash.TryGetValue(key, out var list)) byHash[key] = list = new List<int>();
+            bool duplicate = false;
+            foreach (int j in list)
+                if (row.SequenceEqual(x.Row(j))) { duplicate = true; break; }
+            if (duplicate) continue;
+            list.Add(i);
+            keep.Add(i);
+        }
+        return keep.ToArray();
+    }
+}

@@ -1,0 +1,156 @@
+using Mspgt.Numerics;
+
+namespace Mspgt.Tests.Numerics;
+
+public class LinearAlgebraTests
+{
+    internal static DenseMatrix RandomMatrix(int rows, int cols, int seed)
+    {
+        var rng = new Random(seed);
+        var m = new DenseMatrix(rows, cols);
+        for (int k = 0; k < m.Data.Length; k++) m.Data[k] = rng.NextDouble() * 2 - 1;
+        return m;
+    }
+
+    internal static DenseMatrix RandomSymmetric(int n, int seed)
+    {
+        var m = RandomMatrix(n, n, seed);
+        var s = new DenseMatrix(n, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                s[i, j] = m[i, j] + m[j, i];
+        return s;
+    }
+
+    private static DenseMatrix NaiveMultiply(DenseMatrix a, DenseMatrix b)
+    {
+        var c = new DenseMatrix(a.Rows, b.Cols);
+        for (int i = 0; i < a.Rows; i++)
+            for (int j = 0; j < b.Cols; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < a.Cols; k++) s += a[i, k] * b[k, j];
+                c[i, j] = s;
+            }
+        return c;
+    }
+
+    private static void AssertClose(DenseMatrix expected, DenseMatrix actual, double tol)
+    {
+        Assert.Equal(expected.Rows, actual.Rows);
+        Assert.Equal(expected.Cols, actual.Cols);
+        for (int k = 0; k < expected.Data.Length; k++)
+            Assert.True(Math.Abs(expected.Data[k] - actual.Data[k]) <= tol,
+                $"entry {k}: expected {expected.Data[k]}, got {actual.Data[k]}");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 5, 3)]
+    [InlineData(37, 1030, 9)]   // odd sizes exercise every edge of the blocked kernel and several t-chunks
+    [InlineData(64, 40, 66)]
+    public void ProductsMatchTheNaiveTripleLoop(int p, int len, int q)
+    {
+        var a = RandomMatrix(p, len, 1);
+        var b = RandomMatrix(len, q, 2);
+        AssertClose(NaiveMultiply(a, b), LinearAlgebra.Multiply(a, b), 1e-10);
+        var x = RandomMatrix(len, p, 3);
+        AssertClose(NaiveMultiply(x.Transpose(), x), LinearAlgebra.FeatureGram(x), 1e-10);
+        AssertClose(NaiveMultiply(a, a.Transpose()), LinearAlgebra.SampleGram(a), 1e-10);
+        var y = RandomMatrix(len, q, 4);
+        AssertClose(NaiveMultiply(x.Transpose(), y), LinearAlgebra.TransposeMultiply(x, y), 1e-10);
+    }
+
+    [Fact]
+    public void CovarianceOfAKnownSample()
+    {
+        // x = [1,2,3,4], y = [3,3,7,7]: var x = 5/3, cov = (3+1+1+3)/3 = 8/3, var y = 16/3
+        var m = DenseMatrix.FromRows(new[] { new[] { 1.0, 3 }, new[] { 2.0, 3 }, new[] { 3.0, 7 }, new[] { 4.0, 7 } });
+        var c = LinearAlgebra.Covariance(m);
+        Assert.Equal(5.0 / 3, c[0, 0], 12);
+        Assert.Equal(8.0 / 3, c[0, 1], 12);
+        Assert.Equal(8.0 / 3, c[1, 0], 12);
+        Assert.Equal(16.0 / 3, c[1, 1], 12);
+        Assert.Throws<MspgtException>(() => LinearAlgebra.Covariance(new DenseMatrix(1, 2)));
+    }
+
+    [Fact]
+    public void CholeskySolvesAndGivesTheLogDeterminant()
+    {
+        var b = RandomMatrix(30, 12, 5);
+        var a = LinearAlgebra.FeatureGram(b);   // SPD
+        for (int i = 0; i < 12; i++) a[i, i] += 0.1;
+        var l = LinearAlgebra.Cholesky(a);
+        AssertClose(a, LinearAlgebra.MultiplyTransposed(l, l), 1e-10);
+        var rhs = Enumerable.Range(0, 12).Select(i => (double)i - 4).ToArray();
+        var x = LinearAlgebra.CholeskySolve(l, rhs);
+        var back = LinearAlgebra.Multiply(a, new DenseMatrix(12, 1, x));
+        for (int i = 0; i < 12; i++) Assert.Equal(rhs[i], back.Data[i], 9);
+        // log det = Σ log eigenvalues
+        double viaEigen = LinearAlgebra.SymmetricEigenvalues(a).Sum(Math.Log);
+        Assert.Equal(viaEigen, LinearAlgebra.LogDeterminant(a), 9);
+        // diag(2, 3) → log 6
+        var d = DenseMatrix.FromRows(new[] { new[] { 2.0, 0 }, new[] { 0.0, 3 } });
+        Assert.Equal(Math.Log(6), LinearAlgebra.LogDeterminant(d), 14);
+        var notPd = DenseMatrix.FromRows(new[] { new[] { 1.0, 2 }, new[] { 2.0, 1 } });
+        Assert.Throws<MspgtException>(() => LinearAlgebra.Cholesky(notPd));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(5)]
+    [InlineData(64)]
+    [InlineData(131)]
+    public void EigenDecompositionReconstructsTheMatrix(int n)
+    {
+        var a = RandomSymmetric(n, 10 + n);
+        var eig = LinearAlgebra.SymmetricEigen(a);
+        var v = eig.Vectors;
+        // orthonormal
+        AssertClose(DenseMatrix.Identity(n), LinearAlgebra.TransposeMultiply(v, v), 1e-10);
+        // A v_j = λ_j v_j
+        var av = LinearAlgebra.Multiply(a, v);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                Assert.True(Math.Abs(av[i, j] - eig.Values[j] * v[i, j]) < 1e-9 * Math.Max(1, Math.Abs(eig.Values[0])));
+        for (int j = 1; j < n; j++) Assert.True(eig.Values[j] <= eig.Values[j - 1]);
+        var valuesOnly = LinearAlgebra.SymmetricEigenvalues(a);
+        for (int j = 0; j < n; j++) Assert.Equal(eig.Values[j], valuesOnly[j], 9);
+        double trace = Enumerable.Range(0, n).Sum(i => a[i, i]);
+        Assert.Equal(trace, eig.Values.Sum(), 9);
+    }
+
+    [Fact]
+    public void EigenvaluesOfKnownMatrices()
+    {
+        // [[2,1],[1,2]] → 3, 1 ; diagonal with repeats ; zero matrix
+        var a = DenseMatrix.FromRows(new[] { new[] { 2.0, 1 }, new[] { 1.0, 2 } });
+        var eig = LinearAlgebra.SymmetricEigen(a);
+        Assert.Equal(3, eig.Values[0], 12);
+        Assert.Equal(1, eig.Values[1], 12);
+        Assert.Equal(1 / Math.Sqrt(2), Math.Abs(eig.Vectors[0, 0]), 12);
+        var diag = new DenseMatrix(6, 6);
+        double[] ds = { 4, 1, 4, 0, -2, 1 };
+        for (int i = 0; i < 6; i++) diag[i, i] = ds[i];
+        Assert.Equal(ds.OrderByDescending(x => x).ToArray(), LinearAlgebra.SymmetricEigenvalues(diag));
+        Assert.All(LinearAlgebra.SymmetricEigenvalues(new DenseMatrix(5, 5)), x => Assert.Equal(0, x));
+        // Known spectrum: Q diag(λ) Qᵀ for a random orthogonal Q
+        var q = LinearAlgebra.SymmetricEigen(RandomSymmetric(40, 3)).Vectors;
+        var lam = Enumerable.Range(0, 40).Select(i => i < 10 ? 1.0 : 0.0).ToArray();   // repeated eigenvalues
+        var ql = q.Clone();
+        for (int i = 0; i < 40; i++) for (int j = 0; j < 40; j++) ql[i, j] *= lam[j];
+        var m = LinearAlgebra.MultiplyTransposed(ql, q);
+        var got = LinearAlgebra.SymmetricEigenvalues(m);
+        for (int i = 0; i < 40; i++) Assert.Equal(lam[i], got[i], 10);
+    }
+
+    [Fact]
+    public void NonFiniteInputIsRejected()
+    {
+        var a = DenseMatrix.Identity(3);
+        a[1, 2] = double.NaN;
+        Assert.Throws<MspgtException>(() => LinearAlgebra.SymmetricEigen(a));
+        Assert.Throws<MspgtException>(() => DenseMatrix.FromFloats(new float[5], 2, 3));
+    }
+}

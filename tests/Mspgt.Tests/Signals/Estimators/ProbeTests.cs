@@ -1,0 +1,187 @@
+using Mspgt.Numerics;
+using Mspgt.Signals.Estimators;
+using static Mspgt.Tests.Signals.Estimators.Synthetic;
+
+namespace Mspgt.Tests.Signals.Estimators;
+
+public class ProbeTests
+{
+    /// <summary>Three classes (labels 7, 3, 11) with well-separated means in 12 dimensions; 30 documents of 20 samples.</summary>
+    private static (DenseMatrix X, int[] Labels, int[] Docs) SeparableClasses(Random rng)
+    {
+        int[] classLabels = { 7, 3, 11 };
+        var means = Gaussian(3, 12, rng);
+        for (int k = 0; k < means.Data.Length; k++) means.Data[k] *= 6;
+        int n = 600;
+        var x = Gaussian(n, 12, rng);
+        var labels = new int[n];
+        var docs = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            int c = rng.Next(3);
+            labels[i] = classLabels[c];
+            docs[i] = 1000 + i / 20;
+            for (int j = 0; j < 12; j++) x[i, j] = 50 + 10 * (x[i, j] + means[c, j]);   // un-standardised scale
+        }
+        return (x, labels, docs);
+    }
+
+    public static TheoryData<string> Probes => new() { "ridge", "logistic" };
+
+    private static IClassificationProbe Make(string kind) =>
+        kind == "ridge" ? new RidgeProbe() : new LogisticProbe();
+
+    [Theory]
+    [MemberData(nameof(Probes))]
+    public void SeparableClassesAreLearnedAlmostPerfectly(string kind)
+    {
+        var (x, labels, docs) = SeparableClasses(new Random(50));
+        var r = ProbeEvaluation.Evaluate(Make(kind), x, labels, docs, testFraction: 0.3, seed: 1);
+        Assert.InRange(r.Accuracy, 0.98, 1.0);
+        Assert.InRange(r.ChanceLevel, 0.25, 0.5);
+        Assert.Equal(600, r.TrainSamples + r.TestSamples);
+        Assert.Equal(9, r.TestDocuments);   // round(0.3 · 30)
+        Assert.Equal(21, r.TrainDocuments);
+    }
+
+    [Theory]
+    [MemberData(nameof(Probes))]
+    public void LabelsIndependentOfFeaturesScoreAboutChance(string kind)
+    {
+        var rng = new Random(51);
+        int n = 1200;
+        var x = Gaussian(n, 20, rng);
+        var labels = Enumerable.Range(0, n).Select(_ => rng.Next(4)).ToArray();
+        var docs = Enumerable.Range(0, n).Select(i => i / 30).ToArray();
+        var r = ProbeEvaluation.Evaluate(Make(kind), x, labels, docs, testFraction: 0.25, seed: 2);
+        // 4 balanced classes: chance ≈ 0.25–0.3; a probe with nothing to learn stays within sampling error of 0.25.
+        Assert.InRange(r.ChanceLevel, 0.25, 0.33);
+        Assert.InRange(r.Accuracy, 0.17, 0.34);
+    }
+
+    [Fact]
+    public void RidgeMatchesTheNormalEquationsOnATinyProblem()
+    {
+        // Two classes, one feature: standardised x = (−1, −1, 1, 1)·s with s chosen so Σx² = 4; targets ±1.
+        // w = Σxy / (Σx² + α) = 4 / (4 + 1) = 0.8, b = 0 → scores ±0.8 predict perfectly.
+        var x = DenseMatrix.FromRows(new[] { new[] { 0.0 }, new[] { 0.0 }, new[] { 2.0 }, new[] { 2.0 } });
+        int[] labels = { 0, 0, 1, 1 };
+        var probe = new RidgeProbe();
+        probe.Fit(x, labels);
+        Assert.Equal(1.0, probe.Accuracy(x, labels));
+        // A point between the classes' centers goes to neither decisively; just past the middle goes to class 1.
+        Assert.Equal(new[] { 1 }, probe.Predict(DenseMatrix.FromRows(new[] { new[] { 1.01 } })));
+        Assert.Equal(new[] { 0 }, probe.Predict(DenseMatrix.FromRows(new[] { new[] { 0.99 } })));
+    }
+
+    [Fact]
+    public void WideFeaturesUseTheDualSolveWhichEqualsThePrimalSolution()
+    {
+        // d > n takes W = Xsᵀ(XsXsᵀ + αI)⁻¹Yc; the primal (XsᵀXs + αI)⁻¹XsᵀYc, computed here, must predict the same.
+        var rng = new Random(52);
+        int n = 40, d = 60, c = 3;
+        var x = Gaussian(n, d, rng);
+        var labels = Enumerable.Range(0, n).Select(i => i % c).ToArray();
+        for (int i = 0; i < n; i++) x[i, labels[i]] += 2;
+        var probe = new RidgeProbe { Alpha = 3 };
+        probe.Fit(x, labels);
+
+        var mean = LinearAlgebra.ColumnMeans(x);
+        var xs = x.Clone();
+        for (int j = 0; j < d; j++)
+        {
+            double ss = 0;
+            for (int i = 0; i < n; i++) ss += (x[i, j] - mean[j]) * (x[i, j] - mean[j]);
+            double sd = Math.Sqrt(ss / n);
+            for (int i = 0; i < n; i++) xs[i, j] = (x[i, j] - mean[j]) / sd;
+        }
+        var y = new DenseMatrix(n, c);
+        for (int i = 0; i < n; i++) for (int k = 0; k < c; k++) y[i, k] = labels[i] == k ? 1 : -1;
+        var bias = LinearAlgebra.ColumnMeans(y);
+        var a = LinearAlgebra.FeatureGram(xs);
+        for (int j = 0; j < d; j++) a[j, j] += 3;
+        var w = LinearAlgebra.CholeskySolve(LinearAlgebra.Cholesky(a), LinearAlgebra.TransposeMultiply(xs, LinearAlgebra.Center(y)));
+
+        var test = Gaussian(200, d, rng);
+        var predicted = probe.Predict(test);
+        for (int t = 0; t < 200; t++)
+        {
+            var scores = new double[c];
+            for (int k = 0; k < c; k++)
+            {
+                scores[k] = bias[k];
+                for (int j = 0; j < d; j++)
+                {
+                    double sd = 0;
+                    for (int i = 0; i < n; i++) sd += (x[i, j] - mean[j]) * (x[i, j] - mean[j]);
+                    scores[k] += (test[t, j] - mean[j]) / Math.Sqrt(sd / n) * w[j, k];
+                }
+            }
+            Assert.Equal(Array.IndexOf(scores, scores.Max()), predicted[t]);
+        }
+    }
+
+    [Fact]
+    public void UnregularisedLogisticProbeRecoversTheEmpiricalProbabilities()
+    {
+        // x = 0 → labels (0,0,0,1); x = 2 → (1,1,1,0). The maximum-likelihood fit has P(1 | x=2) = 3/4 and
+        // P(1 | x=0) = 1/4 exactly.
+        var x = DenseMatrix.FromRows(new[] { 0.0, 0, 0, 0, 2, 2, 2, 2 }.Select(v => new[] { v }).ToArray());
+        int[] labels = { 0, 0, 0, 1, 1, 1, 1, 0 };
+        var probe = new LogisticProbe { L2 = 0 };
+        probe.Fit(x, labels);
+        var p = probe.Probabilities(DenseMatrix.FromRows(new[] { new[] { 2.0 }, new[] { 0.0 }, new[] { 1.0 } }));
+        Assert.Equal(0.75, p[0, 1], 6);
+        Assert.Equal(0.25, p[1, 1], 6);
+        Assert.Equal(0.5, p[2, 1], 6);
+        Assert.Equal(1.0, p[0, 0] + p[0, 1], 12);
+        // With an L2 penalty the fit is pulled toward uniform.
+        var shrunk = new LogisticProbe { L2 = 1 };
+        shrunk.Fit(x, labels);
+        Assert.InRange(shrunk.Probabilities(DenseMatrix.FromRows(new[] { new[] { 2.0 } }))[0, 1], 0.5, 0.74);
+    }
+
+    [Fact]
+    public void HeldOutSplitNeverSharesADocument()
+    {
+        var docs = Enumerable.Range(0, 500).Select(i => (i * 7919) % 37).ToArray();   // 37 interleaved documents
+        var split = ProbeEvaluation.SplitByDocument(docs, 0.2, seed: 9);
+        var trainDocs = split.TrainRows.Select(i => docs[i]).ToHashSet();
+        var testDocs = split.TestRows.Select(i => docs[i]).ToHashSet();
+        Assert.Empty(trainDocs.Intersect(testDocs));
+        Assert.Equal(500, split.TrainRows.Length + split.TestRows.Length);
+        Assert.Equal(Enumerable.Range(0, 500), split.TrainRows.Concat(split.TestRows).Order());
+        Assert.Equal(7, split.TestDocuments.Length);   // round(0.2 · 37)
+        Assert.Equal(split.TestDocuments, testDocs.Order());
+        // seeded: same seed same split, other seed other split
+        Assert.Equal(split.TestRows, ProbeEvaluation.SplitByDocument(docs, 0.2, 9).TestRows);
+        Assert.NotEqual(split.TestDocuments, ProbeEvaluation.SplitByDocument(docs, 0.2, 10).TestDocuments);
+    }
+
+    [Fact]
+    public void ChanceLevelIsTheTestSplitMajorityRate()
+    {
+        // Document 0: labels 1,1,1,2; document 1: labels 2,2,2,2. Whichever is held out, chance is its majority rate.
+        var x = Gaussian(8, 2, new Random(53));
+        int[] labels = { 1, 1, 1, 2, 2, 2, 2, 1 };
+        int[] docs = { 0, 0, 0, 0, 1, 1, 1, 1 };
+        var r = ProbeEvaluation.Evaluate(new RidgeProbe(), x, labels, docs, 0.5, seed: 4);
+        Assert.Equal(0.75, r.ChanceLevel);
+        Assert.Equal(4, r.TestSamples);
+    }
+
+    [Fact]
+    public void BadInputThrowsMspgtException()
+    {
+        var rng = new Random(54);
+        var x = Gaussian(10, 3, rng);
+        Assert.Throws<MspgtException>(() => new RidgeProbe().Fit(x, new int[9]));
+        Assert.Throws<MspgtException>(() => new LogisticProbe().Fit(x, new int[10]));   // one class
+        Assert.Throws<MspgtException>(() => ProbeEvaluation.Evaluate(new RidgeProbe(), x, new int[10], new int[10]));   // one document
+        Assert.Throws<MspgtException>(() => ProbeEvaluation.Evaluate(new RidgeProbe(), x, new int[10], new int[9]));
+        Assert.Throws<MspgtException>(() => ProbeEvaluation.SplitByDocument(new[] { 1, 2 }, 1.0, 0));
+        var probe = new RidgeProbe();
+        probe.Fit(x, Enumerable.Range(0, 10).Select(i => i % 2).ToArray());
+        Assert.Throws<MspgtException>(() => probe.Predict(Gaussian(4, 5, rng)));   // wrong width
+    }
+}
