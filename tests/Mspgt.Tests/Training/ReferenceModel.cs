@@ -30,11 +30,16 @@ internal sealed class ReferenceModel(TrainingModel layout)
     {
         var c = _c;
         int T = ids.Length, D = c.Dim, hd = c.HeadDim, H = c.Heads, KvH = c.KvHeads, group = H / KvH, half = hd / 2;
-        double[] W(ParameterInfo info) => p[info.Offset..(info.Offset + info.Length)];
         double[] Lin(double[] x, ParameterInfo w, ParameterInfo? b)
         {
-            var wv = W(w); var y = new double[w.Rows];
-            for (int r = 0; r < w.Rows; r++) { double s = b == null ? 0 : p[b.Offset + r]; for (int k = 0; k < w.Cols; k++) s += wv[r * w.Cols + k] * x[k]; y[r] = s; }
+            var y = new double[w.Rows];
+            for (int r = 0; r < w.Rows; r++)
+            {
+                double s = b == null ? 0 : p[b.Offset + r];
+                int row = w.Offset + r * w.Cols;
+                for (int k = 0; k < w.Cols; k++) s += p[row + k] * x[k];
+                y[r] = s;
+            }
             return y;
         }
         double[] Rms(double[] x, int off, int n, ParameterInfo w)
