@@ -73,6 +73,7 @@ public static class Trainer
             ModelType = modelType, Step = step, Steps = settings.Steps, Tokens = step * tokensPerStep, TrainLoss = train,
             ValLoss = lastVal, ValLossStep = lastValStep, Lr = lr, GradNorm = gnorm, Seed = settings.Seed, Parameters = model.Count,
             WallSeconds = Math.Round(priorSeconds + clock.Elapsed.TotalSeconds, 3), Tokenizer = tokName,
+            GradientGroups = Math.Min(settings.Batch, BatchGradient.MaxGroups),
             Settings = settings, Data = dataRecord,
         };
 
