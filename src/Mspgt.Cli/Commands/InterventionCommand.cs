@@ -155,30 +155,25 @@ public static class InterventionCommand
     private static void PrintSummary(InterventionReport r, IReadOnlyList<string> written)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 132); // files and pipes: no wrapping
         var text = Console.Out;
         var mf = r.Manifest;
         text.WriteLine($"{mf.Model}: {mf.NLayers} blocks; {mf.Documents} documents ({mf.Corpus}); seed {mf.Seed}");
         text.WriteLine("segments: " + string.Join("  ", mf.Segments.Select(s => $"{s.Key}={s.Value[0]}-{s.Value[1]}")) + $"  ({mf.SegmentsSource})");
         text.WriteLine($"controls: {mf.ControlDraws.FirstOrDefault()?.Layers.Length ?? 0} random segments of the same width per segment; no-op max |effect| {F(mf.NoopMaxAbsEffect, "0.###E+0")}");
 
-        var names = mf.Segments.Keys.ToList();
-        var kl = new Table().AddColumn("brittleness_kl (nats)");
-        foreach (var n in names) kl.AddColumn(Markup.Escape($"{n}  [95% CI]  ×random"));
-        kl.AddColumn("random (mean)");
-        foreach (var cond in r.Effects.Where(e => e.Metric == OutcomeMetrics.BrittlenessKl && e.Segment != "none")
-                     .Select(e => (e.Intervention, e.Component, e.Alpha)).Distinct())
+        var kl = new Table().AddColumns("condition", "segment", "blocks", "brittleness_kl", "95% CI", "×random", "p_holm", "Δnll", "top-1 agree");
+        foreach (var e in r.Effects.Where(e => e.Metric == OutcomeMetrics.BrittlenessKl && e.Segment != "none"))
         {
-            var rowEffects = r.Effects.Where(e => e.Metric == OutcomeMetrics.BrittlenessKl && e.Intervention == cond.Intervention
-                                                  && e.Component == cond.Component && e.Alpha == cond.Alpha).ToList();
-            var cells = new List<string> { Markup.Escape(Label(cond.Intervention, cond.Component, cond.Alpha)) };
-            foreach (var n in names)
-            {
-                var e = rowEffects.FirstOrDefault(x => x.Segment == n);
-                cells.Add(e?.Effect is null ? "-" : Markup.Escape($"{F(e.Effect)} [{F(e.Ci![0])}, {F(e.Ci[1])}] ×{F(e.VsRandomControl?.Ratio, "0.00")}"));
-            }
-            var rnd = rowEffects.Where(x => x.Segment == "random" && x.Effect is not null).ToList();
-            cells.Add(rnd.Count == 0 ? "-" : F(rnd.Average(x => x.Effect!.Value)));
-            kl.AddRow(cells.ToArray());
+            var same = r.Effects.Where(x => x.Segment == e.Segment && x.ControlFor == e.ControlFor && x.Intervention == e.Intervention
+                                            && x.Component == e.Component && x.Alpha == e.Alpha).ToList();
+            var dNll = same.FirstOrDefault(x => x.Metric == OutcomeMetrics.DeltaNll);
+            var top1 = same.FirstOrDefault(x => x.Metric == OutcomeMetrics.Top1Agreement);
+            string segment = e.ControlFor is { } cf ? $"random ({cf})" : e.Segment;
+            string blocks = e.Layers is { } l ? $"{l[0]}-{l[1]}" : $"width {mf.Segments[e.ControlFor!][1] - mf.Segments[e.ControlFor!][0] + 1}";
+            kl.AddRow(Markup.Escape(Label(e.Intervention, e.Component, e.Alpha)), Markup.Escape(segment), Markup.Escape(blocks), F(e.Effect),
+                Markup.Escape(e.Ci is { } ci ? $"[{F(ci[0])}, {F(ci[1])}]" : "-"), F(e.VsRandomControl?.Ratio, "0.00"), F(e.PHolm, "0.0000"),
+                F(dNll?.Effect), F(top1?.Effect is double t ? 1 + t : null));
         }
         console.Write(kl);
 
@@ -196,7 +191,7 @@ public static class InterventionCommand
                 text.WriteLine("diagonal dominance by condition: " + string.Join(", ", all.Select(x => $"{Label(x.Intervention, x.Component, x.Alpha)} {F(x.DiagonalDominance, "0.00")}")));
         }
 
-        var significant = r.Effects.Where(e => e.PHolm is < 0.05 && e.Segment != "random" && e.Segment != "none").OrderBy(e => e.PHolm).ToList();
+        var significant = r.Effects.Where(e => e.PHolm is < 0.05 && e.Segment != "random" && e.Segment != "none").OrderBy(e => e.PHolm).ThenByDescending(e => Math.Abs(e.CohensD ?? 0)).ToList();
         text.WriteLine($"{significant.Count} of {r.Effects.Count(e => e.P is not null)} effects have Holm-adjusted p < 0.05 (named segments shown, up to 25):");
         foreach (var e in significant.Take(25))
             text.WriteLine($"  {e.Segment,-12} {Label(e.Intervention, e.Component, e.Alpha),-18} {e.Metric,-22} effect {F(e.Effect, "0.0000")} [{F(e.Ci?[0], "0.0000")}, {F(e.Ci?[1], "0.0000")}]  d {F(e.CohensD, "0.00")}  p_holm {F(e.PHolm, "0.0000")}  ×random {F(e.VsRandomControl?.Ratio, "0.00")}");
