@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Mspgt.Models;
 
 namespace Mspgt.Interventions;
