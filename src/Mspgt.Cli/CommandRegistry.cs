@@ -18,5 +18,6 @@ public static class CommandRegistry
         yield return VersionCommand.Create();
         yield return TokenizeCommand.Create();
         yield return BoundariesCommand.Create();
+        yield return InterventionCommand.Create();
     }
 }
