@@ -89,7 +89,7 @@ public static class InterventionCommand
             InterventionResult Execute(Action<int>? sampled, Action<int, int, string>? progress)
             {
                 var docs = fileCorpus ?? Corpus.Sample(transformer, tok, nDocs, nTokens, settings.Seed, sampled);
-                var inputs = new InterventionInputs(inputsModelName, m.Path, ModelSha256(m), tok.Description, docs.Description, docs.Sha256);
+                var inputs = new InterventionInputs(inputsModelName, m.Path, Mspgt.Experiments.FileHashes.OfModel(m), tok.Description, docs.Description, docs.Sha256);
                 return InterventionExperiment.Run(transformer, tok, docs.Documents.Take(nDocs).ToList(), settings, inputs, progress);
             }
 
@@ -129,25 +129,6 @@ public static class InterventionCommand
         if (parts.Length == 0) throw new MspgtException("--alpha", "no value given");
         return parts.Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double a)
             ? a : throw new MspgtException("--alpha", $"'{s}' is not a number")).ToArray();
-    }
-
-    /// <summary>sha256 over the model's defining files (config.json of a folder, then the weight files).</summary>
-    private static string? ModelSha256(LoadedModel m)
-    {
-        var files = new List<string>();
-        if (Directory.Exists(m.Path) && File.Exists(Path.Combine(m.Path, "config.json"))) files.Add(Path.Combine(m.Path, "config.json"));
-        files.AddRange(m.WeightFiles);
-        if (files.Count == 0) return null;
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buf = new byte[1 << 20];
-        foreach (var f in files)
-        {
-            if (files.Count > 1) h.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(f) + "\n"));
-            using var s = File.OpenRead(f);
-            int n;
-            while ((n = s.Read(buf)) > 0) h.AppendData(buf, 0, n);
-        }
-        return Convert.ToHexStringLower(h.GetHashAndReset());
     }
 
     private static string F(double? v, string format = "0.000") => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
