@@ -5,37 +5,128 @@ using System.Runtime.Intrinsics.X86;
 namespace Mspgt.Numerics;
 
 /// <summary>
-/// y[T, rows] = x[T, cols] · Wᵀ for a weight in any stored type. Work is split over panels of weight rows;
-/// each panel is decoded to float32 once (F32 weights are used in place) and multiplied against all T activation
-/// rows with a 4×4 register-blocked FMA kernel. Activations stay float32: the analysis must see the model itself.
-/// Each output element is computed by one thread in a fixed order, so results are deterministic.
+/// y[T, rows] = x[T, cols] · Wᵀ for a weight in any stored type. Activations stay float32 (the analysis must see
+/// the model itself); quantized weights are dequantized to float32 a panel at a time, never up front.
+/// <list type="bullet">
+/// <item>Prefill (T ≥ <see cref="GemmMinTokens"/>): a packed GEMM. Output columns are split into tiles of a few
+/// <see cref="GemmKernel.Nr"/>-wide panels (the parallel unit); per tile and per <see cref="Kc"/>-long slice of
+/// the inner dimension, the tile's weight rows are decoded into a per-thread buffer, packed k-major and swept
+/// over all T activation rows by the outer-product micro-kernel.</item>
+/// <item>Decode (T &lt; <see cref="GemmMinTokens"/>): memory-bound matrix-vector products; panels of 32 weight
+/// rows (decoded to float32 unless already F32) dotted with each activation row by a 4-row FMA kernel.</item>
+/// </list>
+/// Each output element is computed by one thread in a fixed order, so results are deterministic and do not
+/// depend on the number of threads.
 /// </summary>
 public static unsafe class MatMul
 {
     private const int PanelRows = 32;
 
+    /// <summary>From this many activation rows on, the packed GEMM is used.</summary>
+    public const int GemmMinTokens = 4;
+
+    /// <summary>Inner-dimension slice: a multiple of every block size (256 covers Q4_K / Q6_K), so slices are block-aligned.</summary>
+    internal const int Kc = 256;
+
+    /// <summary>Activation rows per sweep of a packed panel: Mc × Kc floats (144 KiB) stay in L2.</summary>
+    internal const int Mc = 144;
+
     public static void Multiply(ReadOnlySpan<float> x, int tokens, WeightMatrix w, Span<float> y)
     {
         int cols = w.Cols, rows = w.Rows;
+        if (tokens < 0) throw new ArgumentException("tokens must be ≥ 0");
         if (x.Length < (long)tokens * cols) throw new ArgumentException("x is shorter than tokens * cols");
         if (y.Length < (long)tokens * rows) throw new ArgumentException("y is shorter than tokens * rows");
-        int panels = (rows + PanelRows - 1) / PanelRows;
-        double work = (double)tokens * rows * cols;
+        if (tokens == 0 || rows == 0) return;
+        if (cols == 0) { y[..(tokens * rows)].Clear(); return; }
         fixed (float* px = x, py = y)
         {
-            float* xp = px, yp = py;
-            if (work < 200_000 || panels == 1)
+            if (tokens >= GemmMinTokens && GemmKernel.IsSupported) Gemm(px, tokens, w, py);
+            else MatrixVector(px, tokens, w, py);
+        }
+    }
+
+    private static void Gemm(float* x, int tokens, WeightMatrix w, float* y)
+    {
+        int rows = w.Rows, nr = GemmKernel.Nr;
+        // Tiles of up to 4 panels, fewer when that leaves under 4 tiles per core (dynamic scheduling then
+        // balances well even when other processes share the cores).
+        int minTiles = 4 * Environment.ProcessorCount;
+        int nc = 4 * nr;
+        while (nc > nr && (rows + nc - 1) / nc < minTiles) nc -= nr;
+        int tiles = (rows + nc - 1) / nc;
+        double work = (double)tokens * rows * w.Cols;
+        if (work < 2_000_000 || tiles == 1)
+        {
+            for (int t = 0; t < tiles; t++) GemmTile(x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc));
+        }
+        else
+        {
+            Parallel.For(0, tiles, t => GemmTile(x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
+        }
+    }
+
+    /// <summary>Output columns [n0, n0 + nv) for all tokens.</summary>
+    private static void GemmTile(float* x, int tokens, WeightMatrix w, float* y, int n0, int nv)
+    {
+        int cols = w.Cols, rows = w.Rows, nr = GemmKernel.Nr;
+        int panels = (nv + nr - 1) / nr;
+        float[] pack = Scratch.Get(0, (long)panels * nr * Kc);
+        float[] row = Scratch.Get(1, Kc);
+        fixed (float* pp = pack, rp = row)
+        {
+            for (int k0 = 0; k0 < cols; k0 += Kc)
             {
-                float[]? buf = w.Type == TensorType.F32 ? null : new float[PanelRows * cols];
-                for (int p = 0; p < panels; p++) Panel(xp, tokens, w, yp, p, buf);
+                int kc = Math.Min(Kc, cols - k0);
+                PackWeights(w, n0, nv, k0, kc, pp, rp);
+                for (int m0 = 0; m0 < tokens; m0 += Mc)
+                    GemmKernel.Block(x + (long)m0 * cols + k0, cols, Math.Min(Mc, tokens - m0), pp, kc, nv,
+                        y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
             }
+        }
+    }
+
+    /// <summary>
+    /// Weight rows [n0, n0 + nv), columns [k0, k0 + kc), as float32 panels of Nr rows stored k-major:
+    /// dst[p·kc·Nr + k·Nr + i] = W[n0 + p·Nr + i, k0 + k]; lanes past nv are zero.
+    /// </summary>
+    private static void PackWeights(WeightMatrix w, int n0, int nv, int k0, int kc, float* dst, float* rowBuf)
+    {
+        int nr = GemmKernel.Nr;
+        int panels = (nv + nr - 1) / nr;
+        bool f32 = w.Type == TensorType.F32;
+        for (int i = 0; i < panels * nr; i++)
+        {
+            float* d = dst + (long)(i / nr) * kc * nr + i % nr;
+            if (i >= nv)
+            {
+                for (int k = 0; k < kc; k++) d[(long)k * nr] = 0f;
+                continue;
+            }
+            float* src;
+            if (f32) src = w.F32RowPointer(n0 + i) + k0;
             else
             {
-                Parallel.For(0, panels,
-                    () => w.Type == TensorType.F32 ? null : new float[PanelRows * cols],
-                    (p, _, buf) => { Panel(xp, tokens, w, yp, p, buf); return buf; },
-                    _ => { });
+                w.DecodeRowRange(n0 + i, k0, new Span<float>(rowBuf, kc));
+                src = rowBuf;
             }
+            for (int k = 0; k < kc; k++) d[(long)k * nr] = src[k];
+        }
+    }
+
+    private static void MatrixVector(float* x, int tokens, WeightMatrix w, float* y)
+    {
+        int cols = w.Cols, rows = w.Rows;
+        int panels = (rows + PanelRows - 1) / PanelRows;
+        double work = (double)tokens * rows * cols;
+        bool decode = w.Type != TensorType.F32;
+        if (work < 200_000 || panels == 1)
+        {
+            for (int p = 0; p < panels; p++) Panel(x, tokens, w, y, p, decode ? Scratch.Get(0, (long)PanelRows * cols) : null);
+        }
+        else
+        {
+            Parallel.For(0, panels, p => Panel(x, tokens, w, y, p, decode ? Scratch.Get(0, (long)PanelRows * cols) : null));
         }
     }
 
