@@ -27,17 +27,20 @@ internal static unsafe class GemmKernel
 
     public static bool Wide => AllowVector512 && Vector512.IsHardwareAccelerated;
 
-    /// <summary>Columns per micro-tile: the width of a packed B panel.</summary>
+    /// <summary>
+    /// Columns per micro-tile: the width of a packed B panel. Callers read it once per operation and pass it to
+    /// <see cref="Tile"/> / <see cref="Block"/>, so packing and kernels always agree.
+    /// </summary>
     public static int Nr => Wide ? 32 : 16;
 
     /// <summary>
-    /// C[m × n] (+)= A[m × kc] · B[kc × n] for one micro-tile (m ≤ Mr, n ≤ Nr). Row r of A starts at a + r·lda;
+    /// C[m × n] (+)= A[m × kc] · B[kc × n] for one micro-tile (m ≤ Mr, n ≤ nr; nr = 16, or 32 only where Vector512
+    /// is accelerated). Row r of A starts at a + r·lda;
     /// row k of B at b + k·ldb and must have Nr readable floats (callers pad packed panels with zeros).
     /// C row r starts at c + r·ldc; only the m × n valid elements are read or written.
     /// </summary>
-    public static void Tile(float* a, long lda, int m, float* b, long ldb, int kc, float* c, long ldc, int n, bool accumulate)
+    public static void Tile(int nr, float* a, long lda, int m, float* b, long ldb, int kc, float* c, long ldc, int n, bool accumulate)
     {
-        int nr = Nr;
         // Rows past m repeat the last valid row: the kernel stays branch-free and never reads outside A.
         float* a0 = a;
         float* a1 = a + Math.Min(1, m - 1) * lda;
@@ -65,15 +68,14 @@ internal static unsafe class GemmKernel
     /// C[m × n] (+)= A[m × kc] · B where B is packed as ceil(n / Nr) panels of kc rows × Nr floats (panel p at
     /// bp + p·kc·Nr). Loops panel-outer so each B panel stays in L1 while it sweeps the A block.
     /// </summary>
-    public static void Block(float* a, long lda, int m, float* bp, int kc, int n, float* c, long ldc, bool accumulate)
+    public static void Block(int nr, float* a, long lda, int m, float* bp, int kc, int n, float* c, long ldc, bool accumulate)
     {
-        int nr = Nr;
         for (int j = 0; j < n; j += nr)
         {
             float* b = bp + (long)(j / nr) * kc * nr;
             int nv = Math.Min(nr, n - j);
             for (int i = 0; i < m; i += Mr)
-                Tile(a + i * lda, lda, Math.Min(Mr, m - i), b, nr, kc, c + i * ldc + j, ldc, nv, accumulate);
+                Tile(nr, a + i * lda, lda, Math.Min(Mr, m - i), b, nr, kc, c + i * ldc + j, ldc, nv, accumulate);
         }
     }
 

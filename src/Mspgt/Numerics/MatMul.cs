@@ -58,18 +58,18 @@ public static unsafe class MatMul
         double work = (double)tokens * rows * w.Cols;
         if (work < 2_000_000 || tiles == 1)
         {
-            for (int t = 0; t < tiles; t++) GemmTile(x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc));
+            for (int t = 0; t < tiles; t++) GemmTile(nr, x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc));
         }
         else
         {
-            Parallel.For(0, tiles, t => GemmTile(x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
+            Parallel.For(0, tiles, t => GemmTile(nr, x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
         }
     }
 
     /// <summary>Output columns [n0, n0 + nv) for all tokens.</summary>
-    private static void GemmTile(float* x, int tokens, WeightMatrix w, float* y, int n0, int nv)
+    private static void GemmTile(int nr, float* x, int tokens, WeightMatrix w, float* y, int n0, int nv)
     {
-        int cols = w.Cols, rows = w.Rows, nr = GemmKernel.Nr;
+        int cols = w.Cols, rows = w.Rows;
         int panels = (nv + nr - 1) / nr;
         float[] pack = Scratch.Get(0, (long)panels * nr * Kc);
         float[] row = Scratch.Get(1, Kc);
@@ -78,9 +78,9 @@ public static unsafe class MatMul
             for (int k0 = 0; k0 < cols; k0 += Kc)
             {
                 int kc = Math.Min(Kc, cols - k0);
-                PackWeights(w, n0, nv, k0, kc, pp, rp);
+                PackWeights(nr, w, n0, nv, k0, kc, pp, rp);
                 for (int m0 = 0; m0 < tokens; m0 += Mc)
-                    GemmKernel.Block(x + (long)m0 * cols + k0, cols, Math.Min(Mc, tokens - m0), pp, kc, nv,
+                    GemmKernel.Block(nr, x + (long)m0 * cols + k0, cols, Math.Min(Mc, tokens - m0), pp, kc, nv,
                         y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
             }
         }
@@ -90,9 +90,8 @@ public static unsafe class MatMul
     /// Weight rows [n0, n0 + nv), columns [k0, k0 + kc), as float32 panels of Nr rows stored k-major:
     /// dst[p·kc·Nr + k·Nr + i] = W[n0 + p·Nr + i, k0 + k]; lanes past nv are zero.
     /// </summary>
-    private static void PackWeights(WeightMatrix w, int n0, int nv, int k0, int kc, float* dst, float* rowBuf)
+    private static void PackWeights(int nr, WeightMatrix w, int n0, int nv, int k0, int kc, float* dst, float* rowBuf)
     {
-        int nr = GemmKernel.Nr;
         int panels = (nv + nr - 1) / nr;
         bool f32 = w.Type == TensorType.F32;
         for (int i = 0; i < panels * nr; i++)
