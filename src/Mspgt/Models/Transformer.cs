@@ -250,7 +250,7 @@ public sealed class Transformer
                     int lastKey = start + t0 + i + m - 1; // the last key any of these queries sees
                     float* a = pq + ((long)(t0 + i) * _H + head) * hd;
                     for (int jp = 0; jp * nr <= lastKey; jp++)
-                        GemmKernel.Tile(nr, a, lda, m, kt + (long)jp * hd * nr, nr, hd,
+                        GemmKernel.Tile(nr, a, lda, 1, m, kt + (long)jp * hd * nr, nr, hd,
                             p + (long)i * ldp + jp * nr, ldp, Math.Min(nr, _keys - jp * nr), accumulate: false);
                 }
             }
@@ -288,7 +288,7 @@ public sealed class Transformer
                     int kc = start + t0 + i + m; // keys up to the last of these queries
                     float* zr = pz + ((long)(t0 + i) * _H + head) * hd;
                     for (int d = 0; d < hd; d += nr)
-                        GemmKernel.Tile(nr, p + (long)i * ldp, ldp, m, vp + d, hdPad, kc, zr + d, ldz, Math.Min(nr, hd - d), accumulate: false);
+                        GemmKernel.Tile(nr, p + (long)i * ldp, ldp, 1, m, vp + d, hdPad, kc, zr + d, ldz, Math.Min(nr, hd - d), accumulate: false);
                 }
             }
         }

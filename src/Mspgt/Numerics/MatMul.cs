@@ -48,31 +48,39 @@ public static unsafe class MatMul
 
     private static void Gemm(float* x, int tokens, WeightMatrix w, float* y)
     {
-        int rows = w.Rows, nr = GemmKernel.Nr;
+        int rows = w.Rows, cols = w.Cols, nr = GemmKernel.Nr;
         // Tiles of up to 4 panels, fewer when that leaves under 4 tiles per core (dynamic scheduling then
         // balances well even when other processes share the cores).
         int minTiles = 4 * Environment.ProcessorCount;
         int nc = 4 * nr;
         while (nc > nr && (rows + nc - 1) / nc < minTiles) nc -= nr;
         int tiles = (rows + nc - 1) / nc;
-        double work = (double)tokens * rows * w.Cols;
-        if (work < 2_000_000 || tiles == 1)
+        // The activations, packed once and shared read-only by every tile.
+        long packedRows = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr * GemmKernel.Mr;
+        float[] packed = Scratch.Get(2, packedRows * cols);
+        fixed (float* xp = packed)
         {
-            for (int t = 0; t < tiles; t++) GemmTile(nr, x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc));
-        }
-        else
-        {
-            Parallel.For(0, tiles, t => GemmTile(nr, x, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
+            float* ap = xp;
+            GemmKernel.PackA(x, cols, tokens, cols, ap);
+            double work = (double)tokens * rows * cols;
+            if (work < 2_000_000 || tiles == 1)
+            {
+                for (int t = 0; t < tiles; t++) GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc));
+            }
+            else
+            {
+                Parallel.For(0, tiles, t => GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
+            }
         }
     }
 
-    /// <summary>Output columns [n0, n0 + nv) for all tokens.</summary>
-    private static void GemmTile(int nr, float* x, int tokens, WeightMatrix w, float* y, int n0, int nv)
+    /// <summary>Output columns [n0, n0 + nv) for all tokens; ap = the activations packed by GemmKernel.PackA.</summary>
+    private static void GemmTile(int nr, float* ap, int tokens, WeightMatrix w, float* y, int n0, int nv)
     {
         int cols = w.Cols, rows = w.Rows;
         int panels = (nv + nr - 1) / nr;
         float[] pack = Scratch.Get(0, (long)panels * nr * Kc);
-        float[] row = Scratch.Get(1, Kc);
+        float[] row = Scratch.Get(1, 8L * Kc);
         fixed (float* pp = pack, rp = row)
         {
             for (int k0 = 0; k0 < cols; k0 += Kc)
@@ -80,37 +88,65 @@ public static unsafe class MatMul
                 int kc = Math.Min(Kc, cols - k0);
                 PackWeights(nr, w, n0, nv, k0, kc, pp, rp);
                 for (int m0 = 0; m0 < tokens; m0 += Mc)
-                    GemmKernel.Block(nr, x + (long)m0 * cols + k0, cols, Math.Min(Mc, tokens - m0), pp, kc, nv,
+                    GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, tokens - m0), pp, kc, nv,
                         y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
             }
         }
     }
 
     /// <summary>
-    /// Weight rows [n0, n0 + nv), columns [k0, k0 + kc), as float32 panels of Nr rows stored k-major:
-    /// dst[p·kc·Nr + k·Nr + i] = W[n0 + p·Nr + i, k0 + k]; lanes past nv are zero.
+    /// Weight rows [n0, n0 + nv), columns [k0, k0 + kc), as float32 panels of nr rows stored k-major:
+    /// dst[p·kc·nr + k·nr + i] = W[n0 + p·nr + i, k0 + k]; lanes past nv are zero. Rows go 8 at a time (decoded
+    /// into rowBuf unless F32) through 8 × 8 register transposes.
     /// </summary>
     private static void PackWeights(int nr, WeightMatrix w, int n0, int nv, int k0, int kc, float* dst, float* rowBuf)
     {
-        int panels = (nv + nr - 1) / nr;
+        int padded = (nv + nr - 1) / nr * nr;
         bool f32 = w.Type == TensorType.F32;
-        for (int i = 0; i < panels * nr; i++)
+        float** src = stackalloc float*[8];
+        for (int i0 = 0; i0 < padded; i0 += 8)
         {
-            float* d = dst + (long)(i / nr) * kc * nr + i % nr;
-            if (i >= nv)
+            for (int r = 0; r < 8; r++)
             {
-                for (int k = 0; k < kc; k++) d[(long)k * nr] = 0f;
-                continue;
+                int i = i0 + r;
+                float* buf = rowBuf + (long)r * kc;
+                if (i >= nv) { new Span<float>(buf, kc).Clear(); src[r] = buf; }
+                else if (f32) src[r] = w.F32RowPointer(n0 + i) + k0;
+                else { w.DecodeRowRange(n0 + i, k0, new Span<float>(buf, kc)); src[r] = buf; }
             }
-            float* src;
-            if (f32) src = w.F32RowPointer(n0 + i) + k0;
-            else
-            {
-                w.DecodeRowRange(n0 + i, k0, new Span<float>(rowBuf, kc));
-                src = rowBuf;
-            }
-            for (int k = 0; k < kc; k++) d[(long)k * nr] = src[k];
+            float* d = dst + (long)(i0 / nr) * kc * nr + i0 % nr;
+            int k = 0;
+            if (Avx.IsSupported)
+                for (; k + 8 <= kc; k += 8) Transpose8x8(src, k, d + (long)k * nr, nr);
+            for (; k < kc; k++)
+                for (int r = 0; r < 8; r++) d[(long)k * nr + r] = src[r][k];
         }
+    }
+
+    /// <summary>dst[j·ld + r] = src[r][k + j] for r, j in 0..8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float** src, int k, float* dst, int ld)
+    {
+        var r0 = Avx.LoadVector256(src[0] + k); var r1 = Avx.LoadVector256(src[1] + k);
+        var r2 = Avx.LoadVector256(src[2] + k); var r3 = Avx.LoadVector256(src[3] + k);
+        var r4 = Avx.LoadVector256(src[4] + k); var r5 = Avx.LoadVector256(src[5] + k);
+        var r6 = Avx.LoadVector256(src[6] + k); var r7 = Avx.LoadVector256(src[7] + k);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ld, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ld, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ld, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     private static void MatrixVector(float* x, int tokens, WeightMatrix w, float* y)
