@@ -54,23 +54,40 @@ public sealed class Transformer
                 throw new MspgtException("input", $"token id {ids[t]} at position {start + t} is outside the vocabulary (0..{c.Vocab - 1})");
 
         var fire = new HookDispatcher(hooks?.Resolve(c.Layers), start);
-        int dim = c.Dim, qDim = c.QDim, kvDim = c.KvDim, ffn = c.Ffn, hd = c.HeadDim;
+        // Activation buffers are kept between calls of the same length (hooks may only use them during the call);
+        // a concurrent second caller simply gets its own.
+        var ws = Interlocked.Exchange(ref _spare, null);
+        if (ws == null || ws.Tokens != T) ws = new Workspace(c, T);
+        try { return Run(ids, cache, start, T, ws, fire, logitRows); }
+        finally { Volatile.Write(ref _spare, ws); }
+    }
 
-        var x = new float[T * dim];
+    /// <summary>Per-call activations [T, width], reused by the next call with the same T.</summary>
+    private sealed class Workspace(ModelConfig c, int tokens)
+    {
+        public readonly int Tokens = tokens;
+        public readonly float[] X = new float[tokens * c.Dim], H = new float[tokens * c.Dim];
+        public readonly float[] Q = new float[tokens * c.QDim], Z = new float[tokens * c.QDim];
+        public readonly float[] K = new float[tokens * c.KvDim], V = new float[tokens * c.KvDim];
+        public readonly float[] AttnOut = new float[tokens * c.Dim], MlpOut = new float[tokens * c.Dim];
+        public readonly float[] Gate = new float[tokens * c.Ffn], Up = new float[tokens * c.Ffn];
+        /// <summary>Attention pattern [heads, T, keys] for layers with a pattern hook (reallocated when keys change).</summary>
+        public float[]? Pattern;
+    }
+
+    private Workspace? _spare;
+
+    private float[] Run(ReadOnlySpan<int> ids, KvCache cache, int start, int T, Workspace ws, HookDispatcher fire, LogitRows logitRows)
+    {
+        var c = Config;
+        int dim = c.Dim, qDim = c.QDim, kvDim = c.KvDim, hd = c.HeadDim;
+        var x = ws.X;
         for (int t = 0; t < T; t++) Weights.Embedding.DecodeRow(ids[t], x.AsSpan(t * dim, dim));
         fire.Call(HookKind.Embed, -1, x, [T, dim]);
 
-        var h = new float[T * dim];
-        var q = new float[T * qDim];
-        var k = new float[T * kvDim];
-        var v = new float[T * kvDim];
-        var z = new float[T * qDim];
-        var attnOut = new float[T * dim];
-        var gate = new float[T * ffn];
-        var up = new float[T * ffn];
-        var mlpOut = new float[T * dim];
+        var (h, q, k, v, z) = (ws.H, ws.Q, ws.K, ws.V, ws.Z);
+        var (attnOut, gate, up, mlpOut) = (ws.AttnOut, ws.Gate, ws.Up, ws.MlpOut);
         var (cos, sin) = _rope.Tables(start, T);
-        float[]? pattern = null; // attention pattern buffer, reused by every layer that has a pattern hook
 
         for (int l = 0; l < c.Layers; l++)
         {
@@ -94,7 +111,7 @@ public sealed class Transformer
             _rope.Apply(k, T, c.KvHeads, cos, sin);
             Array.Copy(k, 0, cache.K[l], (long)start * kvDim, T * kvDim);
             Array.Copy(v, 0, cache.V[l], (long)start * kvDim, T * kvDim);
-            Attention(l, q, cache, start, T, z, fire, ref pattern);
+            Attention(l, q, cache, start, T, z, fire, ref ws.Pattern);
             fire.Call(HookKind.AttnZ, l, z, [T, c.Heads, hd]);
             MatMul.Multiply(z, T, L.O, attnOut);
             fire.Call(HookKind.AttnOut, l, attnOut, [T, dim]);
