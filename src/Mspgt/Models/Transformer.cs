@@ -242,6 +242,7 @@ public sealed class Transformer
         }
 
         /// <summary>Probabilities of queries [t0, t0 + n) into rows p + (t - t0)·ldp (zero outside the visible keys).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ScoresGemm(int head, int t0, int n, float* p, int ldp)
         {
             int nr = GemmKernel.Nr, hd = _hd, kvh = head / _group;
@@ -284,6 +285,7 @@ public sealed class Transformer
         }
 
         /// <summary>z rows of queries [t0, t0 + n) = their probability rows (at p, stride ldp) · V of this head.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void MixGemm(int head, int t0, int n, float* p, int ldp)
         {
             int nr = GemmKernel.Nr, hd = _hd, kvh = head / _group;

@@ -39,6 +39,7 @@ internal static unsafe class GemmKernel
     /// with rowStride 1 and kStride Mr); row k of B is at b + k·ldb and must have nr readable floats (callers pad
     /// packed panels with zeros). C row r starts at c + r·ldc; only the m × n valid elements are read or written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int nr, float* a, long rowStride, long kStride, int m, float* b, long ldb, int kc,
         float* c, long ldc, int n, bool accumulate)
     {
@@ -70,6 +71,7 @@ internal static unsafe class GemmKernel
     /// k-major: dst[blk·Mr·k + kk·Mr + r] = A[blk·Mr + r, kk]; rows past m repeat the last row. Broadcasts then
     /// walk one contiguous stream instead of Mr rows that may collide in the cache.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(float* a, long lda, int m, int k, float* dst)
     {
         for (int i0 = 0; i0 < m; i0 += Mr)
@@ -88,6 +90,7 @@ internal static unsafe class GemmKernel
     /// a + i·lenA, and a already points at the first k of the slice) and B packed as ceil(n / nr) panels of
     /// kc rows × nr floats (panel p at bp + p·kc·nr). Panel-outer, so each B panel stays in L1 while it sweeps A.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block(int nr, float* a, long lenA, int m, float* bp, int kc, int n, float* c, long ldc, bool accumulate)
     {
         for (int j = 0; j < n; j += nr)

@@ -75,6 +75,7 @@ public static unsafe class MatMul
     }
 
     /// <summary>Output columns [n0, n0 + nv) for all tokens; ap = the activations packed by GemmKernel.PackA.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemmTile(int nr, float* ap, int tokens, WeightMatrix w, float* y, int n0, int nv)
     {
         int cols = w.Cols, rows = w.Rows;
@@ -99,6 +100,7 @@ public static unsafe class MatMul
     /// dst[p·kc·nr + k·nr + i] = W[n0 + p·nr + i, k0 + k]; lanes past nv are zero. Rows go 8 at a time (decoded
     /// into rowBuf unless F32) through 8 × 8 register transposes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackWeights(int nr, WeightMatrix w, int n0, int nv, int k0, int kc, float* dst, float* rowBuf)
     {
         int padded = (nv + nr - 1) / nr * nr;
@@ -165,6 +167,7 @@ public static unsafe class MatMul
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Panel(float* x, int tokens, WeightMatrix w, float* y, int panel, float[]? buf)
     {
         int cols = w.Cols, rows = w.Rows;
@@ -207,6 +210,7 @@ public static unsafe class MatMul
         System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a, n), new ReadOnlySpan<float>(b, n));
 
     /// <summary>4 activation rows × 4 weight rows, 16 accumulators of 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel4x4(float* x, int cols, float** w, float* y, int ldy)
     {
         if (!Fma.IsSupported || cols < 8)
@@ -250,6 +254,7 @@ public static unsafe class MatMul
                 y[a * ldy + b] = r[a * 4 + b];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel1x4(float* x, int cols, float** w, float* y)
     {
         if (!Fma.IsSupported || cols < 8)

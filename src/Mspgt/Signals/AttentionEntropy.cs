@@ -32,6 +32,7 @@ public sealed class AttentionEntropy
     /// it runs 4 doubles at a time (Vector256.Log, within an ulp of Math.Log) into two fixed partial sums: the
     /// result is deterministic and differs from a sequential sum only by double rounding.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static double Entropy(ReadOnlySpan<float> row)
     {
         int i = 0;
