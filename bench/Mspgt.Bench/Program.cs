@@ -1,3 +1,11 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Without a job on the command line: 3 warm-ups and 10 measured iterations (each suite takes seconds to a minute).
+// `--job short` (or any other console job) is used as given.
+bool jobGiven = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job="));
+IConfig config = jobGiven
+    ? DefaultConfig.Instance
+    : DefaultConfig.Instance.AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10));
+BenchmarkSwitcher.FromAssembly(typeof(Mspgt.Bench.BenchData).Assembly).Run(args, config);

@@ -13,17 +13,23 @@ public static class BenchCommand
         var model = CliCommon.ModelOption(required: false);
         var synthetic = new Option<string?>("--synthetic") { Description = "Benchmark a random in-memory Llama instead: 15m, 42m or 110m" };
         var tokens = new Option<int>("--tokens") { Description = "Prefill length", DefaultValueFactory = _ => 256 };
+        var weightType = new Option<string?>("--weight-type") { Description = "Stored type of the synthetic model's matrices: f32 (default), bf16 or q8_0" };
         var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up (median reported)", DefaultValueFactory = _ => 5 };
         var json = CliCommon.JsonOption();
         var cmd = new Command("bench", "Measure prefill tokens/s, effective GFLOP/s and peak RSS");
-        foreach (var o in new Option[] { model, synthetic, tokens, runs, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, synthetic, weightType, tokens, runs, json }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             string? syn = p.GetValue(synthetic);
-            using var m = syn != null ? SyntheticModel.Build(SyntheticModel.Preset(syn)) : ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), loadTokenizer: false);
+            string? wt = p.GetValue(weightType);
+            if (syn == null && wt != null)
+                throw new MspgtException("--weight-type", "only applies to --synthetic models (a model file has its own types)");
+            using var m = syn != null
+                ? SyntheticModel.Build(SyntheticModel.Preset(syn), weightType: SyntheticModel.ParseWeightType(wt ?? "f32"))
+                : ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), loadTokenizer: false);
             var r = PrefillBenchmark.Measure(m, p.GetValue(tokens), p.GetValue(runs));
             if (p.GetValue(json)) { CliCommon.PrintJson(r, indented: true); return 0; }
-            Console.WriteLine($"{(syn != null ? "synthetic " + syn : m.Path)}: prefill {r.Tokens} tokens: {r.TokensPerSecond:F1} tokens/s, {r.Gflops:F1} GFLOP/s effective, peak RSS {r.PeakRssMb:F0} MB (weights {r.WeightBytes / 1048576.0:F1} MB), runs: {string.Join(", ", r.Runs.Select(x => $"{x.Seconds:F3}s"))}");
+            Console.WriteLine($"{(syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path)}: prefill {r.Tokens} tokens: {r.TokensPerSecond:F1} tokens/s, {r.Gflops:F1} GFLOP/s effective, peak RSS {r.PeakRssMb:F0} MB (weights {r.WeightBytes / 1048576.0:F1} MB), load average {r.LoadAverage:F2}, runs: {string.Join(", ", r.Runs.Select(x => $"{x.Seconds:F3}s"))}");
             return 0;
         });
         return cmd;

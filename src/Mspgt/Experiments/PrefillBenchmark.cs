@@ -21,6 +21,8 @@ public static class PrefillBenchmark
         [property: JsonPropertyName("gflops")] double Gflops,
         [property: JsonPropertyName("peak_rss_mb")] double PeakRssMb,
         [property: JsonPropertyName("weight_bytes")] long WeightBytes,
+        [property: JsonPropertyName("threads")] int Threads,
+        [property: JsonPropertyName("load_average")] double LoadAverage,
         [property: JsonPropertyName("runs")] IReadOnlyList<Run> Runs);
 
     public static Result Measure(LoadedModel model, int tokens, int runs, int seed = 1)
@@ -52,7 +54,21 @@ public static class PrefillBenchmark
         double median = list.Select(x => x.Seconds).Order().ElementAt(list.Count / 2);
         long weightBytes = model.Tensors.Sum(t => t.Bytes);
         return new Result(model.Path, tokens, tokens / median, SyntheticModel.PrefillFlops(c, tokens) / median / 1e9,
-            PeakRssMegabytes(), weightBytes, list);
+            PeakRssMegabytes(), weightBytes, Environment.ProcessorCount, LoadAverage(), list);
+    }
+
+    /// <summary>
+    /// The 1-minute load average from /proc/loadavg (NaN where unavailable): timings are only meaningful when it is
+    /// below the core count, so the result records it.
+    /// </summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.Parse(first, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return double.NaN; }
     }
 
     /// <summary>VmHWM from /proc/self/status (Linux); the process's peak resident set.</summary>

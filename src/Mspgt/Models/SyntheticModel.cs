@@ -21,32 +21,97 @@ public static class SyntheticModel
         Ffn = ffn, Vocab = vocab, MaxSeq = seq, NormEps = 1e-5f, RopeTheta = 10000f, TiedEmbeddings = false, BosId = 1, EosId = 2,
     };
 
-    public static LoadedModel Build(ModelConfig c, int seed = 1)
+    /// <summary>Stored types a synthetic model can use for its matrices.</summary>
+    public static readonly TensorType[] WeightTypes = [TensorType.F32, TensorType.BF16, TensorType.Q8_0];
+
+    /// <summary>Parses a weight type name (f32, bf16, q8_0).</summary>
+    public static TensorType ParseWeightType(string name) => name.ToLowerInvariant() switch
     {
+        "f32" => TensorType.F32,
+        "bf16" => TensorType.BF16,
+        "q8_0" => TensorType.Q8_0,
+        _ => throw new MspgtException("--weight-type", $"unknown weight type \"{name}\"; known: f32, bf16, q8_0"),
+    };
+
+    /// <summary>
+    /// A random Llama with every matrix stored as <paramref name="weightType"/> (values uniform in ±1.7/√cols,
+    /// rounded to BF16 or drawn as Q8_0 blocks). Each matrix is generated straight into the buffer the engine
+    /// uses, so memory holds the stored bytes once.
+    /// </summary>
+    public static LoadedModel Build(ModelConfig c, int seed = 1, TensorType weightType = TensorType.F32)
+    {
+        if (Array.IndexOf(WeightTypes, weightType) < 0)
+            throw new MspgtException("--weight-type", $"synthetic models support f32, bf16 and q8_0, not {weightType}");
         var rng = new Random(seed);
+        var tensors = new List<TensorEntry>();
         WeightMatrix M(string name, int rows, int cols)
         {
-            var v = new float[rows * cols];
-            float std = 1f / MathF.Sqrt(cols);
-            for (int i = 0; i < v.Length; i++) v[i] = (float)(rng.NextDouble() * 2 - 1) * std * 1.7f;
-            return WeightMatrix.FromFloats(name, rows, cols, v);
+            float range = 1.7f / MathF.Sqrt(cols);
+            long n = (long)rows * cols;
+            WeightMatrix w;
+            switch (weightType)
+            {
+                case TensorType.F32:
+                {
+                    var v = GC.AllocateUninitializedArray<float>(checked((int)n), pinned: true);
+                    for (long i = 0; i < n; i++) v[i] = (float)(rng.NextDouble() * 2 - 1) * range;
+                    w = WeightMatrix.FromFloats(name, rows, cols, v);
+                    break;
+                }
+                case TensorType.BF16:
+                {
+                    var b = GC.AllocateUninitializedArray<byte>(checked((int)(2 * n)), pinned: true);
+                    for (long i = 0; i < n; i++)
+                    {
+                        uint u = BitConverter.SingleToUInt32Bits((float)(rng.NextDouble() * 2 - 1) * range);
+                        u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16; // round to nearest even
+                        b[2 * i] = (byte)u;
+                        b[2 * i + 1] = (byte)(u >> 8);
+                    }
+                    w = WeightMatrix.FromBytes(name, rows, cols, TensorType.BF16, b);
+                    break;
+                }
+                default:
+                {
+                    if (cols % 32 != 0) throw new MspgtException("--weight-type", $"q8_0 needs rows that are a multiple of 32 long, {name} has {cols}");
+                    long blocks = n / 32;
+                    var b = GC.AllocateUninitializedArray<byte>(checked((int)(blocks * QuantBlocks.Q8_0BlockBytes)), pinned: true);
+                    ushort d = BitConverter.HalfToUInt16Bits((Half)(range / 127f));
+                    for (long k = 0; k < blocks; k++)
+                    {
+                        long o = k * QuantBlocks.Q8_0BlockBytes;
+                        b[o] = (byte)d;
+                        b[o + 1] = (byte)(d >> 8);
+                        for (int j = 0; j < 32; j++) b[o + 2 + j] = (byte)(sbyte)rng.Next(-127, 128);
+                    }
+                    w = WeightMatrix.FromBytes(name, rows, cols, TensorType.Q8_0, b);
+                    break;
+                }
+            }
+            tensors.Add(new TensorEntry(name, weightType, [rows, cols], w.StoredBytes));
+            return w;
         }
-        float[] Ones(int n) => Enumerable.Repeat(1f, n).ToArray();
+        float[] Ones(string name, int n)
+        {
+            tensors.Add(new TensorEntry(name, TensorType.F32, [n], 4L * n));
+            return Enumerable.Repeat(1f, n).ToArray();
+        }
         var layers = new LayerWeights[c.Layers];
         for (int l = 0; l < c.Layers; l++)
             layers[l] = new LayerWeights
             {
-                AttnNorm = Ones(c.Dim), FfnNorm = Ones(c.Dim),
+                AttnNorm = Ones($"blk.{l}.attn_norm", c.Dim), FfnNorm = Ones($"blk.{l}.ffn_norm", c.Dim),
                 Q = M($"blk.{l}.q", c.QDim, c.Dim), K = M($"blk.{l}.k", c.KvDim, c.Dim), V = M($"blk.{l}.v", c.KvDim, c.Dim),
                 O = M($"blk.{l}.o", c.Dim, c.QDim), Gate = M($"blk.{l}.gate", c.Ffn, c.Dim), Up = M($"blk.{l}.up", c.Ffn, c.Dim),
                 Down = M($"blk.{l}.down", c.Dim, c.Ffn),
             };
         var emb = M("embed", c.Vocab, c.Dim);
-        var weights = new ModelWeights { Embedding = emb, Layers = layers, FinalNorm = Ones(c.Dim), Output = M("output", c.Vocab, c.Dim) };
+        var weights = new ModelWeights { Embedding = emb, Layers = layers, FinalNorm = Ones("final_norm", c.Dim), Output = M("output", c.Vocab, c.Dim) };
         weights.Validate(c, "synthetic");
+        string typeName = weightType.ToString().ToLowerInvariant();
         return new LoadedModel
         {
-            Config = c, Weights = weights, Path = "synthetic", Format = "synthetic (random F32, in memory)", Tensors = [],
+            Config = c, Weights = weights, Path = "synthetic", Format = $"synthetic (random {typeName}, in memory)", Tensors = tensors,
         };
     }
 

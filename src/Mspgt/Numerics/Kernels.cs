@@ -31,13 +31,19 @@ public static class Kernels
         TensorPrimitives.Divide(x, sum, x);
     }
 
-    /// <summary>gate = silu(gate) * up, elementwise (SwiGLU).</summary>
+    /// <summary>gate = silu(gate) * up = gate · σ(gate) · up, elementwise (SwiGLU), vectorised in row-sized chunks.</summary>
     public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
     {
-        for (int i = 0; i < gate.Length; i++)
+        if (up.Length < gate.Length) throw new ArgumentException("up is shorter than gate");
+        Span<float> sig = stackalloc float[512];
+        for (int i = 0; i < gate.Length; i += sig.Length)
         {
-            float g = gate[i];
-            gate[i] = g / (1f + MathF.Exp(-g)) * up[i];
+            int n = Math.Min(sig.Length, gate.Length - i);
+            var g = gate.Slice(i, n);
+            var s = sig[..n];
+            TensorPrimitives.Sigmoid(g, s);
+            TensorPrimitives.Multiply(g, s, g);
+            TensorPrimitives.Multiply(g, up.Slice(i, n), g);
         }
     }
 

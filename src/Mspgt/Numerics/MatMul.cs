@@ -5,40 +5,169 @@ using System.Runtime.Intrinsics.X86;
 namespace Mspgt.Numerics;
 
 /// <summary>
-/// y[T, rows] = x[T, cols] · Wᵀ for a weight in any stored type. Work is split over panels of weight rows;
-/// each panel is decoded to float32 once (F32 weights are used in place) and multiplied against all T activation
-/// rows with a 4×4 register-blocked FMA kernel. Activations stay float32: the analysis must see the model itself.
-/// Each output element is computed by one thread in a fixed order, so results are deterministic.
+/// y[T, rows] = x[T, cols] · Wᵀ for a weight in any stored type. Activations stay float32 (the analysis must see
+/// the model itself); quantized weights are dequantized to float32 a panel at a time, never up front.
+/// <list type="bullet">
+/// <item>Prefill (T ≥ <see cref="GemmMinTokens"/>): a packed GEMM. Output columns are split into tiles of a few
+/// <see cref="GemmKernel.Nr"/>-wide panels (the parallel unit); per tile and per <see cref="Kc"/>-long slice of
+/// the inner dimension, the tile's weight rows are decoded into a per-thread buffer, packed k-major and swept
+/// over all T activation rows by the outer-product micro-kernel.</item>
+/// <item>Decode (T &lt; <see cref="GemmMinTokens"/>): memory-bound matrix-vector products; panels of 32 weight
+/// rows (decoded to float32 unless already F32) dotted with each activation row by a 4-row FMA kernel.</item>
+/// </list>
+/// Each output element is computed by one thread in a fixed order, so results are deterministic and do not
+/// depend on the number of threads.
 /// </summary>
 public static unsafe class MatMul
 {
     private const int PanelRows = 32;
 
+    /// <summary>From this many activation rows on, the packed GEMM is used.</summary>
+    public const int GemmMinTokens = 4;
+
+    /// <summary>Inner-dimension slice: a multiple of every block size (256 covers Q4_K / Q6_K), so slices are block-aligned.</summary>
+    internal const int Kc = 256;
+
+    /// <summary>Activation rows per sweep of a packed panel: Mc × Kc floats (144 KiB) stay in L2.</summary>
+    internal const int Mc = 144;
+
     public static void Multiply(ReadOnlySpan<float> x, int tokens, WeightMatrix w, Span<float> y)
     {
         int cols = w.Cols, rows = w.Rows;
+        if (tokens < 0) throw new ArgumentException("tokens must be ≥ 0");
         if (x.Length < (long)tokens * cols) throw new ArgumentException("x is shorter than tokens * cols");
         if (y.Length < (long)tokens * rows) throw new ArgumentException("y is shorter than tokens * rows");
-        int panels = (rows + PanelRows - 1) / PanelRows;
-        double work = (double)tokens * rows * cols;
+        if (tokens == 0 || rows == 0) return;
+        if (cols == 0) { y[..(tokens * rows)].Clear(); return; }
         fixed (float* px = x, py = y)
         {
-            float* xp = px, yp = py;
-            if (work < 200_000 || panels == 1)
+            if (tokens >= GemmMinTokens && GemmKernel.IsSupported) Gemm(px, tokens, w, py);
+            else MatrixVector(px, tokens, w, py);
+        }
+    }
+
+    private static void Gemm(float* x, int tokens, WeightMatrix w, float* y)
+    {
+        int rows = w.Rows, cols = w.Cols, nr = GemmKernel.Nr;
+        // Tiles of up to 4 panels, fewer when that leaves under 4 tiles per core (dynamic scheduling then
+        // balances well even when other processes share the cores).
+        int minTiles = 4 * Environment.ProcessorCount;
+        int nc = 4 * nr;
+        while (nc > nr && (rows + nc - 1) / nc < minTiles) nc -= nr;
+        int tiles = (rows + nc - 1) / nc;
+        // The activations, packed once and shared read-only by every tile.
+        long packedRows = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr * GemmKernel.Mr;
+        float[] packed = Scratch.Get(2, packedRows * cols);
+        fixed (float* xp = packed)
+        {
+            float* ap = xp;
+            GemmKernel.PackA(x, cols, tokens, cols, ap);
+            double work = (double)tokens * rows * cols;
+            if (work < 2_000_000 || tiles == 1)
             {
-                float[]? buf = w.Type == TensorType.F32 ? null : new float[PanelRows * cols];
-                for (int p = 0; p < panels; p++) Panel(xp, tokens, w, yp, p, buf);
+                for (int t = 0; t < tiles; t++) GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc));
             }
             else
             {
-                Parallel.For(0, panels,
-                    () => w.Type == TensorType.F32 ? null : new float[PanelRows * cols],
-                    (p, _, buf) => { Panel(xp, tokens, w, yp, p, buf); return buf; },
-                    _ => { });
+                Parallel.For(0, tiles, t => GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
             }
         }
     }
 
+    /// <summary>Output columns [n0, n0 + nv) for all tokens; ap = the activations packed by GemmKernel.PackA.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemmTile(int nr, float* ap, int tokens, WeightMatrix w, float* y, int n0, int nv)
+    {
+        int cols = w.Cols, rows = w.Rows;
+        int panels = (nv + nr - 1) / nr;
+        float[] pack = Scratch.Get(0, (long)panels * nr * Kc);
+        float[] row = Scratch.Get(1, 8L * Kc);
+        fixed (float* pp = pack, rp = row)
+        {
+            for (int k0 = 0; k0 < cols; k0 += Kc)
+            {
+                int kc = Math.Min(Kc, cols - k0);
+                PackWeights(nr, w, n0, nv, k0, kc, pp, rp);
+                for (int m0 = 0; m0 < tokens; m0 += Mc)
+                    GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, tokens - m0), pp, kc, nv,
+                        y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Weight rows [n0, n0 + nv), columns [k0, k0 + kc), as float32 panels of nr rows stored k-major:
+    /// dst[p·kc·nr + k·nr + i] = W[n0 + p·nr + i, k0 + k]; lanes past nv are zero. Rows go 8 at a time (decoded
+    /// into rowBuf unless F32) through 8 × 8 register transposes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackWeights(int nr, WeightMatrix w, int n0, int nv, int k0, int kc, float* dst, float* rowBuf)
+    {
+        int padded = (nv + nr - 1) / nr * nr;
+        bool f32 = w.Type == TensorType.F32;
+        float** src = stackalloc float*[8];
+        for (int i0 = 0; i0 < padded; i0 += 8)
+        {
+            for (int r = 0; r < 8; r++)
+            {
+                int i = i0 + r;
+                float* buf = rowBuf + (long)r * kc;
+                if (i >= nv) { new Span<float>(buf, kc).Clear(); src[r] = buf; }
+                else if (f32) src[r] = w.F32RowPointer(n0 + i) + k0;
+                else { w.DecodeRowRange(n0 + i, k0, new Span<float>(buf, kc)); src[r] = buf; }
+            }
+            float* d = dst + (long)(i0 / nr) * kc * nr + i0 % nr;
+            int k = 0;
+            if (Avx.IsSupported)
+                for (; k + 8 <= kc; k += 8) Transpose8x8(src, k, d + (long)k * nr, nr);
+            for (; k < kc; k++)
+                for (int r = 0; r < 8; r++) d[(long)k * nr + r] = src[r][k];
+        }
+    }
+
+    /// <summary>dst[j·ld + r] = src[r][k + j] for r, j in 0..8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float** src, int k, float* dst, int ld)
+    {
+        var r0 = Avx.LoadVector256(src[0] + k); var r1 = Avx.LoadVector256(src[1] + k);
+        var r2 = Avx.LoadVector256(src[2] + k); var r3 = Avx.LoadVector256(src[3] + k);
+        var r4 = Avx.LoadVector256(src[4] + k); var r5 = Avx.LoadVector256(src[5] + k);
+        var r6 = Avx.LoadVector256(src[6] + k); var r7 = Avx.LoadVector256(src[7] + k);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ld, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ld, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ld, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    private static void MatrixVector(float* x, int tokens, WeightMatrix w, float* y)
+    {
+        int cols = w.Cols, rows = w.Rows;
+        int panels = (rows + PanelRows - 1) / PanelRows;
+        double work = (double)tokens * rows * cols;
+        bool decode = w.Type != TensorType.F32;
+        if (work < 200_000 || panels == 1)
+        {
+            for (int p = 0; p < panels; p++) Panel(x, tokens, w, y, p, decode ? Scratch.Get(0, (long)PanelRows * cols) : null);
+        }
+        else
+        {
+            Parallel.For(0, panels, p => Panel(x, tokens, w, y, p, decode ? Scratch.Get(0, (long)PanelRows * cols) : null));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Panel(float* x, int tokens, WeightMatrix w, float* y, int panel, float[]? buf)
     {
         int cols = w.Cols, rows = w.Rows;
@@ -81,6 +210,7 @@ public static unsafe class MatMul
         System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a, n), new ReadOnlySpan<float>(b, n));
 
     /// <summary>4 activation rows × 4 weight rows, 16 accumulators of 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel4x4(float* x, int cols, float** w, float* y, int ldy)
     {
         if (!Fma.IsSupported || cols < 8)
@@ -124,6 +254,7 @@ public static unsafe class MatMul
                 y[a * ldy + b] = r[a * 4 + b];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel1x4(float* x, int cols, float** w, float* y)
     {
         if (!Fma.IsSupported || cols < 8)

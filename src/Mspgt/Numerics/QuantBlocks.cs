@@ -23,6 +23,7 @@ public static unsafe class QuantBlocks
     public const int Q6_KBlockBytes = 210;
 
     /// <summary>Q8_0: fp16 d, 32 × int8 q; value = q * d (exact: 11-bit × 8-bit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeQ8_0(ReadOnlySpan<byte> src, Span<float> dst)
     {
         int nb = CheckLengths(src, dst, 32, Q8_0BlockBytes, "Q8_0");
@@ -42,6 +43,7 @@ public static unsafe class QuantBlocks
     }
 
     /// <summary>Q4_0: fp16 d, 16 bytes (value j low nibble, value j+16 high nibble); value = (nibble - 8) * d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeQ4_0(ReadOnlySpan<byte> src, Span<float> dst)
     {
         int nb = CheckLengths(src, dst, 32, Q4_0BlockBytes, "Q4_0");
@@ -68,6 +70,7 @@ public static unsafe class QuantBlocks
     /// Q4_K: fp16 d, fp16 dmin, 12 bytes of packed 6-bit scales/mins, 128 bytes of nibbles (8 sub-blocks of 32).
     /// value = (d * sc) * q - (dmin * m); both products are exact in float32, so only the subtraction rounds.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeQ4_K(ReadOnlySpan<byte> src, Span<float> dst)
     {
         int nb = CheckLengths(src, dst, 256, Q4_KBlockBytes, "Q4_K");
@@ -100,6 +103,7 @@ public static unsafe class QuantBlocks
     /// Q6_K: ql[128], qh[64], int8 scales[16], fp16 d (16 sub-blocks of 16). value = (d * scale) * (q - 32), in
     /// that order (ggml's <c>d * sc[is] * q</c>); d * scale is exact, the second product rounds once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeQ6_K(ReadOnlySpan<byte> src, Span<float> dst)
     {
         int nb = CheckLengths(src, dst, 256, Q6_KBlockBytes, "Q6_K");

@@ -30,19 +30,25 @@ public sealed unsafe class WeightMatrix
         _rowMap = rowMap;
     }
 
-    /// <summary>A matrix that owns a float32 copy (used for synthetic models and tests).</summary>
+    /// <summary>
+    /// A float32 matrix over <paramref name="values"/> itself, without a copy (synthetic models and tests): the
+    /// array is pinned for the matrix's lifetime and must not be modified afterwards.
+    /// </summary>
     public static WeightMatrix FromFloats(string name, int rows, int cols, float[] values)
     {
         if (values.Length != (long)rows * cols) throw new ArgumentException("values length must be rows*cols");
-        var holder = new PinnedBuffer(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+        var holder = new PinnedArray(values);
         return new WeightMatrix(name, rows, cols, TensorType.F32, holder.Pointer, holder);
     }
 
-    /// <summary>A matrix that owns raw stored bytes of any type (used for tests and in-memory quantized data).</summary>
+    /// <summary>
+    /// A matrix over raw stored bytes of any type (tests, in-memory quantized data), without a copy: the array is
+    /// pinned for the matrix's lifetime and must not be modified afterwards.
+    /// </summary>
     public static WeightMatrix FromBytes(string name, int rows, int cols, TensorType type, byte[] bytes)
     {
         if (bytes.Length != TensorTypeInfo.RowBytes(type, cols) * rows) throw new ArgumentException("byte length does not match shape");
-        var holder = new PinnedBuffer(bytes);
+        var holder = new PinnedArray(bytes);
         return new WeightMatrix(name, rows, cols, type, holder.Pointer, holder);
     }
 
@@ -67,6 +73,20 @@ public sealed unsafe class WeightMatrix
 
     public void DecodeRow(int r, Span<float> dst) => RowDecoder.Decode(Type, RowSpan(r), dst[..Cols]);
 
+    /// <summary>
+    /// Values [k0, k0 + dst.Length) of logical row r; k0 and dst.Length must be multiples of the block size
+    /// (or dst must reach the end of the row).
+    /// </summary>
+    public void DecodeRowRange(int r, int k0, Span<float> dst)
+    {
+        int bs = TensorTypeInfo.BlockSize(Type);
+        int n = dst.Length;
+        if (k0 < 0 || n < 0 || (long)k0 + n > Cols || k0 % bs != 0 || n % bs != 0)
+            throw new ArgumentException($"columns [{k0}, {k0 + n}) of {Name} are not whole {Type} blocks inside the row");
+        int bb = TensorTypeInfo.BlockBytes(Type);
+        RowDecoder.Decode(Type, RowSpan(r).Slice(k0 / bs * bb, n / bs * bb), dst);
+    }
+
     /// <summary>Decodes rows [r0, r0+n) into dst (n*Cols floats, row-major).</summary>
     public void DecodeRows(int r0, int n, Span<float> dst)
     {
@@ -82,16 +102,19 @@ public sealed unsafe class WeightMatrix
     }
 }
 
-/// <summary>Owns a byte array pinned for the lifetime of the object (gives WeightMatrix a stable pointer).</summary>
-internal sealed unsafe class PinnedBuffer
+/// <summary>Pins a caller's array (float[] or byte[]) for the lifetime of the object, without copying it.</summary>
+internal sealed unsafe class PinnedArray
 {
-    private readonly byte[] _bytes;
+    private readonly Array _values;
+    private System.Runtime.InteropServices.GCHandle _handle;
     public byte* Pointer { get; }
 
-    public PinnedBuffer(byte[] bytes)
+    public PinnedArray(Array values)
     {
-        _bytes = GC.AllocateArray<byte>(Math.Max(1, bytes.Length), pinned: true);
-        bytes.CopyTo(_bytes, 0);
-        fixed (byte* p = _bytes) Pointer = p; // pinned array: address stays valid
+        _values = values;
+        _handle = System.Runtime.InteropServices.GCHandle.Alloc(values, System.Runtime.InteropServices.GCHandleType.Pinned);
+        Pointer = (byte*)_handle.AddrOfPinnedObject();
     }
+
+    ~PinnedArray() { if (_handle.IsAllocated) _handle.Free(); }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Mspgt.Signals;
 
 /// <summary>
@@ -17,13 +20,46 @@ public sealed class AttentionEntropy
             {
                 int visible = startPosition + t + 1;
                 var row = pattern.Slice((h * queries + t) * keys, visible);
-                double e = 0;
-                foreach (float p in row) if (p > 0) e -= p * Math.Log(p);
+                double e = Entropy(row);
                 _sum += e;
                 _sumNorm += visible > 1 ? e / Math.Log(visible) : 0;
                 _count++;
             }
     }
+
+    /// <summary>
+    /// −Σ p log p of one row in double precision, 0 log 0 = 0. Streamed over every pattern row of every layer, so
+    /// it runs 4 doubles at a time (Vector256.Log, within an ulp of Math.Log) into two fixed partial sums: the
+    /// result is deterministic and differs from a sequential sum only by double rounding.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    internal static double Entropy(ReadOnlySpan<float> row)
+    {
+        int i = 0;
+        double e = 0;
+        if (Vector256.IsHardwareAccelerated && row.Length >= 8)
+        {
+            ref float r0 = ref MemoryMarshal.GetReference(row);
+            var acc0 = Vector256<double>.Zero;
+            var acc1 = Vector256<double>.Zero;
+            for (; i + 8 <= row.Length; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref r0, (nuint)i));
+                acc0 += PLogP(lo);
+                acc1 += PLogP(hi);
+            }
+            e = -Vector256.Sum(acc0 + acc1);
+        }
+        for (; i < row.Length; i++)
+        {
+            float p = row[i];
+            if (p > 0) e -= p * Math.Log(p);
+        }
+        return e;
+    }
+
+    private static Vector256<double> PLogP(Vector256<double> p) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(p, Vector256<double>.Zero), p * Vector256.Log(p), Vector256<double>.Zero);
 
     public double Mean => _count == 0 ? double.NaN : _sum / _count;
     public double MeanNormalised => _count == 0 ? double.NaN : _sumNorm / _count;

@@ -1,0 +1,191 @@
+using Mspgt.Numerics;
+
+namespace Mspgt.Tests.Numerics;
+
+/// <summary>
+/// The weight matmul (packed GEMM for T ≥ 4, matrix-vector below) against a naive double-precision product of the
+/// decoded weights, on shapes that are not multiples of the micro-tile (6 × 16/32), the 256-long k slice or the
+/// 144-row activation block, for every stored type.
+/// </summary>
+public class MatMulTests
+{
+    /// <summary>Random stored bytes of a type, with its fp16 scale fields set to small finite values.</summary>
+    internal static WeightMatrix RandomWeights(TensorType type, int rows, int cols, int seed)
+    {
+        var rng = new Random(seed);
+        long rowBytes = TensorTypeInfo.RowBytes(type, cols);
+        var b = new byte[rowBytes * rows];
+        rng.NextBytes(b);
+        void Half16(long at, float v)
+        {
+            ushort u = BitConverter.HalfToUInt16Bits((Half)v);
+            b[at] = (byte)u;
+            b[at + 1] = (byte)(u >> 8);
+        }
+        float Small() => (float)(rng.NextDouble() * 0.02 + 0.001);
+        int bb = TensorTypeInfo.BlockBytes(type);
+        long blocks = b.Length / bb;
+        switch (type)
+        {
+            case TensorType.F32:
+                for (long i = 0; i < b.Length; i += 4)
+                    BitConverter.TryWriteBytes(b.AsSpan((int)i, 4), (float)(rng.NextDouble() * 2 - 1));
+                break;
+            case TensorType.F16:
+                for (long i = 0; i < b.Length; i += 2) Half16(i, (float)(rng.NextDouble() * 2 - 1));
+                break;
+            case TensorType.BF16:
+                for (long i = 0; i < b.Length; i += 2)
+                {
+                    uint u = BitConverter.SingleToUInt32Bits((float)(rng.NextDouble() * 2 - 1)) >> 16;
+                    b[i] = (byte)u;
+                    b[i + 1] = (byte)(u >> 8);
+                }
+                break;
+            case TensorType.Q8_0 or TensorType.Q4_0:
+                for (long k = 0; k < blocks; k++) Half16(k * bb, Small());
+                break;
+            case TensorType.Q4_K:
+                for (long k = 0; k < blocks; k++) { Half16(k * bb, Small()); Half16(k * bb + 2, Small()); }
+                break;
+            case TensorType.Q6_K:
+                for (long k = 0; k < blocks; k++) Half16(k * bb + 208, Small() * 0.1f);
+                break;
+        }
+        return WeightMatrix.FromBytes("w", rows, cols, type, b);
+    }
+
+    private static float[] RandomActivations(int tokens, int cols, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[tokens * cols];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    /// <summary>
+    /// Checks y against Σ_k x·w in double. Any float32 summation order of K products is within K·u·Σ|x·w|
+    /// (u = 2⁻²⁴), so that is the tolerance; a wrong index or a missed k slice is off by O(|x·w|).
+    /// </summary>
+    private static void CheckAgainstReference(float[] x, int tokens, WeightMatrix w, float[] y)
+    {
+        var wf = w.ToFloats();
+        int K = w.Cols, N = w.Rows;
+        double u = Math.Pow(2, -24);
+        for (int t = 0; t < tokens; t++)
+            for (int n = 0; n < N; n++)
+            {
+                double s = 0, abs = 0;
+                for (int k = 0; k < K; k++)
+                {
+                    double p = (double)x[t * K + k] * wf[(long)n * K + k];
+                    s += p;
+                    abs += Math.Abs(p);
+                }
+                double tol = (K + 2) * u * abs + 1e-30;
+                double got = y[t * N + n];
+                Assert.True(Math.Abs(got - s) <= tol, $"{w.Type} T={tokens} {N}x{K}: y[{t},{n}] = {got:R}, reference {s:R} (tol {tol:G3})");
+            }
+    }
+
+    public static TheoryData<TensorType, int, int, int> Shapes()
+    {
+        var d = new TheoryData<TensorType, int, int, int>();
+        foreach (int tokens in new[] { 1, 3, 4, 7, 13 })
+        {
+            d.Add(TensorType.F32, tokens, 37, 301);  // k tail after one 256 slice; rows not a multiple of 16
+            d.Add(TensorType.F16, tokens, 19, 96);
+            d.Add(TensorType.BF16, tokens, 50, 270);
+            d.Add(TensorType.Q8_0, tokens, 41, 288);
+            d.Add(TensorType.Q4_0, tokens, 23, 320);
+            d.Add(TensorType.Q4_K, tokens, 35, 512); // two k slices of a 256-value block type
+            d.Add(TensorType.Q6_K, tokens, 17, 256);
+        }
+        d.Add(TensorType.F32, 150, 33, 40);          // more tokens than one 144-row activation block
+        d.Add(TensorType.Q8_0, 151, 70, 64);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesDoublePrecisionReference(TensorType type, int tokens, int rows, int cols)
+    {
+        var w = RandomWeights(type, rows, cols, seed: rows * 31 + cols);
+        var x = RandomActivations(tokens, cols, seed: tokens);
+        var y = new float[tokens * rows];
+        MatMul.Multiply(x, tokens, w, y);
+        CheckAgainstReference(x, tokens, w, y);
+    }
+
+    [Fact]
+    public void LargeParallelProductMatchesReferenceAndIsDeterministic()
+    {
+        // Enough work to take the parallel path, with a partial last tile.
+        var w = RandomWeights(TensorType.Q4_K, 203, 768, seed: 5);
+        var x = RandomActivations(29, 768, seed: 6);
+        var y1 = new float[29 * 203];
+        var y2 = new float[29 * 203];
+        MatMul.Multiply(x, 29, w, y1);
+        MatMul.Multiply(x, 29, w, y2);
+        CheckAgainstReference(x, 29, w, y1);
+        Assert.Equal(y1, y2);
+    }
+
+    [Fact]
+    public void RowMapSelectsStoredRows()
+    {
+        var w = RandomWeights(TensorType.BF16, 20, 64, seed: 9);
+        int[] map = Enumerable.Range(0, 20).Reverse().ToArray();
+        var mapped = w.WithRowMap(map);
+        var x = RandomActivations(8, 64, seed: 10);
+        var y = new float[8 * 20];
+        var ym = new float[8 * 20];
+        MatMul.Multiply(x, 8, w, y);
+        MatMul.Multiply(x, 8, mapped, ym);
+        for (int t = 0; t < 8; t++)
+            for (int r = 0; r < 20; r++)
+                Assert.Equal(y[t * 20 + map[r]], ym[t * 20 + r]);
+    }
+
+    [Fact]
+    public void OutputRowsDoNotDependOnTheOtherTokensInTheBlock()
+    {
+        // Each output is one fixed-order chain, so a row computed inside a 13-token GEMM equals the same row
+        // computed in a 6-token GEMM: prefill results do not depend on how tokens are grouped into tiles.
+        var w = RandomWeights(TensorType.Q8_0, 45, 320, seed: 11);
+        var x = RandomActivations(13, 320, seed: 12);
+        var all = new float[13 * 45];
+        MatMul.Multiply(x, 13, w, all);
+        var part = new float[6 * 45];
+        MatMul.Multiply(x.AsSpan(7 * 320, 6 * 320), 6, w, part);
+        Assert.Equal(all.AsSpan(7 * 45, 6 * 45).ToArray(), part);
+    }
+
+    [Fact]
+    public void Vector256AndVector512KernelsAgreeBitForBit()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return; // one kernel on this machine: nothing to compare
+        var w = RandomWeights(TensorType.F32, 77, 300, seed: 13);
+        var x = RandomActivations(11, 300, seed: 14);
+        var wide = new float[11 * 77];
+        var narrow = new float[11 * 77];
+        MatMul.Multiply(x, 11, w, wide);
+        try
+        {
+            GemmKernel.AllowVector512 = false;
+            MatMul.Multiply(x, 11, w, narrow);
+        }
+        finally { GemmKernel.AllowVector512 = true; }
+        Assert.Equal(wide, narrow);
+    }
+
+    [Fact]
+    public void DecodeRowRangeRejectsPartialBlocks()
+    {
+        var w = RandomWeights(TensorType.Q4_K, 2, 512, seed: 1);
+        Assert.Throws<ArgumentException>(() => w.DecodeRowRange(0, 128, new float[256]));
+        var part = new float[256];
+        w.DecodeRowRange(1, 256, part);
+        Assert.Equal(w.ToFloats().AsSpan(512 + 256, 256).ToArray(), part);
+    }
+}
