@@ -17,5 +17,6 @@ public static class CommandRegistry
         yield return TokenizeCommand.Create();
         yield return BoundariesCommand.Create();
         yield return StudyCommand.Create();
+        yield return InterventionCommand.Create();
     }
 }

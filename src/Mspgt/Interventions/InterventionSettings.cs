@@ -1,0 +1,45 @@
+using Mspgt.Interventions.Statistics;
+
+namespace Mspgt.Interventions;
+
+/// <summary>Everything that defines an <c>mspgt intervene</c> run besides the model and the corpus.</summary>
+public sealed record InterventionSettings
+{
+    /// <summary>The named segments (local / intermediate / global), validated against the model.</summary>
+    public required IReadOnlyList<LayerSegment> Segments { get; init; }
+    /// <summary>Where the segments came from (for the manifest).</summary>
+    public string SegmentsSource { get; init; } = "--segments";
+    /// <summary>The intervention conditions (<see cref="InterventionSpec.Expand"/>); the no-op is always added.</summary>
+    public required IReadOnlyList<InterventionSpec> Interventions { get; init; }
+    /// <summary>Random contiguous segments of the same width drawn per named segment (seeded).</summary>
+    public int Controls { get; init; } = 10;
+    /// <summary>Sampled continuations per prompt; 0 measures next-token outcomes only.</summary>
+    public int Continuations { get; init; } = 2;
+    /// <summary>Most new tokens per continuation.</summary>
+    public int GenTokens { get; init; } = 48;
+    /// <summary>The prompt is the first this-many tokens of each document (the whole document if shorter).</summary>
+    public int PromptTokens { get; init; } = 32;
+    public float Temperature { get; init; } = 1f;
+    public float TopP { get; init; } = 1f;
+    public int Seed { get; init; }
+    public int BootstrapResamples { get; init; } = PairedStatistics.DefaultBootstrapResamples;
+    public int PermutationResamples { get; init; } = PairedStatistics.DefaultPermutationResamples;
+    /// <summary>Documents processed at once (null: one per CPU). Results do not depend on it.</summary>
+    public int? Threads { get; init; }
+
+    public void Validate(int layers, int maxSeq)
+    {
+        LayerSegments.Validate(Segments, layers, SegmentsSource);
+        if (Interventions.Count == 0) throw new MspgtException("--interventions", "no intervention given");
+        if (Controls < 1) throw new MspgtException("--controls", $"must be ≥ 1, got {Controls}");
+        if (Continuations < 0) throw new MspgtException("--continuations", $"must be ≥ 0, got {Continuations}");
+        if (Continuations > 0 && GenTokens < 1) throw new MspgtException("--gen-tokens", $"must be ≥ 1, got {GenTokens}");
+        if (PromptTokens < 1) throw new MspgtException("--prompt-tokens", $"must be ≥ 1, got {PromptTokens}");
+        if (Continuations > 0 && PromptTokens >= maxSeq)
+            throw new MspgtException("--prompt-tokens", $"{PromptTokens} leaves no room to generate in the model's context of {maxSeq}");
+        if (BootstrapResamples < 1) throw new MspgtException("--bootstrap", $"must be ≥ 1, got {BootstrapResamples}");
+        if (PermutationResamples < 1) throw new MspgtException("--permutations", $"must be ≥ 1, got {PermutationResamples}");
+        if (Threads is < 1) throw new MspgtException("--threads", $"must be ≥ 1, got {Threads}");
+        new Models.SamplingOptions(Temperature, 0, TopP, 0).Validate();
+    }
+}
