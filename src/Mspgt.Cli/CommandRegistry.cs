@@ -13,6 +13,8 @@ public static class CommandRegistry
         yield return GenerateCommand.Create();
         yield return InspectCommand.Create();
         yield return BenchCommand.Create();
+        yield return TrainCommand.Create();
+        yield return ZooCommand.Create();
         yield return VersionCommand.Create();
         yield return TokenizeCommand.Create();
         yield return BoundariesCommand.Create();

@@ -136,3 +136,37 @@ public class HookTests
         Assert.Contains("longer than the model's context", Assert.Throws<MspgtException>(() => tf.Forward(new int[257])).Message);
     }
 }
+
+public class SlidingWindowTests
+{
+    /// <summary>Qwen2 with use_sliding_window: each query sees only the last `sliding_window` keys.</summary>
+    [Fact]
+    public void Qwen2SlidingWindowIsHonoured()
+    {
+        string dir = Directory.CreateTempSubdirectory("mspgt-swa").FullName;
+        try
+        {
+            string cfg = File.ReadAllText(TestData.Path("fixtures", "tiny-qwen2", "config.json"));
+            var node = System.Text.Json.Nodes.JsonNode.Parse(cfg)!.AsObject();
+            node["use_sliding_window"] = true;
+            node["sliding_window"] = 4;
+            node["max_window_layers"] = 0;
+            File.WriteAllText(Path.Combine(dir, "config.json"), node.ToJsonString());
+            File.Copy(TestData.Path("fixtures", "tiny-qwen2", "model.safetensors"), Path.Combine(dir, "model.safetensors"));
+            using var m = ModelLoader.Load(dir, loadTokenizer: false);
+            Assert.Equal(4, m.Config.SlidingWindow);
+            int[] ids = [5, 17, 200, 33, 41, 8, 99, 250, 3, 77];
+            var got = new Transformer(m).Forward(ids);
+            var want = new ReferenceForward(m.Config, m.Weights) { Window = 4 };
+            var wantLogits = want.RunFrom(0, want.Embed(ids));
+            for (int t = 0; t < ids.Length; t++)
+                Golden.Close(wantLogits[t], got.Skip(t * 300).Take(300).Select(v => (double)v).ToArray(), $"row {t}");
+            // Within the window the result equals full attention; beyond it, it must differ.
+            using var full = ModelLoader.Load(TestData.Path("fixtures", "tiny-qwen2"), loadTokenizer: false);
+            var fl = new Transformer(full).Forward(ids);
+            Assert.Equal(fl.Take(4 * 300), got.Take(4 * 300));
+            Assert.NotEqual(fl.Skip(9 * 300), got.Skip(9 * 300));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}

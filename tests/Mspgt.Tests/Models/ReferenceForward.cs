@@ -13,6 +13,8 @@ internal sealed class ReferenceForward
     private readonly ModelWeights _w;
     public HashSet<int> ZeroAttnOut { get; } = [];
     public HashSet<int> UniformPattern { get; } = [];
+    /// <summary>Sliding window: query t sees keys t−Window+1..t (null = all).</summary>
+    public int? Window { get; init; }
 
     public ReferenceForward(ModelConfig c, ModelWeights w) { _c = c; _w = w; }
 
@@ -86,8 +88,10 @@ internal sealed class ReferenceForward
                     if (UniformPattern.Contains(l)) Array.Fill(p, 1.0 / (t + 1));
                     else
                     {
+                        int lo = Window is int w ? Math.Max(0, t - w + 1) : 0;
                         for (int j = 0; j <= t; j++)
                         {
+                            if (j < lo) { p[j] = double.NegativeInfinity; continue; }
                             double s = 0;
                             for (int d = 0; d < hd; d++) s += qs[t][head * hd + d] * ks[j][kv * hd + d];
                             p[j] = s / Math.Sqrt(hd);
