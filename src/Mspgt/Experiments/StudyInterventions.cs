@@ -1,5 +1,8 @@
 using System.Text.Json.Serialization;
 using Mspgt.Checkpoints;
+using Mspgt.Interventions;
+using Mspgt.Interventions.Outcomes;
+using Mspgt.Models;
 
 namespace Mspgt.Experiments;
 
@@ -52,7 +55,7 @@ public static class StudyInterventions
     public const string OutcomeFileName = "study-outcome.json";
 
     /// <summary>Whether this build can run interventions inside a study (the `mspgt intervene` runner is wired in).</summary>
-    public static bool Available => false;
+    public static bool Available => true;
 
     public const string NotAvailableMessage =
         "the intervention runner (mspgt intervene) is not wired into studies in this build; remove the \"intervene\" section to run the analysis-only study";
@@ -61,9 +64,75 @@ public static class StudyInterventions
     /// Runs the study's interventions for one model into <paramref name="dir"/> (the intervene outputs, with
     /// interventions.parquet) and returns what the predictions need; the caller caches the outcome. The segments are
     /// the analysis' K = 2 scales (<see cref="AnalysisSummary.Segments"/>), the documents the analysis corpus.
-    /// Not available in this build: see <see cref="Available"/>.
     /// </summary>
     public static StudyInterventionOutcome Run(LoadedModel model, Corpus corpus, AnalysisSummary analysis,
-        StudyInterventionSettings settings, string dir, Action<int, int>? progress = null) =>
-        throw new MspgtException("intervene", NotAvailableMessage);
+        StudyInterventionSettings settings, string dir, Action<int, int>? progress = null)
+    {
+        var tok = model.Tokenizer ?? throw new MspgtException(model.Path, "interventions need the model's tokenizer");
+        var segments = new[] { "local", "intermediate", "global" }
+            .Select(n => new LayerSegment(n, analysis.Segments[n][0], analysis.Segments[n][1])).OrderBy(x => x.First).ToList();
+        var run = new InterventionSettings
+        {
+            Segments = segments,
+            SegmentsSource = "study: the model's K = 2 scales from its analysis",
+            Interventions = InterventionSpec.Expand(settings.Interventions, settings.Components, settings.Alpha),
+            Controls = settings.Controls,
+            Continuations = settings.Continuations,
+            GenTokens = settings.GenTokens,
+            PromptTokens = settings.PromptTokens,
+            Temperature = (float)settings.Temperature,
+            TopP = (float)settings.TopP,
+            Seed = settings.Seed,
+            BootstrapResamples = settings.Bootstrap,
+            PermutationResamples = settings.Permutations,
+        };
+        var docs = corpus.Documents.Take(settings.Documents ?? int.MaxValue).ToList();
+        var inputs = new InterventionInputs(analysis.Model, model.Path, FileHashes.OfModel(model), tok.Description, corpus.Description, corpus.Sha256);
+        var result = InterventionExperiment.Run(new Transformer(model), tok, docs, run, inputs,
+            (done, total, _) => progress?.Invoke(done, total));
+        InterventionOutputs.Write(dir, result);
+        return FromResult(result);
+    }
+
+    /// <summary>
+    /// The study's view of an intervention run. The condition is the run's primary one (the first intervention;
+    /// for noise the α closest to 0.5): brittleness per named segment = its brittleness_kl effect with interval and
+    /// the per-document values (continuation −1 rows); the dissociation matrix of that condition; the noise
+    /// dose-response curves when noise ran.
+    /// </summary>
+    public static StudyInterventionOutcome FromResult(InterventionResult result)
+    {
+        var report = result.Report;
+        var d = report.Dissociation ?? throw new MspgtException("intervene", "the intervention run has no dissociation report");
+        string kind = d.Intervention, component = d.Component;
+        double? alpha = d.Alpha;
+        bool Primary(string i, string c, double? a) => i == kind && c == component && Nullable.Equals(a, alpha);
+
+        var brittleness = new List<SegmentBrittleness>();
+        foreach (var (name, layers) in report.Manifest.Segments.OrderBy(kv => kv.Value[0]))
+        {
+            var e = report.Effects.FirstOrDefault(x => x.Segment == name && x.ControlFor is null && x.Metric == OutcomeMetrics.BrittlenessKl
+                                                       && Primary(x.Intervention, x.Component, x.Alpha));
+            if (e?.Effect is not double mean) continue;
+            var perDoc = result.Rows.Select(r => r.Row)
+                .Where(r => r.Segment == name && r.Continuation == -1 && r.Metric == OutcomeMetrics.BrittlenessKl
+                            && Primary(r.Intervention, r.Component, alpha is null ? null : r.Alpha))
+                .OrderBy(r => r.Document).Select(r => r.Value).ToArray();
+            brittleness.Add(new SegmentBrittleness(name, layers, mean, e.Ci, perDoc));
+        }
+        var random = report.Effects.Where(x => x.Segment == "random" && x.Metric == OutcomeMetrics.BrittlenessKl
+                                               && Primary(x.Intervention, x.Component, x.Alpha) && x.Effect is not null).ToList();
+
+        var curves = new List<DoseCurve>();
+        DoseCurve? control = null;
+        if (InterventionOutputs.DoseResponse(report) is { } dose)
+        {
+            foreach (var sr in dose.Segments)
+                curves.Add(new DoseCurve(sr.Name, [.. sr.Alphas], [.. sr.Values], sr.Lower?.ToArray(), sr.Upper?.ToArray()));
+            if (dose.Control is { } c) control = new DoseCurve(c.Name, [.. c.Alphas], [.. c.Values], c.Lower?.ToArray(), c.Upper?.ToArray());
+        }
+        string condition = alpha is double av ? $"{kind} α={av.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : $"{kind} {component}";
+        return new StudyInterventionOutcome(condition, brittleness, random.Count == 0 ? null : random.Average(x => x.Effect!.Value),
+            d.Rows, d.Columns, d.Matrix, d.RowMargins, d.DiagonalDominance, d.RowMaxFraction, curves, control);
+    }
 }

@@ -191,8 +191,6 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         string bad = Path.Combine(study.Dir, "bad.json");
         File.WriteAllText(bad, """{ "output": "x", "models": [ { "path": "/nope", "family": "llama", "size": "1" } ] }""");
         Assert.Contains("models[0].path", CliHarness.AssertOneLineError("study", bad));
-        File.WriteAllText(bad, """{ "output": "x", "intervene": {}, "models": [ { "path": "X", "family": "llama", "size": "1" } ] }""".Replace("X", TestData.Path("models", "stories260K", "stories260K.bin")));
-        Assert.Contains("intervention runner", CliHarness.AssertOneLineError("study", bad));
     }
 
     [ChromiumFact]

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mspgt.Experiments;
+using Mspgt.Reporting;
+
+namespace Mspgt.Tests.Experiments;
+
+/// <summary>A study with its intervention step, on the two tiny fixtures labelled as a llama and a qwen family.</summary>
+public class StudyInterventionTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mspgt-study-iv").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void InterventionsFeedP3P4TheReportAndTheParquetAndAreCached()
+    {
+        string file = Path.Combine(_dir, "iv.json");
+        File.WriteAllText(file, JsonSerializer.Serialize(new
+        {
+            output = "out",
+            corpus = new { path = TestData.Path("corpora", "tinystories-sample", "stories.jsonl") },
+            analyze = new { bootstrap = 10, max_tokens = 40 },
+            intervene = new { interventions = new[] { "noise" }, alpha = new[] { 0.5, 1.0 }, controls = 2, continuations = 1, gen_tokens = 6,
+                prompt_tokens = 12, bootstrap = 100, permutations = 100 },
+            models = new object[]
+            {
+                new { name = "tl", path = TestData.Path("fixtures", "tiny-llama"), tokenizer = TestData.Path("fixtures", "tiny-llama.f32.gguf"), family = "llama", size = "tiny" },
+                new { name = "tq", path = TestData.Path("fixtures", "tiny-qwen3"), tokenizer = TestData.Path("fixtures", "tiny-qwen3.f32.gguf"), family = "qwen", size = "tiny" },
+            },
+        }));
+        var def = StudyFile.Load(file);
+        var log = new List<string>();
+        var r = StudyRunner.Run(def, new StudyOptions { Log = log.Add, PredictionResamples = 100 });
+        Assert.Equal(2, log.Count(l => l.Contains(": interventions into ")));
+        foreach (var m in r.Models)
+        {
+            var iv = m.Interventions!;
+            Assert.Equal("noise α=0.5", iv.Condition);
+            Assert.Equal(["local", "intermediate", "global"], iv.Brittleness.Select(b => b.Segment).OrderBy(s => s == "local" ? 0 : s == "intermediate" ? 1 : 2));
+            foreach (var b in iv.Brittleness)
+            {
+                Assert.Equal(5, b.PerDocument.Length);
+                Assert.Equal(b.Mean, b.PerDocument.Average(), 10); // the effect is the mean of the per-document KLs
+                Assert.True(b.Mean > 0);
+                Assert.Equal(b.Layers, m.Summary.Segments[b.Segment]);
+            }
+            Assert.Equal(3, iv.DoseResponse.Count);
+            Assert.All(iv.DoseResponse, c => Assert.Equal([0.5, 1.0], c.Alphas));
+            Assert.Equal(3, iv.Dissociation.Length);
+        }
+        var p3 = r.Predictions.Single(p => p.Id == "P3");
+        Assert.NotNull(p3.Supported);
+        double ratio = p3.Numbers["segments"]!["local"]!["ratio_qwen_over_llama"]!.GetValue<double>();
+        double expected = r.Models[1].Interventions!.Brittleness.Single(b => b.Segment == "local").Mean
+                          / r.Models[0].Interventions!.Brittleness.Single(b => b.Segment == "local").Mean;
+        Assert.Equal(expected, ratio, 12);
+        var p4 = r.Predictions.Single(p => p.Id == "P4");
+        Assert.True(p4.Supported is not null || p4.Reason!.Contains("complete"), p4.Reason);
+
+        var t = ParquetTable.Read(Path.Combine(def.Output, "study.parquet"));
+        var tables = t.Strings("table");
+        Assert.Contains("interventions", tables);
+        var ivRows = Enumerable.Range(0, t.RowCount).Where(i => tables[i] == "interventions").ToList();
+        Assert.All(ivRows, i => Assert.Null(t.NullableInts("layer")[i]));
+        Assert.Equal(["qwen", "llama"], ivRows.Select(i => t.Strings("family")[i]).Distinct().OrderDescending());
+        Assert.Contains("brittleness_kl", ivRows.Select(i => t.Strings("metric")[i]));
+
+        string html = File.ReadAllText(Path.Combine(def.Output, "report.html"));
+        Assert.Equal(1 + 2 * 4, Regex.Matches(html, "<svg").Count); // depth + (signals, CKA, dissociation, dose) per model
+        Assert.Contains("brittleness against noise strength", html);
+
+        // A re-run reads the interventions back and gives the same study.json.
+        string before = File.ReadAllText(Path.Combine(def.Output, "study.json"));
+        log.Clear();
+        var again = StudyRunner.Run(def, new StudyOptions { Log = log.Add, PredictionResamples = 100, Now = () => DateTimeOffset.Parse(r.Summary.Manifest.Date, System.Globalization.CultureInfo.InvariantCulture) });
+        Assert.Equal(2, log.Count(l => l.Contains(": interventions read from ")));
+        Assert.Equal(before, File.ReadAllText(Path.Combine(def.Output, "study.json")));
+    }
+}
