@@ -54,12 +54,6 @@ public static class StudyInterventions
     public const string FolderName = "interventions";
     public const string OutcomeFileName = "study-outcome.json";
 
-    /// <summary>Whether this build can run interventions inside a study (the `mspgt intervene` runner is wired in).</summary>
-    public static bool Available => true;
-
-    public const string NotAvailableMessage =
-        "the intervention runner (mspgt intervene) is not wired into studies in this build; remove the \"intervene\" section to run the analysis-only study";
-
     /// <summary>
     /// Runs the study's interventions for one model into <paramref name="dir"/> (the intervene outputs, with
     /// interventions.parquet) and returns what the predictions need; the caller caches the outcome. The segments are

@@ -69,8 +69,6 @@ public static class StudyRunner
     public static StudyResult Run(StudyDefinition def, StudyOptions? options = null)
     {
         var o = options ?? new StudyOptions();
-        if (def.Intervene != null && !StudyInterventions.Available)
-            throw new MspgtException("intervene", StudyInterventions.NotAvailableMessage);
         Directory.CreateDirectory(def.Output);
         string? corpusSha = def.Corpus.Path != null ? FileHashes.Sha256(def.Corpus.Path) : null;
         var results = new List<StudyModelResult>();
