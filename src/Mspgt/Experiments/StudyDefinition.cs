@@ -12,6 +12,9 @@ namespace Mspgt.Experiments;
 /// <param name="Base">Models sharing a base are the same network in another precision or format (prediction P5);
 /// default: the name.</param>
 /// <param name="Control">A random-weight control: analysed and reported, but kept out of every prediction.</param>
+/// <param name="Student">Checkpoints of one training run share a student label (prediction P6); only the latest
+/// checkpoint of a student enters the other predictions.</param>
+/// <param name="Step">The checkpoint's training step (default: read from training.json beside the weights).</param>
 public sealed record StudyModelSpec(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("path")] string Path,
@@ -20,7 +23,9 @@ public sealed record StudyModelSpec(
     [property: JsonPropertyName("precision")] string? Precision,
     [property: JsonPropertyName("base")] string Base,
     [property: JsonPropertyName("tokenizer")] string? Tokenizer,
-    [property: JsonPropertyName("control")] bool Control);
+    [property: JsonPropertyName("control")] bool Control,
+    [property: JsonPropertyName("student")] string? Student = null,
+    [property: JsonPropertyName("step")] int? Step = null);
 
 /// <summary>The study corpus: a file, or (Path null) Documents documents sampled from each model with Seed.</summary>
 public sealed record StudyCorpusSpec(
@@ -69,13 +74,13 @@ public sealed record StudyDefinition(
 ///   "corpus": { "path": "stories.jsonl" }  |  { "documents": 64, "seed": 0 },   // absent: sampled, 64 documents
 ///   "analyze": { "bootstrap": 200, "max_tokens": 256, ... },   // AnalysisSettings keys
 ///   "intervene": { "alpha": [0.25, 0.5, 1], ... },             // optional; StudyInterventionSettings keys
-///   "models": [ { "name", "path", "family", "size", "precision"?, "base"?, "tokenizer"?, "control"? } ] }
+///   "models": [ { "name", "path", "family", "size", "precision"?, "base"?, "tokenizer"?, "control"?, "student"?, "step"? } ] }
 /// </code>
 /// </summary>
 public static class StudyFile
 {
     private static readonly string[] TopKeys = ["title", "output", "corpus", "analyze", "intervene", "models"];
-    private static readonly string[] ModelKeys = ["name", "path", "family", "size", "precision", "base", "tokenizer", "control"];
+    private static readonly string[] ModelKeys = ["name", "path", "family", "size", "precision", "base", "tokenizer", "control", "student", "step"];
     private static readonly string[] CorpusKeys = ["path", "documents", "seed"];
 
     /// <param name="outputOverride">--out: replaces the file's "output" (relative to the current folder).</param>
@@ -213,8 +218,15 @@ public static class StudyFile
                 tok = System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, tok));
                 if (!File.Exists(tok) && !Directory.Exists(tok)) throw new MspgtException(src, $"{at}.tokenizer: {tok} not found");
             }
+            string? student = OptionalString(m, "student", $"{at}.student", src);
+            int? step = null;
+            if (m["step"] is JsonNode stepNode)
+                step = stepNode is JsonValue sv && sv.TryGetValue(out int si) && si >= 0 ? si : throw new MspgtException(src, $"{at}.step: must be a non-negative integer");
+            else if (student != null) step = TrainingStepOf(full);
+            if (student != null && step == null)
+                throw new MspgtException(src, $"{at} ({name}): a student checkpoint needs \"step\" (or a training.json beside its weights)");
             models.Add(new StudyModelSpec(name, full, family ?? "control", size ?? "", OptionalString(m, "precision", $"{at}.precision", src),
-                OptionalString(m, "base", $"{at}.base", src) ?? name, tok, control));
+                OptionalString(m, "base", $"{at}.base", src) ?? name, tok, control, student, step));
         }
         var dup = models.GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (dup != null) throw new MspgtException(src, $"model name \"{dup.Key}\" is used twice; give each model a distinct \"name\"");
@@ -299,5 +311,18 @@ public static class StudyFile
     {
         int i = s.IndexOfAny(['\r', '\n']);
         return i < 0 ? s : s[..i];
+    }
+
+    /// <summary>The "step" of a checkpoint folder's training.json (written by `mspgt train`), or null.</summary>
+    private static int? TrainingStepOf(string modelPath)
+    {
+        string dir = Directory.Exists(modelPath) ? modelPath : System.IO.Path.GetDirectoryName(modelPath)!;
+        string tj = System.IO.Path.Combine(dir, "training.json");
+        if (!File.Exists(tj)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(tj))?["step"] is JsonValue v && v.TryGetValue(out int st) ? st : null;
+        }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 }

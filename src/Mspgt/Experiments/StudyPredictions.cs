@@ -34,8 +34,12 @@ public static class StudyPredictions
     public static IReadOnlyList<Prediction> Evaluate(IReadOnlyList<PredictionInput> models, int seed, int resamples = DefaultResamples)
     {
         if (resamples < 10) throw new MspgtException("predictions", $"need at least 10 resamples, got {resamples}");
-        var subjects = models.Where(m => !m.Spec.Control).ToList();
+        var all = models.Where(m => !m.Spec.Control).ToList();
         var controls = models.Where(m => m.Spec.Control).ToList();
+        // A student's earlier checkpoints only enter P6; every other prediction sees its latest checkpoint.
+        var latest = all.Where(m => m.Spec.Student is null).Concat(all.Where(m => m.Spec.Student is not null)
+            .GroupBy(m => m.Spec.Student).Select(g => g.OrderBy(m => m.Spec.Step).Last())).ToList();
+        var subjects = all.Where(latest.Contains).ToList();
         return
         [
             P1(subjects, controls),
@@ -43,6 +47,8 @@ public static class StudyPredictions
             P3(subjects, seed, resamples),
             P4(subjects),
             P5(subjects),
+            P6(all),
+            P7(subjects),
         ];
     }
 
@@ -452,4 +458,108 @@ public static class StudyPredictions
 
     private static Prediction Null(string id, string statement, string reason, JsonObject numbers) =>
         new(id, statement, null, reason, numbers);
+
+    // ---------------------------------------------------------------- P6
+
+    public const string P6Statement =
+        "Boundaries settle during training: from some checkpoint on, every student's K = 2 boundaries stay within ±1 layer of their final position.";
+
+    /// <summary>
+    /// P6, over the checkpoints of each student (models sharing <see cref="StudyModelSpec.Student"/>, ordered by step):
+    /// the settling step is the earliest checkpoint from which every later checkpoint's two boundaries lie within ±1
+    /// layer of the final checkpoint's. Supported when every student settles before its final checkpoint (at least
+    /// its last two checkpoints agree); not evaluable without a student with two or more checkpoints.
+    /// Numbers per student: steps, boundaries and depth fractions per step, the settling step and its fraction of
+    /// training.
+    /// </summary>
+    public static Prediction P6(IReadOnlyList<PredictionInput> subjects)
+    {
+        var numbers = new JsonObject();
+        var students = subjects.Where(m => m.Spec.Student is not null).GroupBy(m => m.Spec.Student!, StringComparer.Ordinal)
+            .Where(g => g.Count() >= 2).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        if (students.Count == 0)
+            return Null("P6", P6Statement, "no student with two or more checkpoints (give checkpoints of one training run the same \"student\")", numbers);
+        bool supported = true;
+        foreach (var g in students)
+        {
+            var ordered = g.OrderBy(m => m.Spec.Step).ToList();
+            var final = ordered[^1].Summary.Boundaries;
+            int settled = ordered.Count - 1;
+            for (int i = ordered.Count - 1; i >= 0; i--)
+            {
+                var b = ordered[i].Summary.Boundaries;
+                if (b.Length == final.Length && b.Zip(final).All(p => Math.Abs(p.First - p.Second) <= 1)) settled = i;
+                else break;
+            }
+            if (settled == ordered.Count - 1) supported = false;
+            int finalStep = ordered[^1].Spec.Step ?? 0;
+            int settledStep = ordered[settled].Spec.Step ?? 0;
+            numbers[g.Key] = new JsonObject
+            {
+                ["family"] = ordered[^1].Spec.Family,
+                ["n_layers"] = ordered[^1].Summary.NLayers,
+                ["steps"] = new JsonArray(ordered.Select(m => (JsonNode)JsonValue.Create(m.Spec.Step ?? 0)).ToArray()),
+                ["boundaries"] = new JsonArray(ordered.Select(m => (JsonNode)new JsonArray(m.Summary.Boundaries.Select(x => (JsonNode)JsonValue.Create(x)).ToArray())).ToArray()),
+                ["depth_fractions"] = new JsonArray(ordered.Select(m => (JsonNode)new JsonArray(m.Summary.DepthFractions.Select(x => Num(x, "depth fraction")).ToArray())).ToArray()),
+                ["settled_at_step"] = settled == ordered.Count - 1 ? null : JsonValue.Create(settledStep),
+                ["settled_fraction_of_training"] = settled == ordered.Count - 1 || finalStep == 0 ? null : Num(settledStep / (double)finalStep, "fraction"),
+            };
+        }
+        return new Prediction("P6", P6Statement, supported, null, numbers);
+    }
+
+    // ---------------------------------------------------------------- P7
+
+    public const string P7Statement =
+        "Boundaries scale with depth: within a family, models of different depth put each boundary at a similar depth fraction rather than at the same layer index.";
+
+    /// <summary>
+    /// P7, per family with models of at least two depths: for each boundary i, the spread (max − min) of its depth
+    /// fraction b_i/L, expressed in layers of the deepest model (spread × L_max), against the spread of its layer
+    /// index b_i. Fixed fractions predict a small first number, fixed layers a small second one. Supported when the
+    /// fraction spread is the smaller in most (family, boundary) pairs, not supported when the layer spread is;
+    /// null on a tie or without two depths in a family.
+    /// </summary>
+    public static Prediction P7(IReadOnlyList<PredictionInput> subjects)
+    {
+        var numbers = new JsonObject();
+        int fractionWins = 0, layerWins = 0;
+        foreach (var fam in subjects.GroupBy(m => m.Spec.Family, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var byDepth = fam.GroupBy(m => m.Summary.NLayers).OrderBy(g => g.Key).Select(g => g.First()).ToList();
+            if (byDepth.Count < 2) continue;
+            int lMax = byDepth[^1].Summary.NLayers;
+            var o = new JsonObject
+            {
+                ["models"] = new JsonArray(byDepth.Select(m => (JsonNode)JsonValue.Create(m.Spec.Name)).ToArray()),
+                ["n_layers"] = new JsonArray(byDepth.Select(m => (JsonNode)JsonValue.Create(m.Summary.NLayers)).ToArray()),
+            };
+            var perBoundary = new JsonArray();
+            for (int i = 0; i < 2; i++)
+            {
+                var b = byDepth.Select(m => m.Summary.Boundaries[i]).ToArray();
+                var f = byDepth.Select(m => m.Summary.DepthFractions[i]).ToArray();
+                double fractionSpread = (f.Max() - f.Min()) * lMax;
+                double layerSpread = b.Max() - b.Min();
+                if (fractionSpread < layerSpread) fractionWins++;
+                else if (layerSpread < fractionSpread) layerWins++;
+                perBoundary.Add(new JsonObject
+                {
+                    ["boundary"] = i + 1,
+                    ["layers"] = new JsonArray(b.Select(x => (JsonNode)JsonValue.Create(x)).ToArray()),
+                    ["depth_fractions"] = new JsonArray(f.Select(x => Num(x, "depth fraction")).ToArray()),
+                    ["fraction_spread_in_layers_of_deepest"] = Num(fractionSpread, "spread"),
+                    ["layer_spread"] = Num(layerSpread, "spread"),
+                });
+            }
+            o["boundaries"] = perBoundary;
+            numbers[fam.Key] = o;
+        }
+        if (fractionWins + layerWins == 0)
+            return Null("P7", P7Statement, numbers.Count == 0 ? "no family has models of two different depths" : "fraction and layer spreads tie", numbers);
+        numbers["fraction_closer"] = fractionWins;
+        numbers["layer_closer"] = layerWins;
+        if (fractionWins == layerWins) return Null("P7", P7Statement, "fraction and layer spreads tie", numbers);
+        return new Prediction("P7", P7Statement, fractionWins > layerWins, null, numbers);
+    }
 }

@@ -206,11 +206,55 @@ public class StudyPredictionsTests
             Model("ctl", "qwen", Summary(10, 5, 6, kSelected: 3), control: true),
         };
         var a = StudyPredictions.Evaluate(models, 3, 100);
-        Assert.Equal(["P1", "P2", "P3", "P4", "P5"], a.Select(p => p.Id));
+        Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], a.Select(p => p.Id));
         Assert.True(a[0].Supported); // the control's K = 3 does not count
         Assert.Equal(["l1", "l2"], ((JsonArray)a[1].Numbers["families"]!["llama"]!["models"]!).Select(x => x!.GetValue<string>()));
         Assert.Equal(["q1", "q2"], ((JsonArray)a[1].Numbers["families"]!["qwen"]!["models"]!).Select(x => x!.GetValue<string>()));
         var b = StudyPredictions.Evaluate(models, 3, 100);
         Assert.Equal(Mspgt.Reporting.JsonOutput.Serialize(a), Mspgt.Reporting.JsonOutput.Serialize(b));
+    }
+
+    private static PredictionInput Checkpoint(string student, int step, string family, AnalysisSummary s) =>
+        new(new StudyModelSpec($"{student}-{step}", "/m/" + student + step, family, "s", null, $"{student}-{step}", null, false, student, step), s, null);
+
+    [Fact]
+    public void P6FindsTheStepFromWhichBoundariesStayWithinOneLayer()
+    {
+        // a: 3 → 2 moves by 1 from the final (settled at step 100), then stays; b: final moved by 3 (never settles).
+        var a = new[] { Checkpoint("a", 0, "llama", Summary(8, 6, 7)), Checkpoint("a", 100, "llama", Summary(8, 3, 5)),
+                        Checkpoint("a", 200, "llama", Summary(8, 2, 5)), Checkpoint("a", 300, "llama", Summary(8, 2, 6)) };
+        var p = StudyPredictions.P6(a);
+        Assert.True(p.Supported);
+        Assert.Equal(100, p.Numbers["a"]!["settled_at_step"]!.GetValue<int>());
+        Assert.Equal(1.0 / 3, D(p.Numbers["a"]!["settled_fraction_of_training"]), 12);
+        var b = new[] { Checkpoint("b", 0, "qwen", Summary(8, 2, 5)), Checkpoint("b", 100, "qwen", Summary(8, 5, 7)) };
+        var q = StudyPredictions.P6([.. a, .. b]);
+        Assert.False(q.Supported);
+        Assert.Null(q.Numbers["b"]!["settled_at_step"]);
+        Assert.Null(StudyPredictions.P6([Model("x", "llama", Summary(8, 2, 5))]).Supported);
+    }
+
+    [Fact]
+    public void P7ComparesFractionSpreadWithLayerSpread()
+    {
+        // Fixed fractions: 4 layers → b = (1, 3); 8 layers → (2, 6): fraction spread 0, layer spread 1 and 3.
+        var p = StudyPredictions.P7([Model("l4", "llama", Summary(4, 1, 3)), Model("l8", "llama", Summary(8, 2, 6))]);
+        Assert.True(p.Supported);
+        Assert.Equal(0.0, D(p.Numbers["llama"]!["boundaries"]![0]!["fraction_spread_in_layers_of_deepest"]), 12);
+        Assert.Equal(3.0, D(p.Numbers["llama"]!["boundaries"]![1]!["layer_spread"]), 12);
+        // Fixed layers: (1, 3) at 4 and 8 layers: layer spread 0, fraction spread (0.25 − 0.125)·8 = 1 and 3.
+        var q = StudyPredictions.P7([Model("q4", "qwen", Summary(4, 1, 3)), Model("q8", "qwen", Summary(8, 1, 3))]);
+        Assert.False(q.Supported);
+        Assert.Null(StudyPredictions.P7([Model("x", "llama", Summary(8, 2, 5))]).Supported);
+    }
+
+    [Fact]
+    public void OnlyTheLatestCheckpointOfAStudentEntersTheOtherPredictions()
+    {
+        var early = Checkpoint("s", 10, "llama", Summary(8, 2, 5, kSelected: 3));
+        var late = Checkpoint("s", 20, "llama", Summary(8, 2, 5, kSelected: 2));
+        var preds = StudyPredictions.Evaluate([early, late], seed: 1, resamples: 20);
+        Assert.True(preds.Single(x => x.Id == "P1").Supported);
+        Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], preds.Select(x => x.Id));
     }
 }

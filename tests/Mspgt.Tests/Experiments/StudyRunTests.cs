@@ -68,7 +68,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
             Assert.Matches($"^models/{Regex.Escape(m.Name)}-[0-9a-f]{{12}}$", m.Folder);
         }
         Assert.Equal("b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696", s.Models[0].ModelSha256);
-        Assert.Equal(["P1", "P2", "P3", "P4", "P5"], s.Predictions.Select(p => p.Id));
+        Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], s.Predictions.Select(p => p.Id));
         Assert.All(s.Predictions, p => Assert.True(p.Supported is not null || p.Reason is { Length: > 0 }, p.Id));
         Assert.Equal("interventions not run", s.Predictions[2].Reason);
         Assert.Equal("interventions not run", s.Predictions[3].Reason);
@@ -177,7 +177,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
             Assert.True(m.TryGetProperty(key, out _), key);
         Assert.Equal("s260k", m.GetProperty("name").GetString());
         var preds = r.GetProperty("predictions").EnumerateArray().ToList();
-        Assert.Equal(5, preds.Count);
+        Assert.Equal(7, preds.Count);
         foreach (var p in preds)
         {
             foreach (var key in new[] { "id", "statement", "supported", "numbers" }) Assert.True(p.TryGetProperty(key, out _), key);
