@@ -270,6 +270,16 @@ public static class StudyOutputs
                 foreach (var v in ps)
                     parts.Add($"{v?["variant"]?["name"]} vs {v?["reference"]?["name"]}: shift {v?["boundary_shift_layers"]?.ToJsonString()} layers, TV {v?["bootstrap_total_variation"]?.ToJsonString()}");
                 break;
+            case "P6":
+                foreach (var (student, v) in n)
+                    parts.Add($"{student}: boundaries by step {v?["boundaries"]?.ToJsonString()}, {(v?["settled_at_step"] is JsonNode st ? "settled at step " + st.ToJsonString() : "not settled by the last checkpoint")}");
+                break;
+            case "P7":
+                foreach (var (fam, v) in n)
+                    if (v is JsonObject vo && vo["boundaries"] is JsonArray bs)
+                        parts.Add($"{fam} (L {vo["n_layers"]?.ToJsonString()}): " + string.Join(", ", bs.Select(b =>
+                            $"b{b?["boundary"]} layers {b?["layers"]?.ToJsonString()} fractions {b?["depth_fractions"]?.ToJsonString()}")));
+                break;
         }
         return string.Join("; ", parts);
     }
