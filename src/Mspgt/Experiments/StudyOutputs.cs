@@ -278,7 +278,7 @@ public static class StudyOutputs
                 foreach (var (fam, v) in n)
                     if (v is JsonObject vo && vo["boundaries"] is JsonArray bs)
                         parts.Add($"{fam} (L {vo["n_layers"]?.ToJsonString()}): " + string.Join(", ", bs.Select(b =>
-                            $"b{b?["boundary"]} layers {b?["layers"]?.ToJsonString()} fractions {b?["depth_fractions"]?.ToJsonString()}")));
+                            $"b{b?["boundary"]} layers {b?["layers"]?.ToJsonString()} fractions [{string.Join(", ", (b?["depth_fractions"] as JsonArray ?? []).Select(F))}]")));
                 break;
         }
         return string.Join("; ", parts);
