@@ -24,7 +24,7 @@ public static class InterventionCommand
         var segments = new Option<string?>("--segments") { Description = "Segments, e.g. local=0-1,intermediate=2-3,global=4-4 (inclusive, 0-based blocks)" };
         var scales = new Option<string?>("--scales") { Description = "An mspgt analyze summary.json: its \"segments\" and \"n_layers\" are used" };
         var interventions = new Option<string>("--interventions") { Description = "Comma list of noise, zero, mean, resample, skip", DefaultValueFactory = _ => "noise,zero,mean,resample,skip" };
-        var component = new Option<string>("--component") { Description = "Component(s) for zero / mean / resample: attn, mlp, both (comma list)", DefaultValueFactory = _ => "attn,mlp" };
+        var component = new Option<string>("--component") { Description = "Component(s) for zero / mean / resample: attn, mlp, both (comma list); resid (resample only) patches the residual stream itself", DefaultValueFactory = _ => "attn,mlp" };
         var alpha = new Option<string>("--alpha") { Description = "Noise strength(s) α, × the block's mean residual norm; a list gives a dose-response curve", DefaultValueFactory = _ => "0.5" };
         var controls = new Option<int>("--controls") { Description = "Random contiguous segments of the same width per segment (control)", DefaultValueFactory = _ => 10 };
         var continuations = new Option<int>("--continuations") { Description = "Continuations sampled per prompt (0: next-token outcomes only)", DefaultValueFactory = _ => 2 };

@@ -81,12 +81,13 @@ public sealed class DonorActivations
 {
     private readonly Dictionary<int, float[]> _attn = [];
     private readonly Dictionary<int, float[]> _mlp = [];
+    private readonly Dictionary<int, float[]> _resid = [];
     public int Length { get; }
     public int Dim { get; }
 
     private DonorActivations(int length, int dim) { Length = length; Dim = dim; }
 
-    /// <summary>Runs the clean model over <paramref name="ids"/> and keeps attn.out and mlp.out of blocks first..last.</summary>
+    /// <summary>Runs the clean model over <paramref name="ids"/> and keeps attn.out, mlp.out and resid_post of blocks first..last.</summary>
     public static DonorActivations Capture(Transformer model, ReadOnlySpan<int> ids, int first, int last)
     {
         int dim = model.Config.Dim;
@@ -97,6 +98,7 @@ public sealed class DonorActivations
             int layer = l;
             hooks.Observe(CleanActivationStatistics.HookName(HookKind.AttnOut, l), t => donor._attn[layer] = t.Data.ToArray());
             hooks.Observe(CleanActivationStatistics.HookName(HookKind.MlpOut, l), t => donor._mlp[layer] = t.Data.ToArray());
+            hooks.Observe(CleanActivationStatistics.HookName(HookKind.ResidPost, l), t => donor._resid[layer] = t.Data.ToArray());
         }
         model.Forward(ids, null, hooks, LogitRows.None);
         return donor;
@@ -104,6 +106,7 @@ public sealed class DonorActivations
 
     internal ReadOnlySpan<float> Attn(int layer, int position) => _attn[layer].AsSpan(position * Dim, Dim);
     internal ReadOnlySpan<float> Mlp(int layer, int position) => _mlp[layer].AsSpan(position * Dim, Dim);
+    internal ReadOnlySpan<float> Resid(int layer, int position) => _resid[layer].AsSpan(position * Dim, Dim);
 }
 
 /// <summary>
@@ -192,6 +195,9 @@ public static class InterventionEditors
                     var d = donor ?? throw new ArgumentException("resample needs donor activations");
                     if (spec.EditsAttn) hooks.Edit(attn, t => CopyDonorRows(t, p => d.Attn(layer, p), d.Length));
                     if (spec.EditsMlp) hooks.Edit(mlp, t => CopyDonorRows(t, p => d.Mlp(layer, p), d.Length));
+                    // Cross-document patching of the residual stream itself: every block of the segment hands on the
+                    // donor's resid_post, so what leaves the segment is the donor's stream at the same positions.
+                    if (spec.Component == InterventionComponent.ResidPost) hooks.Edit(resid, t => CopyDonorRows(t, p => d.Resid(layer, p), d.Length));
                     break;
                 }
                 default:

@@ -78,7 +78,8 @@ public sealed record InterventionSpec(InterventionKind Kind, InterventionCompone
                 "attn" => InterventionComponent.Attn,
                 "mlp" => InterventionComponent.Mlp,
                 "both" => InterventionComponent.Both,
-                _ => throw new MspgtException("--component", $"unknown component '{c}' (expected attn, mlp or both)"),
+                "resid" => InterventionComponent.ResidPost,
+                _ => throw new MspgtException("--component", $"unknown component '{c}' (expected attn, mlp, both or resid)"),
             };
             if (comps.Contains(comp)) throw new MspgtException("--component", $"'{c}' is given twice");
             comps.Add(comp);
@@ -101,7 +102,10 @@ public sealed record InterventionSpec(InterventionKind Kind, InterventionCompone
                 case "zero" or "mean" or "resample":
                     if (comps.Count == 0) throw new MspgtException("--component", $"{k} needs at least one component");
                     var kind = k == "zero" ? InterventionKind.Zero : k == "mean" ? InterventionKind.Mean : InterventionKind.Resample;
-                    specs.AddRange(comps.Select(c => new InterventionSpec(kind, c)));
+                    // `resid` (the segment's residual stream itself) is a patching target only: resample replaces it
+                    // with the donor's; zero / mean ablation apply to the components' outputs.
+                    specs.AddRange(comps.Where(c => c != InterventionComponent.ResidPost || kind == InterventionKind.Resample)
+                        .Select(c => new InterventionSpec(kind, c)));
                     break;
                 case "skip":
                     specs.Add(new InterventionSpec(InterventionKind.Skip, InterventionComponent.Both));

@@ -205,3 +205,31 @@ public class InterventionEditorTests
         Assert.Equal(tf.Forward(Ids), tf.Forward(Ids, null, InterventionEditors.Create(InterventionSpec.Noop, 0, m.Config.Layers - 1)));
     }
 }
+
+public class ResidualPatchingTests
+{
+    /// <summary>
+    /// Patching the residual stream itself (`--component resid`) hands the donor's stream to every later block at
+    /// every position, so the output is exactly the donor's clean output, whichever segment is patched: the reason
+    /// the default resample patches the segment's own writes (attn.out / mlp.out) instead.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(2, 2)]
+    public void ResidPatchingGivesTheDonorsLogits(int first, int last)
+    {
+        using var m = Mspgt.Checkpoints.ModelLoader.Load(TestData.Path("fixtures", "tiny-qwen3"), loadTokenizer: false);
+        var tf = new Mspgt.Models.Transformer(m);
+        int[] doc = [5, 17, 200, 33, 41, 8];
+        int[] donorIds = [9, 120, 7, 250, 64, 3, 11];
+        var donor = Mspgt.Interventions.DonorActivations.Capture(tf, donorIds, first, last);
+        var spec = new Mspgt.Interventions.InterventionSpec(Mspgt.Interventions.InterventionKind.Resample, Mspgt.Interventions.InterventionComponent.ResidPost);
+        var got = tf.Forward(doc, null, Mspgt.Interventions.InterventionEditors.Create(spec, first, last, donor: donor));
+        var want = tf.Forward(donorIds).Take(doc.Length * m.Config.Vocab).ToArray();
+        Golden.Close(want.Select(v => (double)v).ToArray(), got.Select(v => (double)v).ToArray(), "logits", 1e-5, 1e-5);
+        Assert.Contains(Mspgt.Interventions.InterventionSpec.Expand(["resample", "zero"], ["resid", "attn"], [0.5]),
+            s => s.Kind == Mspgt.Interventions.InterventionKind.Resample && s.Component == Mspgt.Interventions.InterventionComponent.ResidPost);
+        Assert.DoesNotContain(Mspgt.Interventions.InterventionSpec.Expand(["zero"], ["resid", "attn"], [0.5]),
+            s => s.Component == Mspgt.Interventions.InterventionComponent.ResidPost);
+    }
+}
