@@ -8,7 +8,8 @@ namespace Mspgt;
 public sealed class MspgtException : Exception
 {
     /// <summary>The file (or option / source) the problem is about; printed first.</summary>
-    public string Source { get; }
+    /// <remarks>Hides Exception.Source (the throwing assembly), which nothing here uses.</remarks>
+    public new string Source { get; }
 
     public MspgtException(string source, string message) : base(message) => Source = source;
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Mspgt.Models;
@@ -81,7 +80,7 @@ public sealed class Corpus
             if (ids.Length >= minTokens) docs.Add(new Document(docs.Count, text, ids));
         }
         if (docs.Count == 0) throw new MspgtException(path, $"no document has at least {minTokens} tokens");
-        string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+        string sha = FileHashes.Sha256(path);
         return new Corpus(docs, $"file {path} ({docs.Count} documents)", sha, null);
     }
 

@@ -34,14 +34,7 @@ public static class PrefillBenchmark
         var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray();
         var tf = new Transformer(model);
         var hooks = new Hooks();
-        var entropy = new AttentionEntropy();
-        var distance = new AttentionDistance();
-        for (int l = 0; l < c.Layers; l++)
-            hooks.Observe($"blocks.{l}.attn.pattern", t =>
-            {
-                entropy.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
-                distance.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
-            });
+        AttentionStatistics.Observe(hooks, c.Layers);
         tf.Forward(ids, null, hooks, LogitRows.All); // warm-up (JIT, page-in of mapped weights)
         var list = new List<Run>();
         for (int r = 0; r < runs; r++)

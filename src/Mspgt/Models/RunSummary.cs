@@ -24,8 +24,6 @@ public sealed record RunSummary
         var c = model.Config;
         int T = ids.Length;
         var residNorm = new double[c.Layers + 1];
-        var entropy = new AttentionEntropy[c.Layers];
-        var distance = new AttentionDistance[c.Layers];
         var hooks = new Hooks();
         void Norms(int slot, HookTensor t)
         {
@@ -37,15 +35,9 @@ public sealed record RunSummary
         for (int l = 0; l < c.Layers; l++)
         {
             int layer = l;
-            entropy[l] = new AttentionEntropy();
-            distance[l] = new AttentionDistance();
             hooks.Observe($"blocks.{l}.resid_post", t => Norms(layer + 1, t));
-            hooks.Observe($"blocks.{l}.attn.pattern", t =>
-            {
-                entropy[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
-                distance[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
-            });
         }
+        var attention = AttentionStatistics.Observe(hooks, c.Layers);
         var logits = model.Forward(ids, null, hooks, LogitRows.All);
         int V = c.Vocab;
         var argmax = new int[T];
@@ -63,8 +55,8 @@ public sealed record RunSummary
             Argmax = argmax,
             LogitsLast = logits.AsSpan((T - 1) * V, V).ToArray(),
             ResidNorm = residNorm,
-            AttnEntropy = entropy.Select(e => e.Mean).ToArray(),
-            AttnDistance = distance.Select(d => d.Mean).ToArray(),
+            AttnEntropy = attention.Entropy.Select(e => e.Mean).ToArray(),
+            AttnDistance = attention.Distance.Select(d => d.Mean).ToArray(),
         };
     }
 }

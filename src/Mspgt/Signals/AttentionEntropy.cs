@@ -90,3 +90,32 @@ public sealed class AttentionDistance
 
     public double Mean => _count == 0 ? double.NaN : _sum / _count;
 }
+
+/// <summary>Per-layer attention entropy and distance, streamed from each layer's `attn.pattern` hook.</summary>
+public sealed class AttentionStatistics
+{
+    public AttentionEntropy[] Entropy { get; }
+    public AttentionDistance[] Distance { get; }
+
+    private AttentionStatistics(int layers)
+    {
+        Entropy = Enumerable.Range(0, layers).Select(_ => new AttentionEntropy()).ToArray();
+        Distance = Enumerable.Range(0, layers).Select(_ => new AttentionDistance()).ToArray();
+    }
+
+    /// <summary>Adds an observer on every layer's pattern to <paramref name="hooks"/>; the returned sums fill as the model runs.</summary>
+    public static AttentionStatistics Observe(Models.Hooks hooks, int layers)
+    {
+        var s = new AttentionStatistics(layers);
+        for (int l = 0; l < layers; l++)
+        {
+            int layer = l;
+            hooks.Observe($"blocks.{l}.attn.pattern", t =>
+            {
+                s.Entropy[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
+                s.Distance[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
+            });
+        }
+        return s;
+    }
+}

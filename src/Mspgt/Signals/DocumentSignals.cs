@@ -77,21 +77,14 @@ public sealed class DocumentSignals
         var c = _model.Config;
         int L = c.Layers, T = ids.Length, d = c.Dim;
         var reps = new float[L + 1][];
-        var entropy = new AttentionEntropy[L];
-        var distance = new AttentionDistance[L];
         var hooks = new Hooks().Observe("embed", t => reps[0] = t.Data.ToArray());
         for (int l = 0; l < L; l++)
         {
             int layer = l;
-            entropy[l] = new AttentionEntropy();
-            distance[l] = new AttentionDistance();
             hooks.Observe($"blocks.{l}.resid_post", t => reps[layer + 1] = t.Data.ToArray());
-            hooks.Observe($"blocks.{l}.attn.pattern", t =>
-            {
-                entropy[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
-                distance[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
-            });
         }
+        var attention = AttentionStatistics.Observe(hooks, L);
+        var (entropy, distance) = (attention.Entropy, attention.Distance);
         _model.Forward(ids, null, hooks, LogitRows.None);
 
         int[] lensPositions = EvenlySpaced(T, Math.Min(T, _s.LensPositions), skipFirst: false);
