@@ -231,7 +231,7 @@ public sealed class BpeTokenizer : ITokenizer
         var tokens = new List<string>(ids.Length);
         for (int i = 0; i < ids.Length; i++)
         {
-            CheckId(ids[i]);
+            _vocab.Check(ids[i]);
             if (i == 0 && BosId == ids[i]) continue;
             tokens.Add(_vocab[ids[i]]);
         }
@@ -240,15 +240,5 @@ public sealed class BpeTokenizer : ITokenizer
         return string.Concat(tokens);
     }
 
-    public string TokenText(int id)
-    {
-        CheckId(id);
-        return _vocab[id];
-    }
-
-    private void CheckId(int id)
-    {
-        if ((uint)id >= (uint)_vocab.Count)
-            throw new MspgtException("token id", $"{id} is outside the vocabulary (0..{_vocab.Count - 1})");
-    }
+    public string TokenText(int id) => _vocab.Text(id);
 }

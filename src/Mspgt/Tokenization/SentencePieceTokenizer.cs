@@ -94,7 +94,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
         for (int i = 0; i < ids.Length; i++)
         {
             int id = ids[i];
-            CheckId(id);
+            _vocab.Check(id);
             if (i == 0 && BosId == id) continue;
             string piece = _vocab[id];
             if (_byteTokenIds.Contains(id)) { bytes.Add((byte)Vocabulary.ParseByteToken(piece)); first = false; continue; }
@@ -106,15 +106,5 @@ public sealed class SentencePieceTokenizer : ITokenizer
         return Encoding.UTF8.GetString(bytes.ToArray());
     }
 
-    public string TokenText(int id)
-    {
-        CheckId(id);
-        return _vocab[id];
-    }
-
-    private void CheckId(int id)
-    {
-        if ((uint)id >= (uint)_vocab.Count)
-            throw new MspgtException("token id", $"{id} is outside the vocabulary (0..{_vocab.Count - 1})");
-    }
+    public string TokenText(int id) => _vocab.Text(id);
 }

@@ -20,6 +20,19 @@ public sealed class Vocabulary
 
     public string this[int id] => _tokens[id];
 
+    /// <summary>The entry for <paramref name="id"/>; an id outside the vocabulary is a user error.</summary>
+    public string Text(int id)
+    {
+        Check(id);
+        return _tokens[id];
+    }
+
+    public void Check(int id)
+    {
+        if ((uint)id >= (uint)_tokens.Length)
+            throw new MspgtException("token id", $"{id} is outside the vocabulary (0..{_tokens.Length - 1})");
+    }
+
     public bool TryGetId(ReadOnlySpan<char> text, out int id) => _spanIds.TryGetValue(text, out id);
 
     public int? Find(string text) => _ids.TryGetValue(text, out int id) ? id : null;
