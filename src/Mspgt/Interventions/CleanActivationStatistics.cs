@@ -1,3 +1,4 @@
+using Mspgt.Numerics;
 using Mspgt.Models;
 
 namespace Mspgt.Interventions;
@@ -119,7 +120,7 @@ public readonly record struct NoiseKey(int Seed, int Document, int Run)
     /// <summary>Adds σ·z (z standard normal, one per coordinate) to <paramref name="row"/>.</summary>
     public void AddTo(Span<float> row, int layer, int position, double sigma)
     {
-        var rng = new Statistics.SplitMix64(Mix(Mix(Mix(Mix(Mix((ulong)(uint)Seed ^ 0x6E6F697365UL) ^ (ulong)(uint)Document) ^ (ulong)(uint)Run) ^ (ulong)(uint)layer) ^ (ulong)(uint)position));
+        var rng = new SplitMix64(Mix(Mix(Mix(Mix(Mix((ulong)(uint)Seed ^ 0x6E6F697365UL) ^ (ulong)(uint)Document) ^ (ulong)(uint)Run) ^ (ulong)(uint)layer) ^ (ulong)(uint)position));
         for (int d = 0; d < row.Length; d += 2)
         {
             // u1 in (0, 1] so the log is finite; 53 random bits each.

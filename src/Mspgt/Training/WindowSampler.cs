@@ -1,3 +1,4 @@
+using Mspgt.Numerics;
 namespace Mspgt.Training;
 
 /// <summary>

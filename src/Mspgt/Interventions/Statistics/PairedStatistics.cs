@@ -1,3 +1,4 @@
+using Mspgt.Numerics;
 namespace Mspgt.Interventions.Statistics;
 
 /// <summary>Mean effect with its bootstrap percentile interval.</summary>

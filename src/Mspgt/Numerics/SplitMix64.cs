@@ -1,11 +1,11 @@
-namespace Mspgt.Interventions.Statistics;
+namespace Mspgt.Numerics;
 
 /// <summary>
-/// A small seeded generator (SplitMix64, Steele, Lea &amp; Flood 2014) used for the resampling tests.
+/// A small seeded generator (SplitMix64, Steele, Lea &amp; Flood 2014) used for every resampling procedure.
 /// Written out here instead of using <see cref="System.Random"/> so that a seed gives the same intervals and
 /// p-values on every .NET version and platform: reported numbers must be reproducible from the seed alone.
 /// </summary>
-internal struct SplitMix64
+public struct SplitMix64
 {
     private ulong _state;
 
@@ -39,5 +39,15 @@ internal struct SplitMix64
         ulong x;
         do x = NextUInt64(); while (x > limit);
         return (int)(x % b);
+    }
+
+    /// <summary>A uniform double in [0, 1) from the top 53 bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>A standard normal draw (Box–Muller, one of the pair; 1 − U keeps the logarithm's argument in (0, 1]).</summary>
+    public double NextGaussian()
+    {
+        double u1 = 1.0 - NextDouble(), u2 = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 }
