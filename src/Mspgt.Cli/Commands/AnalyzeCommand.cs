@@ -21,13 +21,15 @@ public static class AnalyzeCommand
         var seed = new Option<int>("--seed") { Description = "Seed for the sampled corpus, estimators and bootstrap", DefaultValueFactory = _ => 0 };
         var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples over documents", DefaultValueFactory = _ => 200 };
         var weights = new Option<string?>("--weights") { Description = "Fusion weights, e.g. attn_distance=1,mi_gaussian=2 (unnamed signals weigh 0)" };
-        var method = new Option<string>("--method") { Description = "Reported search: dp (exact) and pelt are always both computed; this is kept for the manifest", DefaultValueFactory = _ => "dp" };
-        var penalty = new Option<double?>("--penalty") { Description = "PELT penalty (default: BIC-style from the noise level)" };
+        var minSize = new Option<int>("--min-size") { Description = "Fewest layers per segment when choosing K", DefaultValueFactory = _ => 2 };
+        var alpha = new Option<double>("--alpha") { Description = "Level of each test in the sequence that chooses K", DefaultValueFactory = _ => 0.05 };
+        var nullReplicates = new Option<int>("--null-replicates") { Description = "Parametric-bootstrap replicates per test of K", DefaultValueFactory = _ => 200 };
+        var penalty = new Option<double?>("--penalty") { Description = "PELT penalty (exploratory; default: from the smooth null)" };
         var pca = new Option<int>("--pca-dims") { Description = "PCA components per side for the Gaussian MI", DefaultValueFactory = _ => 16 };
         var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, signals.png/.svg and cka.png here" };
         var json = CliCommon.JsonOption("Print summary.json on stdout");
         var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
-        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, method, penalty, pca, outDir, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, outDir, json }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
@@ -38,11 +40,10 @@ public static class AnalyzeCommand
             var settings = new AnalysisSettings
             {
                 MaxTokens = maxTok, Documents = p.GetValue(documents), Seed = p.GetValue(seed), Bootstrap = p.GetValue(bootstrap),
-                Weights = ParseWeights(p.GetValue(weights)), Method = p.GetValue(method) ?? "dp", Penalty = p.GetValue(penalty),
-                PcaDims = p.GetValue(pca),
+                Weights = ParseWeights(p.GetValue(weights)), Penalty = p.GetValue(penalty), PcaDims = p.GetValue(pca),
+                MinSize = p.GetValue(minSize), Alpha = p.GetValue(alpha), NullReplicates = p.GetValue(nullReplicates),
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
-            if (settings.Method is not ("dp" or "pelt")) throw new MspgtException("--method", "must be dp or pelt");
             string? corpusPath = p.GetValue(corpus);
             var tf = new Transformer(m);
             var docs = corpusPath != null
@@ -84,10 +85,16 @@ public static class AnalyzeCommand
         string ScaleOf(int l) => s.Segments.First(kv => l >= kv.Value[0] && l <= kv.Value[1]).Key;
         t.AddRow(["[bold]scale[/]", .. Enumerable.Range(0, s.NLayers).Select(ScaleOf)]);
         AnsiConsole.Write(t);
-        string Ci(int i) => s.BoundaryCi is { } ci ? $" (95% CI {ci[i][0]}–{ci[i][1]})" : "";
-        AnsiConsole.MarkupLine($"boundaries (K=2): b1 = {s.Boundaries[0]}{Ci(0)}, b2 = {s.Boundaries[1]}{Ci(1)}; depth fractions {s.DepthFractions[0]:F3}, {s.DepthFractions[1]:F3}");
-        AnsiConsole.MarkupLine($"scales: local {Range(s.Segments["local"])}, intermediate {Range(s.Segments["intermediate"])}, global {Range(s.Segments["global"])} (order decided by {Markup.Escape(s.ScaleOrderDecidedBy)})");
-        AnsiConsole.MarkupLine(Markup.Escape($"BIC selects K = {s.KSelected} (boundaries [{string.Join(", ", s.BoundariesKSelected)}]); PELT: [{string.Join(", ", s.PeltBoundaries)}]; v1 ΔI rule: [{string.Join(", ", s.V1RuleBoundaries)}]"));
+        string Ci(int[][]? ci, int i) => ci is null ? "" : $" (95% CI {ci[i][0]}–{ci[i][1]})";
+        string P(double? p) => p is double v ? (v < 0.001 ? "< 0.001" : v.ToString("0.000", CultureInfo.InvariantCulture)) : "-";
+        string selected = s.Boundaries.Length == 0 ? "no boundary" : string.Join(", ", s.Boundaries.Select((b, i) => $"b{i + 1} = {b}{Ci(s.BoundaryCi, i)}"));
+        AnsiConsole.MarkupLine(Markup.Escape($"K = {s.KSelected} selected by tests against smooth nulls: {selected}; tests: " +
+            string.Join("; ", s.KTests.Select(t => $"K = {t.K} p {P(t.PValue)}"))));
+        var k2 = s.ForcedK2;
+        AnsiConsole.MarkupLine(Markup.Escape($"best two-boundary fit: b1 = {k2.Boundaries[0]}{Ci(k2.BoundaryCi, 0)}, b2 = {k2.Boundaries[1]}{Ci(k2.BoundaryCi, 1)}; " +
+            $"depth fractions {k2.DepthFractions[0]:F3}, {k2.DepthFractions[1]:F3}; against the smooth null p {P(k2.PValueVsSmooth)}"));
+        AnsiConsole.MarkupLine($"scales: local {Range(s.Segments["local"])}, intermediate {Range(s.Segments["intermediate"])}, global {Range(s.Segments["global"])} (order decided by {Markup.Escape(s.ScaleOrderDecidedBy)}; from {Markup.Escape(s.SegmentsFrom)})");
+        AnsiConsole.MarkupLine(Markup.Escape($"PELT (exploratory): [{string.Join(", ", s.PeltBoundaries)}]; v1 ΔI rule: [{string.Join(", ", s.V1RuleBoundaries)}]"));
         foreach (var (name, pr) in s.Probes)
             AnsiConsole.MarkupLine($"{name}: peak at block {pr.PeakLayer} (accuracy {pr.Accuracy[pr.PeakLayer]:F3}, chance {pr.Chance[pr.PeakLayer]:F3})");
         if (dir != null) AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(dir, "summary.json"))}, signals.parquet, signals.png, signals.svg, cka.png");

@@ -12,41 +12,45 @@ public static class BoundariesCommand
     public static Command Create()
     {
         var input = new Option<string>("--input") { Description = "CSV: wide (header of signal names, one row per layer, optional leading 'layer' column) or long (document,layer,signal,value)", Required = true };
-        var k = new Option<int?>("--k") { Description = "Force this many boundaries (dp only); default: K chosen by BIC over 0..4" };
-        var bootstrap = new Option<int?>("--bootstrap") { Description = $"Bootstrap resamples over documents (long CSV only; default {BoundaryBootstrap.DefaultResamples} there, 0 = off)" };
-        var seed = new Option<int>("--seed") { Description = "Seed of the bootstrap", DefaultValueFactory = _ => 0 };
-        var method = new Option<string>("--method") { Description = "dp (exact, K forced or by BIC) or pelt (penalised)", DefaultValueFactory = _ => "dp" };
-        method.AcceptOnlyFromAmong("dp", "pelt");
-        var penalty = new Option<double?>("--penalty") { Description = "PELT penalty per boundary (default: BIC-style, sigma^2 (S+1) ln L)" };
-        var minSize = new Option<int>("--min-size") { Description = "Minimum segment length in layers", DefaultValueFactory = _ => 1 };
-        var weights = new Option<string?>("--weights") { Description = "Fusion weights, e.g. attn_dist=0.5,mi=0.5 (signals not named get 0)" };
+        var k = new Option<int?>("--k") { Description = "Also report the best fit with exactly this many boundaries (K = 2 is always reported)" };
+        var bootstrap = new Option<int?>("--bootstrap") { Description = $"Bootstrap resamples over documents for the intervals (long CSV only; default {BoundaryBootstrap.DefaultResamples} there, 0 = off)" };
+        var nullReplicates = new Option<int>("--null-replicates") { Description = "Parametric-bootstrap replicates per test of K", DefaultValueFactory = _ => 200 };
+        var alpha = new Option<double>("--alpha") { Description = "Level of each test in the sequence that chooses K", DefaultValueFactory = _ => 0.05 };
+        var maxEdf = new Option<double>("--null-max-edf") { Description = "Cap on the smooth null's effective degrees of freedom per curve", DefaultValueFactory = _ => WhittakerSmoother.DefaultMaxEdf };
+        var seed = new Option<int>("--seed") { Description = "Seed of the null replicates and the bootstrap", DefaultValueFactory = _ => 0 };
+        var maxK = new Option<int>("--max-k") { Description = "Largest K tested (capped by what the depth allows)", DefaultValueFactory = _ => 4 };
+        var penalty = new Option<double?>("--penalty") { Description = "PELT penalty per boundary (exploratory; default: from the smooth null)" };
+        var minSize = new Option<int>("--min-size") { Description = "Minimum segment length in layers", DefaultValueFactory = _ => 2 };
+        var weights = new Option<string?>("--weights") { Description = "Weights, e.g. attn_distance=0.5,mi_gaussian=0.5 (signals not named get 0); default: equal weight per family of redundant signals" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
 
-        var cmd = new Command("boundaries", "Find scale boundaries (change points) in per-layer signals");
-        foreach (var o in new Option[] { input, k, bootstrap, seed, method, penalty, minSize, weights, json }) cmd.Options.Add(o);
+        var cmd = new Command("boundaries", "Find scale boundaries (change points) in per-layer signals, with K chosen by tests against smooth nulls");
+        foreach (var o in new Option[] { input, k, bootstrap, nullReplicates, alpha, maxEdf, seed, maxK, penalty, minSize, weights, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string path = parse.GetValue(input)!;
             var table = LayerSignalCsv.Read(path);
+            int? resamples = parse.GetValue(bootstrap);
+            if (resamples < 0) throw new MspgtException("--bootstrap", $"must be >= 0, got {resamples}");
+            if (table.PerDocument is null && resamples > 0)
+                throw new MspgtException("--bootstrap", $"needs per-document data: {path} is a wide CSV; use the long format document,layer,signal,value");
             var options = new BoundaryOptions
             {
                 ForcedK = parse.GetValue(k),
-                Method = parse.GetValue(method) == "pelt" ? SearchMethod.Pelt : SearchMethod.Dp,
                 Penalty = parse.GetValue(penalty),
                 MinSegmentLength = parse.GetValue(minSize),
+                MaxK = parse.GetValue(maxK),
+                Alpha = parse.GetValue(alpha),
+                NullReplicates = parse.GetValue(nullReplicates),
+                MaxEdf = parse.GetValue(maxEdf),
+                Bootstrap = resamples ?? BoundaryBootstrap.DefaultResamples,
+                Seed = parse.GetValue(seed),
                 Weights = ParseWeights(parse.GetValue(weights)),
+                Families = Signals.SignalNames.Families,
             };
-            int? resamples = parse.GetValue(bootstrap);
-            if (resamples < 0) throw new MspgtException("--bootstrap", $"must be >= 0, got {resamples}");
-            BoundaryReport report;
-            if (table.PerDocument is { } docs)
-                report = BoundaryDetector.Detect(table.Signals, docs, options, resamples ?? BoundaryBootstrap.DefaultResamples, parse.GetValue(seed), path);
-            else
-            {
-                if (resamples > 0)
-                    throw new MspgtException("--bootstrap", $"needs per-document data: {path} is a wide CSV; use the long format document,layer,signal,value");
-                report = BoundaryDetector.Detect(table.Signals, table.Values, options, path);
-            }
+            var report = table.PerDocument is { } docs
+                ? BoundaryDetector.Detect(table.Signals, docs, options, path)
+                : BoundaryDetector.Detect(table.Signals, table.Values, options, path);
 
             if (parse.GetValue(json))
                 Console.Out.WriteLine(JsonSerializer.Serialize(report));
@@ -78,37 +82,33 @@ public static class BoundariesCommand
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         var text = Console.Out; // plain lines go straight out: Spectre would wrap them at the console width
         string Fmt(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+        string P(double? p) => p is double v ? (v < 0.001 ? "< 0.001" : v.ToString("0.000", CultureInfo.InvariantCulture)) : "-";
         string Ranges(int[][] segs) => string.Join("  ", segs.Select(s => $"[{s[0]}, {s[1]}]"));
+        string Ci(int[][]? ci, int i) => ci is null ? "" : $" (95% CI {ci[i][0]}–{ci[i][1]})";
 
-        text.WriteLine($"{path}: {r.NLayers} layers, {r.Signals.Length} signals ({string.Join(", ", r.Signals)})");
-        string how = r.Method == "pelt" ? $"PELT, penalty {Fmt(r.Penalty ?? 0)}" : r.KForced ? "dp, K forced" : "dp, K by BIC";
-        text.WriteLine($"K = {r.KSelected} ({how}); BIC prefers K = {r.KBic}");
-        text.WriteLine($"boundaries: {(r.Boundaries.Length == 0 ? "none" : string.Join(", ", r.Boundaries.Select((b, i) => $"{b} (depth {Fmt(r.DepthFractions[i])})")))}");
+        text.WriteLine($"{path}: {r.NLayers} layers, {r.NDocuments} document(s), {r.Signals.Length} signals ({string.Join(", ", r.Signals)})");
+        text.WriteLine($"K = {r.KSelected} selected by sequential tests against smooth nulls at α = {Fmt(r.Null.Alpha)} (K ≤ {r.KMax} with segments of ≥ {r.MinSegmentLength} layers)");
+        text.WriteLine($"boundaries: {(r.Boundaries.Length == 0 ? "none" : string.Join(", ", r.Boundaries.Select((b, i) => $"{b}{Ci(r.BoundaryCi, i)} (depth {Fmt(r.DepthFractions[i])})")))}");
         text.WriteLine($"segments:   {Ranges(r.Segments)}");
 
-        var perK = new Table().AddColumns("K", "cost", "BIC", "boundaries");
-        foreach (var f in r.PerK)
-            perK.AddRow(f.K.ToString(CultureInfo.InvariantCulture), Fmt(f.Cost), Fmt(f.Bic), Markup.Escape(string.Join(", ", f.Boundaries)));
-        console.Write(perK);
+        var tests = new Table().AddColumns("K", "null", "statistic", "p");
+        foreach (var t in r.KTests)
+            tests.AddRow(t.K.ToString(CultureInfo.InvariantCulture), Markup.Escape(t.Null), Markup.Escape($"{Fmt(t.Statistic)}: {t.StatisticName}"), P(t.PValue));
+        console.Write(tests);
 
-        if (r.ForcedK2 is { } k2)
+        foreach (var f in new[] { r.ForcedK2, r.Forced })
         {
-            var t = new Table().AddColumns("K = 2 boundary", "layer", "depth", "bootstrap mode", "95% interval");
-            for (int i = 0; i < 2; i++)
-            {
-                string mode = r.Bootstrap is { } b ? b.BoundaryMode[i].ToString(CultureInfo.InvariantCulture) : "-";
-                string ci = r.BoundaryCi is { } c ? Markup.Escape($"[{c[i][0]}, {c[i][1]}]") : "-";
-                t.AddRow($"b{i + 1}", k2.Boundaries[i].ToString(CultureInfo.InvariantCulture), Fmt(k2.DepthFractions[i]), mode, ci);
-            }
-            console.Write(t);
-            text.WriteLine($"K = 2 segments: {Ranges(k2.Segments)}");
+            if (f is null) continue;
+            text.WriteLine($"best K = {f.K} fit (segments ≥ {f.MinSegmentLength}): boundaries {string.Join(", ", f.Boundaries.Select((b, i) => $"{b}{Ci(f.BoundaryCi, i)}"))}; " +
+                           $"against the smooth null: statistic {Fmt(f.StatisticVsSmooth ?? 0)}, p {P(f.PValueVsSmooth)}");
         }
-        if (r.Bootstrap is { } boot)
-            text.WriteLine($"bootstrap: {boot.Resamples} resamples of {boot.Documents} documents, seed {boot.Seed}; BIC-selected K counts: " +
-                string.Join(", ", boot.KCounts.Select((c, kk) => $"K={kk}: {c}")));
+        text.WriteLine($"PELT (exploratory, penalty {Fmt(r.Pelt.Penalty)}): {(r.Pelt.Boundaries.Length == 0 ? "none" : string.Join(", ", r.Pelt.Boundaries))}");
+        text.WriteLine($"null: {r.Null.Description}; {r.Null.Resampling}; {r.Null.Replicates} replicates, seed {r.Null.Seed}");
 
-        var layers = new Table().AddColumns("layer", "fused");
-        for (int i = 0; i < r.NLayers; i++) layers.AddRow(i.ToString(CultureInfo.InvariantCulture), Fmt(r.Fused[i]));
-        console.Write(layers);
+        var signals = new Table().AddColumns("signal", "family", "weight", "noise sd", "noise from", "smooth edf");
+        for (int s = 0; s < r.Signals.Length; s++)
+            signals.AddRow(Markup.Escape(r.Signals[s]), Markup.Escape(r.Families[s]), Fmt(r.Weights[s]), Fmt(r.NoiseSd[s]), r.NoiseSource[s],
+                r.Null.SmoothEdf[s] is double e ? Fmt(e) : "-");
+        console.Write(signals);
     }
 }

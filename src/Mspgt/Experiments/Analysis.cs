@@ -16,7 +16,15 @@ public sealed record AnalysisSettings
     [JsonPropertyName("seed")] public int Seed { get; init; }
     [JsonPropertyName("bootstrap")] public int Bootstrap { get; init; } = 200;
     [JsonPropertyName("max_k")] public int MaxK { get; init; } = 4;
-    [JsonPropertyName("method")] public string Method { get; init; } = "dp";
+    /// <summary>Fewest layers per segment in the calibrated choice of K.</summary>
+    [JsonPropertyName("min_size")] public int MinSize { get; init; } = 2;
+    /// <summary>Level of each test in the sequence that chooses K.</summary>
+    [JsonPropertyName("alpha")] public double Alpha { get; init; } = 0.05;
+    /// <summary>Parametric-bootstrap replicates per test.</summary>
+    [JsonPropertyName("null_replicates")] public int NullReplicates { get; init; } = 200;
+    /// <summary>Cap on the smooth null's effective degrees of freedom per curve.</summary>
+    [JsonPropertyName("null_max_edf")] public double NullMaxEdf { get; init; } = Scales.WhittakerSmoother.DefaultMaxEdf;
+    /// <summary>PELT penalty (exploratory); null: from the smooth null.</summary>
     [JsonPropertyName("penalty")] public double? Penalty { get; init; }
     [JsonPropertyName("weights")] public Dictionary<string, double>? Weights { get; init; }
     [JsonPropertyName("pca_dims")] public int PcaDims { get; init; } = 16;
@@ -49,8 +57,15 @@ public sealed record AnalysisManifest(
     [property: JsonPropertyName("fused_signals")] string[] FusedSignals,
     [property: JsonPropertyName("signal_definitions")] Dictionary<string, string> SignalDefinitions);
 
-/// <summary>What `mspgt analyze --json` prints and summary.json holds. Boundaries follow the convention of
-/// <see cref="Segmentation"/>: b is the first layer of the next segment; depth fraction b / n_layers.</summary>
+/// <summary>
+/// What `mspgt analyze --json` prints and summary.json holds. <see cref="KSelected"/> is the calibrated number of
+/// boundaries (0 is possible) and <see cref="Boundaries"/> / <see cref="BoundaryCi"/> / <see cref="DepthFractions"/>
+/// belong to it; <see cref="KTests"/> are the sequential tests behind it; <see cref="ForcedK2"/> is the best
+/// two-boundary fit with its p-value against the smooth null, and <see cref="Segments"/> (the three named scales)
+/// always come from it, so interventions have segments to work on whatever K was selected —
+/// <see cref="SegmentsFrom"/> says whether they were also selected. Boundary convention: b is the first layer of
+/// the next segment; depth fraction b / n_layers. <see cref="Detection"/> holds everything the detector reported.
+/// </summary>
 public sealed record AnalysisSummary(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("architecture")] string Architecture,
@@ -63,15 +78,17 @@ public sealed record AnalysisSummary(
     [property: JsonPropertyName("boundaries")] int[] Boundaries,
     [property: JsonPropertyName("boundary_ci")] int[][]? BoundaryCi,
     [property: JsonPropertyName("depth_fractions")] double[] DepthFractions,
+    [property: JsonPropertyName("k_tests")] IReadOnlyList<KTest> KTests,
+    [property: JsonPropertyName("forced_k2")] FitSummary ForcedK2,
+    [property: JsonPropertyName("null")] NullSummary Null,
     [property: JsonPropertyName("segments")] Dictionary<string, int[]> Segments,
+    [property: JsonPropertyName("segments_from")] string SegmentsFrom,
     [property: JsonPropertyName("scale_order_decided_by")] string ScaleOrderDecidedBy,
-    [property: JsonPropertyName("boundaries_k_selected")] int[] BoundariesKSelected,
     [property: JsonPropertyName("pelt_boundaries")] int[] PeltBoundaries,
     [property: JsonPropertyName("v1_rule_boundaries")] int[] V1RuleBoundaries,
-    [property: JsonPropertyName("per_k")] KFit[] PerK,
-    [property: JsonPropertyName("bootstrap")] BootstrapSummary? Bootstrap,
     [property: JsonPropertyName("probes")] Dictionary<string, ProbeReport> Probes,
     [property: JsonPropertyName("cka_matrix")] double[][] CkaMatrix,
+    [property: JsonPropertyName("detection")] BoundaryReport Detection,
     [property: JsonPropertyName("manifest")] AnalysisManifest Manifest);
 
 /// <summary>Everything an analysis produced: the summary plus the per-document rows behind it.</summary>
@@ -131,13 +148,7 @@ public static class Analysis
                     rows.Add(new SignalRow(modelName, measured[d].Doc.Index, l, names[k], v));
                 }
 
-        var weights = s.Weights ?? SignalNames.DefaultFused.ToDictionary(n => n, _ => 1.0);
-        var options = new BoundaryOptions { ForcedK = 2, MaxK = s.MaxK, Weights = weights };
-        var report = BoundaryDetector.Detect(names, cube, options, s.Bootstrap, s.Seed, "signals");
-        var bic = BoundaryDetector.Detect(names, BoundaryBootstrap.MeanOverDocuments(cube, "signals"), options with { ForcedK = null }, "signals");
-        var pelt = BoundaryDetector.Detect(names, BoundaryBootstrap.MeanOverDocuments(cube, "signals"),
-            options with { ForcedK = null, Method = SearchMethod.Pelt, Penalty = s.Penalty }, "signals");
-
+        var report = BoundaryDetector.Detect(names, cube, Options(s), "signals");
         var mean = new Dictionary<string, double[]>();
         for (int k = 0; k < S; k++)
         {
@@ -146,7 +157,8 @@ public static class Analysis
             mean[names[k]] = curve;
         }
         var v1 = L >= 4 ? MutualInformationDropRule.Find(mean[SignalNames.MiGaussian].AsSpan(1)) : [];
-        var naming = ScaleNaming.Assign(report.Boundaries, L, mean[SignalNames.AttnDistance], mean[SignalNames.ProbeGlobal]);
+        var k2 = report.ForcedK2;
+        var naming = ScaleNaming.Assign(k2.Boundaries, L, mean[SignalNames.AttnDistance], mean[SignalNames.ProbeGlobal]);
 
         // Layer × layer CKA over the pooled sample: embedding and every block's output.
         var layerMats = Enumerable.Range(0, L + 1).Select(r =>
@@ -159,18 +171,32 @@ public static class Analysis
 
         var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, FileHashes.OfModel(model),
             tokenizer.Description, corpus.Description, corpus.Sha256, corpus.Seed, skipped.ToArray(), s,
-            names.Where(n => weights.TryGetValue(n, out var w) && w > 0).ToArray(),
+            names.Where((_, k) => report.Weights[k] > 0).ToArray(),
             SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning));
         var summary = new AnalysisSummary(
             modelName, c.Architecture.ToString().ToLowerInvariant(), L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
-            mean, report.Fused, bic.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
+            mean, report.Fused, report.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
+            report.KTests, k2, report.Null,
             new Dictionary<string, int[]> { ["local"] = naming.Local, ["intermediate"] = naming.Intermediate, ["global"] = naming.Global },
-            naming.DecidedBy, bic.Boundaries, pelt.Boundaries, v1, bic.PerK, report.Bootstrap,
+            SegmentsFrom(report), naming.DecidedBy, report.Pelt.Boundaries, v1,
             probes.ToDictionary(p => p.Signal, p => new ProbeReport(p.Target, p.Accuracy, p.Chance, p.PeakLayer, p.TrainSamples, p.TestSamples)),
-            cka, manifest);
+            cka, report, manifest);
         var z = Enumerable.Range(0, S).Select(k => SignalFusion.ZScore(mean[names[k]])).ToArray();
         return new AnalysisResult(summary, rows, names, z);
     }
+
+    /// <summary>The boundary model's settings from the analysis settings: the default fused signals, weighted by family.</summary>
+    public static BoundaryOptions Options(AnalysisSettings s) => new()
+    {
+        MaxK = s.MaxK, MinSegmentLength = s.MinSize, Alpha = s.Alpha, NullReplicates = s.NullReplicates, MaxEdf = s.NullMaxEdf,
+        Bootstrap = s.Bootstrap, Seed = s.Seed, Penalty = s.Penalty, Weights = s.Weights,
+        Use = s.Weights is null ? SignalNames.DefaultFused : null, Families = SignalNames.Families,
+    };
+
+    /// <summary>Where the named segments come from, said plainly.</summary>
+    public static string SegmentsFrom(BoundaryReport r) => r.KSelected == 2
+        ? "k_selected (the calibrated test selected two boundaries)"
+        : $"forced_k2 (not selected: the calibrated test selected K = {r.KSelected}; the best two-boundary fit has p = {r.ForcedK2.PValueVsSmooth:0.###} against the smooth null)";
 
     public static string ModelName(string path)
     {
@@ -200,10 +226,11 @@ public static class Analysis
         var series = s.Signals.Where(kv => fused.Contains(kv.Key))
             .Select(kv => new SignalSeries(kv.Key, SignalFusion.ZScore(kv.Value))).ToList();
         var markers = new List<BoundaryMarker>();
-        for (int i = 0; i < s.Boundaries.Length; i++)
+        var k2 = s.ForcedK2;
+        for (int i = 0; i < k2.Boundaries.Length; i++)
         {
-            var ci = s.BoundaryCi?[i];
-            markers.Add(new BoundaryMarker(s.Boundaries[i] - 0.5, (ci?[0] ?? s.Boundaries[i]) - 0.5, (ci?[1] ?? s.Boundaries[i]) - 0.5));
+            var ci = k2.BoundaryCi?[i];
+            markers.Add(new BoundaryMarker(k2.Boundaries[i] - 0.5, (ci?[0] ?? k2.Boundaries[i]) - 0.5, (ci?[1] ?? k2.Boundaries[i]) - 0.5));
         }
         var segNames = new[] { "local", "intermediate", "global" }
             .OrderBy(n => s.Segments[n][0]).ToArray();

@@ -239,7 +239,10 @@ public static class StudyFile
         if (s.Documents < 2) throw new MspgtException(src, $"analyze.documents: must be ≥ 2, got {s.Documents}");
         if (s.Bootstrap < 1) throw new MspgtException(src, $"analyze.bootstrap: must be ≥ 1 (the study's intervals come from it), got {s.Bootstrap}");
         if (s.MaxK is < 2 or > 10) throw new MspgtException(src, $"analyze.max_k: must be 2..10, got {s.MaxK}");
-        if (s.Method is not ("dp" or "pelt")) throw new MspgtException(src, $"analyze.method: must be dp or pelt, got \"{s.Method}\"");
+        if (s.MinSize < 1) throw new MspgtException(src, $"analyze.min_size: must be ≥ 1, got {s.MinSize}");
+        if (!(s.Alpha > 0 && s.Alpha < 1)) throw new MspgtException(src, $"analyze.alpha: must lie strictly between 0 and 1, got {s.Alpha}");
+        if (s.NullReplicates < 19) throw new MspgtException(src, $"analyze.null_replicates: must be ≥ 19, got {s.NullReplicates}");
+        if (!(s.NullMaxEdf >= 2) || !double.IsFinite(s.NullMaxEdf)) throw new MspgtException(src, $"analyze.null_max_edf: must be a finite number ≥ 2, got {s.NullMaxEdf}");
         if (s.PcaDims < 1) throw new MspgtException(src, $"analyze.pca_dims: must be ≥ 1, got {s.PcaDims}");
         if (s.Weights is { } w && w.Any(kv => !double.IsFinite(kv.Value) || kv.Value < 0))
             throw new MspgtException(src, "analyze.weights: every weight must be a finite number ≥ 0");

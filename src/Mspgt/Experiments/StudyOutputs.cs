@@ -30,8 +30,9 @@ public sealed record StudyModelEntry(
     [property: JsonPropertyName("depth_fraction_ci")] double[][]? DepthFractionCi,
     [property: JsonPropertyName("segments")] Dictionary<string, int[]> Segments,
     [property: JsonPropertyName("scale_order_decided_by")] string ScaleOrderDecidedBy,
-    [property: JsonPropertyName("bic_k1_minus_bic_k2")] double? BicK1MinusK2,
-    [property: JsonPropertyName("bootstrap_k_counts")] int[]? BootstrapKCounts,
+    [property: JsonPropertyName("forced_k2_boundaries")] int[] ForcedK2Boundaries,
+    [property: JsonPropertyName("forced_k2_boundary_ci")] int[][]? ForcedK2BoundaryCi,
+    [property: JsonPropertyName("forced_k2_p_value")] double? ForcedK2PValue,
     [property: JsonPropertyName("interventions")] StudyInterventionEntry? Interventions,
     [property: JsonPropertyName("model_sha256")] string ModelSha256,
     [property: JsonPropertyName("folder")] string Folder);
@@ -97,12 +98,10 @@ public static class StudyOutputs
     private static StudyModelEntry Entry(StudyModelResult m)
     {
         var s = m.Summary;
-        var k1 = s.PerK.FirstOrDefault(f => f.K == 1);
-        var k2 = s.PerK.FirstOrDefault(f => f.K == 2);
         return new StudyModelEntry(m.Spec.Name, m.Spec.Family, m.Spec.Size, m.Spec.Precision, m.Spec.Base, m.Spec.Control,
             m.Record.Format, s.NLayers, s.NDocuments, s.KSelected, s.Boundaries, s.BoundaryCi, s.DepthFractions,
             s.BoundaryCi?.Select(c => new[] { (double)c[0] / s.NLayers, (double)c[1] / s.NLayers }).ToArray(),
-            s.Segments, s.ScaleOrderDecidedBy, k1 != null && k2 != null ? k1.Bic - k2.Bic : null, s.Bootstrap?.KCounts,
+            s.Segments, s.ScaleOrderDecidedBy, s.ForcedK2.Boundaries, s.ForcedK2.BoundaryCi, s.ForcedK2.PValueVsSmooth,
             m.Interventions is { } iv
                 ? new StudyInterventionEntry(iv.Condition, iv.Brittleness.ToDictionary(b => b.Segment, b => b.Mean), iv.DiagonalDominance)
                 : null,

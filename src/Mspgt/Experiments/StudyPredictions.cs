@@ -1,3 +1,4 @@
+using Mspgt.Numerics;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Mspgt.Interventions.Statistics;
@@ -81,19 +82,7 @@ public static class StudyPredictions
         return new Prediction("P1", P1Statement, k2 == subjects.Count, null, numbers);
     }
 
-    private static JsonObject P1Numbers(AnalysisSummary s)
-    {
-        var o = new JsonObject { ["k_selected"] = s.KSelected };
-        var k1 = s.PerK.FirstOrDefault(f => f.K == 1);
-        var k2 = s.PerK.FirstOrDefault(f => f.K == 2);
-        o["bic_k1_minus_bic_k2"] = k1 != null && k2 != null ? Num(k1.Bic - k2.Bic, "BIC difference") : null;
-        if (s.Bootstrap is { } b && b.KCounts.Length > 2)
-        {
-            o["bootstrap_k2_fraction"] = Num((double)b.KCounts[2] / b.Resamples, "bootstrap K fraction");
-            o["bootstrap_k_counts"] = new JsonArray(b.KCounts.Select(k => (JsonNode)k).ToArray());
-        }
-        return o;
-    }
+    private static JsonObject P1Numbers(AnalysisSummary s) => new() { ["k_selected"] = s.KSelected };
 
     // ---------------------------------------------------------------- P2
 
@@ -128,7 +117,7 @@ public static class StudyPredictions
             var members = g.ToList();
             var fo = new JsonObject { ["models"] = new JsonArray(members.Select(m => (JsonNode)m.Spec.Name).ToArray()) };
             if (members.Count < 2) { fo["cv"] = null; fo["note"] = "one distinct model: no coefficient of variation"; famNumbers[g.Key] = fo; continue; }
-            var missing = members.FirstOrDefault(m => m.Summary.Bootstrap is null);
+            var missing = members.FirstOrDefault(m => m.Summary.ForcedK2.BootstrapCounts is null);
             if (missing != null) throw new MspgtException("P2", $"model {missing.Spec.Name} has no bootstrap boundary distribution (analyze.bootstrap must be ≥ 1)");
             var point = new JsonArray();
             var ci = new JsonArray();
@@ -138,7 +127,7 @@ public static class StudyPredictions
                 var fractions = members.Select(m => (double)m.Summary.Boundaries[i] / m.Summary.NLayers).ToArray();
                 point.Add(Num(CoefficientOfVariation(fractions), "CV"));
                 // Each (family, boundary) gets its own stream; the same resample index r pairs families below.
-                reps[i] = BootstrapCv(members.Select(m => (m.Summary.Bootstrap!.BoundaryCounts[i], m.Summary.NLayers)).ToArray(),
+                reps[i] = BootstrapCv(members.Select(m => (m.Summary.ForcedK2.BootstrapCounts![i], m.Summary.NLayers)).ToArray(),
                     seed, StreamOf(g.Key, i), resamples);
                 ci.Add(Interval(reps[i]));
                 fo[$"depth_fractions_b{i + 1}"] = new JsonArray(fractions.Select(f => (JsonNode)Num(f, "depth fraction")!).ToArray());
@@ -368,9 +357,9 @@ public static class StudyPredictions
                 o["variant_inside_reference_ci"] = inRef;
                 o["reference_inside_variant_ci"] = inVar;
                 if (!(inRef && inVar)) supported = false;
-                if (a.Bootstrap is { } ba && b.Bootstrap is { } bb)
+                if (a.ForcedK2.BootstrapCounts is { } ba && b.ForcedK2.BootstrapCounts is { } bb)
                     o["bootstrap_total_variation"] = new JsonArray(Enumerable.Range(0, 2)
-                        .Select(i => (JsonNode)Num(TotalVariation(ba.BoundaryCounts[i], bb.BoundaryCounts[i]), "TV")!).ToArray());
+                        .Select(i => (JsonNode)Num(TotalVariation(ba[i], bb[i]), "TV")!).ToArray());
                 o["fused_max_abs_change"] = Num(a.Fused.Zip(b.Fused, (x, y) => Math.Abs(x - y)).Max(), "fused change");
                 if (reference.Interventions is { } ia && v.Interventions is { } ib)
                 {

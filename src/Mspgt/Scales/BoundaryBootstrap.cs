@@ -1,11 +1,19 @@
+using Mspgt.Numerics;
+
 namespace Mspgt.Scales;
 
 /// <summary>
-/// Nonparametric bootstrap over documents of the forced K = 2 boundaries. Each resample draws D documents with
-/// replacement (System.Random seeded with the seed, drawn in order before any work), averages their layer × signal
-/// matrices, standardises and weights as <see cref="BoundaryDetector"/> does, and records the exact K = 2 optimum
-/// and the BIC-selected K. Resamples may run in parallel, but each writes only its own slot and all summaries are
-/// computed afterwards in resample order, so the result depends only on the data, the options and the seed.
+/// Nonparametric bootstrap over documents of one fit with K boundaries: its distribution over layers per boundary
+/// (<see cref="Counts"/>[i][layer]), the mode (ties to the shallower layer) and the percentile interval.
+/// </summary>
+public sealed record BoundaryDistribution(int K, int MinSegmentLength, int[][] Counts, int[] Mode, int[][] Interval);
+
+/// <summary>
+/// Intervals for boundary locations: each resample draws D documents with replacement (seeded SplitMix64, one stream
+/// per resample), averages them, re-estimates every signal's standard error from the drawn documents, standardises
+/// and weights as <see cref="BoundaryDetector"/> does, and records the exact optimal fit for every K asked for.
+/// Resamples run in parallel but write only their own slots, and the summaries are formed afterwards in resample
+/// order, so the result depends only on the data, the settings and the seed.
 /// <para>Percentile interval of an integer boundary at confidence c: lo = the smallest layer whose empirical CDF
 /// reaches (1−c)/2, hi = the smallest layer whose CDF reaches 1 − (1−c)/2 (the inverted-CDF percentile).</para>
 /// </summary>
@@ -13,91 +21,53 @@ public static class BoundaryBootstrap
 {
     public const int DefaultResamples = 200;
     public const double Confidence = 0.95;
+    private const ulong Stream = 0xB007;
 
-    public static BootstrapSummary Run(IReadOnlyList<string> signals, double[,,] documents, BoundaryOptions options,
-        int resamples = DefaultResamples, int seed = 0, string source = "input")
+    /// <summary>One distribution per requested (K ≥ 1, minimum segment length) fit, in order.</summary>
+    public static IReadOnlyList<BoundaryDistribution> Run(SignalPanel panel, double[] weights, IReadOnlyList<(int K, int MinSize)> fits,
+        int resamples, int seed)
     {
-        if (resamples < 1) throw new MspgtException("--bootstrap", $"needs at least 1 resample, got {resamples}");
-        var full = MeanOverDocuments(documents, source);
-        BoundaryDetector.CheckMatrix(signals, full, source);
-        int d = documents.GetLength(0), l = documents.GetLength(1), s = documents.GetLength(2);
-        int m = options.MinSegmentLength;
-        if (m < 1) throw new MspgtException("--min-size", $"must be >= 1, got {m}");
-        if (OptimalSegmentation.FeasibleMaxChangePoints(l, m) < 2)
-            throw new MspgtException("--bootstrap", $"{l} layers cannot hold 3 segments of at least {m} layers");
-        if (options.MaxK < 0) throw new MspgtException("max K", $"must be >= 0, got {options.MaxK}");
-        _ = SignalFusion.Weights(signals, options.Weights, "--weights"); // reject bad weights before the work
-
-        var rng = new Random(seed);
-        var draws = new int[resamples][];
-        for (int r = 0; r < resamples; r++)
+        if (resamples < 1) throw new MspgtException("bootstrap", $"needs at least 1 resample, got {resamples}");
+        if (panel.Documents < 2) throw new MspgtException(panel.Source, "a bootstrap over documents needs at least 2 documents");
+        int D = panel.Documents, L = panel.Layers, S = panel.Signals;
+        var drawn = new int[fits.Count][][];
+        for (int f = 0; f < fits.Count; f++)
         {
-            draws[r] = new int[d];
-            for (int i = 0; i < d; i++) draws[r][i] = rng.Next(d);
+            drawn[f] = new int[resamples][];
+            if (fits[f].K < 1) throw new ArgumentException("a bootstrap distribution needs K >= 1");
         }
-
-        var b1 = new int[resamples];
-        var b2 = new int[resamples];
-        var kSel = new int[resamples];
-        Parallel.For(0, resamples, r =>
+        Parallel.For(0, resamples, () => (Draw: new int[D], SumSq: new double[L * S], Z: new double[L * S]), (r, _, buf) =>
         {
-            var mean = new double[l, s];
-            foreach (int doc in draws[r])
-                for (int i = 0; i < l; i++)
-                    for (int j = 0; j < s; j++)
-                        mean[i, j] += documents[doc, i, j];
-            for (int i = 0; i < l; i++)
-                for (int j = 0; j < s; j++)
-                    mean[i, j] /= d;
-            var prepared = BoundaryDetector.Prepare(signals, mean, options.Weights);
-            var cost = new LeastSquaresCost(prepared.Segmentable);
-            var dp = OptimalSegmentation.Fit(cost, Math.Max(options.MaxK, 2), m);
-            var k2 = dp.Predict(2);
-            b1[r] = k2.Boundaries[0];
-            b2[r] = k2.Boundaries[1];
-            kSel[r] = BicSelection.Select(BicSelection.Evaluate(cost, dp, options.MaxK));
-        });
+            var rng = SplitMix64.ForStream(seed, Stream << 32 | (uint)r);
+            for (int i = 0; i < D; i++) buf.Draw[i] = rng.NextInt(D);
+            var mean = panel.MeanOf(buf.Draw, buf.SumSq);
+            for (int s = 0; s < S; s++)
+            {
+                double sigma = panel.Noise[s] == NoiseSource.Documents
+                    ? Math.Max(SignalPanel.DocumentNoiseSd(buf.SumSq, L, S, s, D), 1e-6 * panel.NoiseSd[s])
+                    : panel.NoiseSd[s];
+                for (int l = 0; l < L; l++) buf.Z[l * S + s] = sigma > 0 ? mean[l * S + s] / sigma : 0;
+            }
+            var cost = new LinearTrendCost(L, S, buf.Z, weights);
+            foreach (var group in Enumerable.Range(0, fits.Count).GroupBy(f => fits[f].MinSize))
+            {
+                var dp = OptimalSegmentation.Fit(cost, group.Max(f => fits[f].K), group.Key);
+                foreach (int f in group) drawn[f][r] = dp.Predict(fits[f].K).Boundaries;
+            }
+            return buf;
+        }, _ => { });
 
-        int kTop = Math.Min(options.MaxK, OptimalSegmentation.FeasibleMaxChangePoints(l, m));
-        var kCounts = new int[kTop + 1];
-        foreach (int k in kSel) kCounts[k]++;
-        var counts = new[] { Histogram(b1, l), Histogram(b2, l) };
-        var modes = counts.Select(Mode).ToArray();
-        var intervals = counts.Select(c => PercentileInterval(c, Confidence)).ToArray();
-        return new BootstrapSummary(
-            Resamples: resamples, Seed: seed, Documents: d, Confidence: Confidence,
-            BoundaryMode: modes,
-            BoundaryCi: intervals,
-            ModeDepthFractions: modes.Select(b => (double)b / l).ToArray(),
-            BoundaryCounts: counts,
-            KCounts: kCounts);
-    }
-
-    /// <summary>Mean over documents of a D × L × S array; throws for no documents or a non-finite value.</summary>
-    public static double[,] MeanOverDocuments(double[,,] documents, string source = "input")
-    {
-        int d = documents.GetLength(0), l = documents.GetLength(1), s = documents.GetLength(2);
-        if (d == 0) throw new MspgtException(source, "there are no documents");
-        var mean = new double[l, s];
-        for (int doc = 0; doc < d; doc++)
-            for (int i = 0; i < l; i++)
-                for (int j = 0; j < s; j++)
-                {
-                    double v = documents[doc, i, j];
-                    if (!double.IsFinite(v)) throw new MspgtException(source, $"document {doc}, layer {i}, signal {j} is not a finite number ({v})");
-                    mean[i, j] += v;
-                }
-        for (int i = 0; i < l; i++)
-            for (int j = 0; j < s; j++)
-                mean[i, j] /= d;
-        return mean;
-    }
-
-    private static int[] Histogram(int[] values, int nLayers)
-    {
-        var h = new int[nLayers];
-        foreach (int v in values) h[v]++;
-        return h;
+        return fits.Select((fit, f) =>
+        {
+            var counts = new int[fit.K][];
+            for (int i = 0; i < fit.K; i++)
+            {
+                counts[i] = new int[L];
+                foreach (var b in drawn[f]) counts[i][b[i]]++;
+            }
+            return new BoundaryDistribution(fit.K, fit.MinSize, counts, counts.Select(Mode).ToArray(),
+                counts.Select(c => PercentileInterval(c, Confidence)).ToArray());
+        }).ToList();
     }
 
     /// <summary>The most frequent layer; ties go to the shallower layer.</summary>

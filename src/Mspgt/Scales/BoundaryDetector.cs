@@ -1,158 +1,153 @@
 namespace Mspgt.Scales;
 
-public enum SearchMethod
-{
-    /// <summary>Exact optimal segmentation (dynamic programming) with K forced or chosen by BIC.</summary>
-    Dp,
-    /// <summary>PELT with a penalty per boundary.</summary>
-    Pelt,
-}
-
-/// <summary>Settings of <see cref="BoundaryDetector"/>.</summary>
+/// <summary>Settings of <see cref="BoundaryDetector"/>; names in brackets are the JSON / study-file names.</summary>
 public sealed record BoundaryOptions
 {
-    /// <summary>Force exactly this many boundaries (dp only); null: choose K by BIC over 0..<see cref="MaxK"/>.</summary>
+    /// <summary>Also report the best fit with exactly this many boundaries (besides K = 2, always reported).</summary>
     public int? ForcedK { get; init; }
-    public SearchMethod Method { get; init; } = SearchMethod.Dp;
-    /// <summary>PELT penalty per boundary; null: <see cref="PeltSearch.DefaultPenalty"/>.</summary>
+    /// <summary>PELT penalty per boundary; null: the (1 − α) quantile of one boundary's improvement under the smooth null.</summary>
     public double? Penalty { get; init; }
-    public int MinSegmentLength { get; init; } = 1;
-    /// <summary>Largest K that BIC considers.</summary>
+    /// <summary>Fewest layers in a segment (min_size). With 2, a segment's line is never fitted to a single layer.</summary>
+    public int MinSegmentLength { get; init; } = 2;
+    /// <summary>Largest K tested (max_k), further capped by what the depth allows.</summary>
     public int MaxK { get; init; } = 4;
-    /// <summary>Fusion weights by signal name (see <see cref="SignalFusion.Weights"/>); null: equal weights.</summary>
+    /// <summary>Level of every test in the sequence (alpha).</summary>
+    public double Alpha { get; init; } = 0.05;
+    /// <summary>Parametric-bootstrap replicates per test (null_replicates).</summary>
+    public int NullReplicates { get; init; } = 200;
+    /// <summary>Cap on the smooth null's effective degrees of freedom per curve (null_max_edf).</summary>
+    public double MaxEdf { get; init; } = WhittakerSmoother.DefaultMaxEdf;
+    /// <summary>Document-bootstrap resamples for the intervals (bootstrap); 0 = none.</summary>
+    public int Bootstrap { get; init; } = BoundaryBootstrap.DefaultResamples;
+    public int Seed { get; init; }
+    /// <summary>Weights by signal name (see <see cref="SignalFusion.Weights"/>); null: equal weight per family.</summary>
     public IReadOnlyDictionary<string, double>? Weights { get; init; }
+    /// <summary>The signals that enter the model (null: all); the others are carried along but weigh 0.</summary>
+    public IReadOnlyCollection<string>? Use { get; init; }
+    /// <summary>Family of each signal (redundant signals share one); null or unlisted: a family of its own.</summary>
+    public IReadOnlyDictionary<string, string>? Families { get; init; }
 }
 
 /// <summary>
-/// Finds scale boundaries in a layer × signal matrix: standardise each signal across layers, weight, segment the
-/// standardised signals jointly with the least-squares cost (dp or PELT), choose K by BIC, always add the forced
-/// K = 2 fit and, given per-document matrices, bootstrap the K = 2 boundaries over documents.
-/// <para>Weights enter twice: the fused score is Σ_s w_s·z_s (weights summing to 1), and signal s enters the
-/// segmentation cost scaled by √(w_s·S₊) (S₊ = signals with w_s &gt; 0), so equal weights segment the plain z-scores
-/// and a zero weight leaves the signal out.</para>
+/// Finds scale boundaries in per-layer signals and says how sure it is: signals standardised by their noise
+/// (<see cref="SignalPanel"/>), weighted by family, segmented jointly with a line per signal and segment
+/// (<see cref="LinearTrendCost"/>), K chosen by sequential tests against smooth nulls
+/// (<see cref="CalibratedSelection"/>), intervals from a bootstrap over documents (<see cref="BoundaryBootstrap"/>),
+/// and PELT with a null-calibrated penalty beside them for comparison.
 /// </summary>
 public static class BoundaryDetector
 {
     /// <summary>Fewest layers accepted.</summary>
     public const int MinLayers = 3;
 
-    /// <summary>Detects boundaries in one layer × signal matrix (no bootstrap; <c>boundary_ci</c> is null).</summary>
+    /// <summary>Detects boundaries in per-document curves (D × L × S): noise from the documents, intervals from resampling them.</summary>
+    public static BoundaryReport Detect(IReadOnlyList<string> signals, double[,,] documents, BoundaryOptions options, string source = "input")
+        => Detect(SignalPanel.FromDocuments(signals, documents, source), options);
+
+    /// <summary>Detects boundaries in one curve per signal (L × S): noise from each curve's second differences, no intervals.</summary>
     public static BoundaryReport Detect(IReadOnlyList<string> signals, double[,] layerBySignal, BoundaryOptions options, string source = "input")
-    {
-        CheckMatrix(signals, layerBySignal, source);
-        CheckOptions(options, layerBySignal.GetLength(0), source);
-        return DetectChecked(signals, layerBySignal, options);
-    }
+        => Detect(SignalPanel.FromCurves(signals, layerBySignal, source), options);
 
-    /// <summary>
-    /// Detects boundaries in the mean over documents of <paramref name="documents"/> (D × L × S) and bootstraps the
-    /// forced K = 2 fit over documents (<paramref name="resamples"/> = 0: no bootstrap).
-    /// </summary>
-    public static BoundaryReport Detect(IReadOnlyList<string> signals, double[,,] documents, BoundaryOptions options,
-        int resamples = BoundaryBootstrap.DefaultResamples, int seed = 0, string source = "input")
+    public static BoundaryReport Detect(SignalPanel panel, BoundaryOptions options)
     {
-        var mean = BoundaryBootstrap.MeanOverDocuments(documents, source);
-        CheckMatrix(signals, mean, source);
-        CheckOptions(options, mean.GetLength(0), source);
-        var report = DetectChecked(signals, mean, options);
-        if (resamples == 0) return report;
-        var bootstrap = BoundaryBootstrap.Run(signals, documents, options, resamples, seed, source);
-        return report with { BoundaryCi = bootstrap.BoundaryCi, Bootstrap = bootstrap };
-    }
+        int L = panel.Layers, m = options.MinSegmentLength;
+        CheckOptions(options, L);
+        if (options.Use is { } use)
+            foreach (string name in use)
+                if (!panel.Names.Contains(name)) throw new MspgtException(panel.Source, $"unknown signal '{name}'; known signals: {string.Join(", ", panel.Names)}");
+        var excluded = Enumerable.Range(0, panel.Signals)
+            .Where(s => panel.Noise[s] == NoiseSource.Constant || (options.Use is { } u && !u.Contains(panel.Names[s]))).ToArray();
+        var weights = SignalFusion.Weights(panel.Names, options.Weights, "--weights", options.Families, excluded);
+        int kMax = Math.Min(options.MaxK, OptimalSegmentation.FeasibleMaxChangePoints(L, m));
 
-    private static BoundaryReport DetectChecked(IReadOnlyList<string> signals, double[,] layerBySignal, BoundaryOptions options)
-    {
-        var prepared = Prepare(signals, layerBySignal, options.Weights);
-        int l = layerBySignal.GetLength(0), m = options.MinSegmentLength;
-        var cost = new LeastSquaresCost(prepared.Segmentable);
-        int tableK = Math.Max(Math.Max(options.MaxK, options.ForcedK ?? 0), 2);
-        var dp = OptimalSegmentation.Fit(cost, tableK, m);
-        var perK = BicSelection.Evaluate(cost, dp, options.MaxK);
-        int kBic = BicSelection.Select(perK);
-        SegmentationSummary? forcedK2 = dp.MaxChangePoints >= 2 ? SegmentationSummary.From(dp.Predict(2)) : null;
+        // K = 2 is always reported; a depth too shallow for three segments of m layers gets them of 1 layer.
+        int m2 = OptimalSegmentation.FeasibleMaxChangePoints(L, m) >= 2 ? m : 1;
+        var forced = new List<(int K, int MinSize)> { (2, m2) };
+        if (options.ForcedK is int fk && fk != 2) forced.Add((fk, m));
+        var selection = CalibratedSelection.Run(panel, weights, options, kMax, forced);
+        int k = selection.KSelected;
 
-        Segmentation chosen;
-        double? penalty = null;
-        if (options.Method == SearchMethod.Pelt)
-        {
-            penalty = options.Penalty ?? PeltSearch.DefaultPenalty(prepared.Segmentable);
-            chosen = PeltSearch.Fit(cost, penalty.Value, m);
-        }
-        else
-        {
-            chosen = dp.Predict(options.ForcedK ?? kBic);
-        }
+        IReadOnlyList<BoundaryDistribution>? boot = null;
+        var bootFits = new List<(int K, int MinSize)>(forced);
+        if (k >= 1) bootFits.Add((k, m));
+        if (panel.Documents >= 2 && options.Bootstrap > 0)
+            boot = BoundaryBootstrap.Run(panel, weights, bootFits, options.Bootstrap, options.Seed);
+        BoundaryDistribution? Dist(int index) => boot?[index];
+
+        var z = panel.Standardized();
+        var cost = new LinearTrendCost(L, panel.Signals, z, weights);
+        var selectedSeg = OptimalSegmentation.Fit(cost, Math.Max(k, 0), m).Predict(k);
+        var forcedK2 = Summary(L, selection.Forced[0], Dist(0));
+        FitSummary? userForced = forced.Count > 1 ? Summary(L, selection.Forced[1], Dist(1)) : null;
+        int[][]? selectedCi = boot is null ? null : k == 0 ? [] : Dist(bootFits.Count - 1)!.Interval;
+
+        double penalty = options.Penalty ?? selection.PeltPenalty;
+        var pelt = PeltSearch.Fit(cost, penalty, m);
+
+        var display = SignalFusion.Standardize(MeanMatrix(panel));
+        var fused = SignalFusion.Fuse(display, weights);
+        string[] families = panel.Names.Select(n => options.Families is not null && options.Families.TryGetValue(n, out var f) ? f : n).ToArray();
+        string resampling = panel.Documents >= 2
+            ? "whole-document residual vectors resampled with replacement, scaled by √(D/(D−1)), standard errors re-estimated per replicate"
+            : "Gaussian noise at each curve's difference-based level, re-estimated per replicate";
+        var nullSummary = new NullSummary(
+            "step 0: every signal a smooth curve (Whittaker smoother, τ by GCV within the degrees-of-freedom cap) against any K ≥ 1 (min-p over K); " +
+            "step j: j boundaries with smooth segments against j + 1 boundaries",
+            resampling, options.NullReplicates, options.Seed, options.Alpha, options.MaxEdf,
+            selection.SmoothFits.Select((f, s) => weights[s] > 0 ? (double?)f.Edf : null).ToArray());
 
         return new BoundaryReport(
-            NLayers: l,
-            Signals: signals.ToArray(),
-            Weights: prepared.Weights,
-            Fused: prepared.Fused,
-            Method: options.Method == SearchMethod.Pelt ? "pelt" : "dp",
+            NLayers: L,
+            NDocuments: panel.Documents,
+            Signals: panel.Names,
+            Families: families,
+            Weights: weights,
+            NoiseSd: panel.NoiseSd,
+            NoiseSource: panel.Noise.Select(n => n.ToString().ToLowerInvariant()).ToArray(),
+            Fused: fused,
             MinSegmentLength: m,
-            Penalty: penalty,
-            KForced: options.ForcedK.HasValue,
-            KBic: kBic,
-            KSelected: chosen.ChangePoints,
-            Boundaries: chosen.Boundaries,
-            BoundaryCi: null,
-            DepthFractions: chosen.DepthFractions(),
-            Segments: chosen.Segments(),
-            Cost: chosen.Cost,
-            PerK: perK,
+            KMax: kMax,
+            KSelected: k,
+            Boundaries: selectedSeg.Boundaries,
+            BoundaryCi: selectedCi,
+            DepthFractions: selectedSeg.DepthFractions(),
+            Segments: selectedSeg.Segments(),
+            KTests: selection.Tests,
+            PerK: selection.PerK,
             ForcedK2: forcedK2,
-            Bootstrap: null);
+            Forced: userForced,
+            Pelt: new PeltSummary(penalty, options.Penalty is null ? $"(1 − α) quantile of one boundary's improvement over a line under the smooth null ({options.NullReplicates} replicates)" : "given", pelt.Boundaries),
+            Null: nullSummary,
+            Bootstrap: boot is null ? null : new BootstrapSettings(options.Bootstrap, options.Seed, panel.Documents, BoundaryBootstrap.Confidence));
     }
 
-    /// <summary>Standardised signals, normalised weights, fused score and the weighted matrix that is segmented.</summary>
-    internal sealed record Prepared(double[,] Standardized, double[] Weights, double[] Fused, double[,] Segmentable);
+    private static FitSummary Summary(int layers, KFitTest fit, BoundaryDistribution? dist) => new(
+        fit.K, fit.MinSegmentLength, fit.Boundaries, dist?.Interval,
+        Segmentation.DepthFractionsOf(fit.Boundaries, layers), Segmentation.SegmentsOf(fit.Boundaries, layers), fit.Cost,
+        fit.StatisticVsSmooth, fit.PValueVsSmooth, dist?.Mode, dist?.Counts);
 
-    internal static Prepared Prepare(IReadOnlyList<string> signals, double[,] layerBySignal, IReadOnlyDictionary<string, double>? weights)
+    private static double[,] MeanMatrix(SignalPanel p)
     {
-        var w = SignalFusion.Weights(signals, weights, "--weights");
-        var z = SignalFusion.Standardize(layerBySignal);
-        var fused = SignalFusion.Fuse(z, w);
-        int l = z.GetLength(0);
-        var used = Enumerable.Range(0, w.Length).Where(j => w[j] > 0).ToArray();
-        var segmentable = new double[l, used.Length];
-        for (int c = 0; c < used.Length; c++)
-        {
-            double scale = Math.Sqrt(w[used[c]] * used.Length);
-            for (int i = 0; i < l; i++) segmentable[i, c] = z[i, used[c]] * scale;
-        }
-        return new Prepared(z, w, fused, segmentable);
+        var m = new double[p.Layers, p.Signals];
+        for (int l = 0; l < p.Layers; l++)
+            for (int s = 0; s < p.Signals; s++) m[l, s] = p.Mean[l * p.Signals + s];
+        return m;
     }
 
-    internal static void CheckMatrix(IReadOnlyList<string> signals, double[,] layerBySignal, string source)
-    {
-        int l = layerBySignal.GetLength(0), s = layerBySignal.GetLength(1);
-        if (s == 0 || signals.Count == 0) throw new MspgtException(source, "there are no signals");
-        if (signals.Count != s) throw new MspgtException(source, $"{signals.Count} signal names for {s} signal columns");
-        if (l < MinLayers) throw new MspgtException(source, $"need at least {MinLayers} layers, found {l}");
-        for (int i = 0; i < l; i++)
-            for (int j = 0; j < s; j++)
-                if (!double.IsFinite(layerBySignal[i, j]))
-                    throw new MspgtException(source, $"layer {i}, signal '{signals[j]}' is not a finite number ({layerBySignal[i, j]})");
-    }
-
-    internal static void CheckOptions(BoundaryOptions options, int nLayers, string source)
+    internal static void CheckOptions(BoundaryOptions options, int nLayers)
     {
         int m = options.MinSegmentLength;
         if (m < 1) throw new MspgtException("--min-size", $"must be >= 1, got {m}");
         int feasible = OptimalSegmentation.FeasibleMaxChangePoints(nLayers, m);
         if (feasible < 0) throw new MspgtException("--min-size", $"{nLayers} layers cannot hold a segment of {m} layers");
-        if (options.MaxK < 0) throw new MspgtException("max K", $"must be >= 0, got {options.MaxK}");
-        if (options.ForcedK is int k)
-        {
-            if (options.Method != SearchMethod.Dp)
-                throw new MspgtException("--k", "forcing K needs --method dp (PELT chooses K through its penalty)");
-            if (k < 0 || k > feasible)
-                throw new MspgtException("--k", $"must be in 0..{feasible} for {nLayers} layers with minimum segment length {m}, got {k}");
-        }
-        if (options.Penalty is double p)
-        {
-            if (options.Method != SearchMethod.Pelt) throw new MspgtException("--penalty", "applies only to --method pelt");
-            if (!double.IsFinite(p) || p < 0) throw new MspgtException("--penalty", $"must be a finite number >= 0, got {p}");
-        }
+        if (options.MaxK < 0) throw new MspgtException("--max-k", $"must be >= 0, got {options.MaxK}");
+        if (!(options.Alpha > 0 && options.Alpha < 1)) throw new MspgtException("--alpha", $"must lie strictly between 0 and 1, got {options.Alpha}");
+        if (options.NullReplicates < 19) throw new MspgtException("--null-replicates", $"must be >= 19 (so that a p-value can reach 0.05), got {options.NullReplicates}");
+        if (!(options.MaxEdf >= 2) || !double.IsFinite(options.MaxEdf)) throw new MspgtException("--null-max-edf", $"must be a finite number >= 2 (a line), got {options.MaxEdf}");
+        if (options.Bootstrap < 0) throw new MspgtException("--bootstrap", $"must be >= 0, got {options.Bootstrap}");
+        if (options.ForcedK is int k && (k < 1 || k > feasible))
+            throw new MspgtException("--k", $"must be in 1..{feasible} for {nLayers} layers with minimum segment length {m}, got {k}");
+        if (options.Penalty is double p && (!double.IsFinite(p) || p < 0))
+            throw new MspgtException("--penalty", $"must be a finite number >= 0, got {p}");
     }
 }

@@ -142,7 +142,10 @@ public static class LayerSignalCsv
                 for (int s = 0; s < ns; s++)
                     if (lineOf[d, layer, s] == 0)
                         throw new MspgtException(source, $"document '{documents[d]}' has no value for layer {layer}, signal '{signals[s]}' (layers must run 0..{nl - 1}, every document with every signal)");
-        var mean = BoundaryBootstrap.MeanOverDocuments(data, source);
+        var mean = new double[nl, ns];
+        for (int d = 0; d < nd; d++)
+            for (int layer = 0; layer < nl; layer++)
+                for (int s = 0; s < ns; s++) mean[layer, s] += data[d, layer, s] / nd;
         return new LayerSignalTable(source, signals, mean, documents, data);
     }
 

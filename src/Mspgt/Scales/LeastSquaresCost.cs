@@ -5,7 +5,7 @@ namespace Mspgt.Scales;
 /// squared deviations from the segment's own mean. Any segment costs O(signals) from prefix sums.
 /// Segments are half-open layer ranges [start, end).
 /// </summary>
-public sealed class LeastSquaresCost
+public sealed class LeastSquaresCost : ISegmentCost
 {
     private readonly double[] _sum;    // (L+1) × S, row t = Σ_{i<t} x[i, s]
     private readonly double[] _sumSq;  // (L+1) × S
@@ -53,6 +53,8 @@ public sealed class LeastSquaresCost
     }
 
     /// <summary>Cost of layers [start, end) without the range check, for the search loops that guarantee it.</summary>
+    double ISegmentCost.Cost(int start, int end) => CostUnchecked(start, end);
+
     internal double CostUnchecked(int start, int end)
     {
         int s = Signals;

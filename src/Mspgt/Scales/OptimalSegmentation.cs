@@ -2,13 +2,13 @@ namespace Mspgt.Scales;
 
 /// <summary>
 /// Exact optimal segmentation by dynamic programming ("Dynp" in ruptures): for each number of change points
-/// K = 0..MaxChangePoints, the boundaries that minimise the total least-squares cost with every segment at least
+/// K = 0..MaxChangePoints, the boundaries that minimise the total cost (any <see cref="ISegmentCost"/>) with every segment at least
 /// <see cref="MinSegmentLength"/> layers long. <see cref="Fit"/> fills the table once in O(K·L²·S);
 /// <see cref="Predict"/> reads any K off it. Ties go to the earliest last boundary.
 /// </summary>
 public sealed class OptimalSegmentation
 {
-    private readonly LeastSquaresCost _cost;
+    private readonly ISegmentCost _cost;
     private readonly double[][] _best;  // _best[k][t]: least cost of layers [0, t) with k change points
     private readonly int[][] _last;     // _last[k][t]: the last boundary of that optimum
 
@@ -17,7 +17,7 @@ public sealed class OptimalSegmentation
     public int MaxChangePoints { get; }
     public int NLayers => _cost.Length;
 
-    private OptimalSegmentation(LeastSquaresCost cost, int maxChangePoints, int minSegmentLength)
+    private OptimalSegmentation(ISegmentCost cost, int maxChangePoints, int minSegmentLength)
     {
         _cost = cost;
         MinSegmentLength = minSegmentLength;
@@ -41,7 +41,7 @@ public sealed class OptimalSegmentation
                 int arg = -1;
                 for (int tau = k * m; tau <= t - m; tau++)
                 {
-                    double v = previous[tau] + cost.CostUnchecked(tau, t);
+                    double v = previous[tau] + cost.Cost(tau, t);
                     if (v < best) { best = v; arg = tau; }
                 }
                 _best[k][t] = best;
@@ -54,7 +54,7 @@ public sealed class OptimalSegmentation
     /// Fills the table for K = 0..<paramref name="maxChangePoints"/>, capped at the largest K that fits
     /// (floor(L / minSegmentLength) − 1).
     /// </summary>
-    public static OptimalSegmentation Fit(LeastSquaresCost cost, int maxChangePoints, int minSegmentLength = 1)
+    public static OptimalSegmentation Fit(ISegmentCost cost, int maxChangePoints, int minSegmentLength = 1)
     {
         ArgumentNullException.ThrowIfNull(cost);
         if (minSegmentLength < 1) throw new ArgumentOutOfRangeException(nameof(minSegmentLength), "must be >= 1");

@@ -7,13 +7,13 @@ namespace Mspgt.Scales;
 public static class PeltSearch
 {
     /// <summary>
-    /// Minimises total least-squares cost + <paramref name="penalty"/> × (number of boundaries).
-    /// Pruning: for the least-squares cost C(a,c) ≥ C(a,b) + C(b,c), so once F(τ) + C(τ,t) &gt; F(t) the candidate τ
+    /// Minimises total cost + <paramref name="penalty"/> × (number of boundaries).
+    /// Pruning: for least-squares costs (constant or linear fits per segment) C(a,c) ≥ C(a,b) + C(b,c), so once F(τ) + C(τ,t) &gt; F(t) the candidate τ
     /// can never again be the best last boundary — but only for ends t' ≥ t + minSegmentLength, where t itself
     /// is allowed as a boundary; τ is therefore dropped from t + minSegmentLength on, which keeps the search exact
     /// (ruptures' Pelt prunes at once and is only approximate when min_size &gt; 1).
     /// </summary>
-    public static Segmentation Fit(LeastSquaresCost cost, double penalty, int minSegmentLength = 1)
+    public static Segmentation Fit(ISegmentCost cost, double penalty, int minSegmentLength = 1)
     {
         ArgumentNullException.ThrowIfNull(cost);
         if (!double.IsFinite(penalty) || penalty < 0) throw new ArgumentOutOfRangeException(nameof(penalty), "must be a finite number >= 0");
@@ -38,7 +38,7 @@ public static class PeltSearch
             foreach (var (tau, _) in candidates)
             {
                 if (t - tau < m) { values.Add(double.NaN); continue; }
-                double v = f[tau] + cost.CostUnchecked(tau, t);
+                double v = f[tau] + cost.Cost(tau, t);
                 values.Add(v);
                 if (v + penalty < best) { best = v + penalty; arg = tau; }
             }

@@ -1,7 +1,9 @@
 namespace Mspgt.Scales;
 
 /// <summary>
-/// Puts per-layer signal curves on a common scale and fuses them.
+/// Signal weights for the boundary model, and the fused score shown in plots: the weighted mean of each signal's
+/// curve z-scored across layers. That z-scoring is for display only; the boundary model standardises by the
+/// noise (<see cref="SignalPanel"/>), because z-scoring across layers turns any trend into unit-size steps.
 /// A matrix is always layer × signal: <c>values[layer, signal]</c>.
 /// </summary>
 public static class SignalFusion
@@ -57,18 +59,28 @@ public static class SignalFusion
     }
 
     /// <summary>
-    /// Fusion weights, one per signal, normalised to sum to 1. No dictionary: equal weights. With a dictionary,
-    /// a signal it does not name gets weight 0 (the dictionary is the whole choice, like α, β, γ in the paper's
-    /// S(l) = α·S_probe + β·S_attn + γ·S_MI). A name that is not a signal, a negative or non-finite weight,
-    /// or all weights zero throws <see cref="MspgtException"/> with <paramref name="source"/>.
+    /// Weights, one per signal, normalised to sum to 1. With <paramref name="weights"/> (the user's choice, like α, β,
+    /// γ in the paper's S(l) = α·S_probe + β·S_attn + γ·S_MI) a signal it does not name gets weight 0. Without it,
+    /// every family of redundant signals (<paramref name="families"/>: signal → family; a signal not listed is a
+    /// family of its own) gets the same total weight, shared equally by its members: two estimates of one quantity
+    /// (attention distance and entropy, MI and CKA, effective rank and TwoNN, the three probes) count as one piece of
+    /// evidence, not two. Signals in <paramref name="excluded"/> (e.g. constant ones) always get 0. A name that is
+    /// not a signal, a negative or non-finite weight, or all weights zero throws <see cref="MspgtException"/> with
+    /// <paramref name="source"/>.
     /// </summary>
-    public static double[] Weights(IReadOnlyList<string> signals, IReadOnlyDictionary<string, double>? weights, string source = "weights")
+    public static double[] Weights(IReadOnlyList<string> signals, IReadOnlyDictionary<string, double>? weights, string source = "weights",
+        IReadOnlyDictionary<string, string>? families = null, IReadOnlyCollection<int>? excluded = null)
     {
         if (signals.Count == 0) throw new MspgtException(source, "there are no signals");
         var w = new double[signals.Count];
+        bool Out(int j) => excluded is not null && excluded.Contains(j);
         if (weights is null || weights.Count == 0)
         {
-            Array.Fill(w, 1.0 / signals.Count);
+            string FamilyOf(int j) => families is not null && families.TryGetValue(signals[j], out var f) ? f : "signal:" + signals[j];
+            var members = Enumerable.Range(0, signals.Count).Where(j => !Out(j)).GroupBy(FamilyOf).ToList();
+            if (members.Count == 0) throw new MspgtException(source, "every signal is constant: nothing to segment");
+            foreach (var g in members)
+                foreach (int j in g) w[j] = 1.0 / (members.Count * g.Count());
             return w;
         }
         foreach (var (name, value) in weights)
@@ -80,10 +92,10 @@ public static class SignalFusion
                 throw new MspgtException(source, $"unknown signal '{name}'; known signals: {string.Join(", ", signals)}");
             if (!double.IsFinite(value) || value < 0)
                 throw new MspgtException(source, $"weight of '{name}' must be a finite number >= 0, got {value}");
-            w[index] = value;
+            w[index] = Out(index) ? 0 : value;
         }
         double sum = w.Sum();
-        if (sum <= 0) throw new MspgtException(source, "all weights are zero");
+        if (sum <= 0) throw new MspgtException(source, "all weights are zero (or fall on constant signals)");
         for (int j = 0; j < w.Length; j++) w[j] /= sum;
         return w;
     }

@@ -42,4 +42,20 @@ public static class SignalNames
         [AttnDistance, AttnEntropy, MiGaussian, CkaAdjacent, LensKl, EffectiveRank, TwoNn, ProbeLocal, ProbeIntermediate, ProbeGlobal];
 
     public static string[] Names => All.Select(a => a.Name).ToArray();
+
+    /// <summary>
+    /// Families of redundant signals: each family counts as one piece of evidence in the boundary model (its members
+    /// share one family's weight). Attention distance and entropy move together (a head that looks far spreads its
+    /// mass); MI and CKA both measure how much of resid_pre survives into resid_post; effective rank and TwoNN both
+    /// measure the representation's dimension; the logit-lens pair reads one projection; the three probes read one
+    /// sample of pooled representations.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> Families = new Dictionary<string, string>
+    {
+        [AttnDistance] = "attention", [AttnEntropy] = "attention", [AttnEntropyNorm] = "attention",
+        [MiGaussian] = "mixing", [MiKsg] = "mixing", [MiDelta] = "mixing", [CkaAdjacent] = "mixing",
+        [LensKl] = "lens", [LensEntropy] = "lens",
+        [EffectiveRank] = "dimension", [TwoNn] = "dimension",
+        [ProbeLocal] = "probes", [ProbeIntermediate] = "probes", [ProbeGlobal] = "probes",
+    };
 }

@@ -65,12 +65,13 @@ public class BoundariesCommandTests : IDisposable
         Assert.Equal(20, root.GetProperty("bootstrap").GetProperty("resamples").GetInt32());
         Assert.Equal("[4,8]", root.GetProperty("forced_k2").GetProperty("boundaries").GetRawText());
 
-        var (code2, table, err2) = Run("boundaries", "--input", path, "--bootstrap", "20", "--method", "pelt");
+        var (code2, table, err2) = Run("boundaries", "--input", path, "--bootstrap", "20");
         Assert.Equal("", err2);
         Assert.Equal(0, code2);
-        Assert.Contains("12 layers, 2 signals (attn, mi)", table);
-        Assert.Contains("[4, 4]", table);
-        Assert.Contains("PELT, penalty", table);
+        Assert.Contains("12 layers, 6 document(s), 2 signals (attn, mi)", table);
+        Assert.Contains("K = 2 selected", table);
+        Assert.Contains("4 (95% CI 4–4)", table);
+        Assert.Contains("PELT (exploratory, penalty", table);
     }
 
     [Fact]
@@ -94,6 +95,7 @@ public class BoundariesCommandTests : IDisposable
         Assert.StartsWith("error: --bootstrap:", Run("boundaries", "--input", path, "--bootstrap", "10").Err);
         Assert.StartsWith("error: --weights:", Run("boundaries", "--input", path, "--weights", "c=1").Err);
         Assert.StartsWith("error: --k:", Run("boundaries", "--input", path, "--k", "9").Err);
+        Assert.StartsWith("error: --alpha:", Run("boundaries", "--input", path, "--alpha", "2").Err);
         Assert.Equal(2, Run("boundaries", "--input", path, "--method", "binseg").Code);
     }
 }
