@@ -15,7 +15,7 @@ public sealed record ControlWindowSet(IReadOnlyList<(int First, int Last)> Windo
     public string? Note => Candidates == 0
         ? "no window of this width avoids the segment: no control comparison"
         : Candidates < Requested
-            ? $"only {Candidates} non-overlapping window(s) of this width exist: all are used, so the exceedance p cannot go below {ExceedancePFloor:0.###}"
+            ? FormattableString.Invariant($"only {Candidates} non-overlapping window(s) of this width exist: all are used, so the exceedance p cannot go below {ExceedancePFloor:0.###}")
             : null;
 }
 
