@@ -26,7 +26,7 @@ public static class InterventionCommand
         var interventions = new Option<string>("--interventions") { Description = "Comma list of noise, zero, mean, resample, skip", DefaultValueFactory = _ => "noise,zero,mean,resample,skip" };
         var component = new Option<string>("--component") { Description = "Component(s) for zero / mean / resample: attn, mlp, both (comma list); resid (resample only) patches the residual stream itself", DefaultValueFactory = _ => "attn,mlp" };
         var alpha = new Option<string>("--alpha") { Description = "Noise strength(s) α, × the block's mean residual norm; a list gives a dose-response curve", DefaultValueFactory = _ => "0.5" };
-        var controls = new Option<int>("--controls") { Description = "Random contiguous segments of the same width per segment (control)", DefaultValueFactory = _ => 10 };
+        var controls = new Option<int>("--controls") { Description = "Control windows per segment: distinct windows of the same width that do not overlap it (all of them when fewer exist); 19 lets the exceedance p reach 0.05", DefaultValueFactory = _ => ControlWindows.DefaultCount };
         var continuations = new Option<int>("--continuations") { Description = "Continuations sampled per prompt (0: next-token outcomes only)", DefaultValueFactory = _ => 2 };
         var genTokens = new Option<int>("--gen-tokens") { Description = "Most new tokens per continuation", DefaultValueFactory = _ => 48 };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "The prompt is the first this-many tokens of each document", DefaultValueFactory = _ => 32 };
@@ -136,25 +136,29 @@ public static class InterventionCommand
     private static void PrintSummary(InterventionReport r, IReadOnlyList<string> written)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 132); // files and pipes: no wrapping
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 160); // files and pipes: no wrapping
         var text = Console.Out;
         var mf = r.Manifest;
         text.WriteLine($"{mf.Model}: {mf.NLayers} blocks; {mf.Documents} documents ({mf.Corpus}); seed {mf.Seed}");
         text.WriteLine("segments: " + string.Join("  ", mf.Segments.Select(s => $"{s.Key}={s.Value[0]}-{s.Value[1]}")) + $"  ({mf.SegmentsSource})");
-        text.WriteLine($"controls: {mf.ControlDraws.FirstOrDefault()?.Layers.Length ?? 0} random segments of the same width per segment; no-op max |effect| {F(mf.NoopMaxAbsEffect, "0.###E+0")}");
+        text.WriteLine("controls: " + string.Join("  ", mf.ControlDraws.Select(d => $"{d.Segment} {d.Layers.Length} of {d.Candidates} non-overlapping windows"
+            + (d.ExceedancePFloor is double fl ? $" (exceedance p ≥ {F(fl, "0.###")})" : " (none: no comparison)")))
+            + $"; no-op max |effect| {F(mf.NoopMaxAbsEffect, "0.###E+0")}");
 
-        var kl = new Table().AddColumns("condition", "segment", "blocks", "brittleness_kl", "95% CI", "×random", "p_holm", "Δnll", "top-1 agree");
-        foreach (var e in r.Effects.Where(e => e.Metric == OutcomeMetrics.BrittlenessKl && e.Segment != "none"))
+        // brittleness_kl (nats) of the named segments, in total and per block, and its contrast with the control
+        // windows: the confirmatory test. The random rows' own effects are in effects.json.
+        text.WriteLine("brittleness_kl (nats): total and per block; − controls = per-document contrast with the segment's control windows");
+        var kl = new Table().AddColumns(new[] { "condition", "segment", "blocks", "KL [95% CI]", "/block", "− controls [95% CI]", "/block",
+            "p", "p_holm", "exceed. p", "top-1" }.Select(Markup.Escape).ToArray());
+        foreach (var e in r.Effects.Where(e => e.Metric == OutcomeMetrics.BrittlenessKl && e.Layers is not null && e.Segment != "none"))
         {
-            var same = r.Effects.Where(x => x.Segment == e.Segment && x.ControlFor == e.ControlFor && x.Intervention == e.Intervention
-                                            && x.Component == e.Component && x.Alpha == e.Alpha).ToList();
-            var dNll = same.FirstOrDefault(x => x.Metric == OutcomeMetrics.DeltaNll);
-            var top1 = same.FirstOrDefault(x => x.Metric == OutcomeMetrics.Top1Agreement);
-            string segment = e.ControlFor is { } cf ? $"random ({cf})" : e.Segment;
-            string blocks = e.Layers is { } l ? $"{l[0]}-{l[1]}" : $"width {mf.Segments[e.ControlFor!][1] - mf.Segments[e.ControlFor!][0] + 1}";
-            kl.AddRow(Markup.Escape(Label(e.Intervention, e.Component, e.Alpha)), Markup.Escape(segment), Markup.Escape(blocks), F(e.Effect),
-                Markup.Escape(e.Ci is { } ci ? $"[{F(ci[0])}, {F(ci[1])}]" : "-"), F(e.VsRandomControl?.Ratio, "0.00"), F(e.PHolm, "0.0000"),
-                F(dNll?.Effect), F(top1?.Effect is double t ? 1 + t : null));
+            var top1 = r.Effects.FirstOrDefault(x => x.Segment == e.Segment && x.ControlFor is null && x.Intervention == e.Intervention
+                                                     && x.Component == e.Component && x.Alpha == e.Alpha && x.Metric == OutcomeMetrics.Top1Agreement);
+            var vs = e.VsControls;
+            kl.AddRow(Markup.Escape(Label(e.Intervention, e.Component, e.Alpha)), Markup.Escape(e.Segment), $"{e.Layers![0]}-{e.Layers[1]}",
+                Markup.Escape(WithCi(e.Effect, e.Ci)), F(e.EffectPerBlock, "0.00"), Markup.Escape(vs is null ? "-" : WithCi(vs.Mean, vs.Ci)),
+                F(vs?.MeanPerBlock, "0.00"), F(vs?.P, "0.0000"), F(e.PHolm, "0.0000"), F(vs?.Exceedance?.P, "0.00"),
+                F(top1?.Effect is double t ? 1 + t : null, "0.00"));
         }
         console.Write(kl);
 
@@ -167,17 +171,26 @@ public static class InterventionCommand
                 if (mf.Segments.ContainsKey(d.Rows[i]))
                     t.AddRow([d.Rows[i], .. d.Matrix[i].Select(v => F(v, "0.00"))]);
             console.Write(t);
-            text.WriteLine($"diagonal dominance {F(d.DiagonalDominance)}; rows with diagonal maximum {F(d.RowMaxFraction, "0.##")}; columns {F(d.ColumnMaxFraction, "0.##")}");
+            text.WriteLine($"diagonal dominance {F(d.DiagonalDominance)}{Dominance(d)}; rows with diagonal maximum {F(d.RowMaxFraction, "0.##")}; columns {F(d.ColumnMaxFraction, "0.##")}");
             if (d.ByCondition is { } all)
-                text.WriteLine("diagonal dominance by condition: " + string.Join(", ", all.Select(x => $"{Label(x.Intervention, x.Component, x.Alpha)} {F(x.DiagonalDominance, "0.00")}")));
+                text.WriteLine("diagonal dominance by condition: " + string.Join(", ", all.Select(x =>
+                    $"{Label(x.Intervention, x.Component, x.Alpha)} {F(x.DiagonalDominance, "0.00")}" + (x.DominanceTest is { } dt ? $" (p {F(dt.PValue, "0.0000")})" : ""))));
         }
 
-        var significant = r.Effects.Where(e => e.PHolm is < 0.05 && e.Segment != "random" && e.Segment != "none").OrderBy(e => e.PHolm).ThenByDescending(e => Math.Abs(e.CohensD ?? 0)).ToList();
-        text.WriteLine($"{significant.Count} of {r.Effects.Count(e => e.P is not null)} effects have Holm-adjusted p < 0.05 (named segments shown, up to 25):");
-        foreach (var e in significant.Take(25))
-            text.WriteLine($"  {e.Segment,-12} {Label(e.Intervention, e.Component, e.Alpha),-18} {e.Metric,-22} effect {F(e.Effect, "0.0000")} [{F(e.Ci?[0], "0.0000")}, {F(e.Ci?[1], "0.0000")}]  d {F(e.CohensD, "0.00")}  p_holm {F(e.PHolm, "0.0000")}  ×random {F(e.VsRandomControl?.Ratio, "0.00")}");
+        // The verdict of the confirmatory family only; the table above has every row.
+        var significant = r.Effects.Where(e => e.Confirmatory && e.PHolm is < 0.05).ToList();
+        text.WriteLine($"{significant.Count} of {mf.HolmFamilySize} confirmatory rows (named segment × condition × brittleness_kl against its control windows) "
+                       + $"have Holm-adjusted p < 0.05: {significant.Count(e => e.VsControls!.Mean > 0)} more brittle than their controls, "
+                       + $"{significant.Count(e => e.VsControls!.Mean < 0)} less; every other row is exploratory");
         foreach (var f in written) text.WriteLine($"wrote {f}");
     }
+
+    private static string WithCi(double? v, double[]? ci) =>
+        v is null ? "-" : ci is { } c ? $"{F(v, "0.00")} [{F(c[0], "0.00")}, {F(c[1], "0.00")}]" : F(v, "0.00");
+
+    private static string Dominance(DissociationReport d) => d.DominanceTest is { } t
+        ? $" (95% CI {(t.Ci is { } c ? $"[{F(c[0])}, {F(c[1])}]" : "-")}; label-permutation null mean {F(t.NullMean)}, p {F(t.PValue, "0.0000")})"
+        : d.DominanceTestNote is { } note ? $" (no test: {note})" : "";
 
     private static string Label(string intervention, string component, double? alpha) => intervention switch
     {

@@ -42,7 +42,7 @@ public sealed record StudyInterventionSettings
     [JsonPropertyName("interventions")] public string[] Interventions { get; init; } = ["noise", "zero", "mean", "resample", "skip"];
     [JsonPropertyName("components")] public string[] Components { get; init; } = ["attn", "mlp"];
     [JsonPropertyName("alpha")] public double[] Alpha { get; init; } = [0.5];
-    [JsonPropertyName("controls")] public int Controls { get; init; } = 10;
+    [JsonPropertyName("controls")] public int Controls { get; init; } = global::Mspgt.Interventions.ControlWindows.DefaultCount;
     [JsonPropertyName("continuations")] public int Continuations { get; init; } = 2;
     [JsonPropertyName("gen_tokens")] public int GenTokens { get; init; } = 48;
     [JsonPropertyName("prompt_tokens")] public int PromptTokens { get; init; } = 32;

@@ -7,13 +7,41 @@ using Mspgt.Models;
 namespace Mspgt.Experiments;
 
 /// <summary>Next-token brittleness (KL(clean ‖ intervened), nats) of one segment under the study's primary condition.</summary>
+/// <param name="Mean">The total over the segment's blocks (noise at every block adds up: compare per block across widths).</param>
 /// <param name="PerDocument">The per-document values whose mean is <see cref="Mean"/> (resampled for P3's intervals).</param>
 public sealed record SegmentBrittleness(
     [property: JsonPropertyName("segment")] string Segment,
     [property: JsonPropertyName("layers")] int[] Layers,
     [property: JsonPropertyName("mean")] double Mean,
     [property: JsonPropertyName("ci")] double[]? Ci,
-    [property: JsonPropertyName("per_document")] double[] PerDocument);
+    [property: JsonPropertyName("per_document")] double[] PerDocument)
+{
+    [JsonPropertyName("width")] public int Width => Layers.Length == 2 ? Layers[1] - Layers[0] + 1 : 0;
+    /// <summary>Mean ÷ width.</summary>
+    [JsonPropertyName("mean_per_block")] public double? MeanPerBlock { get; init; }
+    [JsonPropertyName("ci_per_block")] public double[]? CiPerBlock { get; init; }
+    /// <summary>PerDocument ÷ width.</summary>
+    [JsonPropertyName("per_document_per_block")] public double[]? PerDocumentPerBlock { get; init; }
+    /// <summary>Against the width-matched control windows; null in outcomes written before it existed.</summary>
+    [JsonPropertyName("vs_controls")] public StudyControlContrast? VsControls { get; init; }
+}
+
+/// <summary>A segment's brittleness against its control windows (see the intervene manifest's "vs_controls").</summary>
+/// <param name="Mean">Mean over documents of (segment − mean of the windows) KL; null without windows.</param>
+/// <param name="P">Two-sided sign-flip p of that mean = 0; <paramref name="PHolm"/> Holm over the run's confirmatory rows.</param>
+/// <param name="ExceedanceP">One-sided p of the segment's mean among the windows' means, floor 1/(k+1).</param>
+/// <param name="ControlWindows">[first, last] of each window; <paramref name="ControlEffects"/> their mean KL, same order.</param>
+public sealed record StudyControlContrast(
+    [property: JsonPropertyName("mean")] double? Mean,
+    [property: JsonPropertyName("ci")] double[]? Ci,
+    [property: JsonPropertyName("p")] double? P,
+    [property: JsonPropertyName("p_holm")] double? PHolm,
+    [property: JsonPropertyName("mean_per_block")] double? MeanPerBlock,
+    [property: JsonPropertyName("ci_per_block")] double[]? CiPerBlock,
+    [property: JsonPropertyName("exceedance_p")] double? ExceedanceP,
+    [property: JsonPropertyName("control_windows")] int[][] ControlWindows,
+    [property: JsonPropertyName("control_effects")] double?[] ControlEffects,
+    [property: JsonPropertyName("note")] string? Note);
 
 /// <summary>Brittleness against noise strength α for one segment (or the random-segment control).</summary>
 public sealed record DoseCurve(
@@ -39,7 +67,13 @@ public sealed record StudyInterventionOutcome(
     [property: JsonPropertyName("diagonal_dominance")] double? DiagonalDominance,
     [property: JsonPropertyName("row_max_fraction")] double? RowMaxFraction,
     [property: JsonPropertyName("dose_response")] IReadOnlyList<DoseCurve> DoseResponse,
-    [property: JsonPropertyName("dose_control")] DoseCurve? DoseControl);
+    [property: JsonPropertyName("dose_control")] DoseCurve? DoseControl)
+{
+    /// <summary>The diagonal dominance's bootstrap interval, permutation null mean and p; null (see
+    /// <see cref="DominanceTestNote"/>) when the matrix lacks complete rows or in outcomes written before it existed.</summary>
+    [JsonPropertyName("dominance_test")] public DominanceTestReport? DominanceTest { get; init; }
+    [JsonPropertyName("dominance_test_note")] public string? DominanceTestNote { get; init; }
+}
 
 /// <summary>
 /// The intervention step of a study, kept apart from the analysis step: it runs after a model's analysis, on the
@@ -91,7 +125,8 @@ public static class StudyInterventions
     /// <summary>
     /// The study's view of an intervention run. The condition is the run's primary one (the first intervention;
     /// for noise the α closest to 0.5): brittleness per named segment = its brittleness_kl effect with interval and
-    /// the per-document values (continuation −1 rows); the dissociation matrix of that condition; the noise
+    /// the per-document values (continuation −1 rows), each also per block, and its contrast with the control
+    /// windows; the dissociation matrix of that condition with its interval and permutation test; the noise
     /// dose-response curves when noise ran.
     /// </summary>
     public static StudyInterventionOutcome FromResult(InterventionResult result)
@@ -112,7 +147,16 @@ public static class StudyInterventions
                 .Where(r => r.Segment == name && r.Continuation == -1 && r.Metric == OutcomeMetrics.BrittlenessKl
                             && Primary(r.Intervention, r.Component, alpha is null ? null : r.Alpha))
                 .OrderBy(r => r.Document).Select(r => r.Value).ToArray();
-            brittleness.Add(new SegmentBrittleness(name, layers, mean, e.Ci, perDoc));
+            int w = layers[1] - layers[0] + 1;
+            var vs = e.VsControls is not { } v ? null : new StudyControlContrast(v.Mean, v.Ci, v.P, e.PHolm, v.MeanPerBlock, v.CiPerBlock,
+                v.Exceedance?.P, report.Manifest.ControlDraws.FirstOrDefault(x => x.Segment == name)?.Layers ?? [], v.ControlEffects, v.Note);
+            brittleness.Add(new SegmentBrittleness(name, layers, mean, e.Ci, perDoc)
+            {
+                MeanPerBlock = mean / w,
+                CiPerBlock = e.Ci?.Select(x => x / w).ToArray(),
+                PerDocumentPerBlock = perDoc.Select(x => x / w).ToArray(),
+                VsControls = vs,
+            });
         }
         var random = report.Effects.Where(x => x.Segment == "random" && x.Metric == OutcomeMetrics.BrittlenessKl
                                                && Primary(x.Intervention, x.Component, x.Alpha) && x.Effect is not null).ToList();
@@ -127,6 +171,10 @@ public static class StudyInterventions
         }
         string condition = alpha is double av ? $"{kind} α={av.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : $"{kind} {component}";
         return new StudyInterventionOutcome(condition, brittleness, random.Count == 0 ? null : random.Average(x => x.Effect!.Value),
-            d.Rows, d.Columns, d.Matrix, d.RowMargins, d.DiagonalDominance, d.RowMaxFraction, curves, control);
+            d.Rows, d.Columns, d.Matrix, d.RowMargins, d.DiagonalDominance, d.RowMaxFraction, curves, control)
+        {
+            DominanceTest = d.DominanceTest,
+            DominanceTestNote = d.DominanceTestNote,
+        };
     }
 }

@@ -15,16 +15,16 @@ public sealed record InterventionInputs(
 
 /// <summary>
 /// Runs the scale-specific causal interventions of <c>mspgt intervene</c>: every intervention condition on every
-/// named segment, on random contiguous segments of the same width (the control) and a no-op, measured against the
-/// clean model on each document's next-token distributions and on sampled continuations, then summarised as paired
-/// effects with bootstrap intervals, permutation p-values (Holm across the table), Cohen's d_z, the comparison
-/// with the random control and the dissociation matrix.
+/// named segment, on contiguous windows of the same width that do not overlap it (the controls) and a no-op,
+/// measured against the clean model on each document's next-token distributions and on sampled continuations, then
+/// summarised (InterventionSummary.cs) as paired effects, contrasts with the controls, Holm over the confirmatory
+/// rows, and the dissociation matrix with its interval and permutation null.
 /// <para>Determinism: every random choice (corpus sampling aside) is keyed by the seed: control draws, resample
 /// donors, sampling seeds per (document, continuation), noise per (document, run, block, position), resampling in
 /// the statistics. Documents run in parallel, but each writes only its own slot and every reduction is ordered, so
 /// the result does not depend on the number of threads.</para>
 /// </summary>
-public sealed class InterventionExperiment
+public sealed partial class InterventionExperiment
 {
     private readonly Transformer _model;
     private readonly ITokenizer _tokenizer;
@@ -105,19 +105,7 @@ public sealed class InterventionExperiment
 
         // Control draws and conditions, decided up front so progress knows the total.
         var segments = _s.Segments;
-        var draws = new List<(LayerSegment Segment, (int First, int Last)[] Windows)>();
-        for (int si = 0; si < segments.Count; si++)
-        {
-            var seg = segments[si];
-            var rng = new SplitMix64(NoiseKey.Mix(NoiseKey.Mix((ulong)(uint)_s.Seed ^ 0x636F6E74726F6CUL) ^ (ulong)si));
-            var windows = new (int, int)[_s.Controls];
-            for (int j = 0; j < windows.Length; j++)
-            {
-                int start = rng.NextInt(c.Layers - seg.Width + 1);
-                windows[j] = (start, start + seg.Width - 1);
-            }
-            draws.Add((seg, windows));
-        }
+        var draws = segments.Select((seg, si) => (Segment: seg, Set: ControlWindows.Choose(seg, c.Layers, _s.Controls, _s.Seed, si))).ToList();
         var donorRng = new SplitMix64(NoiseKey.Mix((ulong)(uint)_s.Seed ^ 0x646F6E6F72UL));
         _donorShift = 1 + donorRng.NextInt(n - 1);
 
@@ -131,8 +119,8 @@ public sealed class InterventionExperiment
         foreach (var spec in _s.Interventions)
         {
             foreach (var seg in segments) Want(spec, seg.First, seg.Last);
-            foreach (var (_, windows) in draws)
-                foreach (var (f, l) in windows) Want(spec, f, l);
+            foreach (var (_, set) in draws)
+                foreach (var (f, l) in set.Windows) Want(spec, f, l);
         }
         Want(InterventionSpec.Noop, 0, c.Layers - 1);
         int total = 1 + conditions.Count, done = 0;
@@ -239,222 +227,5 @@ public sealed class InterventionExperiment
             if (cv is double a && intervened.TryGetValue(metric, out var iv) && iv is double b)
                 result[metric] = new Pair(b - a, a, b);
         return result;
-    }
-
-    // ---------------------------------------------------------------- summary
-
-    private InterventionResult Summarise(Dictionary<ConditionKey, DocOutcome[]> results,
-        List<(LayerSegment Segment, (int First, int Last)[] Windows)> draws, int conditionsRun, InterventionInputs inputs)
-    {
-        var c = _model.Config;
-        var metrics = OutcomeMetrics.All.Where(m => _s.Continuations > 0 || m.Family == MetricFamily.NextToken).ToList();
-        var effects = new List<InterventionEffect>();
-        var rows = new List<InterventionTableRow>();
-        var noopOutcomes = results[KeyOf(InterventionSpec.Noop, 0, c.Layers - 1)];
-        var noopEffects = new Dictionary<string, double?>(StringComparer.Ordinal);
-        var noopRows = new List<InterventionEffect>();
-        foreach (var m in metrics)
-        {
-            var e = MakeEffect("none", [0, c.Layers - 1], null, InterventionSpec.Noop, m, Differences(noopOutcomes, m.Name), null, null);
-            noopEffects[m.Name] = e.Effect;
-            noopRows.Add(e);
-        }
-
-        foreach (var spec in _s.Interventions)
-        {
-            foreach (var (seg, windows) in draws)
-            {
-                var own = results[KeyOf(spec, seg.First, seg.Last)];
-                var controls = windows.Select(w => results[KeyOf(spec, w.First, w.Last)]).ToArray();
-                foreach (var m in metrics)
-                {
-                    var controlMeans = controls.Select(o => Differences(o, m.Name)).Where(dd => dd.Length > 0).Select(dd => PairedStatistics.Mean(dd)).ToArray();
-                    effects.Add(MakeEffect(seg.Name, [seg.First, seg.Last], null, spec, m, Differences(own, m.Name), controlMeans, noopEffects[m.Name]));
-                }
-                AddRows(rows, inputs.ModelName, seg.Name, seg.First, seg.Last, -1, "", spec, own);
-            }
-            foreach (var (seg, windows) in draws)
-            {
-                var controls = windows.Select(w => results[KeyOf(spec, w.First, w.Last)]).ToArray();
-                foreach (var m in metrics)
-                    effects.Add(MakeEffect("random", null, seg.Name, spec, m, PooledDifferences(controls, m.Name), null, noopEffects[m.Name]));
-                for (int j = 0; j < windows.Length; j++)
-                    AddRows(rows, inputs.ModelName, "random", windows[j].First, windows[j].Last, j, seg.Name, spec, controls[j]);
-            }
-        }
-        effects.AddRange(noopRows);
-        AddRows(rows, inputs.ModelName, "none", 0, c.Layers - 1, -1, "", InterventionSpec.Noop, noopOutcomes);
-
-        // Holm over every row of the table that has a p-value.
-        var tested = Enumerable.Range(0, effects.Count).Where(k => effects[k].P is not null).ToArray();
-        var adjusted = HolmBonferroni.Adjust(tested.Select(k => effects[k].P!.Value).ToArray());
-        for (int t = 0; t < tested.Length; t++) effects[tested[t]] = effects[tested[t]] with { PHolm = adjusted[t] };
-
-        var byCondition = _s.Interventions.Select(spec => Dissociation(spec, effects)).ToList();
-        var primary = PrimarySpec();
-        var primaryReport = byCondition[_s.Interventions.ToList().IndexOf(primary)] with { ByCondition = byCondition };
-
-        var noopAbs = noopEffects.Values.Where(v => v is not null).Select(v => Math.Abs(v!.Value)).ToList();
-        var manifest = new InterventionManifest
-        {
-            Model = inputs.ModelPath,
-            ModelSha256 = inputs.ModelSha256,
-            NLayers = c.Layers,
-            Tokenizer = inputs.TokenizerDescription,
-            Corpus = inputs.CorpusDescription,
-            CorpusSha256 = inputs.CorpusSha256,
-            Documents = _clean.Length,
-            DocumentsSkipped = _skipped,
-            TokensPerDocument = _clean.Select(d => d.Ids.Length).ToArray(),
-            Seed = _s.Seed,
-            Segments = _s.Segments.ToDictionary(s => s.Name, s => new[] { s.First, s.Last }),
-            SegmentsSource = _s.SegmentsSource,
-            ControlDraws = draws.Select(d => new ControlDraws(d.Segment.Name, d.Segment.Width, d.Windows.Select(w => new[] { w.First, w.Last }).ToArray())).ToList(),
-            Interventions = _s.Interventions.Select(s => s.Label).ToArray(),
-            Continuations = _s.Continuations,
-            GenTokens = _s.GenTokens,
-            PromptTokens = _s.PromptTokens,
-            Temperature = _s.Temperature,
-            TopP = _s.TopP,
-            BootstrapResamples = _s.BootstrapResamples,
-            PermutationResamples = _s.PermutationResamples,
-            ResampleDonorShift = _donorShift,
-            MeanResidNorm = _stats.MeanResidNorm,
-            NoopMaxAbsEffect = noopAbs.Count == 0 ? null : noopAbs.Max(),
-            ConditionsRun = conditionsRun + 1,
-            PrimaryCondition = primary.Label,
-            Definitions = Definitions(),
-        };
-        return new InterventionResult(new InterventionReport(effects, primaryReport, manifest), rows);
-    }
-
-    /// <summary>The condition whose matrix is reported at the top: the first intervention given; for noise, the α
-    /// closest to 0.5 (the default strength), the first one on a tie.</summary>
-    private InterventionSpec PrimarySpec()
-    {
-        var first = _s.Interventions[0];
-        if (first.Kind != InterventionKind.Noise) return first;
-        return _s.Interventions.Where(s => s.Kind == InterventionKind.Noise)
-            .OrderBy(s => Math.Abs(s.Alpha!.Value - 0.5)).First();
-    }
-
-    private DissociationReport Dissociation(InterventionSpec spec, IReadOnlyList<InterventionEffect> effects)
-    {
-        var cells = effects.Where(e => e.ControlFor is null && e.Intervention == spec.KindName && e.Component == spec.ComponentName
-                                       && e.Alpha == spec.Alpha && LayerSegments.ScaleOf(e.Segment) is not null)
-            .Select(e => new SegmentMetricEffect(LayerSegments.ScaleOf(e.Segment)!.Value, e.Metric, e.CohensD));
-        var m = DissociationMatrix.Build(cells);
-        return new DissociationReport
-        {
-            Intervention = spec.KindName,
-            Component = spec.ComponentName,
-            Alpha = spec.Alpha,
-            Rows = DissociationMatrix.Rows.Select(r => LayerSegments.Names[(int)r]).ToArray(),
-            Columns = DissociationMatrix.Columns.Select(f => f.ToString().ToLowerInvariant()).ToArray(),
-            Matrix = m.Cells,
-            Counts = m.Counts,
-            RowMargins = m.RowMargins,
-            DiagonalDominance = m.DiagonalDominance,
-            RowMaxFraction = m.RowMaxFraction,
-            ColumnMaxFraction = m.ColumnMaxFraction,
-        };
-    }
-
-    /// <summary>Per-document paired differences of one metric, over the documents where it is defined on both sides.</summary>
-    private static double[] Differences(DocOutcome[] outcomes, string metric) =>
-        outcomes.Where(o => o.Document.ContainsKey(metric)).Select(o => o.Document[metric].Value).ToArray();
-
-    /// <summary>The random control as one paired effect: per document, the mean difference over the draws where
-    /// the metric is defined; documents with no defined draw are left out.</summary>
-    private static double[] PooledDifferences(DocOutcome[][] draws, string metric)
-    {
-        var result = new List<double>();
-        for (int i = 0; i < draws[0].Length; i++)
-        {
-            double sum = 0;
-            int count = 0;
-            foreach (var outcomes in draws)
-                if (outcomes[i].Document.TryGetValue(metric, out var p)) { sum += p.Value; count++; }
-            if (count > 0) result.Add(sum / count);
-        }
-        return result.ToArray();
-    }
-
-    private InterventionEffect MakeEffect(string segment, int[]? layers, string? controlFor, InterventionSpec spec, OutcomeMetric metric,
-        double[] differences, double[]? controlMeans, double? noopEffect)
-    {
-        var effect = new InterventionEffect
-        {
-            Segment = segment,
-            Layers = layers,
-            ControlFor = controlFor,
-            Intervention = spec.KindName,
-            Component = spec.ComponentName,
-            Alpha = spec.Alpha,
-            Metric = metric.Name,
-            Family = FamilyName(metric.Family),
-            N = differences.Length,
-        };
-        if (differences.Length == 0) return effect;
-        var pe = PairedStatistics.AnalyzeDifferences(differences, _s.Seed, _s.BootstrapResamples, _s.PermutationResamples);
-        ControlSummary? vs = null;
-        if (controlMeans is { Length: > 0 })
-        {
-            var cc = ControlComparison.Compare(pe.Interval.Mean, controlMeans);
-            vs = new ControlSummary(cc.Controls, cc.ControlMeanMagnitude, cc.Ratio, cc.Z, cc.Percentile, cc.ExceedanceP);
-        }
-        return effect with
-        {
-            Effect = pe.Interval.Mean,
-            Ci = [pe.Interval.Low, pe.Interval.High],
-            P = pe.Permutation.PValue,
-            CohensD = pe.CohensDz,
-            VsRandomControl = vs,
-            VsNoop = noopEffect is double z ? pe.Interval.Mean - z : null,
-        };
-    }
-
-    internal static string FamilyName(MetricFamily f) => f switch
-    {
-        MetricFamily.NextToken => "next_token",
-        _ => f.ToString().ToLowerInvariant(),
-    };
-
-    private void AddRows(List<InterventionTableRow> rows, string model, string segment, int first, int last, int draw, string controlFor,
-        InterventionSpec spec, DocOutcome[] outcomes)
-    {
-        for (int i = 0; i < outcomes.Length; i++)
-        {
-            int doc = _clean[i].Source.Index;
-            void Add(int continuation, string metric, Pair p) => rows.Add(new InterventionTableRow(
-                new InterventionRow(model, doc, continuation, segment, spec.KindName, spec.ComponentName, spec.Alpha ?? 0,
-                    metric, p.Value, p.Clean, p.Intervened), first, last, draw, controlFor));
-            foreach (var m in OutcomeMetrics.All)
-                if (outcomes[i].Document.TryGetValue(m.Name, out var p)) Add(-1, m.Name, p);
-            for (int c = 0; c < outcomes[i].PerContinuation.Length; c++)
-                foreach (var m in OutcomeMetrics.All)
-                    if (outcomes[i].PerContinuation[c].TryGetValue(m.Name, out var p)) Add(c, m.Name, p);
-        }
-    }
-
-    private static IReadOnlyDictionary<string, string> Definitions()
-    {
-        var d = new SortedDictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["noise"] = "Gaussian noise added to blocks.l.resid_post at every position for each block l of the segment; per coordinate σ = α·mean‖resid_post_l‖/√d_model, so the noise vector's RMS length is α × the block's mean residual norm on the clean corpus. The noise depends only on (seed, document, run, block, position).",
-            ["zero"] = "The component's output (attn.out, mlp.out or both) set to 0 at every block of the segment.",
-            ["mean"] = "The component's output replaced by its mean over all clean corpus positions (BOS included), per block, the same vector at every position.",
-            ["resample"] = "Cross-document resample ablation: at every block of the segment the component's output is replaced by the clean output of another document at the same position (document i takes document (i + resample_donor_shift) mod n; for a continuation, the donor's prompt plus its own clean continuation with the same index). With component both this replaces the segment's whole update to the residual stream, i.e. resid_post(last) = resid_pre(first) + the donor's resid_post(last) − resid_pre(first). The literal alternative, overwriting resid_post of the segment's last block with the donor's, would also overwrite everything upstream, so its effect would depend only on where the segment ends; patching the segment's own writes keeps the intervention specific to the segment. Positions beyond the donor's length are not patched.",
-            ["skip"] = "attn.out and mlp.out of every block of the segment set to 0: the residual stream passes the blocks unchanged (identical to zero with component both).",
-            ["noop"] = "Identity editors on blocks.l.resid_post of every block: checks that hooking alone changes nothing; segment \"none\".",
-            ["random"] = "The same intervention on random contiguous segments of the same width (start uniform over all positions, the named segment included, drawn with replacement, seeded). The random row's effect pairs, per document, the mean over the draws with the clean value. vs_random_control compares |effect| with the per-draw mean effects.",
-            ["effect"] = "Mean over documents of intervened − clean. Next-token metrics are averaged over the positions of the document that have a next token; brittleness_kl has clean value 0 and top1_agreement clean value 1 (so its effect is agreement − 1). Text metrics are measured on the continuations of the document's prompt (distinct-n pooled over the continuations, the others averaged), sampled with identical seeds clean and intervened, with the intervention active during generation; a document enters a text metric's pair only when the metric is defined on both sides.",
-            ["statistics"] = "ci: paired bootstrap 95% percentile interval of the mean (documents resampled); p: two-sided paired sign-flip permutation test (exact for n ≤ 16); p_holm: Holm over every row with a p; cohens_d: paired d_z = mean/sd of the differences.",
-            ["dissociation"] = "Cell(segment, family) = mean |d_z| over the family's text metrics for that segment under one condition; diagonal_dominance = mean over complete rows of diagonal − mean of the two off-diagonal cells; row/column_max_fraction = fraction of rows/columns whose diagonal is the strict maximum. Next-token metrics are not in the matrix.",
-            ["coherence_embedding"] = "Each sentence tokenized alone and run through the clean model; mean of the final block's resid_post over its tokens (BOS excluded).",
-            ["parquet"] = "interventions.parquet: one row per document, continuation (−1 = the document-level value the statistics pair; c ≥ 0 = continuation c measured alone), segment, intervention, component, alpha (0 for interventions without a dose), metric; value = intervened − clean (the KL itself for brittleness_kl); first_layer/last_layer = the blocks intervened on; draw = control draw (−1 otherwise); control_for = the named segment a random row controls. Rows where a metric is undefined on either side are left out.",
-        };
-        foreach (var m in OutcomeMetrics.All) d[$"metric.{m.Name}"] = m.Definition;
-        return d;
     }
 }

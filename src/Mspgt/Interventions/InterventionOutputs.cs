@@ -69,7 +69,9 @@ public static class InterventionOutputs
             }
         string condition = manifest.PrimaryCondition;
         string dominance = d.DiagonalDominance is double dd ? dd.ToString("0.00", CultureInfo.InvariantCulture) : "undefined";
-        string title = $"Dissociation, {condition}: diagonal dominance {dominance}" + (empty > 0 ? $" ({empty} empty cell(s) shown as 0)" : "");
+        if (d.DominanceTest is { } t)
+            dominance += FormattableString.Invariant($" {(t.Ci is { } ci ? $"[{ci[0]:0.00}, {ci[1]:0.00}]" : "")}, p {t.PValue:0.000}"); // 95% CI, permutation p
+        string title = $"Dissociation, {condition}: dominance {dominance}" + (empty > 0 ? $" ({empty} empty cell(s) shown as 0)" : "");
         return new HeatmapData(title, values, present.Select(r => d.Rows[r]).ToArray(), d.Columns,
             "mean |Cohen's d_z|", HeatmapScale.Sequential, XLabel: "metric family", YLabel: "segment intervened on", Min: 0);
     }

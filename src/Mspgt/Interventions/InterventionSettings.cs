@@ -11,8 +11,9 @@ public sealed record InterventionSettings
     public string SegmentsSource { get; init; } = "--segments";
     /// <summary>The intervention conditions (<see cref="InterventionSpec.Expand"/>); the no-op is always added.</summary>
     public required IReadOnlyList<InterventionSpec> Interventions { get; init; }
-    /// <summary>Random contiguous segments of the same width drawn per named segment (seeded).</summary>
-    public int Controls { get; init; } = 10;
+    /// <summary>Control windows per named segment: distinct same-width windows that do not overlap it, drawn without
+    /// replacement (seeded), or all of them when fewer exist (<see cref="ControlWindows"/>).</summary>
+    public int Controls { get; init; } = ControlWindows.DefaultCount;
     /// <summary>Sampled continuations per prompt; 0 measures next-token outcomes only.</summary>
     public int Continuations { get; init; } = 2;
     /// <summary>Most new tokens per continuation.</summary>

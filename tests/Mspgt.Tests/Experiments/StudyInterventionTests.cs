@@ -43,7 +43,23 @@ public class StudyInterventionTests : IDisposable
                 Assert.Equal(b.Mean, b.PerDocument.Average(), 10); // the effect is the mean of the per-document KLs
                 Assert.True(b.Mean > 0);
                 Assert.Equal(b.Layers, m.Summary.Segments[b.Segment]);
+                // Per block = ÷ width, for the mean and for every document.
+                Assert.Equal(b.Mean / b.Width, b.MeanPerBlock!.Value, 12);
+                Assert.Equal(b.PerDocument.Select(x => x / b.Width), b.PerDocumentPerBlock!);
+                var vs = b.VsControls!;
+                Assert.Equal(vs.ControlWindows.Length, vs.ControlEffects.Length);
+                Assert.All(vs.ControlWindows, w => Assert.True(w[1] < b.Layers[0] || w[0] > b.Layers[1]));
+                if (vs.ControlWindows.Length == 0) Assert.True(vs.Mean is null && vs.Note is not null);
+                else
+                {
+                    // The contrast is the per-document difference with the windows' mean, so its mean is the
+                    // segment's mean minus the mean of the windows' means (every KL is defined).
+                    Assert.Equal(b.Mean - vs.ControlEffects.Average(x => x!.Value), vs.Mean!.Value, 10);
+                    Assert.InRange(vs.P!.Value, 0, 1);
+                    Assert.NotNull(vs.PHolm);
+                }
             }
+            Assert.True(iv.DominanceTest is not null || iv.DominanceTestNote is not null);
             Assert.Equal(3, iv.DoseResponse.Count);
             Assert.All(iv.DoseResponse, c => Assert.Equal([0.5, 1.0], c.Alphas));
             Assert.Equal(3, iv.Dissociation.Length);

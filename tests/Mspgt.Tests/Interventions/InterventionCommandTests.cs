@@ -34,16 +34,24 @@ public class InterventionCommandTests : IDisposable
         Assert.Equal(["effects", "dissociation", "manifest"], root.EnumerateObject().Select(p => p.Name));
         var effects = root.GetProperty("effects").EnumerateArray().ToList();
         Assert.NotEmpty(effects);
-        foreach (var name in new[] { "segment", "intervention", "component", "alpha", "metric", "effect", "ci", "p_holm", "cohens_d", "vs_random_control" })
+        foreach (var name in new[] { "segment", "intervention", "component", "alpha", "metric", "effect", "ci", "p_vs_zero", "p_holm", "cohens_d", "vs_controls", "confirmatory", "effect_per_block" })
             Assert.All(effects, e => Assert.True(e.TryGetProperty(name, out _), $"effect lacks {name}"));
         var first = effects.First(e => e.GetProperty("segment").GetString() == "local" && e.GetProperty("metric").GetString() == "brittleness_kl");
         Assert.Equal(2, first.GetProperty("ci").GetArrayLength());
-        Assert.Equal(2, first.GetProperty("vs_random_control").GetProperty("draws").GetInt32());
+        Assert.Equal(2, first.GetProperty("vs_controls").GetProperty("windows").GetInt32());
+        Assert.Equal(JsonValueKind.Number, first.GetProperty("vs_controls").GetProperty("p").ValueKind);
+        Assert.Equal(JsonValueKind.Null, first.GetProperty("p_vs_zero").ValueKind); // a KL ≥ 0 is not tested against 0
+        Assert.False(first.GetProperty("confirmatory").GetBoolean()); // noise at α = 0 is the clean model: no hypothesis
+        var half = effects.First(e => e.GetProperty("segment").GetString() == "local" && e.GetProperty("metric").GetString() == "brittleness_kl"
+                                      && e.GetProperty("alpha").ValueKind == JsonValueKind.Number && e.GetProperty("alpha").GetDouble() == 0.5);
+        Assert.True(half.GetProperty("confirmatory").GetBoolean());
+        Assert.Equal(JsonValueKind.Number, half.GetProperty("p_holm").ValueKind);
         Assert.Equal(["local", "intermediate", "global", "random", "none"],
             effects.Select(e => e.GetProperty("segment").GetString()!).Distinct());
         var dis = root.GetProperty("dissociation");
         Assert.Equal(3, dis.GetProperty("matrix").GetArrayLength());
         Assert.True(dis.TryGetProperty("diagonal_dominance", out _));
+        Assert.True(dis.TryGetProperty("dominance_test", out _));
         Assert.Equal(["local", "intermediate", "global"], dis.GetProperty("rows").EnumerateArray().Select(x => x.GetString()));
 
         string[] files = ["interventions.parquet", "effects.json", "dissociation.png", "dose_response.png"];
@@ -83,6 +91,8 @@ public class InterventionCommandTests : IDisposable
         Assert.Contains("equal thirds", output);
         Assert.Contains("brittleness_kl", output);
         Assert.Contains("diagonal dominance", output);
+        Assert.Contains("− controls", output);
+        Assert.Contains("confirmatory rows", output);
     }
 
     [Theory]
