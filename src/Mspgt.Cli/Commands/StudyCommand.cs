@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mspgt.Experiments;
+using Mspgt.Experiments.Predictions;
 using Mspgt.Reporting;
 using Spectre.Console;
 
@@ -67,19 +68,26 @@ public static class StudyCommand
 
     private static void Print(StudyResult r)
     {
-        var t = new Table().AddColumn("model").AddColumn("family").AddColumn("size").AddColumn("layers").AddColumn("BIC K")
-            .AddColumn("boundaries [[95% CI]]").AddColumn("depth fractions");
+        var t = new Table().AddColumn("model").AddColumn("family").AddColumn("size").AddColumn("layers").AddColumn("K selected")
+            .AddColumn("two-boundary fit [[95% CI]]").AddColumn("p vs smooth");
         foreach (var m in r.Summary.Models)
         {
-            string ci = m.BoundaryCi is { } c ? string.Join(", ", m.Boundaries.Select((b, i) => $"{b} [{c[i][0]}–{c[i][1]}]")) : string.Join(", ", m.Boundaries);
+            string ci = m.ForcedK2BoundaryCi is { } c
+                ? string.Join(", ", m.ForcedK2Boundaries.Select((b, i) => $"{b} [{c[i][0]}–{c[i][1]}]"))
+                : string.Join(", ", m.ForcedK2Boundaries);
             t.AddRow(Markup.Escape(m.Control ? $"{m.Name} (control)" : m.Name), Markup.Escape(m.Family), Markup.Escape(m.Size), $"{m.NLayers}", $"{m.KSelected}",
-                Markup.Escape(ci), string.Join(", ", m.DepthFractions.Select(f => f.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture))));
+                Markup.Escape(ci), m.ForcedK2PValue is double pv ? pv.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "-");
         }
         AnsiConsole.Write(t);
-        var pt = new Table().AddColumn("id").AddColumn("supported").AddColumn("numbers / reason");
+        var pt = new Table().AddColumn("id").AddColumn("verdict").AddColumn("p / interval").AddColumn("why");
         foreach (var p in r.Predictions)
-            pt.AddRow(p.Id, p.Supported switch { true => "[green]supported[/]", false => "[red]not supported[/]", null => "not evaluable" },
-                Markup.Escape(p.Reason ?? StudyOutputs.KeyNumbers(p)));
+            pt.AddRow(p.Id, p.Supported switch
+                {
+                    Verdict.Supported => "[green]supported[/]",
+                    Verdict.NotSupported => "[red]not supported[/]",
+                    _ => Markup.Escape(VerdictJsonConverter.Text(p.Supported)),
+                },
+                Markup.Escape(StudyOutputs.Evidence(p)), Markup.Escape(p.Reason));
         AnsiConsole.Write(pt);
         AnsiConsole.MarkupLine(Markup.Escape($"wrote {Path.Combine(r.Definition.Output, StudyOutputs.ReportFileName)}, {StudyOutputs.SummaryFileName}, {StudyOutputs.TableFileName}"));
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Mspgt.Experiments.Predictions;
 using Mspgt.Reporting;
 
 namespace Mspgt.Experiments;
@@ -174,29 +175,30 @@ public static class StudyOutputs
                          $"; mspgt {mf.Version}; {mf.Date}.");
 
         report.Section("Predictions");
-        report.Table(["id", "statement", "supported", "numbers", "note"],
-            summary.Predictions.Select(p => (IReadOnlyList<string>)[p.Id, p.Statement, Verdict(p.Supported), KeyNumbers(p), p.Reason ?? ""]),
-            "Each prediction: supported / not supported with the numbers behind it; \"not evaluable\" only where the models given cannot test it.");
+        report.Table(["id", "statement", "verdict", "why", "threshold (fixed before the data)", "null", "p / interval"],
+            summary.Predictions.Select(p => (IReadOnlyList<string>)[p.Id, p.Statement, VerdictJsonConverter.Text(p.Supported), p.Reason, p.Threshold, p.Null, Evidence(p)]),
+            "Each prediction is a test with its decision rule fixed before the data and a null it can fail against; \"not evaluable\": the models given cannot test it; \"not identifiable\": the test also passes on random-weight controls.");
         foreach (var p in summary.Predictions)
             report.Manifest(JsonOutput.Serialize(p.Numbers, p.Id), $"{p.Id}: all numbers", open: false);
 
         report.Section("Boundaries across models");
         var ordered = models.Where(m => !m.Spec.Control).Concat(models.Where(m => m.Spec.Control)).ToList();
-        report.Figure(BoundaryDepthPlot.Create(new BoundaryDepthData("Boundary depth fractions (K = 2, bootstrap 95% intervals)",
+        report.Figure(BoundaryDepthPlot.Create(new BoundaryDepthData("Best two-boundary fits: depth fractions with bootstrap 95% intervals",
             ordered.Select(m => new BoundaryDepthRow($"{m.Spec.Name} · {m.Spec.Family} {m.Spec.Size}".TrimEnd(),
-                m.Summary.DepthFractions,
-                m.Summary.BoundaryCi?.Select(c => new[] { (double)c[0] / m.Summary.NLayers, (double)c[1] / m.Summary.NLayers }).ToList(),
+                m.Summary.ForcedK2.DepthFractions,
+                m.Summary.ForcedK2.BoundaryCi?.Select(c => new[] { (double)c[0] / m.Summary.NLayers, (double)c[1] / m.Summary.NLayers }).ToList(),
                 m.Spec.Control)).ToList())),
-            "Each row one model; markers: depth fraction b/L of the K = 2 boundaries (b = first layer of the next segment); bars: bootstrap 95% interval over documents. Open markers: random-weight controls.");
-        report.Table(["model", "family", "size", "precision", "format", "layers", "BIC K", "boundaries", "95% intervals", "depth fractions", "local · intermediate · global"],
+            "Each row one model; markers: depth fraction b/L of its best two-boundary fit (b = first layer of the next segment), whether or not K = 2 was selected; bars: bootstrap 95% interval over documents. Open markers: random-weight controls.");
+        report.Table(["model", "family", "size", "precision", "format", "layers", "K selected", "test p-values", "two-boundary fit", "95% intervals", "p vs smooth", "local · intermediate · global"],
             ordered.Select(m => (IReadOnlyList<string>)[
                 m.Spec.Control ? $"{m.Spec.Name} (control)" : m.Spec.Name, m.Spec.Family, m.Spec.Size, m.Spec.Precision ?? "", m.Record.Format,
                 m.Summary.NLayers.ToString(CultureInfo.InvariantCulture), m.Summary.KSelected.ToString(CultureInfo.InvariantCulture),
-                string.Join(", ", m.Summary.Boundaries),
-                m.Summary.BoundaryCi is { } ci ? string.Join(", ", ci.Select(c => $"[{c[0]}, {c[1]}]")) : "",
-                string.Join(", ", m.Summary.DepthFractions.Select(f => f.ToString("0.000", CultureInfo.InvariantCulture))),
+                string.Join(", ", m.Summary.KTests.Select(t => $"K={t.K}: {P(t.PValue)}")),
+                string.Join(", ", m.Summary.ForcedK2.Boundaries),
+                m.Summary.ForcedK2.BoundaryCi is { } ci ? string.Join(", ", ci.Select(c => $"[{c[0]}, {c[1]}]")) : "",
+                P(m.Summary.ForcedK2.PValueVsSmooth),
                 string.Join(" · ", new[] { "local", "intermediate", "global" }.Select(n => Range(m.Summary.Segments[n])))]),
-            "Boundaries are block indices (0-based); segments are inclusive block ranges, named from the data.");
+            "K selected: sequential tests against smooth nulls at α = 0.05 (0 is a possible answer). Boundaries are block indices (0-based); segments are inclusive block ranges of the two-boundary fit, named from the data.");
 
         foreach (var m in models.Where(m => !m.Spec.Control)) ModelSection(report, m, $"Model {m.Spec.Name} ({m.Spec.Family}, {m.Spec.Size}{(m.Spec.Precision is { } p ? ", " + p : "")})");
         foreach (var m in models.Where(m => m.Spec.Control)) ModelSection(report, m, $"Random-weight control {m.Spec.Name} (not part of any prediction)");
@@ -211,7 +213,7 @@ public static class StudyOutputs
         var s = m.Summary;
         report.Section(heading);
         report.Paragraph($"{s.NLayers} blocks, {s.NDocuments} documents, {s.NTokens} tokens; {m.Record.Format}, sha256 {m.Record.ModelSha256}; " +
-                         $"BIC selects K = {s.KSelected}; K = 2 boundaries {string.Join(", ", s.Boundaries)}; local {Range(s.Segments["local"])}, " +
+                         $"calibrated K = {s.KSelected}; best two-boundary fit {string.Join(", ", s.ForcedK2.Boundaries)} (p {P(s.ForcedK2.PValueVsSmooth)} against the smooth null); local {Range(s.Segments["local"])}, " +
                          $"intermediate {Range(s.Segments["intermediate"])}, global {Range(s.Segments["global"])} (order decided by {s.ScaleOrderDecidedBy}).");
         report.Figure(Analysis.SignalsFigure(s), $"{m.Spec.Name}: standardised per-layer signals and the fused score; dashed lines: boundaries, grey bands: their bootstrap 95% intervals.");
         report.Figure(Analysis.CkaFigure(s), $"{m.Spec.Name}: linear CKA between the embedding and every block's output.");
@@ -227,7 +229,7 @@ public static class StudyOutputs
             for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) mat[r, c] = iv.Dissociation[r][c]!.Value;
             report.Figure(HeatmapPlot.Create(new HeatmapData($"{m.Spec.Name}: dissociation ({iv.Condition})", mat, iv.DissociationRows,
                     iv.DissociationColumns, "mean |Cohen's d_z|", XLabel: "outcome family", YLabel: "perturbed segment", Min: 0)),
-                $"{m.Spec.Name}: mean |Cohen's d_z| of each metric family when each segment is perturbed; diagonal dominance {F(iv.DiagonalDominance)}.");
+                $"{m.Spec.Name}: mean |Cohen's d_z| of each metric family when each segment is perturbed; diagonal dominance {F(iv.DiagonalDominance)}{Dominance(iv)}.");
         }
         else report.Paragraph($"Dissociation matrix incomplete (diagonal dominance {F(iv.DiagonalDominance)}).");
         if (iv.DoseResponse.Count > 0)
@@ -238,54 +240,15 @@ public static class StudyOutputs
 
     private static DoseResponseSeries Series(DoseCurve c) => new(c.Segment, c.Alphas, c.Values, c.Lower, c.Upper);
 
-    private static string Verdict(bool? s) => s switch { true => "supported", false => "not supported", null => "not evaluable" };
+    private static string Dominance(StudyInterventionOutcome iv) => iv.DominanceTest is { } d
+        ? $" (95% interval {(d.Ci is { } ci ? $"[{F(ci[0])}, {F(ci[1])}]" : "–")}; permutation null mean {F(d.NullMean)}, p {P(d.PValue)})"
+        : iv.DominanceTestNote is { } note ? $" ({note})" : "";
 
-    /// <summary>A one-cell digest of a prediction's numbers (all of them are in the block below the table).</summary>
-    public static string KeyNumbers(Prediction p)
-    {
-        var n = p.Numbers;
-        var parts = new List<string>();
-        switch (p.Id)
-        {
-            case "P1" when n["models"] is JsonObject ms:
-                foreach (var (name, v) in ms)
-                    parts.Add($"{name}: K={v?["k_selected"]}, BIC(1)−BIC(2)={F(v?["bic_k1_minus_bic_k2"])}, bootstrap K=2 {F(v?["bootstrap_k2_fraction"])}");
-                break;
-            case "P2" when n["families"] is JsonObject fs:
-                foreach (var (fam, v) in fs)
-                    parts.Add(v?["cv"] is JsonArray cv
-                        ? $"{fam}: CV b1 {F(cv[0])} {Ci(v["cv_ci"]?[0])}, b2 {F(cv[1])} {Ci(v["cv_ci"]?[1])}"
-                        : $"{fam}: {v?["note"]}");
-                if (n["cv_qwen_minus_llama"] is JsonArray d)
-                    parts.Add($"qwen − llama: b1 {F(d[0])} {Ci(n["cv_qwen_minus_llama_ci"]?[0])}, b2 {F(d[1])} {Ci(n["cv_qwen_minus_llama_ci"]?[1])}");
-                break;
-            case "P3" when n["segments"] is JsonObject ss:
-                foreach (var (seg, v) in ss) parts.Add($"{seg}: qwen/llama {F(v?["ratio_qwen_over_llama"])} {Ci(v?["ratio_ci"])}");
-                break;
-            case "P4" when n["models"] is JsonObject ms:
-                foreach (var (name, v) in ms) parts.Add($"{name}: {F(v?["diagonal_dominance"])}");
-                break;
-            case "P5" when n["pairs"] is JsonArray ps:
-                foreach (var v in ps)
-                    parts.Add($"{v?["variant"]?["name"]} vs {v?["reference"]?["name"]}: shift {v?["boundary_shift_layers"]?.ToJsonString()} layers, TV {v?["bootstrap_total_variation"]?.ToJsonString()}");
-                break;
-            case "P6":
-                foreach (var (student, v) in n)
-                    parts.Add($"{student}: boundaries by step {v?["boundaries"]?.ToJsonString()}, {(v?["settled_at_step"] is JsonNode st ? "settled at step " + st.ToJsonString() : "not settled by the last checkpoint")}");
-                break;
-            case "P7":
-                foreach (var (fam, v) in n)
-                    if (v is JsonObject vo && vo["boundaries"] is JsonArray bs)
-                        parts.Add($"{fam} (L {vo["n_layers"]?.ToJsonString()}): " + string.Join(", ", bs.Select(b =>
-                            $"b{b?["boundary"]} layers {b?["layers"]?.ToJsonString()} fractions [{string.Join(", ", (b?["depth_fractions"] as JsonArray ?? []).Select(F))}]")));
-                break;
-        }
-        return string.Join("; ", parts);
-    }
+    /// <summary>The p-value or interval a prediction rests on, as one cell.</summary>
+    public static string Evidence(Prediction p) =>
+        p.PValue is double v ? $"p {P(v)}" : p.Interval is { Length: 2 } iv ? $"[{F(iv[0])}, {F(iv[1])}]" : "–";
 
-    private static string Ci(JsonNode? ci) => ci is JsonArray a && a.Count == 2 ? $"[{F(a[0])}, {F(a[1])}]" : "";
-
-    private static string F(JsonNode? v) => v is JsonValue jv && jv.TryGetValue(out double d) ? F(d) : v is null ? "–" : v.ToJsonString();
+    private static string P(double? p) => p is double v ? (v < 0.001 ? "< 0.001" : v.ToString("0.000", CultureInfo.InvariantCulture)) : "–";
 
     private static string F(double? v) => v is double d ? d.ToString("0.###", CultureInfo.InvariantCulture) : "–";
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
 using Mspgt.Checkpoints;
+using Mspgt.Experiments.Predictions;
 using Mspgt.Models;
 using Mspgt.Reporting;
 

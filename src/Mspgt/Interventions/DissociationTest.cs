@@ -1,3 +1,4 @@
+using Mspgt.Numerics;
 using Mspgt.Interventions.Outcomes;
 using Mspgt.Interventions.Statistics;
 

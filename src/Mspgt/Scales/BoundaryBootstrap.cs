@@ -4,9 +4,11 @@ namespace Mspgt.Scales;
 
 /// <summary>
 /// Nonparametric bootstrap over documents of one fit with K boundaries: its distribution over layers per boundary
-/// (<see cref="Counts"/>[i][layer]), the mode (ties to the shallower layer) and the percentile interval.
+/// (<see cref="Counts"/>[i][layer]), the mode (ties to the shallower layer), the percentile interval, and every
+/// resample's boundaries in resample order (<see cref="Draws"/>[r][i]): two analyses of the same documents with the
+/// same seed draw the same documents in resample r, so their draws pair up.
 /// </summary>
-public sealed record BoundaryDistribution(int K, int MinSegmentLength, int[][] Counts, int[] Mode, int[][] Interval);
+public sealed record BoundaryDistribution(int K, int MinSegmentLength, int[][] Counts, int[] Mode, int[][] Interval, int[][] Draws);
 
 /// <summary>
 /// Intervals for boundary locations: each resample draws D documents with replacement (seeded SplitMix64, one stream
@@ -66,7 +68,7 @@ public static class BoundaryBootstrap
                 foreach (var b in drawn[f]) counts[i][b[i]]++;
             }
             return new BoundaryDistribution(fit.K, fit.MinSize, counts, counts.Select(Mode).ToArray(),
-                counts.Select(c => PercentileInterval(c, Confidence)).ToArray());
+                counts.Select(c => PercentileInterval(c, Confidence)).ToArray(), drawn[f]);
         }).ToList();
     }
 

@@ -124,7 +124,7 @@ public static class BoundaryDetector
     private static FitSummary Summary(int layers, KFitTest fit, BoundaryDistribution? dist) => new(
         fit.K, fit.MinSegmentLength, fit.Boundaries, dist?.Interval,
         Segmentation.DepthFractionsOf(fit.Boundaries, layers), Segmentation.SegmentsOf(fit.Boundaries, layers), fit.Cost,
-        fit.StatisticVsSmooth, fit.PValueVsSmooth, dist?.Mode, dist?.Counts);
+        fit.StatisticVsSmooth, fit.PValueVsSmooth, dist?.Mode, dist?.Counts, dist?.Draws);
 
     private static double[,] MeanMatrix(SignalPanel p)
     {

@@ -17,7 +17,8 @@ public sealed record FitSummary(
     [property: JsonPropertyName("statistic_vs_smooth")] double? StatisticVsSmooth,
     [property: JsonPropertyName("p_value_vs_smooth")] double? PValueVsSmooth,
     [property: JsonPropertyName("bootstrap_mode")] int[]? BootstrapMode,
-    [property: JsonPropertyName("bootstrap_counts")] int[][]? BootstrapCounts);
+    [property: JsonPropertyName("bootstrap_counts")] int[][]? BootstrapCounts,
+    [property: JsonPropertyName("bootstrap_draws")] int[][]? BootstrapDraws = null);
 
 /// <summary>How the null distributions were made (the statsmodels habit: every test says what it assumed).</summary>
 public sealed record NullSummary(

@@ -33,13 +33,21 @@ public class AnalyzeCommandTests : IDisposable
         foreach (var s in r.GetProperty("signals").EnumerateObject())
             Assert.Equal(L, s.Value.GetArrayLength());
         Assert.Equal(L, r.GetProperty("fused").GetArrayLength());
-        Assert.InRange(r.GetProperty("k_selected").GetInt32(), 0, 4);
-        var b = r.GetProperty("boundaries").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        // 5 layers with segments of at least 2 hold at most one boundary; the two-boundary fit is reported apart.
+        int k = r.GetProperty("k_selected").GetInt32();
+        Assert.InRange(k, 0, 1);
+        Assert.Equal(k, r.GetProperty("boundaries").GetArrayLength());
+        Assert.True(r.GetProperty("k_tests").GetArrayLength() >= 1);
+        foreach (var name in new[] { "description", "replicates", "alpha", "max_edf" }) Assert.True(r.GetProperty("null").TryGetProperty(name, out _), name);
+        var k2 = r.GetProperty("forced_k2");
+        Assert.Equal(1, k2.GetProperty("min_segment_length").GetInt32());
+        Assert.InRange(k2.GetProperty("p_value_vs_smooth").GetDouble(), 0, 1);
+        var b = k2.GetProperty("boundaries").EnumerateArray().Select(x => x.GetInt32()).ToArray();
         Assert.Equal(2, b.Length);
         Assert.True(1 <= b[0] && b[0] < b[1] && b[1] <= L - 1, $"boundaries {b[0]}, {b[1]}");
-        var ci = r.GetProperty("boundary_ci").EnumerateArray().Select(x => x.EnumerateArray().Select(y => y.GetInt32()).ToArray()).ToArray();
+        var ci = k2.GetProperty("boundary_ci").EnumerateArray().Select(x => x.EnumerateArray().Select(y => y.GetInt32()).ToArray()).ToArray();
         Assert.All(ci.Zip(b), p => Assert.True(p.First[0] <= p.Second && p.Second <= p.First[1]));
-        var df = r.GetProperty("depth_fractions").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        var df = k2.GetProperty("depth_fractions").EnumerateArray().Select(x => x.GetDouble()).ToArray();
         Assert.Equal(b.Select(x => x / (double)L), df);
         var seg = r.GetProperty("segments");
         var covered = new[] { "local", "intermediate", "global" }.SelectMany(n =>

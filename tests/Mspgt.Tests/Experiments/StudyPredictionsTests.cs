@@ -1,31 +1,46 @@
-using System.Text.Json.Nodes;
 using Mspgt.Experiments;
+using Mspgt.Experiments.Predictions;
+using Mspgt.Interventions;
 using Mspgt.Scales;
+using Mspgt.Tests.Scales;
 
 namespace Mspgt.Tests.Experiments;
 
-/// <summary>P1–P5 on synthetic per-model results whose answers are known in closed form.</summary>
+/// <summary>
+/// P1–P7 on inputs whose answer is known: planted structure must pass, null data (smooth surrogates, random
+/// boundaries, random-weight controls) must not.
+/// </summary>
 public class StudyPredictionsTests
 {
-    /// <summary>A model summary with K = 2 boundaries b1, b2 on L layers; the bootstrap counts put all mass on
-    /// (b1, b2) unless <paramref name="counts"/> is given; BIC(K) = bic[K].</summary>
-    internal static AnalysisSummary Summary(int layers, int b1, int b2, int kSelected = 2, double[]? bic = null,
-        int[][]? counts = null, int[][]? ci = null, int[]? kCounts = null, double[]? fused = null, string format = "safetensors")
+    /// <summary>An analysis summary around a boundary report, the other fields filled with placeholders.</summary>
+    internal static AnalysisSummary FromReport(BoundaryReport r, string format = "safetensors")
     {
-        bic ??= [10, 5, 1, 2, 3];
-        counts ??= [OneHot(layers, b1, 100), OneHot(layers, b2, 100)];
-        int resamples = counts[0].Sum();
-        kCounts ??= OneHot(5, kSelected, resamples);
-        ci ??= [[b1, b1], [b2, b2]];
-        var settings = new AnalysisSettings();
-        var manifest = new AnalysisManifest("mspgt", "0", "m", format, "sha", "tok", "corpus", null, null, [], settings, [], []);
-        return new AnalysisSummary("m", "llama", layers, 8, 800, new Dictionary<string, double[]>(), fused ?? new double[layers],
-            kSelected, [b1, b2], ci, [(double)b1 / layers, (double)b2 / layers],
-            new Dictionary<string, int[]> { ["local"] = [0, b1 - 1], ["intermediate"] = [b1, b2 - 1], ["global"] = [b2, layers - 1] },
-            "attention", [b1, b2], [b1, b2], [],
-            bic.Select((b, k) => new KFit(k, 0, b, [])).ToArray(),
-            new BootstrapSummary(resamples, 0, 8, 0.95, [b1, b2], ci, [(double)b1 / layers, (double)b2 / layers], counts, kCounts),
-            new Dictionary<string, ProbeReport>(), [], manifest);
+        var k2 = r.ForcedK2;
+        var manifest = new AnalysisManifest("mspgt", "0", "m", format, "sha", "tok", "corpus", null, null, [], new AnalysisSettings(), [], []);
+        return new AnalysisSummary("m", "llama", r.NLayers, r.NDocuments, 100, new Dictionary<string, double[]>(), r.Fused,
+            r.KSelected, r.Boundaries, r.BoundaryCi, r.DepthFractions, r.KTests, k2, r.Null,
+            new Dictionary<string, int[]> { ["local"] = k2.Segments[0], ["intermediate"] = k2.Segments[1], ["global"] = k2.Segments[2] },
+            Analysis.SegmentsFrom(r), "attention", r.Pelt.Boundaries, [], new Dictionary<string, ProbeReport>(), [], r, manifest);
+    }
+
+    /// <summary>A model analysed from a synthetic panel (see <see cref="SyntheticPanels"/>).</summary>
+    internal static AnalysisSummary Analysed(PanelKind kind, int layers, int seed) =>
+        FromReport(BoundaryDetector.Detect(SyntheticPanels.Names, SyntheticPanels.Make(kind, layers, seed).Documents,
+            new BoundaryOptions { Seed = seed, Families = SyntheticPanels.FamilyOf, NullReplicates = 99, Bootstrap = 50 }));
+
+    /// <summary>A summary whose two-boundary fit is (b1, b2) with the given bootstrap counts (default: all at the point).</summary>
+    internal static AnalysisSummary WithBoundaries(AnalysisSummary s, int b1, int b2, int[][]? counts = null)
+    {
+        int L = s.NLayers;
+        counts ??= [OneHot(L, b1, 100), OneHot(L, b2, 100)];
+        var k2 = s.ForcedK2 with
+        {
+            Boundaries = [b1, b2], DepthFractions = [(double)b1 / L, (double)b2 / L],
+            Segments = Segmentation.SegmentsOf([b1, b2], L), BootstrapCounts = counts, BootstrapDraws = null,
+            BoundaryCi = counts.Select(c => BoundaryBootstrap.PercentileInterval(c, 0.95)).ToArray(),
+        };
+        // The calibrated choice follows: these boundaries stand for two selected ones.
+        return s with { ForcedK2 = k2, KSelected = 2, Boundaries = k2.Boundaries, BoundaryCi = k2.BoundaryCi, DepthFractions = k2.DepthFractions };
     }
 
     internal static int[] OneHot(int n, int at, int count)
@@ -36,225 +51,232 @@ public class StudyPredictionsTests
     }
 
     private static PredictionInput Model(string name, string family, AnalysisSummary s, string? @base = null, bool control = false,
-        StudyInterventionOutcome? iv = null) =>
-        new(new StudyModelSpec(name, "/m/" + name, family, "s", null, @base ?? name, null, control), s, iv);
+        StudyInterventionOutcome? iv = null, string? student = null, int? step = null) =>
+        new(new StudyModelSpec(name, "/m/" + name, family, "s", null, @base ?? name, null, control, student, step), s, iv);
 
-    private static double D(JsonNode? n) => n!.GetValue<double>();
+    private static PredictionContext Context(params PredictionInput[] models) => new(models, seed: 1, resamples: 400);
+
+    // ---------------------------------------------------------------- P1
 
     [Fact]
-    public void P1SupportedOnlyWhenEveryModelSelectsTwoAndControlsDoNotCount()
+    public void P1PassesOnPlantedJumpsFailsOnSmoothCurvesAndIsNotIdentifiableWhenAControlPasses()
     {
-        var a = Model("a", "llama", Summary(12, 3, 8, bic: [10, 7.5, 2, 3]));
-        var b = Model("b", "qwen", Summary(12, 4, 9, kCounts: [0, 10, 60, 30, 0]));
-        var ctl = Model("c", "llama", Summary(4, 1, 2, kSelected: 3), control: true);
-        var p = StudyPredictions.P1([a, b], [ctl]);
-        Assert.True(p.Supported);
-        Assert.Equal(5.5, D(p.Numbers["models"]!["a"]!["bic_k1_minus_bic_k2"]), 12); // 7.5 − 2
-        Assert.Equal(0.6, D(p.Numbers["models"]!["b"]!["bootstrap_k2_fraction"]), 12);
-        Assert.Equal(3, (int)p.Numbers["controls_not_counted"]!["c"]!["k_selected"]!);
-        var q = StudyPredictions.P1([a, Model("d", "qwen", Summary(12, 4, 9, kSelected: 3))], []);
-        Assert.False(q.Supported);
-        Assert.Equal(1, (int)q.Numbers["models_with_k2"]!);
-        var n = StudyPredictions.P1([], [ctl]);
-        Assert.Null(n.Supported);
-        Assert.NotNull(n.Reason);
+        var jumpsA = Model("a", "llama", Analysed(PanelKind.TwoJumps, 16, 1));
+        var jumpsB = Model("b", "qwen", Analysed(PanelKind.TwoJumps, 20, 2));
+        var p1 = new P1TwoBoundaries();
+        Assert.Equal(Verdict.Supported, p1.Evaluate(Context(jumpsA, jumpsB)).Supported);
+
+        var smooth = Model("s", "qwen", Analysed(PanelKind.Smooth, 20, 3));
+        var failed = p1.Evaluate(Context(jumpsA, smooth));
+        Assert.Equal(Verdict.NotSupported, failed.Supported);
+        Assert.Contains("s: K = ", failed.Reason);
+
+        var control = Model("c", "llama", Analysed(PanelKind.TwoJumps, 16, 4), control: true);
+        Assert.Equal(Verdict.NotIdentifiable, p1.Evaluate(Context(jumpsA, jumpsB, control)).Supported);
+        var quietControl = Model("q", "llama", Analysed(PanelKind.Flat, 16, 5), control: true);
+        Assert.Equal(Verdict.Supported, p1.Evaluate(Context(jumpsA, jumpsB, quietControl)).Supported);
+
+        var shallow = p1.Evaluate(Context(Model("tiny", "llama", Analysed(PanelKind.TwoJumps, 5, 6))));
+        Assert.Equal(Verdict.NotEvaluable, shallow.Supported);
+        Assert.Contains("tiny: 5 layers", shallow.Reason);
     }
+
+    // ---------------------------------------------------------------- P2
 
     [Fact]
     public void CoefficientOfVariationMatchesHandComputation()
     {
-        // 0.25, 0.30: mean 0.275, sample sd √(2·0.025²/1) = 0.0353553…, CV = 0.128565…
-        Assert.Equal(Math.Sqrt(2 * 0.025 * 0.025) / 0.275, StudyPredictions.CoefficientOfVariation([0.25, 0.30]), 12);
-        Assert.Equal(0, StudyPredictions.CoefficientOfVariation([0.5, 0.5, 0.5]));
-        Assert.Throws<MspgtException>(() => StudyPredictions.CoefficientOfVariation([0.5]));
+        Assert.Equal(Math.Sqrt(2 * 0.025 * 0.025) / 0.275, P2BoundaryStability.Cv([0.25, 0.30]), 12);
+        Assert.Equal(0, P2BoundaryStability.Cv([0.5, 0.5, 0.5]));
     }
 
     [Fact]
-    public void P2ComparesFamilyCvsWithIntervalsFromTheBootstrapDistributions()
+    public void P2NeedsThreeModelsPerFamilyAndComparesCvsWithBootstrapIntervals()
     {
-        // Llama: b1 at 3/12 and 3/12 → CV 0; b2 at 6/12, 7/12. Qwen: b1 at 2/10 and 6/10, b2 at 4/10 and 8/10.
-        var l1 = Model("l1", "llama", Summary(12, 3, 6));
-        var l2 = Model("l2", "Llama-2", Summary(12, 3, 7)); // a second label of the same family would be ambiguous …
-        var models = new List<PredictionInput> { l1, l2 with { Spec = l2.Spec with { Family = "llama" } },
-            Model("q1", "qwen", Summary(10, 2, 4)), Model("q2", "qwen", Summary(10, 6, 8)) };
-        var p = StudyPredictions.P2(models, seed: 1, resamples: 200);
-        Assert.True(p.Supported, p.Numbers.ToJsonString());
-        var llama = p.Numbers["families"]!["llama"]!;
-        var qwen = p.Numbers["families"]!["qwen"]!;
-        Assert.Equal(0, D(llama["cv"]![0]));
-        Assert.Equal(StudyPredictions.CoefficientOfVariation([6 / 12.0, 7 / 12.0]), D(llama["cv"]![1]), 12);
-        Assert.Equal(StudyPredictions.CoefficientOfVariation([0.2, 0.6]), D(qwen["cv"]![0]), 12);
-        // Bootstrap mass sits on the point boundaries, so every resample equals the point value.
-        Assert.Equal(D(qwen["cv"]![0]), D(qwen["cv_ci"]![0]![0]), 12);
-        Assert.Equal(D(qwen["cv"]![0]), D(qwen["cv_ci"]![0]![1]), 12);
-        Assert.Equal(D(qwen["cv"]![1]) - D(llama["cv"]![1]), D(p.Numbers["cv_qwen_minus_llama"]![1]), 12);
-
-        // Swap the labels: now Llama is the unstable family.
-        var swapped = models.Select(m => m with { Spec = m.Spec with { Family = m.Spec.Family == "qwen" ? "llama" : "qwen" } }).ToList();
-        Assert.False(StudyPredictions.P2(swapped, 1, 200).Supported);
-
-        // … and two labels starting with "llama" are refused rather than silently merged or split.
-        Assert.Throws<MspgtException>(() => StudyPredictions.P2([l1, l2, .. models.Skip(2)], 1, 200));
+        var baseSummary = Analysed(PanelKind.TwoJumps, 20, 7);
+        PredictionInput M(string n, string f, int b1, int b2) => Model(n, f, WithBoundaries(baseSummary, b1, b2));
+        // Llama at the same fractions, Qwen spread widely: CV(qwen) − CV(llama) > 0 for both boundaries. (With
+        // three models per family one replicate in nine draws one Qwen model three times, a CV of 0: the interval
+        // then reaches 0, so passing takes four models, or documents that disagree.)
+        var stable = new[] { M("l1", "llama", 5, 12), M("l2", "llama", 5, 12), M("l3", "llama", 5, 12), M("l4", "llama", 5, 12),
+                             M("q1", "qwen", 3, 8), M("q2", "qwen", 8, 13), M("q3", "qwen", 12, 17), M("q4", "qwen", 5, 15) };
+        var p = new P2BoundaryStability().Evaluate(Context(stable));
+        Assert.Equal(Verdict.Supported, p.Supported);
+        Assert.True(p.PValue < 0.05);
+        // Both families equally spread: not supported.
+        var equal = new[] { M("l1", "llama", 3, 8), M("l2", "llama", 8, 13), M("l3", "llama", 12, 17),
+                            M("q1", "qwen", 3, 8), M("q2", "qwen", 8, 13), M("q3", "qwen", 12, 17) };
+        Assert.Equal(Verdict.NotSupported, new P2BoundaryStability().Evaluate(Context(equal)).Supported);
+        Assert.Equal(Verdict.NotSupported, new P2BoundaryStability().Evaluate(Context([.. stable[..3], .. stable[4..7]])).Supported);
+        var two = new P2BoundaryStability().Evaluate(Context([.. stable[..3], .. stable[4..6]]));
+        Assert.Equal(Verdict.NotEvaluable, two.Supported);
+        Assert.Contains("at least 3", two.Reason);
     }
 
-    [Fact]
-    public void P2IsNotEvaluableWithOneDistinctModelPerFamily()
+    // ---------------------------------------------------------------- P3
+
+    private static StudyInterventionOutcome Brittleness(double local, double inter, double glob, int[]? widths = null, string condition = "noise α=0.5",
+        double noise = 0.1, int seed = 0, DominanceTestReport? dominance = null)
     {
-        // Two llama entries that are the same network (same base) count once.
-        var models = new List<PredictionInput>
+        widths ??= [1, 1, 1];
+        var rng = new Random(seed);
+        int start = 0;
+        SegmentBrittleness B(string name, double mean, int width)
         {
-            Model("a", "llama", Summary(12, 3, 6), @base: "x"), Model("a-q8", "llama", Summary(12, 4, 7), @base: "x"),
-            Model("q1", "qwen", Summary(10, 2, 4)), Model("q2", "qwen", Summary(10, 6, 8)),
-        };
-        var p = StudyPredictions.P2(models, 0, 100);
-        Assert.Null(p.Supported);
-        Assert.Contains("\"llama\" has 1 distinct model", p.Reason);
-        Assert.Null(p.Numbers["families"]!["llama"]!["cv"]);
-        Assert.NotNull(p.Numbers["families"]!["qwen"]!["cv"]);
-    }
-
-    [Fact]
-    public void BootstrapCvDrawsBoundariesFromTheirCountDistributions()
-    {
-        // Model A: b = 2 or 4 (of 10 layers) with probability ½ each; model B fixed at 3/10.
-        // CV of (0.2, 0.3) = 0.0707…/0.25, CV of (0.4, 0.3) = 0.0707…/0.35: about half the resamples each.
-        int[] a = new int[10]; a[2] = 50; a[4] = 50;
-        var reps = StudyPredictions.BootstrapCv([(a, 10), (OneHot(10, 3, 7), 10)], seed: 5, stream: 9, resamples: 4000);
-        double low = StudyPredictions.CoefficientOfVariation([0.2, 0.3]), high = StudyPredictions.CoefficientOfVariation([0.4, 0.3]);
-        Assert.All(reps, r => Assert.True(Math.Abs(r - low) < 1e-12 || Math.Abs(r - high) < 1e-12, $"{r}"));
-        double fracLow = reps.Count(r => Math.Abs(r - low) < 1e-12) / 4000.0;
-        Assert.InRange(fracLow, 0.46, 0.54); // binomial sd 0.008
-        Assert.Equal(reps, StudyPredictions.BootstrapCv([(a, 10), (OneHot(10, 3, 7), 10)], 5, 9, 4000)); // seeded
-    }
-
-    private static StudyInterventionOutcome Outcome(double local, double inter, double glob, double? dominance = 0.3, string condition = "noise α=0.5")
-    {
-        SegmentBrittleness B(string s, double v) => new(s, [0, 0], v, [v, v], [v, v, v, v]);
-        return new StudyInterventionOutcome(condition, [B("local", local), B("intermediate", inter), B("global", glob)], null,
+            var perDoc = Enumerable.Range(0, 16).Select(_ => Math.Max(0, mean * (1 + noise * Synthetic.Gaussian(rng)))).ToArray();
+            var b = new SegmentBrittleness(name, [start, start + width - 1], perDoc.Average(), null, perDoc);
+            start += width;
+            return b;
+        }
+        return new StudyInterventionOutcome(condition, [B("local", local, widths[0]), B("intermediate", inter, widths[1]), B("global", glob, widths[2])], null,
             ["local", "intermediate", "global"], ["lexical", "sentence", "discourse"],
-            [[1.0, 0.5, 0.5], [0.2, 1.0, 0.2], [0.1, 0.1, 0.8]], [0.5, 0.8, 0.7], dominance, 1, [], null);
+            [[1.0, 0.5, 0.5], [0.2, 1.0, 0.2], [0.1, 0.1, 0.8]], [0.5, 0.8, 0.7], 0.5, 1, [], null) { DominanceTest = dominance };
     }
 
     [Fact]
-    public void P3RatioOfFamilyBrittlenessWithIntervals()
+    public void P3NeedsTheWholeIntervalOutsideTheEquivalenceMargin()
     {
-        var models = new List<PredictionInput>
+        var s = Analysed(PanelKind.TwoJumps, 12, 8);
+        var far = new P3FamilyBrittleness().Evaluate(Context(Model("l", "llama", s, iv: Brittleness(1, 1, 1)), Model("q", "qwen", s, iv: Brittleness(10, 1, 1))));
+        Assert.Equal(Verdict.Supported, far.Supported);
+        Assert.True(far.Interval![0] > 2);
+        // 1.3× is inside the margin: no practical difference, however small the interval.
+        var near = new P3FamilyBrittleness().Evaluate(Context(Model("l", "llama", s, iv: Brittleness(1, 1, 1)), Model("q", "qwen", s, iv: Brittleness(1.3, 1, 1))));
+        Assert.Equal(Verdict.NotSupported, near.Supported);
+        Assert.Contains("equivalent within the margin", near.Reason);
+        // Per block: a local segment of 4 blocks with 4× the total is the same brittleness per block.
+        var wide = new P3FamilyBrittleness().Evaluate(Context(Model("l", "llama", s, iv: Brittleness(1, 1, 1)),
+            Model("q", "qwen", s, iv: Brittleness(4, 1, 1, widths: [4, 1, 1]))));
+        Assert.Equal(Verdict.NotSupported, wide.Supported);
+        Assert.InRange(wide.Interval![0], 0.5, 1.0);
+        Assert.Equal(Verdict.NotEvaluable, new P3FamilyBrittleness().Evaluate(Context(Model("l", "llama", s, iv: Brittleness(1, 1, 1)))).Supported);
+    }
+
+    // ---------------------------------------------------------------- P4
+
+    [Fact]
+    public void P4NeedsEveryModelAboveItsPermutationNull()
+    {
+        var s = Analysed(PanelKind.TwoJumps, 12, 9);
+        DominanceTestReport D(double p) => new() { DiagonalDominance = 0.4, Ci = [0.1, 0.7], NullMean = 0, PValue = p, Permutations = 1000 };
+        var both = new P4Dissociation().Evaluate(Context(Model("a", "llama", s, iv: Brittleness(1, 1, 1, dominance: D(0.01))),
+            Model("b", "qwen", s, iv: Brittleness(1, 1, 1, dominance: D(0.03)))));
+        Assert.Equal(Verdict.Supported, both.Supported);
+        Assert.Equal(0.03, both.PValue);
+        var one = new P4Dissociation().Evaluate(Context(Model("a", "llama", s, iv: Brittleness(1, 1, 1, dominance: D(0.01))),
+            Model("b", "qwen", s, iv: Brittleness(1, 1, 1, dominance: D(0.3)))));
+        Assert.Equal(Verdict.NotSupported, one.Supported);
+        Assert.Contains("b (p 0.3)", one.Reason);
+        Assert.Equal(Verdict.NotEvaluable, new P4Dissociation().Evaluate(Context(Model("a", "llama", s, iv: Brittleness(1, 1, 1)))).Supported);
+    }
+
+    // ---------------------------------------------------------------- P5
+
+    [Fact]
+    public void P5IsAnEquivalenceTestWithAOneLayerMargin()
+    {
+        var s = Analysed(PanelKind.TwoJumps, 16, 10);
+        var reference = Model("bin", "llama", WithBoundaries(s, 5, 11), @base: "n");
+        var same = new P5PrecisionEquivalence().Evaluate(Context(reference, Model("gguf", "llama", WithBoundaries(s, 5, 11), @base: "n")));
+        Assert.Equal(Verdict.Supported, same.Supported);
+        Assert.Equal(0, same.PValue);
+        var oneOff = new P5PrecisionEquivalence().Evaluate(Context(reference, Model("gguf", "llama", WithBoundaries(s, 6, 11), @base: "n")));
+        Assert.Equal(Verdict.Supported, oneOff.Supported);
+        var moved = new P5PrecisionEquivalence().Evaluate(Context(reference, Model("gguf", "llama", WithBoundaries(s, 8, 11), @base: "n")));
+        Assert.Equal(Verdict.NotSupported, moved.Supported);
+        // A variant whose boundary is spread over 4 layers cannot be shown equivalent within one layer.
+        int[] spread = new int[16];
+        spread[3] = spread[4] = spread[5] = spread[6] = spread[7] = 20;
+        var vague = new P5PrecisionEquivalence().Evaluate(Context(reference, Model("gguf", "llama", WithBoundaries(s, 5, 11, [spread, OneHot(16, 11, 100)]), @base: "n")));
+        Assert.Equal(Verdict.NotSupported, vague.Supported);
+        Assert.Equal(Verdict.NotEvaluable, new P5PrecisionEquivalence().Evaluate(Context(reference)).Supported);
+    }
+
+    // ---------------------------------------------------------------- P6, P7
+
+    [Fact]
+    public void P6AgreementThatRandomBoundariesGiveForFreeIsNotSettling()
+    {
+        var s4 = Analysed(PanelKind.TwoJumps, 4, 11);
+        var s12 = Analysed(PanelKind.TwoJumps, 12, 12);
+        PredictionInput C(AnalysisSummary s, string student, int step, int b1, int b2) => Model($"{student}-{step}", "llama", WithBoundaries(s, b1, b2), student: student, step: step);
+        // At 4 layers every split agrees within one layer: perfect agreement proves nothing.
+        var shallow = new P6Settling().Evaluate(Context(C(s4, "t", 50, 1, 2), C(s4, "t", 100, 1, 3), C(s4, "t", 150, 2, 3)));
+        Assert.Equal(Verdict.NotSupported, shallow.Supported);
+        Assert.True(shallow.PValue > 0.5);
+        // Deep students whose last four checkpoints agree: random boundaries rarely do that.
+        var inputs = new List<PredictionInput>();
+        foreach (var st in new[] { "a", "b" })
         {
-            Model("l1", "llama", Summary(12, 3, 6), iv: Outcome(1, 2, 4)), Model("l2", "llama", Summary(12, 3, 6), iv: Outcome(3, 2, 4)),
-            Model("q1", "qwen", Summary(12, 3, 6), iv: Outcome(6, 2, 1)),
-        };
-        var p = StudyPredictions.P3(models, 0, 200);
-        Assert.True(p.Supported);
-        var local = p.Numbers["segments"]!["local"]!;
-        Assert.Equal(2, D(local["llama"]), 12); // mean of 1 and 3
-        Assert.Equal(3, D(local["ratio_qwen_over_llama"]), 12);
-        Assert.Equal(3, D(local["ratio_ci"]![0]), 12); // constant per-document values: no spread
-        Assert.Equal(1, D(p.Numbers["segments"]!["intermediate"]!["ratio_qwen_over_llama"]), 12);
-
-        var equal = models.Select(m => m with { Interventions = Outcome(2, 2, 2) }).ToList();
-        Assert.False(StudyPredictions.P3(equal, 0, 200).Supported); // ratio exactly 1: interval contains 1
-
-        var none = models.Select(m => m with { Interventions = null }).ToList();
-        var n = StudyPredictions.P3(none, 0, 200);
-        Assert.Null(n.Supported);
-        Assert.Equal("interventions not run", n.Reason);
-        Assert.Null(StudyPredictions.P3([models[0], models[1]], 0, 200).Supported); // no qwen family
+            inputs.Add(C(s12, st, 10, 2, 9));
+            for (int step = 20; step <= 60; step += 10) inputs.Add(C(s12, st, step, 4, 8));
+        }
+        var settled = new P6Settling().Evaluate(Context([.. inputs]));
+        Assert.Equal(Verdict.Supported, settled.Supported);
+        Assert.Equal(8, (int)settled.Numbers["settled_run_total"]!);
+        Assert.Equal(20, (int)settled.Numbers["a"]!["settled_at_step"]!);
     }
 
     [Fact]
-    public void P4NeedsPositiveDiagonalDominanceInEveryModel()
+    public void P7FractionsVersusLayersAgainstRandomBoundaries()
     {
-        var a = Model("a", "llama", Summary(12, 3, 6), iv: Outcome(1, 1, 1, dominance: 0.4));
-        var b = Model("b", "qwen", Summary(12, 3, 6), iv: Outcome(1, 1, 1, dominance: 0.1));
-        Assert.True(StudyPredictions.P4([a, b]).Supported);
-        var p = StudyPredictions.P4([a, b with { Interventions = Outcome(1, 1, 1, dominance: -0.2) }]);
-        Assert.False(p.Supported);
-        Assert.Equal(1, (int)p.Numbers["models_positive"]!);
-        Assert.Null(StudyPredictions.P4([a with { Interventions = null }]).Supported);
-        Assert.Null(StudyPredictions.P4([a with { Interventions = Outcome(1, 1, 1, dominance: null) }]).Supported);
+        PredictionInput M(int layers, int b1, int b2, int seed) => Model($"m{layers}", "llama", WithBoundaries(Analysed(PanelKind.TwoJumps, layers, seed), b1, b2));
+        var fractions = new P7DepthScaling().Evaluate(Context(M(12, 3, 8, 13), M(24, 6, 16, 14), M(36, 9, 24, 15)));
+        Assert.True(fractions.Supported == Verdict.Supported, $"{fractions.Reason}");
+        var layers = new P7DepthScaling().Evaluate(Context(M(12, 3, 8, 13), M(24, 3, 8, 14), M(36, 3, 8, 15)));
+        Assert.Equal(Verdict.NotSupported, layers.Supported);
+        Assert.Contains("fixed layers", layers.Reason);
+        Assert.Equal(Verdict.NotEvaluable, new P7DepthScaling().Evaluate(Context(M(12, 3, 8, 13))).Supported);
     }
 
-    [Fact]
-    public void P5ComparesVariantsOfOneNetwork()
-    {
-        var f32 = Model("m-f32", "llama", Summary(10, 3, 7, ci: [[2, 4], [6, 8]], fused: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), @base: "m");
-        var q8 = Model("m-q8", "llama", Summary(10, 4, 7, ci: [[3, 5], [7, 7]], fused: [0, 1, 2, 3.5, 4, 5, 6, 7, 8, 9],
-            counts: [[0, 0, 0, 0, 60, 40, 0, 0, 0, 0], OneHot(10, 7, 100)]), @base: "m");
-        var p = StudyPredictions.P5([f32, q8, Model("other", "qwen", Summary(10, 2, 5))]);
-        Assert.True(p.Supported, p.Numbers.ToJsonString());
-        var pair = p.Numbers["pairs"]![0]!;
-        Assert.Equal("[1,0]", pair["boundary_shift_layers"]!.ToJsonString());
-        Assert.Equal(0.1, D(pair["depth_fraction_shift"]![0]), 12);
-        Assert.Equal(1.0, D(pair["bootstrap_total_variation"]![0]), 12); // all mass at 3 vs none at 3
-        Assert.Equal(0.0, D(pair["bootstrap_total_variation"]![1]), 12);
-        Assert.Equal(0.5, D(pair["fused_max_abs_change"]), 12);
-
-        // b1 = 6 lies outside the reference's [2, 4]: not supported.
-        var moved = q8 with { Summary = Summary(10, 6, 8, ci: [[5, 6], [8, 8]]) };
-        Assert.False(StudyPredictions.P5([f32, moved]).Supported);
-        Assert.Null(StudyPredictions.P5([f32, q8 with { Spec = q8.Spec with { Base = "n" } }]).Supported);
-        Assert.Equal(0.25, StudyPredictions.TotalVariation([1, 1, 2], [2, 1, 1]), 12); // ½(|¼−½| + 0 + |½−¼|)
-    }
+    // ---------------------------------------------------------------- null data
 
     [Fact]
-    public void EvaluateKeepsControlsOutAndIsDeterministic()
+    public void NullDataSupportsNoPrediction()
     {
-        var models = new List<PredictionInput>
+        // Models with no scale structure: smooth surrogates and flat noise, random boundaries for the depth and
+        // training questions, equal brittleness, unstructured dissociation, and a random-weight control. No
+        // prediction may come out supported, in any of several seeds.
+        for (int seed = 0; seed < 6; seed++)
         {
-            Model("l1", "llama", Summary(12, 3, 6)), Model("l2", "llama", Summary(12, 3, 7)),
-            Model("q1", "qwen", Summary(10, 2, 4)), Model("q2", "qwen", Summary(10, 6, 8)),
-            Model("ctl", "qwen", Summary(10, 5, 6, kSelected: 3), control: true),
-        };
-        var a = StudyPredictions.Evaluate(models, 3, 100);
-        Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], a.Select(p => p.Id));
-        Assert.True(a[0].Supported); // the control's K = 3 does not count
-        Assert.Equal(["l1", "l2"], ((JsonArray)a[1].Numbers["families"]!["llama"]!["models"]!).Select(x => x!.GetValue<string>()));
-        Assert.Equal(["q1", "q2"], ((JsonArray)a[1].Numbers["families"]!["qwen"]!["models"]!).Select(x => x!.GetValue<string>()));
-        var b = StudyPredictions.Evaluate(models, 3, 100);
-        Assert.Equal(Mspgt.Reporting.JsonOutput.Serialize(a), Mspgt.Reporting.JsonOutput.Serialize(b));
-    }
-
-    private static PredictionInput Checkpoint(string student, int step, string family, AnalysisSummary s) =>
-        new(new StudyModelSpec($"{student}-{step}", "/m/" + student + step, family, "s", null, $"{student}-{step}", null, false, student, step), s, null);
-
-    [Fact]
-    public void P6FindsTheStepFromWhichBoundariesStayWithinOneLayer()
-    {
-        // a: 3 → 2 moves by 1 from the final (settled at step 100), then stays; b: final moved by 3 (never settles).
-        var a = new[] { Checkpoint("a", 0, "llama", Summary(8, 6, 7)), Checkpoint("a", 100, "llama", Summary(8, 3, 5)),
-                        Checkpoint("a", 200, "llama", Summary(8, 2, 5)), Checkpoint("a", 300, "llama", Summary(8, 2, 6)) };
-        var p = StudyPredictions.P6(a);
-        Assert.True(p.Supported);
-        Assert.Equal(100, p.Numbers["a"]!["settled_at_step"]!.GetValue<int>());
-        Assert.Equal(1.0 / 3, D(p.Numbers["a"]!["settled_fraction_of_training"]), 12);
-        var b = new[] { Checkpoint("b", 0, "qwen", Summary(8, 2, 5)), Checkpoint("b", 100, "qwen", Summary(8, 5, 7)) };
-        var q = StudyPredictions.P6([.. a, .. b]);
-        Assert.False(q.Supported);
-        Assert.Null(q.Numbers["b"]!["settled_at_step"]);
-        Assert.Null(StudyPredictions.P6([Model("x", "llama", Summary(8, 2, 5))]).Supported);
+            var rng = new Random(seed);
+            var models = new List<PredictionInput>();
+            int i = 0;
+            foreach (var (family, layers) in new[] { ("llama", 12), ("llama", 16), ("llama", 24), ("qwen", 12), ("qwen", 20), ("qwen", 28) })
+            {
+                var kind = i % 2 == 0 ? PanelKind.Smooth : PanelKind.Flat;
+                var s = Analysed(kind, layers, 1000 * seed + i);
+                var dominance = new DominanceTestReport { DiagonalDominance = 0.05, Ci = [-0.2, 0.3], NullMean = 0.02, PValue = 0.2 + 0.1 * rng.NextDouble(), Permutations = 1000 };
+                var iv = Brittleness(1, 1, 1, seed: 100 * seed + i, dominance: dominance);
+                models.Add(Model($"{family}-{layers}", family, s, iv: iv));
+                i++;
+            }
+            // The same network twice with unrelated boundaries (a mislabelled pair) and a student with random checkpoints.
+            var variant = Analysed(PanelKind.Flat, 12, 50 + seed);
+            models.Add(Model("llama-12-gguf", "llama", WithBoundaries(variant, 2 + rng.Next(3), 7 + rng.Next(3)), @base: "llama-12",
+                iv: Brittleness(1, 1, 1, seed: seed)));
+            for (int step = 1; step <= 3; step++)
+            {
+                var ckpt = Analysed(PanelKind.Flat, 8, 70 + 10 * seed + step);
+                int b1 = 2 + rng.Next(2), b2 = b1 + 2 + rng.Next(2);
+                models.Add(Model($"student-{step}", "qwen", WithBoundaries(ckpt, b1, b2), student: "student", step: 50 * step));
+            }
+            models.Add(Model("control", "llama", Analysed(PanelKind.Flat, 12, 90 + seed), control: true));
+            var predictions = StudyPredictions.Evaluate(models, seed, resamples: 400);
+            Assert.Equal(7, predictions.Count);
+            Assert.All(predictions, p => Assert.True(p.Supported != Verdict.Supported, $"seed {seed}: {p.Id} supported on null data ({p.Reason})"));
+            Assert.All(predictions, p => Assert.False(string.IsNullOrEmpty(p.Threshold) || string.IsNullOrEmpty(p.Null)));
+        }
     }
 
     [Fact]
-    public void P7ComparesFractionSpreadWithLayerSpread()
+    public void VerdictsSerialiseAsTheStudyJsonContractSays()
     {
-        // Fixed fractions: 4 layers → b = (1, 3); 8 layers → (2, 6): fraction spread 0, layer spread 1 and 3.
-        var p = StudyPredictions.P7([Model("l4", "llama", Summary(4, 1, 3)), Model("l8", "llama", Summary(8, 2, 6))]);
-        Assert.True(p.Supported);
-        Assert.Equal(0.0, D(p.Numbers["llama"]!["boundaries"]![0]!["fraction_spread_in_layers_of_deepest"]), 12);
-        Assert.Equal(3.0, D(p.Numbers["llama"]!["boundaries"]![1]!["layer_spread"]), 12);
-        // Fixed layers: (1, 3) at 4 and 8 layers: layer spread 0, fraction spread (0.25 − 0.125)·8 = 1 and 3.
-        var q = StudyPredictions.P7([Model("q4", "qwen", Summary(4, 1, 3)), Model("q8", "qwen", Summary(8, 1, 3))]);
-        Assert.False(q.Supported);
-        Assert.Null(StudyPredictions.P7([Model("x", "llama", Summary(8, 2, 5))]).Supported);
-    }
-
-    [Fact]
-    public void OnlyTheLatestCheckpointOfAStudentEntersTheOtherPredictions()
-    {
-        var early = Checkpoint("s", 10, "llama", Summary(8, 2, 5, kSelected: 3));
-        var late = Checkpoint("s", 20, "llama", Summary(8, 2, 5, kSelected: 2));
-        var preds = StudyPredictions.Evaluate([early, late], seed: 1, resamples: 20);
-        Assert.True(preds.Single(x => x.Id == "P1").Supported);
-        Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], preds.Select(x => x.Id));
+        string J(Verdict v) => System.Text.Json.JsonSerializer.Serialize(v);
+        Assert.Equal("true", J(Verdict.Supported));
+        Assert.Equal("false", J(Verdict.NotSupported));
+        Assert.Equal("\"not evaluable\"", J(Verdict.NotEvaluable));
+        Assert.Equal("\"not identifiable\"", J(Verdict.NotIdentifiable));
+        Assert.Equal(Verdict.NotIdentifiable, System.Text.Json.JsonSerializer.Deserialize<Verdict>("\"not identifiable\""));
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mspgt.Experiments;
+using Mspgt.Experiments.Predictions;
 using Mspgt.Reporting;
 using Mspgt.Tests.Cli;
 using SkiaSharp;
@@ -62,22 +63,25 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         foreach (var m in s.Models)
         {
             Assert.Equal(5, m.NLayers);
-            Assert.Equal(2, m.Boundaries.Length);
+            Assert.Equal(m.KSelected, m.Boundaries.Length);
+            Assert.True(m.KSelected <= 1, "5 layers with segments of 2 hold at most one boundary");
             Assert.Equal(m.Boundaries.Select(b => b / 5.0), m.DepthFractions);
+            Assert.Equal(2, m.ForcedK2Boundaries.Length);
             Assert.True(Directory.Exists(Path.Combine(study.Output, m.Folder)), m.Folder);
             Assert.Matches($"^models/{Regex.Escape(m.Name)}-[0-9a-f]{{12}}$", m.Folder);
         }
         Assert.Equal("b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696", s.Models[0].ModelSha256);
         Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], s.Predictions.Select(p => p.Id));
-        Assert.All(s.Predictions, p => Assert.True(p.Supported is not null || p.Reason is { Length: > 0 }, p.Id));
+        Assert.All(s.Predictions, p => Assert.True(p.Reason is { Length: > 0 } && p.Threshold.Length > 0 && p.Null.Length > 0, p.Id));
         Assert.Equal("interventions not run", s.Predictions[2].Reason);
         Assert.Equal("interventions not run", s.Predictions[3].Reason);
-        Assert.Contains("has 1 distinct model", s.Predictions[1].Reason); // the two files are one network
+        Assert.Equal(Verdict.NotEvaluable, s.Predictions[1].Supported); // one network in two files, and 5 layers hold no two boundaries
+        Assert.Equal(Verdict.NotEvaluable, s.Predictions[0].Supported); // 5 layers cannot hold two boundaries of 2
         // The same weights in two formats: identical boundaries and bootstrap distributions, so P5 holds exactly.
         var p5 = s.Predictions[4];
-        Assert.True(p5.Supported);
+        Assert.Equal(Verdict.Supported, p5.Supported);
+        Assert.Equal(0, p5.PValue);
         Assert.Equal("[0,0]", p5.Numbers["pairs"]![0]!["boundary_shift_layers"]!.ToJsonString());
-        Assert.Equal("[0,0]", p5.Numbers["pairs"]![0]!["bootstrap_total_variation"]!.ToJsonString());
         Assert.Equal("2026-01-02T03:04:05Z", s.Manifest.Date);
         Assert.Equal(64, s.Manifest.Models[0].Settings.MaxTokens);
         Assert.Equal(File.ReadAllText(Path.Combine(study.Output, "study.json")).Trim(), JsonOutput.Serialize(s));
@@ -180,10 +184,13 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         Assert.Equal(7, preds.Count);
         foreach (var p in preds)
         {
-            foreach (var key in new[] { "id", "statement", "supported", "numbers" }) Assert.True(p.TryGetProperty(key, out _), key);
-            Assert.True(p.GetProperty("supported").ValueKind is JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null);
+            foreach (var key in new[] { "id", "statement", "supported", "threshold", "null", "p_value", "interval", "reason", "numbers" })
+                Assert.True(p.TryGetProperty(key, out _), key);
+            var v = p.GetProperty("supported");
+            Assert.True(v.ValueKind is JsonValueKind.True or JsonValueKind.False
+                        || v.GetString() is "not evaluable" or "not identifiable", v.GetRawText());
         }
-        Assert.Equal(JsonValueKind.Null, preds[2].GetProperty("supported").ValueKind);
+        Assert.Equal("not evaluable", preds[2].GetProperty("supported").GetString());
         var mf = r.GetProperty("manifest");
         Assert.Equal(64, mf.GetProperty("models")[1].GetProperty("model_sha256").GetString()!.Length);
         Assert.Equal(study.StudyPath, mf.GetProperty("study_file").GetString());

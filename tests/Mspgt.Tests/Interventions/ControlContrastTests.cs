@@ -1,3 +1,4 @@
+using Mspgt.Numerics;
 using Mspgt.Interventions.Statistics;
 
 namespace Mspgt.Tests.Interventions;

@@ -37,7 +37,7 @@ internal static class SyntheticPanels
         int[] planted = [];
         if (kind == PanelKind.TwoJumps)
         {
-            int min = Math.Max(3, L / 6);
+            int min = L >= 9 ? Math.Max(3, L / 6) : Math.Max(1, L / 3);
             int b1 = rng.Next(min, L - 2 * min + 1);
             int b2 = rng.Next(b1 + min, L - min + 1);
             planted = [b1, b2];
