@@ -26,10 +26,11 @@ public static class AnalyzeCommand
         var nullReplicates = new Option<int>("--null-replicates") { Description = "Parametric-bootstrap replicates per test of K", DefaultValueFactory = _ => 200 };
         var penalty = new Option<double?>("--penalty") { Description = "PELT penalty (exploratory; default: from the smooth null)" };
         var pca = new Option<int>("--pca-dims") { Description = "PCA components per side for the Gaussian MI", DefaultValueFactory = _ => 16 };
+        var includeBos = new Option<bool>("--include-bos") { Description = "Let position 0 (BOS) into MI, adjacent CKA, effective rank and TwoNN (left out by default: attention-sink rows)" };
         var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, signals.png/.svg and cka.png here" };
         var json = CliCommon.JsonOption("Print summary.json on stdout");
         var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
-        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, outDir, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, outDir, json }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
@@ -42,6 +43,7 @@ public static class AnalyzeCommand
                 MaxTokens = maxTok, Documents = p.GetValue(documents), Seed = p.GetValue(seed), Bootstrap = p.GetValue(bootstrap),
                 Weights = ParseWeights(p.GetValue(weights)), Penalty = p.GetValue(penalty), PcaDims = p.GetValue(pca),
                 MinSize = p.GetValue(minSize), Alpha = p.GetValue(alpha), NullReplicates = p.GetValue(nullReplicates),
+                IncludeBos = p.GetValue(includeBos),
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
             string? corpusPath = p.GetValue(corpus);
@@ -80,7 +82,7 @@ public static class AnalyzeCommand
         var t = new Table().AddColumn("signal");
         for (int l = 0; l < s.NLayers; l++) t.AddColumn(new TableColumn($"{l}").RightAligned());
         foreach (var (name, values) in s.Signals)
-            t.AddRow([name, .. values.Select(v => v.ToString("G3", CultureInfo.InvariantCulture))]);
+            t.AddRow([name, .. values.Select((v, l) => Markup.Escape(FormatValue(s.Saturation, name, l, v)))]);
         t.AddRow(["[bold]fused[/]", .. s.Fused.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))]);
         string ScaleOf(int l) => s.Segments.First(kv => l >= kv.Value[0] && l <= kv.Value[1]).Key;
         t.AddRow(["[bold]scale[/]", .. Enumerable.Range(0, s.NLayers).Select(ScaleOf)]);
@@ -98,6 +100,13 @@ public static class AnalyzeCommand
         foreach (var (name, pr) in s.Probes)
             AnsiConsole.MarkupLine($"{name}: peak at block {pr.PeakLayer} (accuracy {pr.Accuracy[pr.PeakLayer]:F3}, chance {pr.Chance[pr.PeakLayer]:F3})");
         if (dir != null) AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(dir, "summary.json"))}, signals.parquet, signals.png, signals.svg, cka.png");
+    }
+
+    /// <summary>A layer's mean value; "≥ x (saturated)" where documents reached the estimator's ceiling (a lower bound).</summary>
+    public static string FormatValue(IReadOnlyDictionary<string, SaturationReport> saturation, string signal, int layer, double v)
+    {
+        string x = v.ToString("G3", CultureInfo.InvariantCulture);
+        return saturation.TryGetValue(signal, out var sat) && sat.SaturatedDocuments[layer] > 0 ? $"≥ {x} (saturated)" : x;
     }
 
     private static string Range(int[] r) => r[0] == r[1] ? $"{r[0]}" : $"{r[0]}–{r[1]}";

@@ -32,7 +32,41 @@ public sealed record AnalysisSettings
     [JsonPropertyName("lens_positions")] public int LensPositions { get; init; } = 64;
     [JsonPropertyName("probe_tokens_per_document")] public int ProbeTokensPerDocument { get; init; } = 64;
     [JsonPropertyName("probe_local_classes")] public int ProbeLocalClasses { get; init; } = 32;
+    /// <summary>Token positions per document sampled (evenly) for the pooled Gaussian MI.</summary>
+    [JsonPropertyName("mi_tokens_per_document")] public int MiTokensPerDocument { get; init; } = 256;
+    /// <summary>Whether position 0 (BOS) enters MI, adjacent CKA, effective rank and TwoNN (the probes never use it).</summary>
+    [JsonPropertyName("include_bos")] public bool IncludeBos { get; init; }
 }
+
+/// <summary>A document left out of the analysis: why (one of <see cref="Reasons"/>) and the details.</summary>
+public sealed record SkippedDocument(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("detail")] string Detail)
+{
+    public const string TooShort = "shorter_than_min_document_tokens";
+    public const string TooFewForEstimators = "too_few_tokens_for_estimators";
+    public const string MeasurementFailed = "measurement_failed";
+    public static readonly string[] Reasons = [TooShort, TooFewForEstimators, MeasurementFailed];
+}
+
+/// <summary>
+/// Per block, the ceiling of an estimator that cannot exceed a sample-size bound and how many documents reached it;
+/// their values are lower bounds.
+/// </summary>
+public sealed record SaturationReport(
+    [property: JsonPropertyName("ceiling")] double[] Ceiling,
+    [property: JsonPropertyName("saturated_documents")] int[] SaturatedDocuments,
+    [property: JsonPropertyName("n_documents")] int NDocuments,
+    [property: JsonPropertyName("note")] string Note);
+
+/// <summary>The pooled Gaussian MI per block: the estimate on all documents' tokens and its jackknife standard error.</summary>
+public sealed record PooledMiReport(
+    [property: JsonPropertyName("estimate")] double[] Estimate,
+    [property: JsonPropertyName("standard_error")] double[] StandardError,
+    [property: JsonPropertyName("components_x")] int[] ComponentsX,
+    [property: JsonPropertyName("components_y")] int[] ComponentsY,
+    [property: JsonPropertyName("pooled_tokens")] int PooledTokens);
 
 public sealed record ProbeReport(
     [property: JsonPropertyName("target")] string Target,
@@ -40,7 +74,11 @@ public sealed record ProbeReport(
     [property: JsonPropertyName("chance")] double[] Chance,
     [property: JsonPropertyName("peak_layer")] int PeakLayer,
     [property: JsonPropertyName("train_samples")] int TrainSamples,
-    [property: JsonPropertyName("test_samples")] int TestSamples);
+    [property: JsonPropertyName("test_samples")] int TestSamples)
+{
+    /// <summary>Document folds of the cross-fitting (1: trained on every document's early tokens).</summary>
+    [JsonPropertyName("folds")] public int Folds { get; init; }
+}
 
 public sealed record AnalysisManifest(
     [property: JsonPropertyName("program")] string Program,
@@ -52,10 +90,14 @@ public sealed record AnalysisManifest(
     [property: JsonPropertyName("corpus")] string Corpus,
     [property: JsonPropertyName("corpus_sha256")] string? CorpusSha256,
     [property: JsonPropertyName("corpus_seed")] int? CorpusSeed,
-    [property: JsonPropertyName("skipped_documents")] string[] SkippedDocuments,
+    [property: JsonPropertyName("skipped_documents")] Dictionary<string, int> SkippedDocuments,
     [property: JsonPropertyName("settings")] AnalysisSettings Settings,
     [property: JsonPropertyName("fused_signals")] string[] FusedSignals,
-    [property: JsonPropertyName("signal_definitions")] Dictionary<string, string> SignalDefinitions);
+    [property: JsonPropertyName("signal_definitions")] Dictionary<string, string> SignalDefinitions)
+{
+    /// <summary>Every skipped document, with its reason (the counts per reason are <see cref="SkippedDocuments"/>).</summary>
+    [JsonPropertyName("skipped_document_list")] public SkippedDocument[] SkippedDocumentList { get; init; } = [];
+}
 
 /// <summary>
 /// What `mspgt analyze --json` prints and summary.json holds. <see cref="KSelected"/> is the calibrated number of
@@ -89,15 +131,21 @@ public sealed record AnalysisSummary(
     [property: JsonPropertyName("probes")] Dictionary<string, ProbeReport> Probes,
     [property: JsonPropertyName("cka_matrix")] double[][] CkaMatrix,
     [property: JsonPropertyName("detection")] BoundaryReport Detection,
-    [property: JsonPropertyName("manifest")] AnalysisManifest Manifest);
+    [property: JsonPropertyName("manifest")] AnalysisManifest Manifest)
+{
+    /// <summary>Per signal whose estimator has a sample-size ceiling (mi_ksg), where documents reached it.</summary>
+    [JsonPropertyName("saturation")] public Dictionary<string, SaturationReport> Saturation { get; init; } = new();
+    /// <summary>mi_gaussian's pooled estimate per block, before it is split into per-document pseudo-values.</summary>
+    [JsonPropertyName("mi_gaussian_pooled")] public PooledMiReport? MiGaussianPooled { get; init; }
+}
 
 /// <summary>Everything an analysis produced: the summary plus the per-document rows behind it.</summary>
 public sealed record AnalysisResult(AnalysisSummary Summary, IReadOnlyList<SignalRow> Rows, string[] SignalOrder, double[][] StandardisedSignals);
 
 /// <summary>
-/// `mspgt analyze`: stream the corpus through the model, measure every signal per document and block, fuse the
-/// standardised curves, find the boundaries (exact DP with K by BIC and K = 2 forced, PELT, the v1 ΔI rule),
-/// bootstrap them over documents, and name the scales from the data.
+/// `mspgt analyze`: stream the corpus through the model, measure every signal per document and block, find the
+/// boundaries with K chosen by tests against smooth nulls (<see cref="BoundaryDetector"/>; the best two-boundary fit,
+/// PELT and the v1 ΔI rule beside it), bootstrap them over documents, and name the scales from the data.
 /// </summary>
 public static class Analysis
 {
@@ -111,28 +159,14 @@ public static class Analysis
         var signals = new DocumentSignals(tf, new SignalSettings
         {
             PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions,
-            ProbeTokensPerDocument = s.ProbeTokensPerDocument, Seed = s.Seed,
+            ProbeTokensPerDocument = s.ProbeTokensPerDocument, MiTokensPerDocument = s.MiTokensPerDocument,
+            IncludeBos = s.IncludeBos, Seed = s.Seed,
         });
-        var measured = new List<(Document Doc, DocumentMeasurement M)>();
-        var skipped = new List<string>();
-        int done = 0;
-        foreach (var doc in corpus.Documents)
-        {
-            if (doc.Ids.Length < s.MinDocumentTokens) skipped.Add($"{doc.Index}: {doc.Ids.Length} tokens (< {s.MinDocumentTokens})");
-            else
-            {
-                try { measured.Add((doc, signals.Measure(doc.Ids))); }
-                catch (MspgtException e) { skipped.Add($"{doc.Index}: {e.Message}"); }
-            }
-            progress?.Invoke(++done, corpus.Documents.Count);
-        }
-        if (measured.Count < 2)
-            throw new MspgtException("corpus", $"only {measured.Count} usable document(s) of at least {s.MinDocumentTokens} tokens; the analysis needs 2 or more");
-
-        // Probes on the pooled sample (one curve for the corpus, entered identically for every document).
-        var probes = new ScaleProbes { LocalClasses = s.ProbeLocalClasses, Seed = s.Seed }.Evaluate(
-            measured.Select(x => x.Doc.Ids).ToList(), measured.Select(x => x.M.Positions).ToList(),
-            measured.Select(x => x.M.Pooled).ToList(), c.Layers, signals.PooledDims, ScaleProbes.SentenceEnders(tokenizer, c.Vocab));
+        // Two passes: per-document signals, then the pooled MI and cross-fitted probes, which need every document.
+        var measurement = CorpusMeasurement.Run(signals, tokenizer, corpus, s, c.Layers, c.Vocab, progress);
+        var measured = measurement.Measured;
+        var skipped = measurement.Skipped;
+        var probes = measurement.Probes;
 
         string[] names = [.. DocumentSignals.PerDocumentSignals, .. probes.Select(p => p.Signal)];
         int D = measured.Count, L = c.Layers, S = names.Length, S0 = DocumentSignals.PerDocumentSignals.Length;
@@ -143,7 +177,8 @@ public static class Analysis
             for (int l = 0; l < L; l++)
                 for (int k = 0; k < S; k++)
                 {
-                    double v = k < S0 ? measured[d].M.Values[l, k] : probes[k - S0].Accuracy[l];
+                    double v = k < S0 ? measured[d].M.Values[l, k] : probes[k - S0].PerDocument[d][l];
+                    if (!double.IsFinite(v)) throw new MspgtException("signals", $"{names[k]} is not finite at block {l} of document {measured[d].Doc.Index}");
                     cube[d, l, k] = v;
                     rows.Add(new SignalRow(modelName, measured[d].Doc.Index, l, names[k], v));
                 }
@@ -170,17 +205,18 @@ public static class Analysis
         var cka = Enumerable.Range(0, L + 1).Select(i => Enumerable.Range(0, L + 1).Select(j => ckaM[i, j]).ToArray()).ToArray();
 
         var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, FileHashes.OfModel(model),
-            tokenizer.Description, corpus.Description, corpus.Sha256, corpus.Seed, skipped.ToArray(), s,
+            tokenizer.Description, corpus.Description, corpus.Sha256, corpus.Seed, CorpusMeasurement.CountByReason(skipped), s,
             names.Where((_, k) => report.Weights[k] > 0).ToArray(),
-            SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning));
+            SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning)) { SkippedDocumentList = skipped.ToArray() };
         var summary = new AnalysisSummary(
             modelName, c.Architecture.ToString().ToLowerInvariant(), L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
             mean, report.Fused, report.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
             report.KTests, k2, report.Null,
             new Dictionary<string, int[]> { ["local"] = naming.Local, ["intermediate"] = naming.Intermediate, ["global"] = naming.Global },
             SegmentsFrom(report), naming.DecidedBy, report.Pelt.Boundaries, v1,
-            probes.ToDictionary(p => p.Signal, p => new ProbeReport(p.Target, p.Accuracy, p.Chance, p.PeakLayer, p.TrainSamples, p.TestSamples)),
-            cka, report, manifest);
+            probes.ToDictionary(p => p.Signal, p => new ProbeReport(p.Target, p.Accuracy, p.Chance, p.PeakLayer, p.TrainSamples, p.TestSamples) { Folds = p.Folds }),
+            cka, report, manifest)
+        { Saturation = new() { [SignalNames.MiKsg] = measurement.KsgSaturation }, MiGaussianPooled = measurement.MiGaussian };
         var z = Enumerable.Range(0, S).Select(k => SignalFusion.ZScore(mean[names[k]])).ToArray();
         return new AnalysisResult(summary, rows, names, z);
     }

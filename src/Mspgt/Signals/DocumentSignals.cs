@@ -15,26 +15,49 @@ public sealed record SignalSettings
     public int LensPositions { get; init; } = 64;
     /// <summary>Token positions per document kept (at every layer) for the probes and the layer × layer CKA matrix.</summary>
     public int ProbeTokensPerDocument { get; init; } = 64;
+    /// <summary>Token positions per document kept (at every layer) for the pooled Gaussian MI (evenly spaced).</summary>
+    public int MiTokensPerDocument { get; init; } = 256;
     /// <summary>Representations wider than this are reduced by a fixed seeded Gaussian projection before pooling.</summary>
     public int PooledDims { get; init; } = 256;
+    /// <summary>
+    /// Whether position 0 (BOS, or the first token) enters the representation signals (MI, adjacent CKA, effective
+    /// rank, TwoNN). Off by default: attention-sink rows there can carry 100× the norm of the others and dominate
+    /// every covariance-based statistic. The probes never use it.
+    /// </summary>
+    public bool IncludeBos { get; init; }
     public int Seed { get; init; }
 }
 
-/// <summary>What one document contributes: its layer × signal values and a sample of its token representations.</summary>
+/// <summary>What one document contributes: its layer × signal values and samples of its token representations.</summary>
 public sealed class DocumentMeasurement
 {
-    /// <summary>[layer, signal] in <see cref="DocumentSignals.PerDocumentSignals"/> order.</summary>
+    /// <summary>
+    /// [layer, signal] in <see cref="DocumentSignals.PerDocumentSignals"/> order. The mi_gaussian and mi_delta columns
+    /// are NaN here: they need every document and are filled by <see cref="PooledMutualInformation"/>.
+    /// </summary>
     public required double[,] Values { get; init; }
-    /// <summary>Sampled positions (same at every layer).</summary>
+    /// <summary>Sampled positions for the probes (same at every layer, never position 0).</summary>
     public required int[] Positions { get; init; }
     /// <summary>Pooled representations per representation index (0 = embedding, l+1 = resid_post of block l), [positions × dims].</summary>
     public required float[][] Pooled { get; init; }
+    /// <summary>Sampled positions for the pooled Gaussian MI (position 0 only with IncludeBos).</summary>
+    public required int[] MiPositions { get; init; }
+    /// <summary>Per representation index, the rows at <see cref="MiPositions"/> in the pooled space, [positions × dims].</summary>
+    public required float[][] MiRows { get; init; }
+    /// <summary>Per block, the KSG estimate's result (its ceiling and whether it saturated).</summary>
+    public required KsgMutualInformationResult[] Ksg { get; init; }
 }
+
+/// <summary>The per-document values of the representation signals of one block.</summary>
+public sealed record RepresentationValues(KsgMutualInformationResult Ksg, double Cka, double EffectiveRank, double TwoNn);
 
 /// <summary>
 /// Streams one document through the model with hooks and measures every per-document signal at every block.
 /// Only this document's residual streams are held (T × dim per layer), never the corpus's; attention patterns are
-/// reduced to entropy and distance as each layer hands them over.
+/// reduced to entropy and distance as each layer hands them over. What is kept for the corpus-level stage is a
+/// sample of rows per layer: <see cref="SignalSettings.MiTokensPerDocument"/> for the pooled MI and
+/// <see cref="SignalSettings.ProbeTokensPerDocument"/> for the probes, in at most <see cref="SignalSettings.PooledDims"/>
+/// dimensions (float32): (layers + 1) × (256 + 64) × 256 × 4 bytes ≈ 10 MB per document for a 32-layer wide model.
 /// </summary>
 public sealed class DocumentSignals
 {
@@ -45,6 +68,21 @@ public sealed class DocumentSignals
         SignalNames.MiKsg, SignalNames.MiDelta, SignalNames.CkaAdjacent, SignalNames.LensKl, SignalNames.LensEntropy,
         SignalNames.EffectiveRank, SignalNames.TwoNn,
     ];
+
+    /// <summary>Column of mi_gaussian and of mi_delta in <see cref="DocumentMeasurement.Values"/>.</summary>
+    public static readonly int MiGaussianColumn = Array.IndexOf(PerDocumentSignals, SignalNames.MiGaussian),
+        MiDeltaColumn = Array.IndexOf(PerDocumentSignals, SignalNames.MiDelta);
+
+    /// <summary>
+    /// Representation rows the per-document estimators need: KSG k + 2, TwoNN 3 distinct points, effective rank and
+    /// CKA 2, and 3 probe tokens (so the global probe has a held-out token in the last 40%).
+    /// </summary>
+    public static int MinimumRepresentationRows(SignalSettings s) =>
+        Math.Max(new KsgMutualInformation { Neighbors = s.KsgNeighbors }.MinimumSamples,
+            Math.Max(TwoNnIntrinsicDimension.MinimumSamples, Math.Max(Math.Max(EffectiveRank.MinimumSamples, LinearCka.MinimumSamples), 3)));
+
+    /// <summary>Fewest tokens a document needs: <see cref="MinimumRepresentationRows"/> plus position 0 unless it is included.</summary>
+    public int MinimumTokens => MinimumRepresentationRows(_s) + (_s.IncludeBos ? 0 : 1);
 
     private readonly Transformer _model;
     private readonly SignalSettings _s;
@@ -76,6 +114,8 @@ public sealed class DocumentSignals
     {
         var c = _model.Config;
         int L = c.Layers, T = ids.Length, d = c.Dim;
+        if (T < MinimumTokens)
+            throw new MspgtException("signals", $"{T} tokens are too few: the per-document estimators need {MinimumTokens}");
         var reps = new float[L + 1][];
         var hooks = new Hooks().Observe("embed", t => reps[0] = t.Data.ToArray());
         for (int l = 0; l < L; l++)
@@ -91,35 +131,54 @@ public sealed class DocumentSignals
         var finalLp = _lens.LogProbs(Gather(reps[L], d, lensPositions), lensPositions.Length);
         var mats = reps.Select(r => DenseMatrix.FromFloats(r, T, d)).ToArray();
         var values = new double[L, PerDocumentSignals.Length];
-        var gmi = new GaussianMutualInformation { Components = _s.PcaDims };
+        var ksg = new KsgMutualInformationResult[L];
         Parallel.For(0, L, l =>
         {
-            var x = mats[l];
-            var y = mats[l + 1];
-            var ksg = new KsgMutualInformation { Neighbors = _s.KsgNeighbors, Seed = _s.Seed + l };
-            var twonn = new TwoNnIntrinsicDimension { Seed = _s.Seed + l };
             var (kl, lensEntropy) = LogitLens.Compare(finalLp, _lens.LogProbs(Gather(reps[l + 1], d, lensPositions), lensPositions.Length), lensPositions.Length, c.Vocab);
+            var rep = MeasureRepresentations(mats[l], mats[l + 1], _s, l);
+            ksg[l] = rep.Ksg;
             values[l, 0] = distance[l].Mean;
             values[l, 1] = entropy[l].Mean;
             values[l, 2] = entropy[l].MeanNormalised;
-            values[l, 3] = gmi.Estimate(x, y).Nats;
-            values[l, 4] = ksg.Estimate(x, y).Nats;
-            values[l, 6] = LinearCka.Compute(x, y);
+            values[l, 3] = double.NaN;   // mi_gaussian: pooled over documents later
+            values[l, 4] = rep.Ksg.Nats;
+            values[l, 5] = double.NaN;   // mi_delta: from the pooled mi_gaussian
+            values[l, 6] = rep.Cka;
             values[l, 7] = kl;
             values[l, 8] = lensEntropy;
-            values[l, 9] = EffectiveRank.Compute(y);
-            values[l, 10] = twonn.Estimate(y).Dimension;
+            values[l, 9] = rep.EffectiveRank;
+            values[l, 10] = rep.TwoNn;
         });
-        for (int l = 0; l < L; l++) values[l, 5] = l == 0 ? 0 : values[l, 3] - values[l - 1, 3];
         for (int l = 0; l < L; l++)
             for (int s = 0; s < PerDocumentSignals.Length; s++)
-                if (!double.IsFinite(values[l, s]))
+                if (s != MiGaussianColumn && s != MiDeltaColumn && !double.IsFinite(values[l, s]))
                     throw new MspgtException("signals", $"{PerDocumentSignals[s]} is not finite at block {l}");
 
         int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
         var pooled = reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray();
-        return new DocumentMeasurement { Values = values, Positions = positions, Pooled = pooled };
+        int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
+        var miRows = reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray();
+        return new DocumentMeasurement { Values = values, Positions = positions, Pooled = pooled, MiPositions = miPositions, MiRows = miRows, Ksg = ksg };
     }
+
+    /// <summary>
+    /// KSG MI, adjacent linear CKA, and the effective rank and TwoNN dimension of resid_post, from one document's full
+    /// T × dim resid_pre (<paramref name="pre"/>) and resid_post (<paramref name="post"/>) of block
+    /// <paramref name="layer"/>; row 0 is left out unless <see cref="SignalSettings.IncludeBos"/>.
+    /// </summary>
+    public static RepresentationValues MeasureRepresentations(DenseMatrix pre, DenseMatrix post, SignalSettings s, int layer)
+    {
+        var x = s.IncludeBos ? pre : WithoutFirstRow(pre);
+        var y = s.IncludeBos ? post : WithoutFirstRow(post);
+        var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer }.Estimate(x, y);
+        double cka = LinearCka.Compute(x, y);
+        double rank = EffectiveRank.Compute(y);
+        double twonn = new TwoNnIntrinsicDimension { Seed = s.Seed + layer }.Estimate(y).Dimension;
+        return new RepresentationValues(ksg, cka, rank, twonn);
+    }
+
+    private static DenseMatrix WithoutFirstRow(DenseMatrix m) =>
+        new(m.Rows - 1, m.Cols, m.Data.AsSpan(m.Cols).ToArray());
 
     /// <summary>n positions spread evenly over [0, T) (or [1, T) when skipFirst: BOS carries no content).</summary>
     public static int[] EvenlySpaced(int T, int n, bool skipFirst)

@@ -4,24 +4,43 @@ using Mspgt.Tokenization;
 
 namespace Mspgt.Signals;
 
-/// <summary>Held-out accuracy of one probe at every block, and the chance level it must beat.</summary>
-public sealed record ProbeCurve(string Signal, string Target, double[] Accuracy, double[] Chance, int PeakLayer, int TrainSamples, int TestSamples);
+/// <summary>
+/// One probe at every block: per document d and block l the accuracy on d's own sampled tokens
+/// (<see cref="PerDocument"/>[d][l]), its mean over documents (<see cref="Accuracy"/>), and the chance level scored the
+/// same way (a constant guess of the commonest training label).
+/// </summary>
+/// <param name="TrainSamples">Training rows per fit (mean over folds for the cross-fitted probes).</param>
+/// <param name="TestSamples">Rows scored, over all documents.</param>
+/// <param name="Folds">Document folds of the cross-fitting (1 for the global probe, which cannot hold documents out).</param>
+public sealed record ProbeCurve(string Signal, string Target, double[] Accuracy, double[] Chance, int PeakLayer,
+    int TrainSamples, int TestSamples, double[][] PerDocument, int Folds);
 
 /// <summary>
-/// Scale probes on the pooled token sample: ridge classifiers trained per block on resid_post for
-/// a local target (current token id, among the most frequent ids), an intermediate target (position of the token in
-/// its sentence, bucketed) and a global target (which document the token came from).
-/// Local and intermediate probes are evaluated on held-out documents; the global probe cannot be (a held-out
-/// document's identity is unseen), so it is trained on the first 60% of every document's sampled tokens and tested
-/// on the rest.
+/// Scale probes on the sampled tokens of every document: ridge classifiers trained per block on resid_post for a
+/// local target (current token id, among the most frequent ids of the training documents), an intermediate target
+/// (position of the token in its sentence, bucketed) and a global target (which document the token came from).
+/// <para>
+/// Local and intermediate probes are cross-fitted over documents: documents are dealt into min(<see cref="MaxFolds"/>, D)
+/// folds by a seeded shuffle, each fold's documents are scored by a probe trained on all other folds, and a document's
+/// value is the accuracy over its own tokens, so every document gets a value that none of its tokens helped to
+/// train. A document with no eligible token for the local probe (none of its tokens among the training folds'
+/// frequent ids) takes the accuracy over all eligible tokens of its fold. The global probe cannot hold a document out
+/// (its identity would be unseen), so it is trained once on the first 60% of every document's sampled tokens and a
+/// document's value is the accuracy on its own remaining 40%. A training split holding one class predicts that class.
+/// </para>
 /// </summary>
 public sealed class ScaleProbes
 {
     /// <summary>Upper bounds of the position-in-sentence buckets: 0, 1, 2, 3-4, 5-8, 9-16, 17+.</summary>
     private static readonly int[] SentenceBuckets = [0, 1, 2, 4, 8, 16];
 
+    /// <summary>Most document folds of the cross-fitting.</summary>
+    public const int MaxFolds = 5;
+
+    /// <summary>Share of each document's sampled tokens (the earliest) on which the global probe is trained.</summary>
+    public const double GlobalTrainFraction = 0.6;
+
     public int LocalClasses { get; init; } = 32;
-    public double TestFraction { get; init; } = 0.25;
     public double RidgeAlpha { get; init; } = 1.0;
     public int Seed { get; init; }
 
@@ -78,20 +97,31 @@ public sealed class ScaleProbes
                 rowDoc.Add(d);
                 rowToken.Add(docIds[d][pos[i]]);
                 rowBucket.Add(SentenceBucket(sentencePos[pos[i]]));
-                rowEarly.Add(i < 0.6 * pos.Length);
+                rowEarly.Add(i < GlobalTrainFraction * pos.Length);
             }
         }
         int n = rowDoc.Count;
-        var frequent = rowToken.GroupBy(t => t).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
-            .Take(LocalClasses).Select(g => g.Key).ToHashSet();
-        int[] localRows = Enumerable.Range(0, n).Where(i => frequent.Contains(rowToken[i])).ToArray();
+        int folds = Math.Min(MaxFolds, D);
+        var foldOf = ProbeEvaluation.DocumentFolds(D, folds, Seed);
+        var local = new CrossFit[folds];
+        var inter = new CrossFit[folds];
+        for (int f = 0; f < folds; f++)
+        {
+            var train = Enumerable.Range(0, n).Where(i => foldOf[rowDoc[i]] != f).ToArray();
+            var test = Enumerable.Range(0, n).Where(i => foldOf[rowDoc[i]] == f).ToArray();
+            var frequent = train.GroupBy(i => rowToken[i]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key)
+                .Take(LocalClasses).Select(g => g.Key).ToHashSet();
+            local[f] = CrossFit.Of(train.Where(i => frequent.Contains(rowToken[i])).ToArray(),
+                test.Where(i => frequent.Contains(rowToken[i])).ToArray(), rowToken);
+            inter[f] = CrossFit.Of(train, test, rowBucket);
+        }
         int[] earlyRows = Enumerable.Range(0, n).Where(i => rowEarly[i]).ToArray();
         int[] lateRows = Enumerable.Range(0, n).Where(i => !rowEarly[i]).ToArray();
+        var global = new CrossFit(earlyRows, lateRows, rowDoc.ToArray(), ProbeLabels.Majority(earlyRows.Select(i => rowDoc[i])));
 
-        var local = new double[layers]; var localChance = new double[layers];
-        var inter = new double[layers]; var interChance = new double[layers];
-        var glob = new double[layers]; var globChance = new double[layers];
-        (int Train, int Test) localN = default, interN = default;
+        var localAcc = new double[layers][];
+        var interAcc = new double[layers][];
+        var globAcc = new double[layers][];
         Parallel.For(0, layers, l =>
         {
             var x = new DenseMatrix(n, dims);
@@ -103,25 +133,94 @@ public sealed class ScaleProbes
                 for (int i = 0; i < count; i++, r++)
                     for (int j = 0; j < dims; j++) x[r, j] = rows[i * dims + j];
             }
-            var lx = x.SelectRows(localRows);
-            var lr = ProbeEvaluation.Evaluate(new RidgeProbe { Alpha = RidgeAlpha }, lx,
-                localRows.Select(i => rowToken[i]).ToArray(), localRows.Select(i => rowDoc[i]).ToArray(), TestFraction, Seed);
-            var ir = ProbeEvaluation.Evaluate(new RidgeProbe { Alpha = RidgeAlpha }, x, rowBucket.ToArray(), rowDoc.ToArray(), TestFraction, Seed);
-            var gp = new RidgeProbe { Alpha = RidgeAlpha };
-            gp.Fit(x.SelectRows(earlyRows), earlyRows.Select(i => rowDoc[i]).ToArray());
-            var gTest = lateRows.Select(i => rowDoc[i]).ToArray();
-            local[l] = lr.Accuracy; localChance[l] = lr.ChanceLevel;
-            inter[l] = ir.Accuracy; interChance[l] = ir.ChanceLevel;
-            glob[l] = gp.Accuracy(x.SelectRows(lateRows), gTest);
-            globChance[l] = gTest.GroupBy(v => v).Max(g => g.Count()) / (double)gTest.Length;
-            if (l == 0) { localN = (lr.TrainSamples, lr.TestSamples); interN = (ir.TrainSamples, ir.TestSamples); }
+            var localHits = new bool[n];
+            var interHits = new bool[n];
+            for (int f = 0; f < folds; f++)
+            {
+                local[f].Score(x, RidgeAlpha, localHits);
+                inter[f].Score(x, RidgeAlpha, interHits);
+            }
+            var globalHits = new bool[n];
+            global.Score(x, RidgeAlpha, globalHits);
+            localAcc[l] = PerDocument(D, rowDoc, foldOf, local.SelectMany(c => c.Test).ToArray(), localHits, SignalNames.ProbeLocal);
+            interAcc[l] = PerDocument(D, rowDoc, foldOf, inter.SelectMany(c => c.Test).ToArray(), interHits, SignalNames.ProbeIntermediate);
+            globAcc[l] = PerDocument(D, rowDoc, null, lateRows, globalHits, SignalNames.ProbeGlobal);
         });
-        static int Peak(double[] a) => Array.IndexOf(a, a.Max());
+        // Chance: the constant guess of each training split's commonest label, scored per document like the probe.
+        var localChance = PerDocument(D, rowDoc, foldOf, local.SelectMany(c => c.Test).ToArray(), ChanceHits(local, n), SignalNames.ProbeLocal);
+        var interChance = PerDocument(D, rowDoc, foldOf, inter.SelectMany(c => c.Test).ToArray(), ChanceHits(inter, n), SignalNames.ProbeIntermediate);
+        var globChance = PerDocument(D, rowDoc, null, lateRows, ChanceHits([global], n), SignalNames.ProbeGlobal);
+        int localTrain = (int)Math.Round(local.Average(c => c.Train.Length)), interTrain = (int)Math.Round(inter.Average(c => c.Train.Length));
         return
         [
-            new ProbeCurve(SignalNames.ProbeLocal, $"current token id ({frequent.Count} most frequent ids)", local, localChance, Peak(local), localN.Train, localN.Test),
-            new ProbeCurve(SignalNames.ProbeIntermediate, "position-in-sentence bucket (0, 1, 2, 3-4, 5-8, 9-16, 17+)", inter, interChance, Peak(inter), interN.Train, interN.Test),
-            new ProbeCurve(SignalNames.ProbeGlobal, $"document identity ({D} documents)", glob, globChance, Peak(glob), earlyRows.Length, lateRows.Length),
+            Curve(SignalNames.ProbeLocal, $"current token id ({LocalClasses} most frequent ids of the training folds)", localAcc, localChance, localTrain, local.Sum(c => c.Test.Length), folds),
+            Curve(SignalNames.ProbeIntermediate, "position-in-sentence bucket (0, 1, 2, 3-4, 5-8, 9-16, 17+)", interAcc, interChance, interTrain, inter.Sum(c => c.Test.Length), folds),
+            Curve(SignalNames.ProbeGlobal, $"document identity ({D} documents)", globAcc, globChance, earlyRows.Length, lateRows.Length, 1),
         ];
+    }
+
+    private static ProbeCurve Curve(string signal, string target, double[][] byLayer, double[] chancePerDoc, int train, int test, int folds)
+    {
+        int L = byLayer.Length, D = chancePerDoc.Length;
+        var perDoc = Enumerable.Range(0, D).Select(d => Enumerable.Range(0, L).Select(l => byLayer[l][d]).ToArray()).ToArray();
+        var mean = Enumerable.Range(0, L).Select(l => byLayer[l].Average()).ToArray();
+        var chance = Enumerable.Repeat(chancePerDoc.Average(), L).ToArray();
+        return new ProbeCurve(signal, target, mean, chance, Array.IndexOf(mean, mean.Max()), train, test, perDoc, folds);
+    }
+
+    private static bool[] ChanceHits(CrossFit[] fits, int n)
+    {
+        var hits = new bool[n];
+        foreach (var c in fits)
+            foreach (int i in c.Test) hits[i] = c.Labels[i] == c.Majority;
+        return hits;
+    }
+
+    /// <summary>
+    /// Per document, the share of its scored rows that were hits. A document without scored rows takes the share over
+    /// its fold's scored rows (over all scored rows when it has no fold or the fold has none).
+    /// </summary>
+    private static double[] PerDocument(int D, List<int> rowDoc, int[]? foldOf, int[] scored, bool[] hits, string signal)
+    {
+        var docHits = new int[D];
+        var docCount = new int[D];
+        foreach (int i in scored) { docCount[rowDoc[i]]++; if (hits[i]) docHits[rowDoc[i]]++; }
+        int allCount = docCount.Sum();
+        if (allCount == 0) throw new MspgtException("probes", $"{signal}: no document has a token the probe can be scored on");
+        double all = docHits.Sum() / (double)allCount;
+        var result = new double[D];
+        for (int d = 0; d < D; d++)
+        {
+            if (docCount[d] > 0) { result[d] = docHits[d] / (double)docCount[d]; continue; }
+            int foldHits = 0, foldCount = 0;
+            if (foldOf != null)
+                for (int e = 0; e < D; e++)
+                    if (foldOf[e] == foldOf[d]) { foldHits += docHits[e]; foldCount += docCount[e]; }
+            result[d] = foldCount > 0 ? foldHits / (double)foldCount : all;
+        }
+        return result;
+    }
+
+    /// <summary>One training split and the rows it scores, with every row's label and the split's commonest label.</summary>
+    private sealed record CrossFit(int[] Train, int[] Test, int[] Labels, int Majority)
+    {
+        public static CrossFit Of(int[] train, int[] test, List<int> labels) =>
+            new(train, test, labels.ToArray(), ProbeLabels.Majority(train.Select(i => labels[i])));
+
+        /// <summary>Fits a ridge probe on the training rows of x and marks which test rows it classifies correctly.</summary>
+        public void Score(DenseMatrix x, double alpha, bool[] hits)
+        {
+            if (Test.Length == 0) return;
+            var trainLabels = Train.Select(i => Labels[i]).ToArray();
+            int[] predicted;
+            if (Train.Length == 0 || trainLabels.Distinct().Count() < 2) predicted = Enumerable.Repeat(Majority, Test.Length).ToArray();
+            else
+            {
+                var probe = new RidgeProbe { Alpha = alpha };
+                probe.Fit(x.SelectRows(Train), trainLabels);
+                predicted = probe.Predict(x.SelectRows(Test));
+            }
+            for (int t = 0; t < Test.Length; t++) hits[Test[t]] = predicted[t] == Labels[Test[t]];
+        }
     }
 }

@@ -79,6 +79,23 @@ public class AnalyzeCommandTests : IDisposable
     }
 
     [Fact]
+    public void IncludeBosReachesTheSettingsAndTheSummaryReportsSaturationAndSkips()
+    {
+        var (code, output, err) = CliHarness.Run("analyze", "--model", Stories, "--corpus", Sample, "--bootstrap", "5", "--include-bos", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        var m = r.GetProperty("manifest");
+        Assert.True(m.GetProperty("settings").GetProperty("include_bos").GetBoolean());
+        Assert.Equal(0, m.GetProperty("skipped_documents").GetProperty("measurement_failed").GetInt32());
+        Assert.Equal(0, m.GetProperty("skipped_document_list").GetArrayLength());
+        var sat = r.GetProperty("saturation").GetProperty("mi_ksg");
+        Assert.Equal(5, sat.GetProperty("ceiling").GetArrayLength());
+        Assert.Equal(5, r.GetProperty("mi_gaussian_pooled").GetProperty("standard_error").GetArrayLength());
+        Assert.Equal(5, r.GetProperty("probes").GetProperty("probe_local").GetProperty("folds").GetInt32());
+    }
+
+    [Fact]
     public void BadCorporaAreOneLineErrors()
     {
         string empty = Path.Combine(_dir, "empty.txt");

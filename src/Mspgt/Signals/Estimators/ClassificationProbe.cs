@@ -67,6 +67,10 @@ internal static class ProbeLabels
         return (classes, index);
     }
 
+    /// <summary>The commonest label (ties → the lowest), or −1 when there is none.</summary>
+    public static int Majority(IEnumerable<int> labels) =>
+        labels.GroupBy(l => l).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Select(g => g.Key).DefaultIfEmpty(-1).First();
+
     public static int[] ArgMax(DenseMatrix scores, int[] classes)
     {
         var result = new int[scores.Rows];

@@ -11,11 +11,14 @@ namespace Mspgt.Signals.Estimators;
 /// </summary>
 public static class EffectiveRank
 {
+    /// <summary>Fewest samples accepted: 2 (one centred sample has no spread).</summary>
+    public const int MinimumSamples = 2;
+
     /// <summary>The effective rank of X (n samples × d features), n ≥ 2.</summary>
     public static double Compute(DenseMatrix x)
     {
         const string source = "effective-rank";
-        SampleChecks.Require(x, source, 2);
+        SampleChecks.Require(x, source, MinimumSamples);
         var xc = LinearAlgebra.Center(x);
         var gram = xc.Cols <= xc.Rows ? LinearAlgebra.FeatureGram(xc) : LinearAlgebra.SampleGram(xc);
         return FromSquaredSingularValues(LinearAlgebra.SymmetricEigenvalues(gram), Math.Max(xc.Rows, xc.Cols), source);

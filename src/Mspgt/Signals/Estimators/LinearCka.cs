@@ -14,13 +14,16 @@ namespace Mspgt.Signals.Estimators;
 /// </summary>
 public static class LinearCka
 {
+    /// <summary>Fewest samples accepted: 2 (one centred sample has no spread).</summary>
+    public const int MinimumSamples = 2;
+
     /// <summary>Linear CKA between X (n × dx) and Y (n × dy).</summary>
     public static double Compute(DenseMatrix x, DenseMatrix y)
     {
         const string source = "cka";
         SampleChecks.RequirePaired(x, y, source);
-        SampleChecks.Require(x, source, 2);
-        SampleChecks.Require(y, source, 2);
+        SampleChecks.Require(x, source, MinimumSamples);
+        SampleChecks.Require(y, source, MinimumSamples);
         var a = Prepared.Of(x, 0);
         var b = Prepared.Of(y, 1);
         return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);

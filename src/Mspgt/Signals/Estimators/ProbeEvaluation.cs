@@ -45,6 +45,27 @@ public static class ProbeEvaluation
     }
 
     /// <summary>
+    /// Cross-fitting folds over documents 0..documents−1: the documents are shuffled with <c>new Random(seed)</c>
+    /// (Fisher–Yates) and dealt round-robin into <paramref name="folds"/> folds, so fold sizes differ by at most one
+    /// and every fold holds a document. Returns each document's fold.
+    /// </summary>
+    public static int[] DocumentFolds(int documents, int folds, int seed)
+    {
+        if (folds < 2 || folds > documents)
+            throw new MspgtException("probe", $"cross-fitting needs 2 to {documents} folds for {documents} documents, got {folds}");
+        var order = Enumerable.Range(0, documents).ToArray();
+        var rng = new Random(seed);
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var fold = new int[documents];
+        for (int i = 0; i < documents; i++) fold[order[i]] = i % folds;
+        return fold;
+    }
+
+    /// <summary>
     /// Fits <paramref name="probe"/> on the training documents and returns its accuracy on the held-out ones.
     /// </summary>
     public static ProbeResult Evaluate(IClassificationProbe probe, DenseMatrix x, ReadOnlySpan<int> labels,

@@ -45,15 +45,18 @@ public sealed class TwoNnIntrinsicDimension
     /// <summary>Seed of the subsample.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Fewest (distinct) points accepted: 3, so every point has a first and a second neighbour.</summary>
+    public const int MinimumSamples = 3;
+
     public TwoNnResult Estimate(DenseMatrix x)
     {
         const string source = "two-nn";
         if (!(DiscardFraction >= 0 && DiscardFraction < 1))
             throw new MspgtException(source, $"discard fraction must lie in [0, 1), got {DiscardFraction}");
-        SampleChecks.Require(x, source, 3);
+        SampleChecks.Require(x, source, MinimumSamples);
         var distinct = DistinctRows(x);
         int dropped = x.Rows - distinct.Length;
-        if (distinct.Length < 3)
+        if (distinct.Length < MinimumSamples)
             throw new MspgtException(source, $"needs at least 3 distinct points, got {distinct.Length} ({dropped} duplicates dropped)");
         var pick = SeededSampling.Subset(distinct.Length, MaxSamples, Seed);
         var points = x.SelectRows(pick.Select(i => distinct[i]).ToArray());

@@ -22,6 +22,19 @@ public class EstimatorInternalsTests
     }
 
     [Fact]
+    public void DigammaAtRealArguments()
+    {
+        const double gamma = 0.57721566490153286061;
+        Assert.Equal(-gamma - 2 * Math.Log(2), Digamma.Of(0.5), 13);           // ψ(1/2)
+        Assert.Equal(-gamma - 2 * Math.Log(2) + 2, Digamma.Of(1.5), 13);       // ψ(x+1) = ψ(x) + 1/x
+        Assert.Equal(-10.423754940411076, Digamma.Of(0.1), 12);               // tabulated
+        foreach (int m in new[] { 1, 2, 7, 19, 20, 21, 63, 64, 500 })
+            Assert.Equal(Digamma.OfInteger(m), Digamma.Of(m), 12);
+        foreach (double x in new[] { 0.3, 2.25, 9.5, 19.9, 127.5 })
+            Assert.Equal(Digamma.Of(x) + 1 / x, Digamma.Of(x + 1), 12);
+    }
+
+    [Fact]
     public void LedoitWolfWeightMatchesTheDefinition()
     {
         var rng = new Random(60);

@@ -61,6 +61,47 @@ public class KsgMutualInformationTests
     }
 
     [Fact]
+    public void CeilingIsTheMostTheEstimatorCanSayAndDeterministicDataReachIt()
+    {
+        // ψ(256) − ψ(4) = H₂₅₅ − (1 + 1/2 + 1/3) ≈ 4.287: at most this many nats from 256 samples with k = 3.
+        double h = 0;
+        for (int j = 1; j < 256; j++) h += 1.0 / j;
+        Assert.Equal(h - 11.0 / 6, KsgMutualInformation.Ceiling(256, 3), 12);
+        var rng = new Random(17);
+        foreach (int dims in new[] { 1, 8 })
+        {
+            var x = Gaussian(256, dims, rng);
+            var r = new KsgMutualInformation().Estimate(x, x.Clone());   // Y = X: infinite MI
+            Assert.Equal(KsgMutualInformation.Ceiling(256, 3), r.Ceiling, 12);
+            Assert.InRange(r.Nats, r.Ceiling - 0.1, r.Ceiling + 1e-12);   // reached up to round-off
+            Assert.True(r.Saturated);
+        }
+        // 15.7 nats of Gaussian dependence in 8 dimensions is badly underestimated at N = 256 but is not at the
+        // ceiling; moderate and no dependence are far from it.
+        foreach (var (rho, dims) in new[] { (0.99, 8), (0.6, 1), (0.0, 4) })
+        {
+            var (x, y) = CorrelatedPairs(256, Enumerable.Repeat(rho, dims).ToArray(), rng);
+            var r = new KsgMutualInformation().Estimate(x, y);
+            Assert.False(r.Saturated, $"ρ = {rho}: {r.Nats:F2} of {r.Ceiling:F2}");
+            Assert.True(r.Nats < r.Ceiling);
+        }
+    }
+
+    [Fact]
+    public void NoEstimateExceedsTheCeilingEvenAtTinySamples()
+    {
+        var rng = new Random(18);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            int n = 5 + trial % 20;
+            var x = Gaussian(n, 2, rng);
+            var y = trial % 2 == 0 ? x.Clone() : Gaussian(n, 2, rng);
+            var r = new KsgMutualInformation { Neighbors = 1 + trial % 3 }.Estimate(x, y);
+            Assert.True(r.Nats <= r.Ceiling + 1e-12, $"n = {n}: {r.Nats} > {r.Ceiling}");
+        }
+    }
+
+    [Fact]
     public void BadInputThrowsMspgtException()
     {
         var rng = new Random(16);

@@ -171,6 +171,22 @@ public class ProbeTests
     }
 
     [Fact]
+    public void DocumentFoldsAreBalancedSeededAndNeverEmpty()
+    {
+        foreach (var (docs, folds) in new[] { (64, 5), (7, 5), (2, 2), (11, 3) })
+        {
+            var f = ProbeEvaluation.DocumentFolds(docs, folds, 3);
+            Assert.Equal(docs, f.Length);
+            var sizes = Enumerable.Range(0, folds).Select(k => f.Count(v => v == k)).ToArray();
+            Assert.True(sizes.Min() >= 1 && sizes.Max() - sizes.Min() <= 1, string.Join(",", sizes));
+            Assert.Equal(f, ProbeEvaluation.DocumentFolds(docs, folds, 3));
+        }
+        Assert.NotEqual(ProbeEvaluation.DocumentFolds(64, 5, 3), ProbeEvaluation.DocumentFolds(64, 5, 4));
+        Assert.Throws<MspgtException>(() => ProbeEvaluation.DocumentFolds(4, 5, 0));
+        Assert.Throws<MspgtException>(() => ProbeEvaluation.DocumentFolds(4, 1, 0));
+    }
+
+    [Fact]
     public void BadInputThrowsMspgtException()
     {
         var rng = new Random(54);

@@ -1,0 +1,94 @@
+using Mspgt.Signals;
+using Mspgt.Signals.Estimators;
+using Mspgt.Tokenization;
+
+namespace Mspgt.Experiments;
+
+/// <summary>What the measuring stage of an analysis produced for the documents it kept.</summary>
+public sealed record CorpusMeasurements(
+    IReadOnlyList<(Document Doc, DocumentMeasurement M)> Measured,
+    IReadOnlyList<SkippedDocument> Skipped,
+    IReadOnlyList<ProbeCurve> Probes,
+    PooledMiReport MiGaussian,
+    SaturationReport KsgSaturation);
+
+/// <summary>
+/// The measuring stage of `mspgt analyze`, in two passes. Pass 1 streams each document through the model and
+/// measures its own signals, keeping samples of its token representations; a document too short for an estimator,
+/// or whose measurement fails with an <see cref="MspgtException"/> (also inside the AggregateException of a parallel
+/// loop), is skipped and counted, never fatal. Pass 2 needs every kept document: the pooled Gaussian MI (each
+/// document gets its jackknife pseudo-value) and the cross-fitted probes (each document gets its held-out accuracy).
+/// </summary>
+public static class CorpusMeasurement
+{
+    public static CorpusMeasurements Run(DocumentSignals signals, ITokenizer tokenizer, Corpus corpus, AnalysisSettings s,
+        int layers, int vocab, Action<int, int>? progress = null)
+    {
+        var measured = new List<(Document Doc, DocumentMeasurement M)>();
+        var skipped = new List<SkippedDocument>();
+        int done = 0;
+        foreach (var doc in corpus.Documents)
+        {
+            int T = doc.Ids.Length;
+            if (T < s.MinDocumentTokens)
+                skipped.Add(new(doc.Index, SkippedDocument.TooShort, $"{T} tokens (< min_document_tokens {s.MinDocumentTokens})"));
+            else if (T < signals.MinimumTokens)
+                skipped.Add(new(doc.Index, SkippedDocument.TooFewForEstimators,
+                    $"{T} tokens; the per-document estimators need {signals.MinimumTokens}{(s.IncludeBos ? "" : " (position 0 left out)")}"));
+            else
+            {
+                try { measured.Add((doc, signals.Measure(doc.Ids))); }
+                catch (Exception e) when (AsMeasurementFailure(e) is { } failure)
+                {
+                    skipped.Add(new(doc.Index, SkippedDocument.MeasurementFailed, $"{failure.Source}: {failure.Message}"));
+                }
+            }
+            progress?.Invoke(++done, corpus.Documents.Count);
+        }
+        if (measured.Count < 2)
+        {
+            string why = skipped.Count == 0 ? "" : $" ({string.Join(", ", CountByReason(skipped).Where(kv => kv.Value > 0).Select(kv => $"{kv.Value} {kv.Key}"))})";
+            throw new MspgtException("corpus", $"only {measured.Count} usable document(s) of {corpus.Documents.Count}{why}; the analysis needs 2 or more");
+        }
+
+        var docs = measured.Select(x => x.M).ToList();
+        var blocks = PooledMutualInformation.Fill(docs, layers, signals.PooledDims, s.PcaDims);
+        var probes = new ScaleProbes { LocalClasses = s.ProbeLocalClasses, Seed = s.Seed }.Evaluate(
+            measured.Select(x => x.Doc.Ids).ToList(), docs.Select(m => m.Positions).ToList(),
+            docs.Select(m => m.Pooled).ToList(), layers, signals.PooledDims, ScaleProbes.SentenceEnders(tokenizer, vocab));
+        var mi = new PooledMiReport(blocks.Select(b => b.Nats).ToArray(), blocks.Select(b => b.StandardError).ToArray(),
+            blocks.Select(b => b.ComponentsX).ToArray(), blocks.Select(b => b.ComponentsY).ToArray(), blocks[0].Samples);
+        return new CorpusMeasurements(measured, skipped, probes, mi, KsgSaturation(docs, layers));
+    }
+
+    /// <summary>Per block, the mean KSG ceiling over documents and how many documents reached theirs.</summary>
+    public static SaturationReport KsgSaturation(IReadOnlyList<DocumentMeasurement> docs, int layers) => new(
+        Enumerable.Range(0, layers).Select(l => docs.Average(m => m.Ksg[l].Ceiling)).ToArray(),
+        Enumerable.Range(0, layers).Select(l => docs.Count(m => m.Ksg[l].Saturated)).ToArray(),
+        docs.Count,
+        $"KSG cannot exceed ψ(N) − ψ(k+1) for a document of N tokens (ceiling: its mean over documents); a document within " +
+        $"{KsgMutualInformation.SaturationMargin} nats of its ceiling is saturated, and at a block with saturated documents " +
+        "mi_ksg is a lower bound on I(resid_pre; resid_post), not an estimate");
+
+    /// <summary>Skipped documents per reason (every reason present, 0 when none).</summary>
+    public static Dictionary<string, int> CountByReason(IEnumerable<SkippedDocument> skipped)
+    {
+        var counts = SkippedDocument.Reasons.ToDictionary(r => r, _ => 0);
+        foreach (var d in skipped) counts[d.Reason]++;
+        return counts;
+    }
+
+    /// <summary>
+    /// The MspgtException behind a failed measurement: the exception itself, or, for an AggregateException from a
+    /// parallel loop whose every inner exception is one, the first by message (ordinal, so the choice does not depend
+    /// on thread timing). Anything else is a bug and is not caught.
+    /// </summary>
+    public static MspgtException? AsMeasurementFailure(Exception e)
+    {
+        if (e is MspgtException m) return m;
+        if (e is not AggregateException a) return null;
+        var inner = a.Flatten().InnerExceptions;
+        if (inner.Count == 0 || !inner.All(i => i is MspgtException)) return null;
+        return inner.Cast<MspgtException>().OrderBy(i => i.Source, StringComparer.Ordinal).ThenBy(i => i.Message, StringComparer.Ordinal).First();
+    }
+}

@@ -1,0 +1,58 @@
+using Mspgt.Numerics;
+using Mspgt.Signals.Estimators;
+
+namespace Mspgt.Signals;
+
+/// <summary>The pooled Gaussian MI of one block: the estimate on all documents' tokens and its jackknife standard error.</summary>
+public sealed record PooledMiBlock(double Nats, double StandardError, int ComponentsX, int ComponentsY, int Samples);
+
+/// <summary>
+/// The corpus-level stage of mi_gaussian: once every document is measured, each block's I(resid_pre; resid_post) is
+/// estimated on the tokens pooled over documents (<see cref="PooledGaussianMutualInformation"/>, principal components
+/// fitted per representation on the pooled tokens and shared by the two blocks that read it), and each document
+/// receives its jackknife pseudo-value, so the document bootstrap sees the between-document spread. mi_delta is then
+/// the first difference over blocks of each document's pseudo-values.
+/// </summary>
+public static class PooledMutualInformation
+{
+    private const string Source = "mi_gaussian";
+
+    /// <summary>Fills the mi_gaussian and mi_delta columns of every document's values; returns one entry per block.</summary>
+    public static PooledMiBlock[] Fill(IReadOnlyList<DocumentMeasurement> docs, int layers, int dims, int pcaDims)
+    {
+        int D = docs.Count;
+        var sizes = docs.Select(m => m.MiPositions.Length).ToArray();
+        var estimator = new PooledGaussianMutualInformation { Components = pcaDims };
+        int k = estimator.ComponentsFor(sizes);
+        if (k < 1)
+            throw new MspgtException(Source, $"{sizes.Sum()} sampled tokens in {D} documents are too few: leaving out the largest document must leave at least 4");
+
+        var scores = new List<DenseMatrix>[layers + 1];
+        Parallel.For(0, layers + 1, r =>
+        {
+            var all = new DenseMatrix(sizes.Sum(), dims);
+            int row = 0;
+            for (int d = 0; d < D; d++)
+            {
+                var rows = docs[d].MiRows[r];
+                for (int i = 0; i < rows.Length; i++) all.Data[row * dims + i] = rows[i];
+                row += sizes[d];
+            }
+            var pca = PrincipalComponents.Fit(all, k, Source);
+            scores[r] = docs.Select((m, d) => pca.Project(DenseMatrix.FromFloats(m.MiRows[r], sizes[d], dims), whiten: true)).ToList();
+        });
+
+        var blocks = new PooledMiBlock[layers];
+        Parallel.For(0, layers, l =>
+        {
+            var r = estimator.EstimateFromScores(scores[l], scores[l + 1]);
+            for (int d = 0; d < D; d++) docs[d].Values[l, DocumentSignals.MiGaussianColumn] = r.PseudoValues[d];
+            blocks[l] = new PooledMiBlock(r.Nats, r.StandardError, r.ComponentsX, r.ComponentsY, r.Samples);
+        });
+        foreach (var m in docs)
+            for (int l = 0; l < layers; l++)
+                m.Values[l, DocumentSignals.MiDeltaColumn] = l == 0 ? 0
+                    : m.Values[l, DocumentSignals.MiGaussianColumn] - m.Values[l - 1, DocumentSignals.MiGaussianColumn];
+        return blocks;
+    }
+}
