@@ -33,7 +33,7 @@ public sealed class P2BoundaryStability : IPrediction
         var distinct = all.Where(m => m.Summary.KSelected == 2).ToList();
         if (all.Count > distinct.Count)
             numbers["excluded_without_two_boundaries"] = new JsonArray(all.Except(distinct).Select(m => (JsonNode?)$"{m.Spec.Name} (K = {m.Summary.KSelected})").ToArray());
-        var families = distinct.Select(m => m.Spec.Family).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var families = all.Select(m => m.Spec.Family).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         string? llama = FamilyKey(families, LlamaFamily), qwen = FamilyKey(families, QwenFamily);
         var fams = new JsonObject();
         foreach (var f in families.Order(StringComparer.Ordinal))
