@@ -8,7 +8,8 @@ namespace Mspgt.Experiments.Predictions;
 /// outcome families, mean |d_z|) has a diagonal-dominance score; its null comes from permuting, document by document,
 /// which segment's outcome is labelled local / intermediate / global (under "no scale-specific effect" the labels
 /// are exchangeable), and its 95% interval from resampling documents. Supported when the score beats its permutation
-/// null at α = 0.05 in every model with a complete matrix (an intersection–union test: the largest p decides).
+/// null at α = 0.05 in every model with a complete matrix (an intersection–union test: the largest p decides); a
+/// network in several files counts once.
 /// </summary>
 public sealed class P4Dissociation : IPrediction
 {
@@ -24,7 +25,7 @@ public sealed class P4Dissociation : IPrediction
             return new Prediction(Id, Statement, Verdict.NotEvaluable, Threshold, Null, null, null, "interventions not run", numbers);
         var per = new JsonObject();
         var ps = new List<(string Name, double P)>();
-        foreach (var m in c.Subjects)
+        foreach (var m in Distinct(c.Subjects))
         {
             if (m.Interventions is not { } iv) { per[m.Spec.Name] = null; continue; }
             var d = iv.DominanceTest;
