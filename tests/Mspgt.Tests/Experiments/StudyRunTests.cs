@@ -247,7 +247,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
             };
             foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync", "--hide-scrollbars", $"--user-data-dir={profile}", $"--screenshot={png}",
-                         "--window-size=1200,3000", new Uri(html).AbsoluteUri })
+                         "--window-size=1200,6000", new Uri(html).AbsoluteUri })
                 psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
             var stderr = p.StandardError.ReadToEndAsync();
@@ -259,7 +259,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
 
         using var bmp = SKBitmap.Decode(png);
         Assert.NotNull(bmp);
-        Assert.Equal((1200, 3000), (bmp.Width, bmp.Height));
+        Assert.Equal((1200, 6000), (bmp.Width, bmp.Height)); // tall enough for the predictions table and the first model's figures
         var pixels = bmp.Pixels;
         var counts = new Dictionary<uint, int>();
         int chromatic = 0;
