@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Mspgt.Checkpoints;
 using Mspgt.Numerics;
 
 namespace Mspgt.Bench;

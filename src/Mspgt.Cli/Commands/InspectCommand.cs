@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Mspgt.Checkpoints;
 using Spectre.Console;
+using Mspgt.Loading;
 
 namespace Mspgt.Cli.Commands;
 

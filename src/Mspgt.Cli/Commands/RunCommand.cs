@@ -1,7 +1,8 @@
 using System.CommandLine;
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Spectre.Console;
+using Mspgt.Signals;
 
 namespace Mspgt.Cli.Commands;
 
@@ -26,7 +27,7 @@ public static class RunCommand
             int[] input = t != null ? CliCommon.EncodePrompt(m, t, p.GetValue(chat), p.GetValue(tokenizer)) : CliCommon.ParseIds(i!, m.Config.Vocab);
             if (input.Length > m.Config.MaxSeq)
                 throw new MspgtException(t != null ? "--text" : "--ids", $"input of {input.Length} tokens is longer than the model's context of {m.Config.MaxSeq}");
-            var summary = RunSummary.Compute(new Transformer(m), input);
+            var summary = RunSummary.Compute(new Transformer(m.Config, m.Weights), input);
             if (p.GetValue(json)) { CliCommon.PrintJson(summary); return 0; }
             Print(m, summary);
             return 0;

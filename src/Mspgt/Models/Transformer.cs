@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using Mspgt.Checkpoints;
 using Mspgt.Numerics;
 
 namespace Mspgt.Models;
@@ -22,8 +21,6 @@ public sealed class Transformer
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
     private readonly Rope _rope;
-
-    public Transformer(LoadedModel model) : this(model.Config, model.Weights) { }
 
     public Transformer(ModelConfig config, ModelWeights weights)
     {

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
-using Mspgt.Numerics;
 using Architecture = Mspgt.Models.Architecture;
 
 namespace Mspgt.Training;

@@ -1,3 +1,4 @@
+using Mspgt.Checkpoints;
 using Mspgt.Models;
 using Mspgt.Numerics;
 

@@ -1,5 +1,5 @@
-using Mspgt.Checkpoints;
 using Mspgt.Interventions;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Tests.Models;
 
@@ -14,7 +14,7 @@ public class InterventionEditorTests
     private static (LoadedModel, Transformer) Open(string fixture)
     {
         var m = ModelLoader.Load(TestData.Path("fixtures", fixture), loadTokenizer: false);
-        return (m, new Transformer(m));
+        return (m, new Transformer(m.Config, m.Weights));
     }
 
     private static void Close(double[][] want, float[] got, int vocab, double tol = 1e-4)
@@ -218,8 +218,8 @@ public class ResidualPatchingTests
     [InlineData(2, 2)]
     public void ResidPatchingGivesTheDonorsLogits(int first, int last)
     {
-        using var m = Mspgt.Checkpoints.ModelLoader.Load(TestData.Path("fixtures", "tiny-qwen3"), loadTokenizer: false);
-        var tf = new Mspgt.Models.Transformer(m);
+        using var m = Mspgt.Loading.ModelLoader.Load(TestData.Path("fixtures", "tiny-qwen3"), loadTokenizer: false);
+        var tf = new Mspgt.Models.Transformer(m.Config, m.Weights);
         int[] doc = [5, 17, 200, 33, 41, 8];
         int[] donorIds = [9, 120, 7, 250, 64, 3, 11];
         var donor = Mspgt.Interventions.DonorActivations.Capture(tf, donorIds, first, last);

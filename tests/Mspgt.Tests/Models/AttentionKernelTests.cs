@@ -1,6 +1,6 @@
 using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
-using Mspgt.Numerics;
 
 namespace Mspgt.Tests.Models;
 
@@ -35,7 +35,7 @@ public class AttentionKernelTests
         var c = Config(dim, heads, kvHeads);
         using var m = SyntheticModel.Build(c, seed: 3, weightType: TensorType.BF16);
         var ids = Ids(tokens, c.Vocab);
-        var got = new Transformer(m).Forward(ids);
+        var got = new Transformer(m.Config, m.Weights).Forward(ids);
         var reference = new ReferenceForward(m.Config, m.Weights);
         var want = reference.RunFrom(0, reference.Embed(ids));
         for (int t = 0; t < tokens; t++)
@@ -49,7 +49,7 @@ public class AttentionKernelTests
     {
         var c = Config(64, 4, 2, window);
         using var m = SyntheticModel.Build(c, seed: 4);
-        var tf = new Transformer(m);
+        var tf = new Transformer(m.Config, m.Weights);
         var ids = Ids(100, c.Vocab);
         var plain = tf.Forward(ids);
 
@@ -84,7 +84,7 @@ public class AttentionKernelTests
     {
         var c = Config(64, 4, 2);
         using var m = SyntheticModel.Build(c, seed: 5);
-        var tf = new Transformer(m);
+        var tf = new Transformer(m.Config, m.Weights);
         var ids = Ids(20, c.Vocab);
         var plain = tf.Forward(ids);
         // Writing into the masked (future) part of the pattern must not change anything.

@@ -1,4 +1,4 @@
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 
 namespace Mspgt.Tests.Models;
@@ -10,7 +10,7 @@ public class HookTests
     private static (LoadedModel, Transformer) Open(string fixture)
     {
         var m = ModelLoader.Load(TestData.Path("fixtures", fixture), loadTokenizer: false);
-        return (m, new Transformer(m));
+        return (m, new Transformer(m.Config, m.Weights));
     }
 
     private static void Close(double[][] want, float[] got, int vocab)
@@ -156,14 +156,14 @@ public class SlidingWindowTests
             using var m = ModelLoader.Load(dir, loadTokenizer: false);
             Assert.Equal(4, m.Config.SlidingWindow);
             int[] ids = [5, 17, 200, 33, 41, 8, 99, 250, 3, 77];
-            var got = new Transformer(m).Forward(ids);
+            var got = new Transformer(m.Config, m.Weights).Forward(ids);
             var want = new ReferenceForward(m.Config, m.Weights) { Window = 4 };
             var wantLogits = want.RunFrom(0, want.Embed(ids));
             for (int t = 0; t < ids.Length; t++)
                 Golden.Close(wantLogits[t], got.Skip(t * 300).Take(300).Select(v => (double)v).ToArray(), $"row {t}");
             // Within the window the result equals full attention; beyond it, it must differ.
             using var full = ModelLoader.Load(TestData.Path("fixtures", "tiny-qwen2"), loadTokenizer: false);
-            var fl = new Transformer(full).Forward(ids);
+            var fl = new Transformer(full.Config, full.Weights).Forward(ids);
             Assert.Equal(fl.Take(4 * 300), got.Take(4 * 300));
             Assert.NotEqual(fl.Skip(9 * 300), got.Skip(9 * 300));
         }

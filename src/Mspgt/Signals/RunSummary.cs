@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
+using Mspgt.Models;
 using Mspgt.Numerics;
-using Mspgt.Signals;
 
-namespace Mspgt.Models;
+namespace Mspgt.Signals;
 
 /// <summary>
 /// What `mspgt run --json` prints for one sequence: the ids, mean NLL of ids[1:], per-position argmax, the last

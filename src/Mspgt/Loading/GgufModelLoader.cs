@@ -1,8 +1,9 @@
 using System.Globalization;
+using Mspgt.Checkpoints;
 using Mspgt.Models;
 using Mspgt.Numerics;
 
-namespace Mspgt.Checkpoints;
+namespace Mspgt.Loading;
 
 /// <summary>
 /// Opens a llama.cpp GGUF file (v1-v3) as a model in the Hugging Face layout: config from the `&lt;arch&gt;.*` keys,

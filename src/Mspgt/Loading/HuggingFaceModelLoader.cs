@@ -1,8 +1,9 @@
 using System.Text.Json;
+using Mspgt.Checkpoints;
 using Mspgt.Models;
 using Mspgt.Numerics;
 
-namespace Mspgt.Checkpoints;
+namespace Mspgt.Loading;
 
 /// <summary>
 /// Opens a Hugging Face folder: config.json + model.safetensors (or shards with model.safetensors.index.json).
