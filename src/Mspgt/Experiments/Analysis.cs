@@ -209,7 +209,7 @@ public static class Analysis
             names.Where((_, k) => report.Weights[k] > 0).ToArray(),
             SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning)) { SkippedDocumentList = skipped.ToArray() };
         var summary = new AnalysisSummary(
-            modelName, c.Architecture.ToString().ToLowerInvariant(), L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
+            modelName, c.Spec.Name, L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
             mean, report.Fused, report.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
             report.KTests, k2, report.Null,
             new Dictionary<string, int[]> { ["local"] = naming.Local, ["intermediate"] = naming.Intermediate, ["global"] = naming.Global },
