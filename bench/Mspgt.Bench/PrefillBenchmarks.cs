@@ -41,7 +41,7 @@ public class PrefillBenchmarks
         var distance = new AttentionDistance();
         _hooks = new Hooks();
         for (int l = 0; l < c.Layers; l++)
-            _hooks.Observe($"blocks.{l}.attn.pattern", t =>
+            _hooks.Observe(HookPoint.AttnPattern(l), t =>
             {
                 entropy.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
                 distance.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);

@@ -40,6 +40,9 @@ public sealed record ModelConfig
     public int QDim => Heads * HeadDim;
     public int KvDim => KvHeads * HeadDim;
 
+    /// <summary>How many keys a query of <paramref name="layer"/> sees, its own included (int.MaxValue = all).</summary>
+    public int AttentionWindow(int layer) => SlidingWindow is int w && layer >= SlidingWindowFromLayer ? w : int.MaxValue;
+
     /// <summary>Trainable parameter count (matrices, norms, biases).</summary>
     public long ParameterCount =>
         (long)Vocab * Dim * (TiedEmbeddings ? 1 : 2)

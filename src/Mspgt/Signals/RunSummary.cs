@@ -31,11 +31,11 @@ public sealed record RunSummary
             for (int r = 0; r < t.Shape[0]; r++) s += Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(t.Row(r)));
             residNorm[slot] = s / t.Shape[0];
         }
-        hooks.Observe("embed", t => Norms(0, t));
+        hooks.Observe(HookPoint.Embed, t => Norms(0, t));
         for (int l = 0; l < c.Layers; l++)
         {
             int layer = l;
-            hooks.Observe($"blocks.{l}.resid_post", t => Norms(layer + 1, t));
+            hooks.Observe(HookPoint.ResidPost(l), t => Norms(layer + 1, t));
         }
         var attention = AttentionStatistics.Observe(hooks, c.Layers);
         var logits = model.Forward(ids, null, hooks, LogitRows.All);

@@ -54,7 +54,7 @@ public class AttentionKernelTests
         var plain = tf.Forward(ids);
 
         float[]? pattern = null;
-        var withPattern = tf.Forward(ids, null, new Hooks().Observe("blocks.1.attn.pattern", t => pattern = t.Data.ToArray()));
+        var withPattern = tf.Forward(ids, null, new Hooks().Observe(HookPoint.AttnPattern(1), t => pattern = t.Data.ToArray()));
         Close(plain, withPattern, "with a pattern hook", 1e-5);
 
         // The pattern rows are distributions over the visible keys only.
@@ -88,7 +88,7 @@ public class AttentionKernelTests
         var ids = Ids(20, c.Vocab);
         var plain = tf.Forward(ids);
         // Writing into the masked (future) part of the pattern must not change anything.
-        var edited = tf.Forward(ids, null, new Hooks().Edit("blocks.0.attn.pattern", t =>
+        var edited = tf.Forward(ids, null, new Hooks().Edit(HookPoint.AttnPattern(0), t =>
         {
             int keys = t.Shape[2];
             for (int h = 0; h < t.Shape[0]; h++)

@@ -36,10 +36,9 @@ public class HookTests
     {
         var (m, tf) = Open("tiny-qwen2");
         using var _ = m;
-        float[][] clean = [];
-        tf.Forward(Ids, null, new Hooks().Observe("blocks.1.resid_post", t =>
-            clean = Enumerable.Range(0, t.Shape[0]).Select(r => t.Row(r).ToArray()).ToArray()), LogitRows.None);
-        var edited = tf.Forward(Ids, null, new Hooks().Edit("blocks.1.resid_post", t =>
+        var cached = tf.RunWithCache(Ids, [HookPoint.ResidPost(1)], null, LogitRows.None).Cache[HookPoint.ResidPost(1)];
+        float[][] clean = Enumerable.Range(0, cached.Shape[0]).Select(r => cached.Row(r).ToArray()).ToArray();
+        var edited = tf.Forward(Ids, null, new Hooks().Edit(HookPoint.ResidPost(1), t =>
         {
             for (int r = 0; r < t.Shape[0]; r++) t.Row(r)[r % t.Shape[1]] += 3f;
         }));
@@ -54,7 +53,7 @@ public class HookTests
     {
         var (m, tf) = Open("tiny-qwen3");
         using var _ = m;
-        var got = tf.Forward(Ids, null, new Hooks().Edit("blocks.2.attn.out", t => t.Data.Clear()));
+        var got = tf.Forward(Ids, null, new Hooks().Edit(HookPoint.AttnOut(2), t => t.Data.Clear()));
         var r = new ReferenceForward(m.Config, m.Weights);
         r.ZeroAttnOut.Add(2);
         Close(r.RunFrom(0, r.Embed(Ids)), got, m.Config.Vocab);
@@ -65,7 +64,7 @@ public class HookTests
     {
         var (m, tf) = Open("tiny-llama");
         using var _ = m;
-        var got = tf.Forward(Ids, null, new Hooks().Edit("blocks.1.attn.pattern", t =>
+        var got = tf.Forward(Ids, null, new Hooks().Edit(HookPoint.AttnPattern(1), t =>
         {
             int H = t.Shape[0], T = t.Shape[1], K = t.Shape[2];
             for (int h = 0; h < H; h++)
@@ -86,8 +85,8 @@ public class HookTests
         var hooks = new Hooks();
         for (int l = 0; l < m.Config.Layers; l++)
         {
-            hooks.Edit($"blocks.{l}.attn.out", t => t.Data.Clear());
-            hooks.Edit($"blocks.{l}.mlp.out", t => t.Data.Clear());
+            hooks.Edit(HookPoint.AttnOut(l), t => t.Data.Clear());
+            hooks.Edit(HookPoint.MlpOut(l), t => t.Data.Clear());
         }
         var got = tf.Forward(Ids, null, hooks);
         var r = new ReferenceForward(m.Config, m.Weights);
@@ -103,7 +102,7 @@ public class HookTests
         var full = tf.Forward(Ids);
         var cache = tf.NewCache(Ids.Length);
         var starts = new List<int>();
-        var hooks = new Hooks().Observe("blocks.3.resid_post", t => starts.Add(t.StartPosition));
+        var hooks = new Hooks().Observe(HookPoint.ResidPost(3), t => starts.Add(t.StartPosition));
         var first = tf.Forward(Ids.AsSpan(0, 4), cache, hooks);
         for (int t = 4; t < Ids.Length; t++)
         {
@@ -123,7 +122,7 @@ public class HookTests
     {
         var (m, tf) = Open("tiny-llama");
         using var _ = m;
-        var ex = Assert.Throws<MspgtException>(() => tf.Forward(Ids, null, new Hooks().Observe(name, _ => { })));
+        var ex = Assert.Throws<MspgtException>(() => tf.Forward(Ids, null, new Hooks().Observe(HookPoint.Parse(name, m.Config.Layers), _ => { })));
         Assert.Contains(name, ex.Message);
     }
 

@@ -21,9 +21,8 @@ public class ParityTests
         if (g.AttnDistance != null) Golden.Close(g.AttnDistance, s.AttnDistance, "attn_distance");
         if (g.HiddenValues != null)
         {
-            float[]? hidden = null;
-            var hooks = new Hooks().Observe($"blocks.{g.HiddenBlock}.resid_post", t => hidden = t.Row(g.HiddenPosition!.Value).ToArray());
-            tf.Forward(g.Ids, null, hooks, LogitRows.None);
+            var point = HookPoint.ResidPost(g.HiddenBlock!.Value);
+            var hidden = tf.RunWithCache(g.Ids, [point], null, LogitRows.None).Cache[point].Row(g.HiddenPosition!.Value).ToArray();
             Golden.Close(g.HiddenValues, hidden!.Select(v => (double)v).ToArray(), "hidden_state");
         }
     }
