@@ -7,7 +7,8 @@ namespace Mspgt.Signals;
 /// <summary>
 /// What `mspgt run --json` prints for one sequence: the ids, mean NLL of ids[1:], per-position argmax, the last
 /// logits, mean residual norms after the embedding and each block, and per-layer attention entropy / distance.
-/// Computed in one forward pass with streaming hooks (no activation cache).
+/// Computed in one forward pass with streaming hooks; only the hook points a caller asks for are cached, and only
+/// then does the summary have <see cref="Hooks"/>.
 /// </summary>
 public sealed record RunSummary
 {
@@ -18,8 +19,11 @@ public sealed record RunSummary
     [JsonPropertyName("resid_norm")] public required double[] ResidNorm { get; init; }
     [JsonPropertyName("attn_entropy")] public required double[] AttnEntropy { get; init; }
     [JsonPropertyName("attn_distance")] public required double[] AttnDistance { get; init; }
+    /// <summary>The activations asked for (`mspgt run --hooks`), in the order asked; absent otherwise.</summary>
+    [JsonPropertyName("hooks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<HookActivation>? Hooks { get; init; }
 
-    public static RunSummary Compute(Transformer model, int[] ids)
+    public static RunSummary Compute(Transformer model, int[] ids, IReadOnlyList<HookPoint>? cached = null)
     {
         var c = model.Config;
         int T = ids.Length;
@@ -38,7 +42,7 @@ public sealed record RunSummary
             hooks.Observe(HookPoint.ResidPost(l), t => Norms(layer + 1, t));
         }
         var attention = AttentionStatistics.Observe(hooks, c.Layers);
-        var logits = model.Forward(ids, null, hooks, LogitRows.All);
+        var (logits, cache) = model.RunWithCache(ids, cached ?? [], hooks, LogitRows.All);
         int V = c.Vocab;
         var argmax = new int[T];
         double nll = 0;
@@ -57,6 +61,39 @@ public sealed record RunSummary
             ResidNorm = residNorm,
             AttnEntropy = attention.Entropy.Select(e => e.Mean).ToArray(),
             AttnDistance = attention.Distance.Select(d => d.Mean).ToArray(),
+            Hooks = cached?.Distinct().Select(p => HookActivation.Of(cache[p])).ToArray(),
         };
+    }
+}
+
+/// <summary>One cached activation as `mspgt run --hooks` reports it: its names, shape, summary of the finite values,
+/// and the values themselves (row-major; −∞, the masked attention scores, as null).</summary>
+public sealed record HookActivation(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("lens_name")] string LensName,
+    [property: JsonPropertyName("shape")] int[] Shape,
+    [property: JsonPropertyName("start_position")] int StartPosition,
+    [property: JsonPropertyName("mean")] double Mean,
+    [property: JsonPropertyName("rms")] double Rms,
+    [property: JsonPropertyName("min")] double Min,
+    [property: JsonPropertyName("max")] double Max,
+    [property: JsonPropertyName("values")] float?[] Values)
+{
+    public static HookActivation Of(CachedActivation a)
+    {
+        double sum = 0, squares = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        int n = 0;
+        foreach (float v in a.Data)
+        {
+            if (!float.IsFinite(v)) continue;
+            sum += v;
+            squares += (double)v * v;
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+            n++;
+        }
+        return new HookActivation(a.Point.Name, a.Point.LensName, a.Shape.ToArray(), a.StartPosition,
+            n == 0 ? 0 : sum / n, n == 0 ? 0 : Math.Sqrt(squares / n), n == 0 ? 0 : min, n == 0 ? 0 : max,
+            a.Data.Select(v => float.IsFinite(v) ? v : (float?)null).ToArray());
     }
 }
