@@ -126,6 +126,101 @@ public class HookTests
         Assert.Contains(name, ex.Message);
     }
 
+    [Theory]
+    [InlineData("hook_embed", "embed")]
+    [InlineData("blocks.3.hook_resid_pre", "blocks.3.resid_pre")]
+    [InlineData("blocks.3.attn.hook_q", "blocks.3.attn.q")]
+    [InlineData("blocks.3.attn.hook_k", "blocks.3.attn.k")]
+    [InlineData("blocks.3.attn.hook_v", "blocks.3.attn.v")]
+    [InlineData("blocks.3.attn.hook_attn_scores", "blocks.3.attn.scores")]
+    [InlineData("blocks.3.attn.hook_pattern", "blocks.3.attn.pattern")]
+    [InlineData("blocks.3.attn.hook_z", "blocks.3.attn.z")]
+    [InlineData("blocks.3.hook_attn_out", "blocks.3.attn.out")]
+    [InlineData("blocks.3.hook_resid_mid", "blocks.3.resid_mid")]
+    [InlineData("blocks.3.mlp.hook_post", "blocks.3.mlp.post")]
+    [InlineData("blocks.3.hook_mlp_out", "blocks.3.mlp.out")]
+    [InlineData("blocks.3.hook_resid_post", "blocks.3.resid_post")]
+    [InlineData("ln_final.hook_normalized", "final_norm")]
+    [InlineData("logits", "logits")]
+    public void TransformerLensNamesNameTheSamePoints(string lens, string mspgt)
+    {
+        var p = HookPoint.Parse(lens, 4);
+        Assert.Equal(HookPoint.Parse(mspgt, 4), p);
+        Assert.Equal(mspgt, p.Name);
+        Assert.Equal(lens, p.LensName);
+    }
+
+    [Fact]
+    public void FactoriesAndNamesAgree()
+    {
+        Assert.Equal(HookPoint.ResidPre(3), HookPoint.Parse("blocks.3.resid_pre", 4));
+        Assert.Equal(HookPoint.AttnPattern(0), HookPoint.Parse("blocks.0.attn.hook_pattern", 4));
+        Assert.Equal(HookPoint.Embed, HookPoint.At(HookKind.Embed, 7));
+        Assert.False(HookPoint.Logits.IsPerBlock);
+        Assert.Throws<ArgumentOutOfRangeException>(() => HookPoint.ResidPost(-1));
+        // Observers get a read-only view; only editors may write.
+        Assert.Equal(typeof(ReadOnlySpan<float>), typeof(HookTensor).GetProperty(nameof(HookTensor.Data))!.PropertyType);
+        Assert.Equal(typeof(Span<float>), typeof(WritableHookTensor).GetProperty(nameof(WritableHookTensor.Data))!.PropertyType);
+    }
+
+    [Fact]
+    public void RunWithCacheKeepsExactlyThePointsAskedFor()
+    {
+        var (m, tf) = Open("tiny-qwen3");
+        using var _ = m;
+        HookPoint[] points = [HookPoint.Embed, HookPoint.AttnScores(1), HookPoint.MlpPost(2), HookPoint.ResidPost(3), HookPoint.FinalNorm];
+        var (logits, cache) = tf.RunWithCache(Ids, points);
+        Assert.Equal(tf.Forward(Ids), logits);
+        Assert.Equal(points.OrderBy(p => p.Name), cache.Points.OrderBy(p => p.Name));
+        float[]? observed = null;
+        tf.Forward(Ids, null, new Hooks().Observe(HookPoint.ResidPost(3), t => observed = t.Data.ToArray()));
+        Assert.Equal(observed, cache[HookPoint.ResidPost(3)].Data);
+        Assert.Equal([Ids.Length, m.Config.Ffn], cache[HookPoint.MlpPost(2)].Shape);
+        Assert.Throws<KeyNotFoundException>(() => cache[HookPoint.ResidPre(0)]);
+        Assert.False(tf.RunWithCache(Ids, [HookPoint.Logits], null, LogitRows.None).Cache.Contains(HookPoint.Logits));
+    }
+
+    [Fact]
+    public void AttentionScoresAreScaledMaskedAndTheirSoftmaxIsThePattern()
+    {
+        var (m, tf) = Open("tiny-llama");
+        using var _ = m;
+        var (logits, cache) = tf.RunWithCache(Ids, [HookPoint.AttnScores(1), HookPoint.AttnPattern(1), HookPoint.AttnQ(1), HookPoint.AttnK(1)]);
+        Assert.Equal(tf.RunWithCache(Ids, [HookPoint.AttnPattern(1)]).Logits, logits);
+        var scores = cache[HookPoint.AttnScores(1)];
+        var pattern = cache[HookPoint.AttnPattern(1)];
+        int H = m.Config.Heads, T = Ids.Length;
+        Assert.Equal([H, T, T], scores.Shape);
+        for (int h = 0; h < H; h++)
+            for (int q = 0; q < T; q++)
+            {
+                var row = scores.Data.AsSpan((h * T + q) * T, T);
+                Assert.All(row[(q + 1)..].ToArray(), v => Assert.Equal(float.NegativeInfinity, v));
+                var live = row[..(q + 1)].ToArray().Select(v => (double)v).ToArray();
+                double max = live.Max(), sum = live.Sum(v => Math.Exp(v - max));
+                var want = live.Select(v => Math.Exp(v - max) / sum).ToArray();
+                Golden.Close(want, pattern.Data.AsSpan((h * T + q) * T, q + 1).ToArray().Select(v => (double)v).ToArray(), $"pattern row {h},{q}", 1e-6, 1e-5);
+            }
+        // Editing the scores to equal values is uniform attention.
+        var edited = tf.Forward(Ids, null, new Hooks().Edit(HookPoint.AttnScores(1), t => t.Data.Clear()));
+        var r = new ReferenceForward(m.Config, m.Weights);
+        r.UniformPattern.Add(1);
+        Close(r.RunFrom(0, r.Embed(Ids)), edited, m.Config.Vocab);
+    }
+
+    [Fact]
+    public void MlpPostIsTheHiddenActivationTheDownProjectionReads()
+    {
+        var (m, tf) = Open("tiny-qwen2");
+        using var _ = m;
+        var (_, cache) = tf.RunWithCache(Ids, [HookPoint.MlpPost(2), HookPoint.MlpOut(2)]);
+        var down = new float[Ids.Length * m.Config.Dim];
+        Mspgt.Numerics.Kernels.Linear(cache[HookPoint.MlpPost(2)].Data, Ids.Length, m.Weights.Layers[2].Down, default, down);
+        Assert.Equal(cache[HookPoint.MlpOut(2)].Data, down);
+        Assert.Equal(tf.Forward(Ids, null, new Hooks().Edit(HookPoint.MlpOut(2), t => t.Data.Clear())),
+            tf.Forward(Ids, null, new Hooks().Edit(HookPoint.MlpPost(2), t => t.Data.Clear())));
+    }
+
     [Fact]
     public void OutOfVocabularyAndOverlongInputsAreErrors()
     {
