@@ -144,10 +144,6 @@ public static class GgufReader
         [30] = ("BF16", 1, 2), [34] = ("TQ1_0", 256, 54), [35] = ("TQ2_0", 256, 66), [39] = ("MXFP4", 32, 17),
     };
 
-    /// <summary>ggml's name for a type id ("Q4_K"), or "type N" when unknown.</summary>
-    public static string GgmlTypeName(int ggmlType) =>
-        GgmlTypes.TryGetValue(ggmlType, out var t) ? t.Name : $"type {ggmlType}";
-
     public static GgufFile Open(string path)
     {
         var file = MappedFile.Open(path);
