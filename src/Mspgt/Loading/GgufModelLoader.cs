@@ -11,11 +11,11 @@ namespace Mspgt.Loading;
 /// decoded to float32. Supported architectures: those in <see cref="Architectures"/>.
 /// </summary>
 /// <remarks>
-/// llama.cpp stores the q/k rows of architectures it runs with adjacent-pair RoPE (<see cref="ArchitectureSpec.GgufRope"/>:
-/// llama; the converter permutes Hugging Face weights, Meta's original layout and llama2.c already are that way)
-/// permuted. The loader gives those matrices a row map so that their logical rows are in the Hugging Face rotate-half
-/// order; the forward pass uses rotate-half RoPE for every model. qwen2 / qwen3 are stored unpermuted (llama.cpp runs
-/// them with NEOX RoPE, which is rotate-half).
+/// llama.cpp runs `llama` models with adjacent-pair RoPE, so their q/k rows are stored permuted for it (the converter
+/// permutes Hugging Face weights; Meta's original layout and llama2.c already are that way); qwen2 / qwen3 run with
+/// NEOX RoPE, which is rotate-half, and are stored unpermuted (<see cref="ArchitectureSpec.GgufRope"/>). Permuted
+/// matrices get a row map so that their logical rows are in the Hugging Face rotate-half order; the forward pass uses
+/// rotate-half RoPE for every model.
 /// Tensors the engine would not use are refused rather than ignored, so a variant the forward pass does not model
 /// (output bias, MoE experts, ...) fails loudly instead of giving wrong activations.
 /// </remarks>
