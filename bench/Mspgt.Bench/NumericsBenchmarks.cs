@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Mspgt.Checkpoints;
 using Mspgt.Numerics;
 
 namespace Mspgt.Bench;
@@ -80,6 +81,6 @@ public class RowKernelBenchmarks
     public void SwiGlu()
     {
         // In place: values shrink towards 0 over iterations, which does not change the cost of the elementwise ops.
-        Kernels.SwiGlu(_gate, _up);
+        Kernels.SwiGlu(_gate, _up, _gate);
     }
 }

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Signals;
 
@@ -29,19 +29,19 @@ public class PrefillBenchmarks
         {
             "stories260K" => ModelLoader.Load(Path.Combine(BenchData.SharedDir(), "models", "stories260K", "tinyllamas-stories-260k-f32.gguf"), loadTokenizer: false),
             "synthetic-15m-f32" => SyntheticModel.Build(SyntheticModel.Preset("15m")),
-            "synthetic-15m-q8_0" => SyntheticModel.Build(SyntheticModel.Preset("15m"), weightType: Mspgt.Numerics.TensorType.Q8_0),
+            "synthetic-15m-q8_0" => SyntheticModel.Build(SyntheticModel.Preset("15m"), weightType: Mspgt.Checkpoints.TensorType.Q8_0),
             _ => throw new ArgumentException(Model),
         };
         var c = _model.Config;
         int tokens = Math.Min(Tokens, c.MaxSeq);
         var rng = new Random(1);
         _ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray();
-        _tf = new Transformer(_model);
+        _tf = new Transformer(_model.Config, _model.Weights);
         var entropy = new AttentionEntropy();
         var distance = new AttentionDistance();
         _hooks = new Hooks();
         for (int l = 0; l < c.Layers; l++)
-            _hooks.Observe($"blocks.{l}.attn.pattern", t =>
+            _hooks.Observe(HookPoint.AttnPattern(l), t =>
             {
                 entropy.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
                 distance.Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);

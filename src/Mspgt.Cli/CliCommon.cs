@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using Mspgt.Loading;
 using Mspgt;
-using Mspgt.Checkpoints;
 using Mspgt.Tokenization;
 
 namespace Mspgt.Cli;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Mspgt.Checkpoints;
 using Mspgt.Experiments;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
 using Spectre.Console;
@@ -47,7 +47,7 @@ public static class AnalyzeCommand
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
             string? corpusPath = p.GetValue(corpus);
-            var tf = new Transformer(m);
+            var tf = new Transformer(m.Config, m.Weights);
             var docs = corpusPath != null
                 ? Corpus.FromFile(corpusPath, tok, maxTok)
                 : Progress.Run("sampling corpus", report => Corpus.Sample(tf, tok, settings.Documents, maxTok, settings.Seed, i => report(i, settings.Documents)));

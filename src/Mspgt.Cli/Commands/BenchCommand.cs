@@ -1,7 +1,6 @@
 using System.CommandLine;
-using Mspgt.Checkpoints;
 using Mspgt.Experiments;
-using Mspgt.Models;
+using Mspgt.Loading;
 
 namespace Mspgt.Cli.Commands;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 
 namespace Mspgt.Cli.Commands;
@@ -34,7 +34,7 @@ public static class GenerateCommand
             var stop = new HashSet<int>();
             if (tok.EosId is int eos) stop.Add(eos);
             if (tok.BosId is int bos) stop.Add(bos);
-            var generated = Generator.Generate(new Transformer(m), ids, budget, sampling, stop);
+            var generated = Generator.Generate(new Transformer(m.Config, m.Weights), ids, budget, sampling, stop);
             Console.Out.WriteLine(tok.Decode([.. ids, .. generated]));
             return 0;
         });

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Mspgt.Checkpoints;
 using Spectre.Console;
+using Mspgt.Loading;
 
 namespace Mspgt.Cli.Commands;
 
@@ -20,7 +20,7 @@ public static class InspectCommand
             var c = m.Config;
             var facts = new List<(string, string)>
             {
-                ("path", m.Path), ("format", m.Format), ("architecture", c.Architecture.ToString().ToLowerInvariant()),
+                ("path", m.Path), ("format", m.Format), ("architecture", c.Spec.Name),
                 ("parameters", $"{c.ParameterCount:N0}"), ("hidden size", $"{c.Dim}"), ("layers", $"{c.Layers}"),
                 ("attention heads", $"{c.Heads}"), ("key/value heads", $"{c.KvHeads} (GQA group {c.Heads / c.KvHeads})"),
                 ("head dim", $"{c.HeadDim}{(c.HeadDim * c.Heads != c.Dim ? " (explicit; q projection " + c.QDim + " wide)" : "")}"),

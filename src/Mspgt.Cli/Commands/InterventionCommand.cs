@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
-using Mspgt.Checkpoints;
 using Mspgt.Experiments;
 using Mspgt.Interventions;
 using Mspgt.Interventions.Outcomes;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
 using Spectre.Console;
@@ -84,7 +84,7 @@ public static class InterventionCommand
             // Read the corpus file before any progress output, so that a bad file is still a one-line error.
             var fileCorpus = corpusPath != null ? Corpus.FromFile(corpusPath, tok, nTokens) : null;
 
-            var transformer = new Transformer(m);
+            var transformer = new Transformer(m.Config, m.Weights);
             var inputsModelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath)));
             InterventionResult Execute(Action<int>? sampled, Action<int, int, string>? progress)
             {

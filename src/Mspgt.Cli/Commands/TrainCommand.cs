@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Tokenization;
 using Mspgt.Training;
 

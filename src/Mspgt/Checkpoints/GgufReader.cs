@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Mspgt.Numerics;
 
 namespace Mspgt.Checkpoints;
 
@@ -144,10 +143,6 @@ public static class GgufReader
         [26] = ("I32", 1, 4), [27] = ("I64", 1, 8), [28] = ("F64", 1, 8), [29] = ("IQ1_M", 256, 56),
         [30] = ("BF16", 1, 2), [34] = ("TQ1_0", 256, 54), [35] = ("TQ2_0", 256, 66), [39] = ("MXFP4", 32, 17),
     };
-
-    /// <summary>ggml's name for a type id ("Q4_K"), or "type N" when unknown.</summary>
-    public static string GgmlTypeName(int ggmlType) =>
-        GgmlTypes.TryGetValue(ggmlType, out var t) ? t.Name : $"type {ggmlType}";
 
     public static GgufFile Open(string path)
     {

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
 using Mspgt.Scales;
@@ -155,7 +155,7 @@ public static class Analysis
         if (c.Layers < BoundaryDetector.MinLayers)
             throw new MspgtException(model.Path, $"the model has {c.Layers} layers; finding two boundaries needs at least {BoundaryDetector.MinLayers}");
         var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); pass --tokenizer");
-        var tf = new Transformer(model);
+        var tf = new Transformer(model.Config, model.Weights);
         var signals = new DocumentSignals(tf, new SignalSettings
         {
             PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions,
@@ -209,7 +209,7 @@ public static class Analysis
             names.Where((_, k) => report.Weights[k] > 0).ToArray(),
             SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning)) { SkippedDocumentList = skipped.ToArray() };
         var summary = new AnalysisSummary(
-            modelName, c.Architecture.ToString().ToLowerInvariant(), L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
+            modelName, c.Spec.Name, L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
             mean, report.Fused, report.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
             report.KTests, k2, report.Null,
             new Dictionary<string, int[]> { ["local"] = naming.Local, ["intermediate"] = naming.Intermediate, ["global"] = naming.Global },

@@ -27,7 +27,7 @@ public static class FileHashes
     }
 
     /// <summary>Hash of a loaded model's defining files: the weight files plus config.json for a folder.</summary>
-    public static string OfModel(Checkpoints.LoadedModel m)
+    public static string OfModel(Loading.LoadedModel m)
     {
         var files = new List<string>();
         if (Directory.Exists(m.Path) && File.Exists(Path.Combine(m.Path, "config.json"))) files.Add(Path.Combine(m.Path, "config.json"));

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Signals;
 
@@ -32,7 +32,7 @@ public static class PrefillBenchmark
         if (runs <= 0) throw new MspgtException("--runs", "must be ≥ 1");
         var rng = new Random(seed);
         var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray();
-        var tf = new Transformer(model);
+        var tf = new Transformer(model.Config, model.Weights);
         var hooks = new Hooks();
         AttentionStatistics.Observe(hooks, c.Layers);
         tf.Forward(ids, null, hooks, LogitRows.All); // warm-up (JIT, page-in of mapped weights)

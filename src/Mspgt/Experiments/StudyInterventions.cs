@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
-using Mspgt.Checkpoints;
 using Mspgt.Interventions;
 using Mspgt.Interventions.Outcomes;
+using Mspgt.Loading;
 using Mspgt.Models;
 
 namespace Mspgt.Experiments;
@@ -116,7 +116,7 @@ public static class StudyInterventions
         };
         var docs = corpus.Documents.Take(settings.Documents ?? int.MaxValue).ToList();
         var inputs = new InterventionInputs(analysis.Model, model.Path, FileHashes.OfModel(model), tok.Description, corpus.Description, corpus.Sha256);
-        var result = InterventionExperiment.Run(new Transformer(model), tok, docs, run, inputs,
+        var result = InterventionExperiment.Run(new Transformer(model.Config, model.Weights), tok, docs, run, inputs,
             (done, total, _) => progress?.Invoke(done, total));
         InterventionOutputs.Write(dir, result);
         return FromResult(result);

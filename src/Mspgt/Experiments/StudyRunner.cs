@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
-using Mspgt.Checkpoints;
 using Mspgt.Experiments.Predictions;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
 
@@ -118,7 +118,7 @@ public static class StudyRunner
         Corpus? corpus = null;
         Corpus GetCorpus() => corpus ??= def.Corpus.Path != null
             ? Corpus.FromFile(def.Corpus.Path, tok, settings.MaxTokens)
-            : Corpus.Sample(new Transformer(m), tok, def.Corpus.Documents, settings.MaxTokens, def.Corpus.Seed,
+            : Corpus.Sample(new Transformer(m.Config, m.Weights), tok, def.Corpus.Documents, settings.MaxTokens, def.Corpus.Seed,
                 d => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: sampling corpus", d, def.Corpus.Documents); });
 
         var (record, summary) = TryReadCached(dir, key);

@@ -28,12 +28,12 @@ public sealed record CleanActivationStatistics(double[] MeanResidNorm, float[][]
         for (int l = 0; l < c.Layers; l++)
         {
             int layer = l;
-            hooks.Observe(HookName(HookKind.ResidPost, l), t =>
+            hooks.Observe(HookPoint.ResidPost(l), t =>
             {
                 for (int r = 0; r < t.Shape[0]; r++) normSum[layer] += Math.Sqrt(SumOfSquares(t.Row(r)));
             });
-            hooks.Observe(HookName(HookKind.AttnOut, l), t => AddRows(t, attnSum[layer]));
-            hooks.Observe(HookName(HookKind.MlpOut, l), t => AddRows(t, mlpSum[layer]));
+            hooks.Observe(HookPoint.AttnOut(l), t => AddRows(t, attnSum[layer]));
+            hooks.Observe(HookPoint.MlpOut(l), t => AddRows(t, mlpSum[layer]));
         }
         foreach (var ids in documents)
         {
@@ -54,8 +54,6 @@ public sealed record CleanActivationStatistics(double[] MeanResidNorm, float[][]
         }
         return new CleanActivationStatistics(meanNorm, meanAttn, meanMlp, positions);
     }
-
-    internal static string HookName(HookKind kind, int layer) => new HookPoint(kind, layer).Name;
 
     private static double SumOfSquares(ReadOnlySpan<float> row)
     {
@@ -97,9 +95,9 @@ public sealed class DonorActivations
         for (int l = first; l <= last; l++)
         {
             int layer = l;
-            hooks.Observe(CleanActivationStatistics.HookName(HookKind.AttnOut, l), t => donor._attn[layer] = t.Data.ToArray());
-            hooks.Observe(CleanActivationStatistics.HookName(HookKind.MlpOut, l), t => donor._mlp[layer] = t.Data.ToArray());
-            hooks.Observe(CleanActivationStatistics.HookName(HookKind.ResidPost, l), t => donor._resid[layer] = t.Data.ToArray());
+            hooks.Observe(HookPoint.AttnOut(l), t => donor._attn[layer] = t.Data.ToArray());
+            hooks.Observe(HookPoint.MlpOut(l), t => donor._mlp[layer] = t.Data.ToArray());
+            hooks.Observe(HookPoint.ResidPost(l), t => donor._resid[layer] = t.Data.ToArray());
         }
         model.Forward(ids, null, hooks, LogitRows.None);
         return donor;
@@ -160,9 +158,7 @@ public static class InterventionEditors
         for (int l = first; l <= last; l++)
         {
             int layer = l;
-            string resid = CleanActivationStatistics.HookName(HookKind.ResidPost, l);
-            string attn = CleanActivationStatistics.HookName(HookKind.AttnOut, l);
-            string mlp = CleanActivationStatistics.HookName(HookKind.MlpOut, l);
+            var (resid, attn, mlp) = (HookPoint.ResidPost(l), HookPoint.AttnOut(l), HookPoint.MlpOut(l));
             switch (spec.Kind)
             {
                 case InterventionKind.Noop:
@@ -208,14 +204,14 @@ public static class InterventionEditors
         return hooks;
     }
 
-    private static void FillRows(HookTensor t, float[] value)
+    private static void FillRows(WritableHookTensor t, float[] value)
     {
         for (int r = 0; r < t.Shape[0]; r++) value.CopyTo(t.Row(r));
     }
 
     private delegate ReadOnlySpan<float> RowAt(int position);
 
-    private static void CopyDonorRows(HookTensor t, RowAt donorRow, int donorLength)
+    private static void CopyDonorRows(WritableHookTensor t, RowAt donorRow, int donorLength)
     {
         for (int r = 0; r < t.Shape[0]; r++)
         {

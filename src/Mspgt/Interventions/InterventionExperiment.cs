@@ -176,7 +176,7 @@ public sealed partial class InterventionExperiment
     private Continuation Generate(int[] prompt, int samplingSeed, Hooks hooks)
     {
         float[]? last = null;
-        hooks.Observe("logits", t => last = t.Row(t.Shape[0] - 1).ToArray());
+        hooks.Observe(HookPoint.Logits, t => last = t.Row(t.Shape[0] - 1).ToArray());
         var logProbs = new List<double>();
         int budget = Math.Min(_s.GenTokens, _model.Config.MaxSeq - prompt.Length);
         var sampling = new SamplingOptions(_s.Temperature, 0, _s.TopP, samplingSeed);

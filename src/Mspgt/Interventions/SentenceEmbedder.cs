@@ -29,7 +29,7 @@ public sealed class SentenceEmbedder(Transformer model, ITokenizer tokenizer)
         foreach (int id in ids)
             if ((uint)id >= (uint)c.Vocab) throw new MspgtException("coherence", $"tokenizer produced id {id} outside the model's vocabulary of {c.Vocab}");
         var sum = new double[c.Dim];
-        var hooks = new Hooks().Observe(CleanActivationStatistics.HookName(HookKind.ResidPost, c.Layers - 1), t =>
+        var hooks = new Hooks().Observe(HookPoint.ResidPost(c.Layers - 1), t =>
         {
             for (int r = skip; r < t.Shape[0]; r++)
             {

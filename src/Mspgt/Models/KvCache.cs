@@ -6,8 +6,10 @@ namespace Mspgt.Models;
 /// </summary>
 public sealed class KvCache
 {
+    /// <summary>Per layer, [Capacity, kv_heads, head_dim]; positions 0..Length−1 are filled.</summary>
     internal readonly float[][] K;
     internal readonly float[][] V;
+    private readonly int _kvDim;
     public int Capacity { get; }
     public int Length { get; internal set; }
 
@@ -16,6 +18,7 @@ public sealed class KvCache
         if (capacity <= 0 || capacity > config.MaxSeq)
             throw new MspgtException("--max-tokens", $"a KV cache of {capacity} positions does not fit the model's context of {config.MaxSeq}");
         Capacity = capacity;
+        _kvDim = config.KvDim;
         K = new float[config.Layers][];
         V = new float[config.Layers][];
         for (int l = 0; l < config.Layers; l++)
@@ -25,10 +28,10 @@ public sealed class KvCache
         }
     }
 
-    /// <summary>Forgets positions from <paramref name="length"/> on (e.g. to re-run a shared prompt prefix).</summary>
-    public void Truncate(int length)
+    /// <summary>Stores one layer's keys and values [T, kv_heads, head_dim] at positions start..start+T−1.</summary>
+    internal void Write(int layer, int start, ReadOnlySpan<float> k, ReadOnlySpan<float> v)
     {
-        if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length));
-        Length = length;
+        k.CopyTo(K[layer].AsSpan(start * _kvDim));
+        v.CopyTo(V[layer].AsSpan(start * _kvDim));
     }
 }

@@ -1,13 +1,5 @@
 namespace Mspgt.Models;
 
-/// <summary>The decoder architectures the engine runs. Adding one = a config mapping + any new op.</summary>
-public enum Architecture
-{
-    Llama,
-    Qwen2,
-    Qwen3,
-}
-
 /// <summary>Llama 3.1-style RoPE frequency scaling (Hugging Face rope_type "llama3").</summary>
 public sealed record RopeScaling(float Factor, float LowFreqFactor, float HighFreqFactor, int OriginalMaxPositions);
 
@@ -18,6 +10,8 @@ public sealed record RopeScaling(float Factor, float LowFreqFactor, float HighFr
 public sealed record ModelConfig
 {
     public required Architecture Architecture { get; init; }
+    /// <summary>The architecture's row in the table.</summary>
+    public ArchitectureSpec Spec => Architectures.Of(Architecture);
     public required int Dim { get; init; }
     public required int Layers { get; init; }
     public required int Heads { get; init; }
@@ -45,6 +39,9 @@ public sealed record ModelConfig
 
     public int QDim => Heads * HeadDim;
     public int KvDim => KvHeads * HeadDim;
+
+    /// <summary>How many keys a query of <paramref name="layer"/> sees, its own included (int.MaxValue = all).</summary>
+    public int AttentionWindow(int layer) => SlidingWindow is int w && layer >= SlidingWindowFromLayer ? w : int.MaxValue;
 
     /// <summary>Trainable parameter count (matrices, norms, biases).</summary>
     public long ParameterCount =>

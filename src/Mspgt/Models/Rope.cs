@@ -57,22 +57,33 @@ public sealed class Rope
         return (cos, sin);
     }
 
-    /// <summary>Rotates every head of a [T, heads, hd] buffer in place.</summary>
-    public void Apply(Span<float> x, int tokens, int heads, float[] cos, float[] sin)
+    /// <summary>Rotates every head of a [T, heads, hd] buffer in place (rotate-half).</summary>
+    public void Apply(Span<float> x, int tokens, int heads, float[] cos, float[] sin) => Rotate(x, tokens, heads, HeadDim, cos, sin);
+
+    /// <summary>
+    /// Rotates every head of a [T, heads, headDim] buffer in place by the angles of the cos/sin tables of
+    /// <see cref="Tables"/> ([T, headDim/2]), pairing elements as <paramref name="form"/> says. The inverse rotation
+    /// (by the negative angles) is also the rotation's transpose, so training uses it as RoPE's backward pass.
+    /// </summary>
+    public static void Rotate(Span<float> x, int tokens, int heads, int headDim, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin,
+        RopeForm form = RopeForm.RotateHalf, bool inverse = false)
     {
-        int hd = HeadDim, half = hd / 2;
+        int half = headDim / 2;
+        // Element i of the pair list is (v[i·step], v[i·step + offset]).
+        (int step, int offset) = form == RopeForm.RotateHalf ? (1, half) : (2, 1);
         for (int t = 0; t < tokens; t++)
         {
-            var c = cos.AsSpan(t * half, half);
-            var s = sin.AsSpan(t * half, half);
+            var c = cos.Slice(t * half, half);
+            var s = sin.Slice(t * half, half);
             for (int h = 0; h < heads; h++)
             {
-                var v = x.Slice((t * heads + h) * hd, hd);
+                var v = x.Slice((t * heads + h) * headDim, headDim);
                 for (int i = 0; i < half; i++)
                 {
-                    float a = v[i], b = v[i + half];
-                    v[i] = a * c[i] - b * s[i];
-                    v[i + half] = b * c[i] + a * s[i];
+                    int ia = i * step, ib = ia + offset;
+                    float a = v[ia], b = v[ib], si = inverse ? -s[i] : s[i];
+                    v[ia] = a * c[i] - b * si;
+                    v[ib] = b * c[i] + a * si;
                 }
             }
         }

@@ -190,27 +190,3 @@ internal static unsafe class GemmKernel
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
     }
 }
-
-/// <summary>
-/// Per-thread scratch arrays (pinned, grown on demand, reused across calls) so the hot loops allocate nothing.
-/// Thread-pool threads persist, so after the first forward pass the buffers are simply reused.
-/// </summary>
-internal static class Scratch
-{
-    [ThreadStatic] private static float[]? _a, _b, _c;
-
-    /// <summary>Slot 0, 1 or 2 of this thread, at least n floats long (contents undefined).</summary>
-    public static float[] Get(int slot, long n) => slot switch
-    {
-        0 => Ensure(ref _a, n),
-        1 => Ensure(ref _b, n),
-        _ => Ensure(ref _c, n),
-    };
-
-    private static float[] Ensure(ref float[]? s, long n)
-    {
-        if (s == null || s.Length < n)
-            s = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(n, Math.Min(int.MaxValue / 2, (s?.Length ?? 0) * 3L / 2))), pinned: true);
-        return s;
-    }
-}

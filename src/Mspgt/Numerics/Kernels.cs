@@ -5,20 +5,37 @@ namespace Mspgt.Numerics;
 /// <summary>Row-wise building blocks of the forward pass (float32, SIMD through TensorPrimitives).</summary>
 public static class Kernels
 {
-    /// <summary>out = x / sqrt(mean(x²) + eps) * w, over one row.</summary>
-    public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float eps, Span<float> dst)
+    /// <summary>dst = x / sqrt(mean(x²) + eps) * w, over one row; returns the scale 1/sqrt(mean(x²) + eps).</summary>
+    public static float RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float eps, Span<float> dst)
     {
         float ms = TensorPrimitives.SumOfSquares(x) / x.Length;
         float scale = 1f / MathF.Sqrt(ms + eps);
         TensorPrimitives.Multiply(x, scale, dst);
         TensorPrimitives.Multiply(dst, w, dst);
+        return scale;
     }
 
-    /// <summary>RMSNorm of each of <paramref name="rows"/> consecutive rows of width w.Length.</summary>
-    public static void RmsNormRows(ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> w, float eps, Span<float> dst)
+    /// <summary>
+    /// RMSNorm of each of <paramref name="rows"/> consecutive rows of width w.Length (dst may be x); each row's scale
+    /// goes to <paramref name="scales"/> when given (training keeps it for the backward pass).
+    /// </summary>
+    public static void RmsNormRows(ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> w, float eps, Span<float> dst, Span<float> scales = default)
     {
         int d = w.Length;
-        for (int r = 0; r < rows; r++) RmsNorm(x.Slice(r * d, d), w, eps, dst.Slice(r * d, d));
+        for (int r = 0; r < rows; r++)
+        {
+            float scale = RmsNorm(x.Slice(r * d, d), w, eps, dst.Slice(r * d, d));
+            if (!scales.IsEmpty) scales[r] = scale;
+        }
+    }
+
+    /// <summary>y[rows, out] = x[rows, in] · Wᵀ (+ bias on every row): an nn.Linear on <see cref="MatMul"/>.</summary>
+    public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        MatMul.Multiply(x, rows, w, y);
+        if (bias.IsEmpty) return;
+        int n = w.Rows;
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(y.Slice(r * n, n), bias, y.Slice(r * n, n));
     }
 
     /// <summary>In-place numerically stable softmax.</summary>
@@ -31,19 +48,23 @@ public static class Kernels
         TensorPrimitives.Divide(x, sum, x);
     }
 
-    /// <summary>gate = silu(gate) * up = gate · σ(gate) · up, elementwise (SwiGLU), vectorised in row-sized chunks.</summary>
-    public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
+    /// <summary>
+    /// SwiGLU's hidden activation: dst = silu(gate) · up = gate · σ(gate) · up, elementwise (dst may be gate),
+    /// vectorised in row-sized chunks.
+    /// </summary>
+    public static void SwiGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> dst)
     {
-        if (up.Length < gate.Length) throw new ArgumentException("up is shorter than gate");
+        if (up.Length < gate.Length || dst.Length < gate.Length) throw new ArgumentException("up or dst is shorter than gate");
         Span<float> sig = stackalloc float[512];
         for (int i = 0; i < gate.Length; i += sig.Length)
         {
             int n = Math.Min(sig.Length, gate.Length - i);
             var g = gate.Slice(i, n);
+            var d = dst.Slice(i, n);
             var s = sig[..n];
             TensorPrimitives.Sigmoid(g, s);
-            TensorPrimitives.Multiply(g, s, g);
-            TensorPrimitives.Multiply(g, up.Slice(i, n), g);
+            TensorPrimitives.Multiply(g, s, d);
+            TensorPrimitives.Multiply(d, up.Slice(i, n), d);
         }
     }
 

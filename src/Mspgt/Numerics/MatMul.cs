@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Mspgt.Checkpoints;
 
 namespace Mspgt.Numerics;
 
@@ -31,6 +32,19 @@ public static unsafe class MatMul
     /// <summary>Activation rows per sweep of a packed panel: Mc × Kc floats (144 KiB) stay in L2.</summary>
     internal const int Mc = 144;
 
+    /// <summary>
+    /// This thread's buffers, pinned, grown on demand and kept, so the hot loops allocate nothing once warm: the
+    /// packed activations of a GEMM (calling thread), a tile's packed weights or a decoded panel, and decoded rows.
+    /// </summary>
+    [ThreadStatic] private static float[]? _packedActivations, _packedWeights, _decodedRows;
+
+    private static float[] ThreadBuffer(ref float[]? buffer, long n)
+    {
+        if (buffer == null || buffer.Length < n)
+            buffer = GC.AllocateUninitializedArray<float>(checked((int)Math.Max(n, Math.Min(int.MaxValue / 2, (buffer?.Length ?? 0) * 3L / 2))), pinned: true);
+        return buffer;
+    }
+
     public static void Multiply(ReadOnlySpan<float> x, int tokens, WeightMatrix w, Span<float> y)
     {
         int cols = w.Cols, rows = w.Rows;
@@ -57,7 +71,7 @@ public static unsafe class MatMul
         int tiles = (rows + nc - 1) / nc;
         // The activations, packed once and shared read-only by every tile.
         long packedRows = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr * GemmKernel.Mr;
-        float[] packed = Scratch.Get(2, packedRows * cols);
+        float[] packed = ThreadBuffer(ref _packedActivations, packedRows * cols);
         fixed (float* xp = packed)
         {
             float* ap = xp;
@@ -80,8 +94,8 @@ public static unsafe class MatMul
     {
         int cols = w.Cols, rows = w.Rows;
         int panels = (nv + nr - 1) / nr;
-        float[] pack = Scratch.Get(0, (long)panels * nr * Kc);
-        float[] row = Scratch.Get(1, 8L * Kc);
+        float[] pack = ThreadBuffer(ref _packedWeights, (long)panels * nr * Kc);
+        float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
         fixed (float* pp = pack, rp = row)
         {
             for (int k0 = 0; k0 < cols; k0 += Kc)
@@ -159,11 +173,11 @@ public static unsafe class MatMul
         bool decode = w.Type != TensorType.F32;
         if (work < 200_000 || panels == 1)
         {
-            for (int p = 0; p < panels; p++) Panel(x, tokens, w, y, p, decode ? Scratch.Get(0, (long)PanelRows * cols) : null);
+            for (int p = 0; p < panels; p++) Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null);
         }
         else
         {
-            Parallel.For(0, panels, p => Panel(x, tokens, w, y, p, decode ? Scratch.Get(0, (long)PanelRows * cols) : null));
+            Parallel.For(0, panels, p => Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null));
         }
     }
 

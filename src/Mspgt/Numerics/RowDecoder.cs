@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
+using Mspgt.Checkpoints;
 
 namespace Mspgt.Numerics;
 
@@ -68,7 +68,4 @@ public static class RowDecoder
         }
         for (; i < u32.Length; i++) u32[i] = (uint)u16[i] << 16;
     }
-
-    public static float HalfToFloat(ReadOnlySpan<byte> twoBytes) =>
-        (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(twoBytes));
 }

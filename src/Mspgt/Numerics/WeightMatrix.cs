@@ -1,3 +1,5 @@
+using Mspgt.Checkpoints;
+
 namespace Mspgt.Numerics;
 
 /// <summary>

@@ -110,7 +110,7 @@ public sealed class AttentionStatistics
         for (int l = 0; l < layers; l++)
         {
             int layer = l;
-            hooks.Observe($"blocks.{l}.attn.pattern", t =>
+            hooks.Observe(Models.HookPoint.AttnPattern(l), t =>
             {
                 s.Entropy[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
                 s.Distance[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);

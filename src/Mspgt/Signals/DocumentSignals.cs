@@ -116,16 +116,13 @@ public sealed class DocumentSignals
         int L = c.Layers, T = ids.Length, d = c.Dim;
         if (T < MinimumTokens)
             throw new MspgtException("signals", $"{T} tokens are too few: the per-document estimators need {MinimumTokens}");
-        var reps = new float[L + 1][];
-        var hooks = new Hooks().Observe("embed", t => reps[0] = t.Data.ToArray());
-        for (int l = 0; l < L; l++)
-        {
-            int layer = l;
-            hooks.Observe($"blocks.{l}.resid_post", t => reps[layer + 1] = t.Data.ToArray());
-        }
+        var hooks = new Hooks();
         var attention = AttentionStatistics.Observe(hooks, L);
         var (entropy, distance) = (attention.Entropy, attention.Distance);
-        _model.Forward(ids, null, hooks, LogitRows.None);
+        // Representations: the embedding, then each block's output.
+        var points = Enumerable.Range(0, L).Select(HookPoint.ResidPost).Prepend(HookPoint.Embed).ToArray();
+        var (_, cache) = _model.RunWithCache(ids, points, hooks, LogitRows.None);
+        var reps = points.Select(p => cache[p].Data).ToArray();
 
         int[] lensPositions = EvenlySpaced(T, Math.Min(T, _s.LensPositions), skipFirst: false);
         var finalLp = _lens.LogProbs(Gather(reps[L], d, lensPositions), lensPositions.Length);

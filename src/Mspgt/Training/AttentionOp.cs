@@ -4,53 +4,14 @@ using Mspgt.Numerics;
 namespace Mspgt.Training;
 
 /// <summary>
-/// Causal grouped-query attention over one sequence: query head h reads key/value head h / (heads / kvHeads).
-/// Per head: S = Q·Kᵀ/√hd, P = softmax over j ≤ t, Z = P·V. Backward: dP = dZ·Vᵀ, dS = P ⊙ (dP − Σⱼ P dP)/√hd,
-/// dQ = dS·K, dK += dSᵀ·Q, dV += Pᵀ·dZ (summed over the heads of a group in head order). Every product runs on the
-/// dense kernel over the full T×T square (masked entries are exact zeros), which is faster than per-pair dots.
+/// The backward pass of causal grouped-query attention over one sequence (the forward is the engine's
+/// <see cref="Attention"/>, keeping the probabilities): query head h reads key/value head h / (heads / kvHeads);
+/// P = softmax(Q·Kᵀ/√hd over j ≤ t), Z = P·V. Backward: dP = dZ·Vᵀ, dS = P ⊙ (dP − Σⱼ P dP)/√hd, dQ = dS·K,
+/// dK += dSᵀ·Q, dV += Pᵀ·dZ (summed over the heads of a group in head order). Every product runs on the dense
+/// kernel over the full T×T square (masked entries are exact zeros), which is faster than per-pair dots.
 /// </summary>
 public static class AttentionOp
 {
-    /// <param name="probs">[heads, T, T] softmax weights (saved for backward); zeros above the diagonal.</param>
-    /// <param name="z">[T, heads, hd] output.</param>
-    public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int tokens, int heads, int kvHeads, int hd,
-        Span<float> probs, Span<float> z, ScratchBuffers scratch)
-    {
-        int T = tokens, group = heads / kvHeads;
-        float scale = 1f / MathF.Sqrt(hd);
-        var qh = scratch.Get("att.qh", T * hd);
-        var kh = scratch.Get("att.kh", T * hd);
-        var vhT = scratch.Get("att.vhT", T * hd);
-        var vh = scratch.Get("att.vh", T * hd);
-        var zh = scratch.Get("att.zh", T * hd);
-        for (int h = 0; h < heads; h++)
-        {
-            int g = h / group;
-            if (h % group == 0)
-            {
-                Gather(k, T, kvHeads, hd, g, kh);
-                Gather(v, T, kvHeads, hd, g, vh);
-                DenseMatMul.Transpose(vh, T, hd, vhT);
-            }
-            Gather(q, T, heads, hd, h, qh);
-            var p = probs.Slice(h * T * T, T * T);
-            DenseMatMul.MultiplyTransposed(qh, T, hd, kh, T, p);
-            for (int t = 0; t < T; t++)
-            {
-                var row = p.Slice(t * T, T);
-                var live = row[..(t + 1)];
-                TensorPrimitives.Multiply(live, scale, live);
-                float max = TensorPrimitives.Max(live);
-                TensorPrimitives.Subtract(live, max, live);
-                TensorPrimitives.Exp(live, live);
-                TensorPrimitives.Divide(live, TensorPrimitives.Sum(live), live);
-                row[(t + 1)..].Clear();
-            }
-            DenseMatMul.MultiplyTransposed(p, T, T, vhT, hd, zh);
-            Scatter(zh, T, heads, hd, h, z);
-        }
-    }
-
     /// <summary>Overwrites dq, dk and dv with the gradients of the loss through this attention.</summary>
     public static void Backward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probs,
         ReadOnlySpan<float> dz, int tokens, int heads, int kvHeads, int hd, Span<float> dq, Span<float> dk, Span<float> dv, ScratchBuffers scratch)

@@ -4,18 +4,12 @@ using Mspgt.Numerics;
 namespace Mspgt.Training;
 
 /// <summary>
-/// y[T, out] = x[T, in] · Wᵀ (+ b), W in nn.Linear layout [out, in]. Backward: dx += dy·W (computed as dy·(Wᵀ)ᵀ from
-/// the stored transpose), dW += dyᵀ·x (computed as (dyᵀ)·(xᵀ)ᵀ), db += Σ_t dy[t].
+/// nn.Linear's backward pass for y[T, out] = x[T, in] · Wᵀ (+ b), W [out, in] (the forward is the engine's
+/// <see cref="Kernels.Linear"/>): dx += dy·W (computed as dy·(Wᵀ)ᵀ from the stored transpose), dW += dyᵀ·x (computed
+/// as (dyᵀ)·(xᵀ)ᵀ), db += Σ_t dy[t].
 /// </summary>
 public static class LinearOp
 {
-    public static void Forward(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<float> w, int outDim, int inDim, ReadOnlySpan<float> bias, Span<float> y)
-    {
-        DenseMatMul.MultiplyTransposed(x, tokens, inDim, w, outDim, y);
-        if (!bias.IsEmpty)
-            for (int t = 0; t < tokens; t++) TensorPrimitives.Add(y.Slice(t * outDim, outDim), bias, y.Slice(t * outDim, outDim));
-    }
-
     /// <summary>dx += dy · W, given wT = Wᵀ [in, out]; tmp holds T·in floats.</summary>
     public static void BackwardInput(ReadOnlySpan<float> dy, int tokens, ReadOnlySpan<float> wT, int outDim, int inDim, Span<float> dx, Span<float> tmp)
     {

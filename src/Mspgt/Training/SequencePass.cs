@@ -7,8 +7,9 @@ namespace Mspgt.Training;
 /// <summary>
 /// The training forward pass over one sequence with every activation the backward pass needs saved, and the
 /// hand-written backward pass that adds the parameter gradients into a flat gradient array (the model's layout).
-/// It computes what <see cref="Transformer.Forward"/> computes (same op order, same float32 kernels for the
-/// projections). One instance per thread: it owns its activations and scratch buffers.
+/// The forward pass is <see cref="Transformer.Forward"/>'s: the same ops in the same order (the engine's RMSNorm,
+/// linear, RoPE, attention and SwiGLU kernels over the weights in place); only the backward ops are training's own.
+/// One instance per thread: it owns its activations, attention kernel and scratch buffers.
 /// </summary>
 public sealed class SequencePass
 {
@@ -22,6 +23,7 @@ public sealed class SequencePass
     private readonly ModelConfig _c;
     private readonly Rope _rope;
     private readonly ScratchBuffers _s = new();
+    private readonly Attention _attention = new();
     private readonly LayerActivations[] _layers;
     private float[] _xOut = [], _invF = [], _hf = [], _logits = [], _cos = [], _sin = [];
     private int[] _ids = [];
@@ -35,6 +37,8 @@ public sealed class SequencePass
         _rope = new Rope(_c, null);
         _layers = Enumerable.Range(0, _c.Layers).Select(_ => new LayerActivations()).ToArray();
     }
+
+    private ReadOnlySpan<float> Bias(ParameterInfo? p) => p == null ? default : _m.Of(p);
 
     /// <summary>Logits [T, vocab] of the last forward (after <see cref="LossAndGradient"/>, its gradient instead).</summary>
     public ReadOnlySpan<float> Logits => _logits.AsSpan(0, _tokens * _c.Vocab);
@@ -74,41 +78,43 @@ public sealed class SequencePass
         Allocate(T);
         _ids = ids.ToArray();
         _gradReady = false;
-        int D = c.Dim, QD = c.QDim, KD = c.KvDim, F = c.Ffn, hd = c.HeadDim;
+        int D = c.Dim, hd = c.HeadDim;
         var emb = _m.Of(_m.Embedding);
         var x0 = _layers.Length > 0 ? _layers[0].XIn : _xOut;
         for (int t = 0; t < T; t++) emb.Slice(ids[t] * D, D).CopyTo(x0.AsSpan(t * D, D));
         var tmpD = _s.Get("fwd.tmpD", T * D);
+        var shape = new AttentionShape(T, 0, c.Heads, c.KvHeads, hd);
         for (int l = 0; l < c.Layers; l++)
         {
             var A = _layers[l];
             var P = _m.Layers[l];
-            RmsNormOp.Forward(A.XIn, T, _m.Of(P.AttnNorm), c.NormEps, A.H1, A.Inv1);
-            LinearOp.Forward(A.H1, T, _m.Of(P.Q), QD, D, P.QBias is { } qb ? _m.Of(qb) : default, A.Q);
-            LinearOp.Forward(A.H1, T, _m.Of(P.K), KD, D, P.KBias is { } kb ? _m.Of(kb) : default, A.K);
-            LinearOp.Forward(A.H1, T, _m.Of(P.V), KD, D, P.VBias is { } vb ? _m.Of(vb) : default, A.V);
+            Kernels.RmsNormRows(A.XIn, T, _m.Of(P.AttnNorm), c.NormEps, A.H1, A.Inv1);
+            Kernels.Linear(A.H1, T, _m.Matrix(P.Q), Bias(P.QBias), A.Q);
+            Kernels.Linear(A.H1, T, _m.Matrix(P.K), Bias(P.KBias), A.K);
+            Kernels.Linear(A.H1, T, _m.Matrix(P.V), Bias(P.VBias), A.V);
             if (c.QkNorm)
             {
                 A.Q.CopyTo(A.QPre, 0);
                 A.K.CopyTo(A.KPre, 0);
-                RmsNormOp.Forward(A.QPre, T * c.Heads, _m.Of(P.QNorm!), c.NormEps, A.Q, A.InvQ);
-                RmsNormOp.Forward(A.KPre, T * c.KvHeads, _m.Of(P.KNorm!), c.NormEps, A.K, A.InvK);
+                Kernels.RmsNormRows(A.QPre, T * c.Heads, _m.Of(P.QNorm!), c.NormEps, A.Q, A.InvQ);
+                Kernels.RmsNormRows(A.KPre, T * c.KvHeads, _m.Of(P.KNorm!), c.NormEps, A.K, A.InvK);
             }
-            RopeOp.Forward(A.Q, T, c.Heads, hd, _cos, _sin);
-            RopeOp.Forward(A.K, T, c.KvHeads, hd, _cos, _sin);
-            AttentionOp.Forward(A.Q, A.K, A.V, T, c.Heads, c.KvHeads, hd, A.Probs, A.Z, _s);
-            LinearOp.Forward(A.Z, T, _m.Of(P.O), D, QD, default, tmpD);
+            _rope.Apply(A.Q, T, c.Heads, _cos, _sin);
+            _rope.Apply(A.K, T, c.KvHeads, _cos, _sin);
+            _attention.Probabilities(A.Q, A.K, shape, A.Probs);
+            _attention.Mix(A.Probs, A.V, shape, A.Z);
+            Kernels.Linear(A.Z, T, _m.Matrix(P.O), default, tmpD);
             TensorPrimitives.Add(A.XIn.AsSpan(0, T * D), tmpD.AsSpan(0, T * D), A.XMid);
-            RmsNormOp.Forward(A.XMid, T, _m.Of(P.FfnNorm), c.NormEps, A.H2, A.Inv2);
-            LinearOp.Forward(A.H2, T, _m.Of(P.Gate), F, D, default, A.G);
-            LinearOp.Forward(A.H2, T, _m.Of(P.Up), F, D, default, A.U);
-            SwiGluOp.Forward(A.G, A.U, A.M);
-            LinearOp.Forward(A.M, T, _m.Of(P.Down), D, F, default, tmpD);
+            Kernels.RmsNormRows(A.XMid, T, _m.Of(P.FfnNorm), c.NormEps, A.H2, A.Inv2);
+            Kernels.Linear(A.H2, T, _m.Matrix(P.Gate), default, A.G);
+            Kernels.Linear(A.H2, T, _m.Matrix(P.Up), default, A.U);
+            Kernels.SwiGlu(A.G, A.U, A.M);
+            Kernels.Linear(A.M, T, _m.Matrix(P.Down), default, tmpD);
             var next = l + 1 < c.Layers ? _layers[l + 1].XIn : _xOut;
             TensorPrimitives.Add(A.XMid.AsSpan(0, T * D), tmpD.AsSpan(0, T * D), next);
         }
-        RmsNormOp.Forward(_xOut, T, _m.Of(_m.FinalNorm), c.NormEps, _hf, _invF);
-        LinearOp.Forward(_hf, T, _m.Of(_m.Output), c.Vocab, D, default, _logits);
+        Kernels.RmsNormRows(_xOut, T, _m.Of(_m.FinalNorm), c.NormEps, _hf, _invF);
+        Kernels.Linear(_hf, T, _m.Matrix(_m.Output), default, _logits);
         return Logits;
     }
 

@@ -1,17 +1,11 @@
 namespace Mspgt.Training;
 
-/// <summary>m = silu(g) ⊙ u with silu(g) = g·σ(g); silu'(g) = σ(g)·(1 + g·(1 − σ(g))).</summary>
+/// <summary>
+/// SwiGLU's backward pass for m = silu(g) ⊙ u (the forward is the engine's <see cref="Numerics.Kernels.SwiGlu"/>), with
+/// silu(g) = g·σ(g) and silu'(g) = σ(g)·(1 + g·(1 − σ(g))).
+/// </summary>
 public static class SwiGluOp
 {
-    public static void Forward(ReadOnlySpan<float> g, ReadOnlySpan<float> u, Span<float> m)
-    {
-        for (int i = 0; i < g.Length; i++)
-        {
-            float x = g[i];
-            m[i] = x / (1f + MathF.Exp(-x)) * u[i];
-        }
-    }
-
     /// <summary>Writes (overwrites) dg and du.</summary>
     public static void Backward(ReadOnlySpan<float> g, ReadOnlySpan<float> u, ReadOnlySpan<float> dm, Span<float> dg, Span<float> du)
     {

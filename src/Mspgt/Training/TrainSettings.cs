@@ -68,15 +68,13 @@ public sealed record TrainSettings
     {
         Architecture = Architecture, Dim = Dim, Layers = Layers, Heads = Heads, KvHeads = KvHeads, HeadDim = EffectiveHeadDim,
         Ffn = Ffn, Vocab = vocab, MaxSeq = MaxPositions > 0 ? MaxPositions : Seq, NormEps = (float)NormEps, RopeTheta = (float)RopeTheta,
-        TiedEmbeddings = Tied, QkvBias = Architecture == Architecture.Qwen2, QkNorm = Architecture == Architecture.Qwen3,
-        BosId = bos, EosId = eos, AddBos = Architecture == Architecture.Llama,
+        TiedEmbeddings = Tied, QkvBias = Spec.QkvBias, QkNorm = Spec.QkNorm,
+        BosId = bos, EosId = eos, AddBos = Spec.AddBos,
     };
 
-    public static Architecture ParseArchitecture(string s) => s.ToLowerInvariant() switch
-    {
-        "llama" => Architecture.Llama,
-        "qwen2" => Architecture.Qwen2,
-        "qwen3" => Architecture.Qwen3,
-        _ => throw new MspgtException("--arch", $"unknown architecture \"{s}\"; supported: llama, qwen2, qwen3"),
-    };
+    private ArchitectureSpec Spec => Architectures.Of(Architecture);
+
+    public static Architecture ParseArchitecture(string s) =>
+        Architectures.Find(s.ToLowerInvariant())?.Id
+        ?? throw new MspgtException("--arch", $"unknown architecture \"{s}\"; supported: {Architectures.Names}");
 }

@@ -66,7 +66,7 @@ public static class Trainer
         long tokensPerStep = (long)settings.Batch * settings.Seq;
         var clock = Stopwatch.StartNew();
         string tokName = Path.GetFileName(tokenizerPath);
-        string modelType = config.Architecture.ToString().ToLowerInvariant();
+        string modelType = config.Spec.Name;
 
         TrainingRecord Record(long step, double? train, double lr, double? gnorm) => new()
         {

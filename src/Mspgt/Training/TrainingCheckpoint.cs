@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
-using Mspgt.Numerics;
 using Architecture = Mspgt.Models.Architecture;
 
 namespace Mspgt.Training;
@@ -117,14 +117,9 @@ public static class TrainingCheckpoint
         {
             w.WriteStartObject();
             w.WriteStartArray("architectures");
-            w.WriteStringValue(c.Architecture switch
-            {
-                Architecture.Llama => "LlamaForCausalLM",
-                Architecture.Qwen2 => "Qwen2ForCausalLM",
-                _ => "Qwen3ForCausalLM",
-            });
+            w.WriteStringValue(c.Spec.HfClass);
             w.WriteEndArray();
-            w.WriteString("model_type", c.Architecture.ToString().ToLowerInvariant());
+            w.WriteString("model_type", c.Spec.Name);
             w.WriteNumber("hidden_size", c.Dim);
             w.WriteNumber("intermediate_size", c.Ffn);
             w.WriteNumber("num_hidden_layers", c.Layers);

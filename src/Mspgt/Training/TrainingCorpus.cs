@@ -1,4 +1,4 @@
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Tokenization;
 
@@ -26,7 +26,7 @@ public static class TrainingCorpus
         var docs = TrainingData.LoadDocuments(cacheFile, key);
         if (docs == null)
         {
-            docs = TrainingData.SampleTeacher(new Transformer(teacher), bos, eos, documents, maxTokens, seed, threads, progress);
+            docs = TrainingData.SampleTeacher(new Transformer(teacher.Config, teacher.Weights), bos, eos, documents, maxTokens, seed, threads, progress);
             TrainingData.SaveDocuments(cacheFile, docs, key);
         }
         return TrainingData.Split(docs, $"sampled from {key}");

@@ -1,3 +1,4 @@
+using Mspgt.Checkpoints;
 using Mspgt.Models;
 using Mspgt.Numerics;
 
@@ -87,6 +88,13 @@ public sealed class TrainingModel
     }
 
     public Span<float> Of(ParameterInfo p) => Values.AsSpan(p.Offset, p.Length);
+
+    /// <summary>The engine's view of a matrix parameter, in place: it follows every change of <see cref="Values"/>.</summary>
+    public unsafe WeightMatrix Matrix(ParameterInfo p)
+    {
+        fixed (float* basePtr = Values) // pinned array: the address stays valid after the fixed block
+            return new WeightMatrix(p.Name, p.Rows, p.Cols, TensorType.F32, (byte*)(basePtr + p.Offset), Values);
+    }
     public ReadOnlySpan<float> TransposedOf(ParameterInfo p) => Transposed.AsSpan(p.Offset, p.Length);
 
     public ParameterInfo Find(string name) =>
@@ -132,13 +140,9 @@ public sealed class TrainingModel
     /// The engine's view of the current weights without copying: matrices point into <see cref="Values"/> (pinned),
     /// vectors are copies. Valid while this model is alive; vectors reflect the values at the time of the call.
     /// </summary>
-    public unsafe ModelWeights ToEngineWeights()
+    public ModelWeights ToEngineWeights()
     {
-        WeightMatrix M(ParameterInfo p)
-        {
-            fixed (float* basePtr = Values) // pinned array: the address stays valid after the fixed block
-                return new WeightMatrix(p.Name, p.Rows, p.Cols, TensorType.F32, (byte*)(basePtr + p.Offset), Values);
-        }
+        WeightMatrix M(ParameterInfo p) => Matrix(p);
         float[]? V(ParameterInfo? p) => p == null ? null : Of(p).ToArray();
         var layers = Layers.Select(L => new LayerWeights
         {

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Reporting;
 using Mspgt.Tokenization;
 

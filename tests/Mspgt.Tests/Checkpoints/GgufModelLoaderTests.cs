@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Numerics;
 

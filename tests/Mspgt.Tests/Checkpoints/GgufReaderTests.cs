@@ -1,4 +1,5 @@
 using Mspgt.Checkpoints;
+using Mspgt.Loading;
 
 namespace Mspgt.Tests.Checkpoints;
 

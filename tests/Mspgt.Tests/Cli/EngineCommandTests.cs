@@ -29,6 +29,55 @@ public class EngineCommandTests : IDisposable
         Golden.Close(g.AttnDistance!, r.GetProperty("attn_distance").EnumerateArray().Select(x => x.GetDouble()).ToArray(), "attn_distance");
     }
 
+    /// <summary>TransformerLens's names at the edge: the activations come back with shapes and values, the rest of the
+    /// summary is what it is without hooks, and the text table lists them.</summary>
+    [Fact]
+    public void RunReportsTheHooksAskedForByTransformerLensNames()
+    {
+        string[] args = ["run", "--model", Stories, "--ids", "1,403,407,261,378,432"];
+        var (code, plain, err) = CliHarness.Run([.. args, "--json"]);
+        Assert.True(code == 0, err);
+        (code, var output, err) = CliHarness.Run([.. args, "--hooks", "blocks.0.hook_resid_pre,blocks.0.attn.hook_pattern", "--json"]);
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var hooks = doc.RootElement.GetProperty("hooks").EnumerateArray().ToList();
+        Assert.Equal(["blocks.0.resid_pre", "blocks.0.attn.pattern"], hooks.Select(h => h.GetProperty("name").GetString()));
+        Assert.Equal(["blocks.0.hook_resid_pre", "blocks.0.attn.hook_pattern"], hooks.Select(h => h.GetProperty("lens_name").GetString()));
+        Assert.Equal([6, 64], hooks[0].GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()));
+        Assert.Equal([8, 6, 6], hooks[1].GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()));
+
+        // Block 0's input is the embedding; each pattern row is a causal distribution.
+        using var m = Mspgt.Loading.ModelLoader.Load(Stories, loadTokenizer: false);
+        var embedding = m.Weights.Embedding;
+        var residPre = hooks[0].GetProperty("values").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+        int[] ids = [1, 403, 407, 261, 378, 432];
+        for (int t = 0; t < ids.Length; t++)
+        {
+            var row = new float[64];
+            embedding.DecodeRow(ids[t], row);
+            Assert.Equal(row, residPre.AsSpan(t * 64, 64).ToArray());
+        }
+        var pattern = hooks[1].GetProperty("values").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+        for (int h = 0; h < 8; h++)
+            for (int q = 0; q < 6; q++)
+            {
+                var row = pattern.AsSpan((h * 6 + q) * 6, 6).ToArray();
+                Assert.Equal(1.0, row.Take(q + 1).Sum(v => (double)v), 1e-5);
+                Assert.All(row.Skip(q + 1), v => Assert.Equal(0f, v));
+            }
+
+        // Everything else is the summary without hooks.
+        var rest = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsObject();
+        rest.Remove("hooks");
+        Assert.Equal(plain.Trim(), rest.ToJsonString());
+
+        (code, var text, err) = CliHarness.Run([.. args, "--hooks", "blocks.0.hook_resid_pre,blocks.0.attn.hook_pattern"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("blocks.0.resid_pre", text);
+        Assert.Contains("blocks.0.attn.pattern", text);
+        Assert.Contains("unknown hook name \"blocks.0.hook_nope\"", CliHarness.AssertOneLineError([.. args, "--hooks", "blocks.0.hook_nope"]));
+    }
+
     [Fact]
     public void RunFindsTheLlama2cTokenizerInsideAHuggingFaceFolder()
     {

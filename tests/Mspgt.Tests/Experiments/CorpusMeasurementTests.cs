@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Mspgt.Checkpoints;
 using Mspgt.Cli.Commands;
 using Mspgt.Experiments;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Signals;
 
@@ -35,7 +35,7 @@ public class CorpusMeasurementTests : IDisposable
         // corpus (33 tokens: too few for a per-document 16+16 Gaussian MI). Documents 0–19 of that corpus (document i
         // is sampled with seed i, so they are the same) through the library with the default settings.
         using var m = ModelLoader.Load(TestData.Path("models", "stories-qwen3-12L"));
-        var corpus = Corpus.Sample(new Transformer(m), m.Tokenizer, 20, 256, seed: 0);
+        var corpus = Corpus.Sample(new Transformer(m.Config, m.Weights), m.Tokenizer, 20, 256, seed: 0);
         Assert.Equal(33, corpus.Documents[19].Ids.Length);
         var r = Analysis.Run(m, corpus, new AnalysisSettings { Documents = 20, Bootstrap = 20 });
         var s = r.Summary;

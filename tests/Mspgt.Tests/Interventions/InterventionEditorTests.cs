@@ -1,5 +1,5 @@
-using Mspgt.Checkpoints;
 using Mspgt.Interventions;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Tests.Models;
 
@@ -14,7 +14,7 @@ public class InterventionEditorTests
     private static (LoadedModel, Transformer) Open(string fixture)
     {
         var m = ModelLoader.Load(TestData.Path("fixtures", fixture), loadTokenizer: false);
-        return (m, new Transformer(m));
+        return (m, new Transformer(m.Config, m.Weights));
     }
 
     private static void Close(double[][] want, float[] got, int vocab, double tol = 1e-4)
@@ -25,13 +25,10 @@ public class InterventionEditorTests
     }
 
     /// <summary>Rows of one hook point during a forward pass (observed after any editor at that point).</summary>
-    private static double[][] Capture(Transformer tf, int[] ids, string point, Hooks? hooks = null)
+    private static double[][] Capture(Transformer tf, int[] ids, HookPoint point, Hooks? hooks = null)
     {
-        double[][] rows = [];
-        hooks ??= new Hooks();
-        hooks.Observe(point, t => rows = Enumerable.Range(0, t.Shape[0]).Select(r => t.Row(r).ToArray().Select(v => (double)v).ToArray()).ToArray());
-        tf.Forward(ids, null, hooks, LogitRows.None);
-        return rows;
+        var a = tf.RunWithCache(ids, [point], hooks, LogitRows.None).Cache[point];
+        return Enumerable.Range(0, a.Shape[0]).Select(r => a.Row(r).ToArray().Select(v => (double)v).ToArray()).ToArray();
     }
 
     private static CleanActivationStatistics Stats(Transformer tf) => CleanActivationStatistics.Compute(tf, [Ids, Other]);
@@ -58,12 +55,12 @@ public class InterventionEditorTests
         var (m, tf) = Open("tiny-qwen2");
         using var _ = m;
         // Upstream of block 1 nothing changes, so the clean resid_pre of block 1 is what block 3 must receive.
-        var residPre1 = Capture(tf, Ids, "blocks.1.resid_pre");
+        var residPre1 = Capture(tf, Ids, HookPoint.ResidPre(1));
         var got = tf.Forward(Ids, null, InterventionEditors.Create(new InterventionSpec(InterventionKind.Skip, InterventionComponent.Both), 1, 2));
         Close(new ReferenceForward(m.Config, m.Weights).RunFrom(3, residPre1), got, m.Config.Vocab);
         // And resid_post of the last skipped block equals resid_pre of the first, exactly.
-        var post2 = Capture(tf, Ids, "blocks.2.resid_post", InterventionEditors.Create(new InterventionSpec(InterventionKind.Skip, InterventionComponent.Both), 1, 2));
-        Assert.Equal(Capture(tf, Ids, "blocks.1.resid_pre"), post2);
+        var post2 = Capture(tf, Ids, HookPoint.ResidPost(2), InterventionEditors.Create(new InterventionSpec(InterventionKind.Skip, InterventionComponent.Both), 1, 2));
+        Assert.Equal(Capture(tf, Ids, HookPoint.ResidPre(1)), post2);
     }
 
     [Theory]
@@ -115,8 +112,8 @@ public class InterventionEditorTests
         var stats = Stats(tf);
         const double alpha = 0.7;
         var spec = new InterventionSpec(InterventionKind.Noise, InterventionComponent.ResidPost, alpha);
-        var before = Capture(tf, Ids, "blocks.1.resid_post");
-        var after = Capture(tf, Ids, "blocks.1.resid_post", InterventionEditors.Create(spec, 1, 1, stats, new NoiseKey(11, 2, -1)));
+        var before = Capture(tf, Ids, HookPoint.ResidPost(1));
+        var after = Capture(tf, Ids, HookPoint.ResidPost(1), InterventionEditors.Create(spec, 1, 1, stats, new NoiseKey(11, 2, -1)));
         // RMS length of the added noise vectors ≈ α × mean ‖resid_post‖ (dim·T Gaussian draws; 10% is > 4 sd).
         double ms = before.Zip(after).Average(p => p.First.Zip(p.Second).Sum(x => (x.Second - x.First) * (x.Second - x.First)));
         Assert.InRange(Math.Sqrt(ms) / (alpha * stats.MeanResidNorm[1]), 0.9, 1.1);
@@ -153,17 +150,17 @@ public class InterventionEditorTests
         using var _ = m;
         var stats = Stats(tf);
         // The mean by hand over both documents' positions.
-        var rows = Capture(tf, Ids, "blocks.2.mlp.out").Concat(Capture(tf, Other, "blocks.2.mlp.out")).ToArray();
+        var rows = Capture(tf, Ids, HookPoint.MlpOut(2)).Concat(Capture(tf, Other, HookPoint.MlpOut(2))).ToArray();
         var want = Enumerable.Range(0, m.Config.Dim).Select(d => rows.Average(r => r[d])).ToArray();
         Golden.Close(want, stats.MeanMlpOut[2].Select(v => (double)v).ToArray(), "mean mlp.out", 1e-6, 1e-5);
-        var norms = Capture(tf, Ids, "blocks.0.resid_post").Concat(Capture(tf, Other, "blocks.0.resid_post")).Select(r => Math.Sqrt(r.Sum(v => v * v)));
+        var norms = Capture(tf, Ids, HookPoint.ResidPost(0)).Concat(Capture(tf, Other, HookPoint.ResidPost(0))).Select(r => Math.Sqrt(r.Sum(v => v * v)));
         Assert.Equal(norms.Average(), stats.MeanResidNorm[0], 6);
         Assert.Equal(Ids.Length + Other.Length, stats.Positions);
 
         var spec = new InterventionSpec(InterventionKind.Mean, InterventionComponent.Mlp);
-        var edited = Capture(tf, Ids, "blocks.2.mlp.out", InterventionEditors.Create(spec, 2, 2, stats));
+        var edited = Capture(tf, Ids, HookPoint.MlpOut(2), InterventionEditors.Create(spec, 2, 2, stats));
         Assert.All(edited, r => Assert.Equal(stats.MeanMlpOut[2].Select(v => (double)v), r));
-        Assert.Equal(Capture(tf, Ids, "blocks.2.attn.out"), Capture(tf, Ids, "blocks.2.attn.out", InterventionEditors.Create(spec, 2, 2, stats)));
+        Assert.Equal(Capture(tf, Ids, HookPoint.AttnOut(2)), Capture(tf, Ids, HookPoint.AttnOut(2), InterventionEditors.Create(spec, 2, 2, stats)));
     }
 
     [Fact]
@@ -173,9 +170,9 @@ public class InterventionEditorTests
         using var _ = m;
         var donor = DonorActivations.Capture(tf, Other, 1, 2);
         var spec = new InterventionSpec(InterventionKind.Resample, InterventionComponent.Attn);
-        var donorRows = Capture(tf, Other, "blocks.1.attn.out");
-        var edited = Capture(tf, Ids, "blocks.1.attn.out", InterventionEditors.Create(spec, 1, 2, donor: donor));
-        var cleanRows = Capture(tf, Ids, "blocks.1.attn.out");
+        var donorRows = Capture(tf, Other, HookPoint.AttnOut(1));
+        var edited = Capture(tf, Ids, HookPoint.AttnOut(1), InterventionEditors.Create(spec, 1, 2, donor: donor));
+        var cleanRows = Capture(tf, Ids, HookPoint.AttnOut(1));
         for (int t = 0; t < Ids.Length; t++)
             Assert.Equal(t < Other.Length ? donorRows[t] : cleanRows[t], edited[t]);
     }
@@ -190,9 +187,9 @@ public class InterventionEditorTests
         var donor = DonorActivations.Capture(tf, Other, 0, L - 1);
         var got = tf.Forward(a, null, InterventionEditors.Create(new InterventionSpec(InterventionKind.Resample, InterventionComponent.Both), 0, L - 1, donor: donor));
         // resid_post(L−1) = embed(a) + Σ donor updates = embed(a) + (donor's resid_post(L−1) − embed(donor)).
-        var embA = Capture(tf, a, "embed");
-        var embB = Capture(tf, Other, "embed");
-        var lastB = Capture(tf, Other, $"blocks.{L - 1}.resid_post");
+        var embA = Capture(tf, a, HookPoint.Embed);
+        var embB = Capture(tf, Other, HookPoint.Embed);
+        var lastB = Capture(tf, Other, HookPoint.ResidPost(L - 1));
         var x = embA.Select((row, t) => row.Select((v, d) => v + lastB[t][d] - embB[t][d]).ToArray()).ToArray();
         Close(new ReferenceForward(m.Config, m.Weights).RunFrom(L, x), got, m.Config.Vocab);
     }
@@ -218,8 +215,8 @@ public class ResidualPatchingTests
     [InlineData(2, 2)]
     public void ResidPatchingGivesTheDonorsLogits(int first, int last)
     {
-        using var m = Mspgt.Checkpoints.ModelLoader.Load(TestData.Path("fixtures", "tiny-qwen3"), loadTokenizer: false);
-        var tf = new Mspgt.Models.Transformer(m);
+        using var m = Mspgt.Loading.ModelLoader.Load(TestData.Path("fixtures", "tiny-qwen3"), loadTokenizer: false);
+        var tf = new Mspgt.Models.Transformer(m.Config, m.Weights);
         int[] doc = [5, 17, 200, 33, 41, 8];
         int[] donorIds = [9, 120, 7, 250, 64, 3, 11];
         var donor = Mspgt.Interventions.DonorActivations.Capture(tf, donorIds, first, last);

@@ -1,8 +1,8 @@
-using Mspgt.Checkpoints;
 using Mspgt.Experiments;
 using Mspgt.Interventions;
 using Mspgt.Interventions.Outcomes;
 using Mspgt.Interventions.Statistics;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
 
@@ -30,7 +30,7 @@ public class InterventionExperimentTests
             Threads = threads,
         };
         var inputs = new InterventionInputs("stories260K.bin", m.Path, null, tok.Description, corpus.Description, corpus.Sha256);
-        return InterventionExperiment.Run(new Transformer(m), tok, corpus.Documents.Take(3).ToList(), settings, inputs);
+        return InterventionExperiment.Run(new Transformer(m.Config, m.Weights), tok, corpus.Documents.Take(3).ToList(), settings, inputs);
     }
 
     private static readonly Lazy<InterventionResult> One = new(() => Run(1));
@@ -180,7 +180,7 @@ public class InterventionExperimentTests
             PermutationResamples = 50,
         };
         var inputs = new InterventionInputs("stories260K.bin", m.Path, null, tok.Description, corpus.Description, corpus.Sha256);
-        var r = InterventionExperiment.Run(new Transformer(m), tok, corpus.Documents.Take(3).ToList(), settings, inputs).Report;
+        var r = InterventionExperiment.Run(new Transformer(m.Config, m.Weights), tok, corpus.Documents.Take(3).ToList(), settings, inputs).Report;
         var local = r.Manifest.ControlDraws[0];
         Assert.Equal((0, 0), (local.Candidates, local.Layers.Length));
         Assert.Null(local.ExceedancePFloor);

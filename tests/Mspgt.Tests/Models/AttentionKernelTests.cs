@@ -1,6 +1,6 @@
 using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
-using Mspgt.Numerics;
 
 namespace Mspgt.Tests.Models;
 
@@ -35,7 +35,7 @@ public class AttentionKernelTests
         var c = Config(dim, heads, kvHeads);
         using var m = SyntheticModel.Build(c, seed: 3, weightType: TensorType.BF16);
         var ids = Ids(tokens, c.Vocab);
-        var got = new Transformer(m).Forward(ids);
+        var got = new Transformer(m.Config, m.Weights).Forward(ids);
         var reference = new ReferenceForward(m.Config, m.Weights);
         var want = reference.RunFrom(0, reference.Embed(ids));
         for (int t = 0; t < tokens; t++)
@@ -49,12 +49,12 @@ public class AttentionKernelTests
     {
         var c = Config(64, 4, 2, window);
         using var m = SyntheticModel.Build(c, seed: 4);
-        var tf = new Transformer(m);
+        var tf = new Transformer(m.Config, m.Weights);
         var ids = Ids(100, c.Vocab);
         var plain = tf.Forward(ids);
 
         float[]? pattern = null;
-        var withPattern = tf.Forward(ids, null, new Hooks().Observe("blocks.1.attn.pattern", t => pattern = t.Data.ToArray()));
+        var withPattern = tf.Forward(ids, null, new Hooks().Observe(HookPoint.AttnPattern(1), t => pattern = t.Data.ToArray()));
         Close(plain, withPattern, "with a pattern hook", 1e-5);
 
         // The pattern rows are distributions over the visible keys only.
@@ -84,11 +84,11 @@ public class AttentionKernelTests
     {
         var c = Config(64, 4, 2);
         using var m = SyntheticModel.Build(c, seed: 5);
-        var tf = new Transformer(m);
+        var tf = new Transformer(m.Config, m.Weights);
         var ids = Ids(20, c.Vocab);
         var plain = tf.Forward(ids);
         // Writing into the masked (future) part of the pattern must not change anything.
-        var edited = tf.Forward(ids, null, new Hooks().Edit("blocks.0.attn.pattern", t =>
+        var edited = tf.Forward(ids, null, new Hooks().Edit(HookPoint.AttnPattern(0), t =>
         {
             int keys = t.Shape[2];
             for (int h = 0; h < t.Shape[0]; h++)

@@ -1,5 +1,6 @@
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
+using Mspgt.Signals;
 
 namespace Mspgt.Tests.Models;
 
@@ -10,7 +11,7 @@ public class ParityTests
     internal static void CheckFullCase(string modelPath, GoldenCase g, string? tokenizer = null)
     {
         using var m = ModelLoader.Load(modelPath, tokenizer, loadTokenizer: false);
-        var tf = new Transformer(m);
+        var tf = new Transformer(m.Config, m.Weights);
         var s = RunSummary.Compute(tf, g.Ids);
         Golden.Close(g.LogitsLast, s.LogitsLast.Select(v => (double)v).ToArray(), "logits_last");
         if (g.Argmax != null) Assert.Equal(g.Argmax, s.Argmax);
@@ -20,9 +21,8 @@ public class ParityTests
         if (g.AttnDistance != null) Golden.Close(g.AttnDistance, s.AttnDistance, "attn_distance");
         if (g.HiddenValues != null)
         {
-            float[]? hidden = null;
-            var hooks = new Hooks().Observe($"blocks.{g.HiddenBlock}.resid_post", t => hidden = t.Row(g.HiddenPosition!.Value).ToArray());
-            tf.Forward(g.Ids, null, hooks, LogitRows.None);
+            var point = HookPoint.ResidPost(g.HiddenBlock!.Value);
+            var hidden = tf.RunWithCache(g.Ids, [point], null, LogitRows.None).Cache[point].Row(g.HiddenPosition!.Value).ToArray();
             Golden.Close(g.HiddenValues, hidden!.Select(v => (double)v).ToArray(), "hidden_state");
         }
     }
@@ -31,7 +31,7 @@ public class ParityTests
     internal static void CheckVariantCase(string modelPath, GoldenCase g)
     {
         using var m = ModelLoader.Load(modelPath, loadTokenizer: false);
-        var tf = new Transformer(m);
+        var tf = new Transformer(m.Config, m.Weights);
         var logits = tf.Forward(g.Ids, null, null, LogitRows.Last);
         Golden.Close(g.LogitsLast, logits.Select(v => (double)v).ToArray(), $"{g.Weights} logits_last");
         if (g.ArgmaxLast is int am) Assert.Equal(am, Mspgt.Numerics.Kernels.ArgMax(logits));
@@ -73,7 +73,7 @@ public class ParityTests
         Assert.Equal(f32.Tensors.Select(t => t.Name), bf.Tensors.Select(t => t.Name));
         void SameRounded(Mspgt.Numerics.WeightMatrix a32, Mspgt.Numerics.WeightMatrix b16)
         {
-            Assert.Equal(Mspgt.Numerics.TensorType.BF16, b16.Type);
+            Assert.Equal(Mspgt.Checkpoints.TensorType.BF16, b16.Type);
             var want = a32.ToFloats().Select(RoundToBf16).ToArray();
             Assert.Equal(want, b16.ToFloats());
         }
@@ -85,7 +85,7 @@ public class ParityTests
             SameRounded(a.Gate, b.Gate); SameRounded(a.Up, b.Up); SameRounded(a.Down, b.Down);
         }
         var g = Golden.Load(TestData.Path(golden)).Single(c => c.Weights == "f32");
-        var s = RunSummary.Compute(new Transformer(bf), g.Ids);
+        var s = RunSummary.Compute(new Transformer(bf.Config, bf.Weights), g.Ids);
         double maxDiff = g.LogitsLast.Select((w, i) => Math.Abs(w - s.LogitsLast[i])).Max();
         Assert.True(maxDiff > 1e-6, "BF16 logits should differ from F32 (else the BF16 file was not really used)");
         Assert.True(maxDiff < 0.4, $"BF16 vs F32 max |Δlogit| {maxDiff}");
@@ -146,7 +146,7 @@ public class GgufParityTests
     {
         var g = Golden.Load(TestData.Path(golden)).Single(c => c.Weights == "f32");
         using var m = ModelLoader.Load(TestData.Path(model), loadTokenizer: false);
-        var s = RunSummary.Compute(new Transformer(m), g.Ids);
+        var s = RunSummary.Compute(new Transformer(m.Config, m.Weights), g.Ids);
         double maxDiff = g.LogitsLast.Select((w, i) => Math.Abs(w - s.LogitsLast[i])).Max();
         Assert.True(maxDiff > 1e-6, "Q8_0 logits should differ from F32");
         Assert.True(maxDiff < 0.6, $"Q8_0 vs F32 max |Δlogit| {maxDiff}");
@@ -163,8 +163,8 @@ public class GgufParityTests
         int[] ids = [1, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220, 240, 260];
         using var ma = ModelLoader.Load(TestData.Path(a), loadTokenizer: false);
         using var mb = ModelLoader.Load(TestData.Path(b), loadTokenizer: false);
-        var la = new Transformer(ma).Forward(ids);
-        var lb = new Transformer(mb).Forward(ids);
+        var la = new Transformer(ma.Config, ma.Weights).Forward(ids);
+        var lb = new Transformer(mb.Config, mb.Weights).Forward(ids);
         Golden.Close(la.Select(v => (double)v).ToArray(), lb.Select(v => (double)v).ToArray(), "logits", 1e-5, 1e-5);
     }
 }

@@ -1,3 +1,4 @@
+using Mspgt.Checkpoints;
 using Mspgt.Numerics;
 
 namespace Mspgt.Tests.Numerics;

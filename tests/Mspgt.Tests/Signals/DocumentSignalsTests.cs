@@ -1,4 +1,4 @@
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Numerics;
 using Mspgt.Signals;
@@ -53,7 +53,7 @@ public class DocumentSignalsTests
     public void TheMiSampleLeavesOutPositionZeroUnlessAsked()
     {
         using var m = ModelLoader.Load(TestData.Path("models", "stories260K", "stories260K.bin"));
-        var tf = new Transformer(m);
+        var tf = new Transformer(m.Config, m.Weights);
         int[] ids = m.Tokenizer!.Encode("Once upon a time there was a little girl named Lily. She liked to play in the park with her dog.", addBos: true);
         var signals = new DocumentSignals(tf, new SignalSettings());
         Assert.Equal(6, signals.MinimumTokens);   // KSG needs k + 2 = 5 rows, plus the left-out position 0

@@ -1,4 +1,5 @@
 using Mspgt.Experiments;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Training;
 
@@ -14,7 +15,8 @@ public sealed class DataAndZooTests : IDisposable
     public void ParallelTeacherSamplingEqualsCorpusSample()
     {
         var c = SyntheticModel.Preset("15m") with { Dim = 32, Layers = 2, Heads = 4, KvHeads = 4, HeadDim = 8, Ffn = 48, Vocab = 40, MaxSeq = 64 };
-        var model = new Transformer(SyntheticModel.Build(c, seed: 3));
+        var built = SyntheticModel.Build(c, seed: 3);
+        var model = new Transformer(built.Config, built.Weights);
         var expected = Corpus.Sample(model, null, 6, 20, seed: 7).Documents.Select(d => d.Ids).ToList();
         var mine = TrainingData.SampleTeacher(model, c.BosId!.Value, c.EosId, 6, 20, seed: 7, threads: 2);
         Assert.Equal(expected, mine);

@@ -1,4 +1,5 @@
 using Mspgt.Models;
+using Mspgt.Numerics;
 using Mspgt.Training;
 using static Mspgt.Tests.Training.GradientCheck;
 
@@ -27,7 +28,7 @@ public class OpGradientTests
             return L;
         }
         var y = new float[rows * n]; var inv = new float[rows];
-        RmsNormOp.Forward(ToFloat(x), rows, ToFloat(w), (float)eps, y, inv);
+        Kernels.RmsNormRows(ToFloat(x), rows, ToFloat(w), (float)eps, y, inv);
         var dx = new float[rows * n]; var dw = new float[n];
         RmsNormOp.Backward(ToFloat(x), rows, ToFloat(w), inv, ToFloat(r), dx, dw);
         AssertClose(dx, Numeric(v => Ref(v, w), (double[])x.Clone()), "dx");
@@ -35,9 +36,9 @@ public class OpGradientTests
     }
 
     [Theory]
-    [InlineData(RopeConvention.RotateHalf)]
-    [InlineData(RopeConvention.AdjacentPairs)]
-    public void RopeGradientMatchesFiniteDifferences(RopeConvention convention)
+    [InlineData(RopeForm.RotateHalf)]
+    [InlineData(RopeForm.AdjacentPairs)]
+    public void RopeGradientMatchesFiniteDifferences(RopeForm form)
     {
         const int T = 4, H = 2, hd = 6, half = hd / 2;
         var cfg = TinyConfigs.Make(Architecture.Llama, tied: false) with { HeadDim = hd };
@@ -50,7 +51,7 @@ public class OpGradientTests
                 for (int h = 0; h < H; h++)
                     for (int i = 0; i < half; i++)
                     {
-                        int a = convention == RopeConvention.RotateHalf ? i : 2 * i, b = convention == RopeConvention.RotateHalf ? i + half : 2 * i + 1;
+                        int a = form == RopeForm.RotateHalf ? i : 2 * i, b = form == RopeForm.RotateHalf ? i + half : 2 * i + 1;
                         int o = (t * H + h) * hd;
                         double c = cos[t * half + i], s = sin[t * half + i];
                         L += r[o + a] * (v[o + a] * c - v[o + b] * s) + r[o + b] * (v[o + b] * c + v[o + a] * s);
@@ -59,12 +60,12 @@ public class OpGradientTests
         }
         // Forward agrees with the reference rotation...
         var y = ToFloat(x);
-        RopeOp.Forward(y, T, H, hd, cos, sin, convention);
+        Rope.Rotate(y, T, H, hd, cos, sin, form);
         double Ly = 0; for (int i = 0; i < y.Length; i++) Ly += r[i] * y[i];
         Assert.Equal(Ref(x), Ly, 5);
         // ...and backward is its gradient.
         var dx = ToFloat(r);
-        RopeOp.Backward(dx, T, H, hd, cos, sin, convention);
+        RopeOp.Backward(dx, T, H, hd, cos, sin, form);
         AssertClose(dx, Numeric(Ref, (double[])x.Clone()), "dx");
     }
 
@@ -78,8 +79,8 @@ public class OpGradientTests
         var a = ToFloat(Random(T * hd, 6));
         var p = new float[T * hd];
         for (int t = 0; t < T; t++) for (int i = 0; i < half; i++) { p[t * hd + 2 * i] = a[t * hd + i]; p[t * hd + 2 * i + 1] = a[t * hd + i + half]; }
-        RopeOp.Forward(a, T, 1, hd, cos, sin, RopeConvention.RotateHalf);
-        RopeOp.Forward(p, T, 1, hd, cos, sin, RopeConvention.AdjacentPairs);
+        Rope.Rotate(a, T, 1, hd, cos, sin, RopeForm.RotateHalf);
+        Rope.Rotate(p, T, 1, hd, cos, sin, RopeForm.AdjacentPairs);
         for (int t = 0; t < T; t++) for (int i = 0; i < half; i++)
         {
             Assert.Equal(a[t * hd + i], p[t * hd + 2 * i]);
@@ -117,7 +118,7 @@ public class OpGradientTests
             return L;
         }
         var y = new float[T * outD];
-        LinearOp.Forward(ToFloat(x), T, ToFloat(w), outD, inD, ToFloat(b), y);
+        Kernels.Linear(ToFloat(x), T, WeightMatrix.FromFloats("w", outD, inD, ToFloat(w)), ToFloat(b), y);
         double Ly = 0; for (int i = 0; i < y.Length; i++) Ly += r[i] * y[i];
         Assert.Equal(Ref(x, w, b), Ly, 4);
         var wT = new float[inD * outD]; Mspgt.Numerics.DenseMatMul.Transpose(ToFloat(w), outD, inD, wT);
@@ -167,7 +168,10 @@ public class OpGradientTests
         }
         var scratch = new ScratchBuffers();
         var probs = new float[H * T * T]; var zOut = new float[T * H * hd];
-        AttentionOp.Forward(ToFloat(q), ToFloat(k), ToFloat(v), T, H, KvH, hd, probs, zOut, scratch);
+        var shape = new AttentionShape(T, 0, H, KvH, hd);
+        var attention = new Attention();
+        attention.Probabilities(ToFloat(q), ToFloat(k), shape, probs);
+        attention.Mix(probs, ToFloat(v), shape, zOut);
         double Lz = 0; for (int i = 0; i < zOut.Length; i++) Lz += r[i] * zOut[i];
         Assert.Equal(Ref(q, k, v), Lz, 4);
         var dq = new float[q.Length]; var dk = new float[k.Length]; var dv = new float[v.Length];

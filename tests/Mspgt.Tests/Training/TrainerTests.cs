@@ -1,4 +1,4 @@
-using Mspgt.Checkpoints;
+using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Training;
 
@@ -97,7 +97,7 @@ public sealed class TrainerTests : IDisposable
         TrainingCheckpoint.Load(r.FinalCheckpoint, m, new AdamW(m.Count, 0.1f));
         int[] ids = [1, 4, 5, 6, 7, 8];
         var mine = new SequencePass(m).Forward(ids).ToArray();
-        var engine = new Transformer(loaded).Forward(ids);
+        var engine = new Transformer(loaded.Config, loaded.Weights).Forward(ids);
         for (int i = 0; i < mine.Length; i++) Assert.True(Math.Abs(mine[i] - engine[i]) <= 1e-4, $"logit {i}");
         var rec = TrainingRecord.Read(Path.Combine(r.FinalCheckpoint, "training.json"));
         Assert.Equal(2, rec.Step);

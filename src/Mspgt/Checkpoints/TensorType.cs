@@ -1,4 +1,4 @@
-namespace Mspgt.Numerics;
+namespace Mspgt.Checkpoints;
 
 /// <summary>Element / block types of stored weights. Values are ggml's type ids, so GGUF files map directly.</summary>
 public enum TensorType

@@ -1,17 +1,16 @@
 using System.Text.Json;
+using Mspgt.Checkpoints;
 using Mspgt.Models;
 using Mspgt.Numerics;
 
-namespace Mspgt.Checkpoints;
+namespace Mspgt.Loading;
 
 /// <summary>
 /// Opens a Hugging Face folder: config.json + model.safetensors (or shards with model.safetensors.index.json).
-/// The architecture comes from `model_type`; each supported one is a small mapping in <see cref="ReadConfig"/>.
+/// The architecture comes from `model_type`, looked up in <see cref="Architectures"/>; <see cref="ReadConfig"/> maps the rest.
 /// </summary>
 public static class HuggingFaceModelLoader
 {
-    public static readonly string[] SupportedModelTypes = ["llama", "qwen2", "qwen3"];
-
     public static LoadedModel Load(string folder)
     {
         string configPath = Path.Combine(folder, "config.json");
@@ -26,7 +25,7 @@ public static class HuggingFaceModelLoader
                 .Select(t => new TensorEntry(t.Name, t.Type, t.Shape, t.Length)).ToList();
             var info = new Dictionary<string, string>
             {
-                ["model_type"] = config.Architecture.ToString().ToLowerInvariant(),
+                ["model_type"] = config.Spec.Name,
                 ["torch_dtype"] = dtype ?? "(not given)",
                 ["files"] = string.Join(", ", st.FilePaths.Select(Path.GetFileName)),
             };
@@ -53,14 +52,8 @@ public static class HuggingFaceModelLoader
         {
             var r = doc.RootElement;
             string modelType = Str(r, "model_type") ?? "";
-            var arch = modelType switch
-            {
-                "llama" => Architecture.Llama,
-                "qwen2" => Architecture.Qwen2,
-                "qwen3" => Architecture.Qwen3,
-                _ => throw new MspgtException(configPath,
-                    $"unsupported architecture model_type \"{modelType}\"; supported: {string.Join(", ", SupportedModelTypes)}"),
-            };
+            var arch = Architectures.Find(modelType)
+                ?? throw new MspgtException(configPath, $"unsupported architecture model_type \"{modelType}\"; supported: {Architectures.Names}");
             int dim = ReqInt(r, "hidden_size", configPath);
             int heads = ReqInt(r, "num_attention_heads", configPath);
             int? headDim = Int(r, "head_dim");
@@ -77,12 +70,14 @@ public static class HuggingFaceModelLoader
                         Int(rs, "original_max_position_embeddings") ?? 8192);
                 else throw new MspgtException(configPath, $"unsupported rope_scaling type \"{type}\"; supported: llama3");
             }
-            if (arch == Architecture.Llama && Bool(r, "attention_bias") == true)
-                throw new MspgtException(configPath, "attention_bias = true is not supported for llama models");
+            if (!arch.QkvBias && Bool(r, "attention_bias") == true)
+                throw new MspgtException(configPath, $"attention_bias = true is not supported for {arch.Name} models");
             bool sliding = Bool(r, "use_sliding_window") == true;
+            if (sliding && !arch.SlidingWindow)
+                throw new MspgtException(configPath, $"use_sliding_window = true is not supported for {arch.Name} models");
             var config = new ModelConfig
             {
-                Architecture = arch,
+                Architecture = arch.Id,
                 Dim = dim,
                 Layers = ReqInt(r, "num_hidden_layers", configPath),
                 Heads = heads,
@@ -94,14 +89,14 @@ public static class HuggingFaceModelLoader
                 NormEps = (float)(Double(r, "rms_norm_eps") ?? 1e-6),
                 RopeTheta = (float)(Double(r, "rope_theta") ?? 10000.0),
                 RopeScaling = scaling,
-                TiedEmbeddings = Bool(r, "tie_word_embeddings") ?? false,
-                QkvBias = arch == Architecture.Qwen2,
-                QkNorm = arch == Architecture.Qwen3,
+                TiedEmbeddings = Bool(r, "tie_word_embeddings") ?? arch.TiedByDefault,
+                QkvBias = arch.QkvBias,
+                QkNorm = arch.QkNorm,
                 SlidingWindow = sliding ? Int(r, "sliding_window") : null,
                 SlidingWindowFromLayer = sliding ? Int(r, "max_window_layers") ?? 0 : 0,
                 BosId = FirstInt(r, "bos_token_id"),
                 EosId = FirstInt(r, "eos_token_id"),
-                AddBos = arch == Architecture.Llama,
+                AddBos = arch.AddBos,
             };
             config.Validate(configPath);
             return (config, Str(r, "torch_dtype") ?? Str(r, "dtype"));

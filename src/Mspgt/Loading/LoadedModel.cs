@@ -1,11 +1,8 @@
+using Mspgt.Checkpoints;
 using Mspgt.Models;
-using Mspgt.Numerics;
 using Mspgt.Tokenization;
 
-namespace Mspgt.Checkpoints;
-
-/// <summary>One stored tensor as listed by `mspgt inspect` (shape outermost first, as PyTorch writes it).</summary>
-public sealed record TensorEntry(string Name, TensorType Type, long[] Shape, long Bytes);
+namespace Mspgt.Loading;
 
 /// <summary>A model opened from any supported format: config + weights (memory-mapped) + what inspect shows.</summary>
 public sealed class LoadedModel : IDisposable

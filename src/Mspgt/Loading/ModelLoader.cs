@@ -1,6 +1,7 @@
+using Mspgt.Checkpoints;
 using Mspgt.Tokenization;
 
-namespace Mspgt.Checkpoints;
+namespace Mspgt.Loading;
 
 /// <summary>
 /// The one entry point for opening a model: a Hugging Face folder, a `.gguf` file or a llama2.c `.bin` file
@@ -23,7 +24,7 @@ public static class ModelLoader
             if (n >= 4 && head[0] == (byte)'G' && head[1] == (byte)'G' && head[2] == (byte)'U' && head[3] == (byte)'F')
                 model = GgufModelLoader.Load(path);
             else if (Path.GetFileName(path) == "config.json") model = HuggingFaceModelLoader.Load(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            else if (n == 28 && Llama2cModelLoader.LooksLikeLlama2c(head)) model = Llama2cModelLoader.Load(path);
+            else if (n == 28 && Llama2cReader.LooksLikeLlama2c(head)) model = Llama2cModelLoader.Load(path);
             else throw new MspgtException(path, "unrecognised model file: expected a GGUF file, a llama2.c .bin checkpoint or a Hugging Face folder");
         }
         try

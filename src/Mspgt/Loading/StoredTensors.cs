@@ -1,6 +1,7 @@
+using Mspgt.Checkpoints;
 using Mspgt.Numerics;
 
-namespace Mspgt.Checkpoints;
+namespace Mspgt.Loading;
 
 /// <summary>Builds engine weights over bytes in a mapped file (bounds-checked once, then zero-copy).</summary>
 internal static unsafe class StoredTensors

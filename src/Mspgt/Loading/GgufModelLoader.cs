@@ -1,26 +1,26 @@
 using System.Globalization;
+using Mspgt.Checkpoints;
 using Mspgt.Models;
 using Mspgt.Numerics;
 
-namespace Mspgt.Checkpoints;
+namespace Mspgt.Loading;
 
 /// <summary>
 /// Opens a llama.cpp GGUF file (v1-v3) as a model in the Hugging Face layout: config from the `&lt;arch&gt;.*` keys,
 /// matrices as WeightMatrix views over the mapped file (no copy, no dequantization up front), norms and biases
-/// decoded to float32. Supported architectures: llama, qwen2, qwen3.
+/// decoded to float32. Supported architectures: those in <see cref="Architectures"/>.
 /// </summary>
 /// <remarks>
-/// llama.cpp stores the q/k rows of `llama` models permuted for adjacent-pair RoPE (the converter permutes Hugging
-/// Face weights; Meta's original layout and llama2.c already are that way). The loader gives those matrices a row map
-/// so that their logical rows are in the Hugging Face rotate-half order; the forward pass uses rotate-half RoPE for
-/// every model. qwen2 / qwen3 are stored unpermuted (llama.cpp runs them with NEOX RoPE, which is rotate-half).
+/// llama.cpp runs `llama` models with adjacent-pair RoPE, so their q/k rows are stored permuted for it (the converter
+/// permutes Hugging Face weights; Meta's original layout and llama2.c already are that way); qwen2 / qwen3 run with
+/// NEOX RoPE, which is rotate-half, and are stored unpermuted (<see cref="ArchitectureSpec.GgufRope"/>). Permuted
+/// matrices get a row map so that their logical rows are in the Hugging Face rotate-half order; the forward pass uses
+/// rotate-half RoPE for every model.
 /// Tensors the engine would not use are refused rather than ignored, so a variant the forward pass does not model
 /// (output bias, MoE experts, ...) fails loudly instead of giving wrong activations.
 /// </remarks>
 public static class GgufModelLoader
 {
-    public static readonly string[] SupportedArchitectures = ["llama", "qwen2", "qwen3"];
-
     /// <summary>Tensors llama.cpp itself ignores (old llama files carry precomputed rotary tables).</summary>
     private static readonly string[] IgnoredLayerTensors = ["attn_rot_embd.weight"];
 
@@ -43,14 +43,8 @@ public static class GgufModelLoader
         string src = f.Path;
         string archName = f.GetString("general.architecture")
             ?? throw new MspgtException(src, "metadata general.architecture is missing");
-        var arch = archName switch
-        {
-            "llama" => Architecture.Llama,
-            "qwen2" => Architecture.Qwen2,
-            "qwen3" => Architecture.Qwen3,
-            _ => throw new MspgtException(src,
-                $"architecture \"{archName}\" is not supported (supported: {string.Join(", ", SupportedArchitectures)})"),
-        };
+        var arch = Architectures.Find(archName)
+            ?? throw new MspgtException(src, $"architecture \"{archName}\" is not supported (supported: {Architectures.Names})");
         string a = archName + ".";
 
         if (f.GetInteger(a + "expert_count") is > 0)
@@ -99,7 +93,7 @@ public static class GgufModelLoader
         bool hasBias = f.FindTensor("blk.0.attn_q.bias") != null;
         var config = new ModelConfig
         {
-            Architecture = arch,
+            Architecture = arch.Id,
             Dim = dim,
             Layers = layers,
             Heads = heads,
@@ -111,8 +105,8 @@ public static class GgufModelLoader
             NormEps = eps,
             RopeTheta = theta,
             TiedEmbeddings = outInfo == null,
-            QkvBias = arch == Architecture.Qwen2 || hasBias,
-            QkNorm = arch == Architecture.Qwen3,
+            QkvBias = arch.QkvBias || hasBias,
+            QkNorm = arch.QkNorm,
             BosId = OptionalId(f, "tokenizer.ggml.bos_token_id"),
             EosId = OptionalId(f, "tokenizer.ggml.eos_token_id"),
             AddBos = f.GetBool("tokenizer.ggml.add_bos_token") ?? DefaultAddBos(f),
@@ -135,9 +129,10 @@ public static class GgufModelLoader
         }
         float[]? OptVec(string n, int[]? permutation = null) => f.FindTensor(n) == null ? null : Vec(n, permutation);
 
-        // llama q/k rows: stored in adjacent-pair order; logical rows are the HF rotate-half order.
-        int[]? qMap = arch == Architecture.Llama ? RotateHalfRowMap(heads, headDim) : null;
-        int[]? kMap = arch == Architecture.Llama ? RotateHalfRowMap(kvHeads, headDim) : null;
+        // q/k rows stored for adjacent-pair RoPE (llama): logical rows are the HF rotate-half order.
+        bool permuted = arch.GgufRope == RopeForm.AdjacentPairs;
+        int[]? qMap = permuted ? RotateHalfRowMap(heads, headDim) : null;
+        int[]? kMap = permuted ? RotateHalfRowMap(kvHeads, headDim) : null;
 
         var embedding = Mat("token_embd.weight");
         var layerWeights = new LayerWeights[layers];
@@ -165,7 +160,7 @@ public static class GgufModelLoader
         }
         var finalNorm = Vec("output_norm.weight");
         var output = outInfo == null ? embedding : Mat("output.weight");
-        float[]? ropeFactors = arch == Architecture.Llama ? OptVec("rope_freqs.weight") : null;
+        float[]? ropeFactors = arch.GgufRopeFreqs ? OptVec("rope_freqs.weight") : null;
         if (ropeFactors != null) info["rope_freqs"] = $"{ropeFactors.Length} factors (Llama 3.1-style scaling)";
 
         var unexpected = f.Tensors.Where(t => !used.Contains(t.Name)).Select(t => t.Name).ToList();

@@ -1,7 +1,8 @@
 using Mspgt.Checkpoints;
+using Mspgt.Models;
 using Mspgt.Numerics;
 
-namespace Mspgt.Models;
+namespace Mspgt.Loading;
 
 /// <summary>Random-weight Llama models built in memory, for benchmarks (no file needed).</summary>
 public static class SyntheticModel
