@@ -95,7 +95,7 @@ public static class AnalyzeCommand
         var k2 = s.ForcedK2;
         AnsiConsole.MarkupLine(Markup.Escape($"best two-boundary fit: b1 = {k2.Boundaries[0]}{Ci(k2.BoundaryCi, 0)}, b2 = {k2.Boundaries[1]}{Ci(k2.BoundaryCi, 1)}; " +
             $"depth fractions {k2.DepthFractions[0]:F3}, {k2.DepthFractions[1]:F3}; against the smooth null p {P(k2.PValueVsSmooth)}"));
-        AnsiConsole.MarkupLine($"scales: local {Range(s.Segments["local"])}, intermediate {Range(s.Segments["intermediate"])}, global {Range(s.Segments["global"])} (order decided by {Markup.Escape(s.ScaleOrderDecidedBy)}; from {Markup.Escape(s.SegmentsFrom)})");
+        AnsiConsole.MarkupLine($"scales: {string.Join(", ", ScaleNames.All.Select(n => $"{n} {Range(s.Segments[n])}"))} (order decided by {Markup.Escape(s.ScaleOrderDecidedBy)}; from {Markup.Escape(s.SegmentsFrom)})");
         AnsiConsole.MarkupLine(Markup.Escape($"PELT (exploratory): [{string.Join(", ", s.PeltBoundaries)}]; v1 ΔI rule: [{string.Join(", ", s.V1RuleBoundaries)}]"));
         foreach (var (name, pr) in s.Probes)
             AnsiConsole.MarkupLine($"{name}: peak at block {pr.PeakLayer} (accuracy {pr.Accuracy[pr.PeakLayer]:F3}, chance {pr.Chance[pr.PeakLayer]:F3})");
