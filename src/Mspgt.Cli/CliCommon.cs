@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.Text.Json;
 using Mspgt;
 using Mspgt.Checkpoints;
+using Mspgt.Reporting;
 using Mspgt.Tokenization;
 
 namespace Mspgt.Cli;
@@ -84,9 +84,7 @@ public static class CliCommon
         return ids;
     }
 
-    public static readonly JsonSerializerOptions CompactJson = new() { WriteIndented = false };
-    public static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
+    /// <summary>Prints one JSON value with the product's JSON settings (<see cref="JsonOutput"/>), on one line unless indented.</summary>
     public static void PrintJson<T>(T value, bool indented = false) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, indented ? IndentedJson : CompactJson));
+        Console.Out.WriteLine(JsonOutput.Serialize(value, indented: indented));
 }

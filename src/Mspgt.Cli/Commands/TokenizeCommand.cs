@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Mspgt.Tokenization;
 
 namespace Mspgt.Cli.Commands;
@@ -39,7 +37,7 @@ public static class TokenizeCommand
             if (parse.GetValue(json))
             {
                 var payload = new { ids = encoded, tokens = encoded.Select(tok.TokenText).ToArray() };
-                Console.Out.WriteLine(JsonSerializer.Serialize(payload, new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                CliCommon.PrintJson(payload);
             }
             else Console.Out.WriteLine(string.Join(' ', encoded.Select(i => i.ToString(CultureInfo.InvariantCulture))));
             return 0;

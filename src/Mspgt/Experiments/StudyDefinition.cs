@@ -269,15 +269,13 @@ public static class StudyFile
         var o = AsObject(node, at, src);
         var known = typeof(T).GetProperties().Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToArray();
         CheckKeys(o, known, at, src);
-        try { return o.Deserialize<T>(BindOptions) ?? throw new MspgtException(src, $"{at}: is null"); }
+        try { return o.Deserialize<T>(Reporting.JsonOutput.Options) ?? throw new MspgtException(src, $"{at}: is null"); }
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 1 } p ? $"{at}{p[1..]}" : at;
             throw new MspgtException(src, $"{where}: wrong type ({FirstLine(e.Message).Split(" Path:")[0]})");
         }
     }
-
-    private static readonly JsonSerializerOptions BindOptions = new() { NumberHandling = JsonNumberHandling.Strict };
 
     private static JsonObject AsObject(JsonNode? node, string at, string src) =>
         node as JsonObject ?? throw new MspgtException(src, $"{at} must be an object with keys");

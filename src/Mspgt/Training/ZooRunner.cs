@@ -52,7 +52,7 @@ public static class ZooRunner
                 .Select(d => Path.GetRelativePath(outDir, d)).OrderBy(s => s, StringComparer.Ordinal).ToList();
             entries.Add(new ZooEntry(student.Name, r.Record.ModelType, student.Settings.Layers, student.Settings.Dim, r.Record.Parameters,
                 student.Name, checkpoints, r.Record.Step, r.Record.ValLoss, r.Record.TrainLoss));
-            AtomicFile.WriteAllText(Path.Combine(outDir, "zoo.json"), JsonSerializer.Serialize(new { students = entries }, TrainingRecord.Json));
+            JsonOutput.WriteFile(Path.Combine(outDir, "zoo.json"), new { students = entries });
         }
         return entries;
     }
