@@ -91,11 +91,9 @@ public sealed class Corpus
     public static Corpus Sample(Transformer model, ITokenizer? tokenizer, int documents, int maxTokens, int seed, Action<int>? progress = null)
     {
         if (documents <= 0) throw new MspgtException("--documents", "must be ≥ 1");
-        int bos = tokenizer?.BosId ?? model.Config.BosId
+        int bos = StopTokens.BosOf(model.Config, tokenizer)
             ?? throw new MspgtException("--corpus", "the model has no BOS token to start sampled documents from; pass --corpus FILE");
-        var stop = new HashSet<int>();
-        if ((tokenizer?.EosId ?? model.Config.EosId) is int eos) stop.Add(eos);
-        stop.Add(bos);
+        var stop = StopTokens.For(model.Config, tokenizer);
         var docs = new List<Document>();
         for (int i = 0; i < documents; i++)
         {

@@ -68,8 +68,7 @@ public sealed class TrainingData
     {
         if (documents <= 0) throw new MspgtException("--teacher-docs", $"must be ≥ 1, got {documents}");
         if (maxTokens < 2) throw new MspgtException("--teacher-doc-tokens", $"must be ≥ 2, got {maxTokens}");
-        var stop = new HashSet<int> { bos };
-        if (eos is int e) stop.Add(e);
+        var stop = StopTokens.Of(bos, eos);
         var docs = new int[documents][];
         int done = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
