@@ -4,6 +4,7 @@ using Mspgt.Checkpoints;
 using Mspgt.Experiments;
 using Mspgt.Models;
 using Mspgt.Reporting;
+using Mspgt.Tokenization;
 using Spectre.Console;
 
 namespace Mspgt.Cli.Commands;
@@ -34,7 +35,7 @@ public static class AnalyzeCommand
         cmd.SetAction(p =>
         {
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
-            var tok = CliCommon.RequireTokenizer(m);
+            var tok = ModelPrompts.TokenizerOf(m);
             int maxTok = p.GetValue(maxTokens);
             if (maxTok < 2) throw new MspgtException("--max-tokens", "must be at least 2");
             maxTok = Math.Min(maxTok, m.Config.MaxSeq);
@@ -46,11 +47,11 @@ public static class AnalyzeCommand
                 IncludeBos = p.GetValue(includeBos),
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
-            string? corpusPath = p.GetValue(corpus);
+            var source = new CorpusSource(p.GetValue(corpus), settings.Documents, maxTok, settings.Seed);
             var tf = new Transformer(m);
-            var docs = corpusPath != null
-                ? Corpus.FromFile(corpusPath, tok, maxTok)
-                : Progress.Run("sampling corpus", report => Corpus.Sample(tf, tok, settings.Documents, maxTok, settings.Seed, i => report(i, settings.Documents)));
+            var docs = source.IsSampled
+                ? Progress.Run("sampling corpus", report => source.Open(tf, tok, i => report(i, settings.Documents)))
+                : source.Open(tf, tok);
             var result = Progress.Run("analyzing documents", report => Analysis.Run(m, docs, settings, report));
             string? dir = p.GetValue(outDir);
             if (dir != null) Analysis.WriteOutputs(result, dir);

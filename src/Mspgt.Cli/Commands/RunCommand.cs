@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mspgt.Checkpoints;
 using Mspgt.Models;
+using Mspgt.Tokenization;
 using Spectre.Console;
 
 namespace Mspgt.Cli.Commands;
@@ -23,7 +24,7 @@ public static class RunCommand
             string? t = p.GetValue(text), i = p.GetValue(ids);
             if ((t == null) == (i == null)) throw new MspgtException("run", "give exactly one of --text or --ids");
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer), loadTokenizer: t != null);
-            int[] input = t != null ? CliCommon.EncodePrompt(m, t, p.GetValue(chat), p.GetValue(tokenizer)) : CliCommon.ParseIds(i!, m.Config.Vocab);
+            int[] input = t != null ? ModelPrompts.Encode(m, t, p.GetValue(chat), p.GetValue(tokenizer)) : CliCommon.ParseIds(i!, m.Config.Vocab);
             if (input.Length > m.Config.MaxSeq)
                 throw new MspgtException(t != null ? "--text" : "--ids", $"input of {input.Length} tokens is longer than the model's context of {m.Config.MaxSeq}");
             var summary = RunSummary.Compute(new Transformer(m), input);
@@ -38,7 +39,7 @@ public static class RunCommand
     {
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(m.Path)}[/]  {m.Config.Architecture}, {m.Config.Layers} layers, {s.Ids.Length} tokens");
         AnsiConsole.MarkupLine($"ids: {string.Join(' ', s.Ids)}");
-        AnsiConsole.MarkupLine(s.Nll is double nll ? $"mean NLL of ids[1:]: {nll:F4} nats (perplexity {Math.Exp(nll):F2})" : "mean NLL: (one token, nothing to predict)");
+        AnsiConsole.MarkupLine(s.Nll is double nll ? $"mean NLL of ids[[1:]]: {nll:F4} nats (perplexity {Math.Exp(nll):F2})" : "mean NLL: (one token, nothing to predict)");
         var table = new Table().AddColumns("layer", "resid norm", "attn entropy (nats)", "attn distance");
         table.AddRow("embed", $"{s.ResidNorm[0]:F4}", "", "");
         for (int l = 0; l < s.AttnEntropy.Length; l++)

@@ -32,7 +32,7 @@ public static class TokenizeCommand
             }
             if ((t is null) == (f is null)) throw new MspgtException("--text", "give exactly one of --text and --file (or --decode)");
             string input = t ?? ReadText(f!);
-            if (parse.GetValue(chat)) input = ChatTemplateBeside(parse.GetValue(tokenizer)!).RenderUserPrompt(input);
+            if (parse.GetValue(chat)) input = ModelPrompts.ChatTemplateBeside(parse.GetValue(tokenizer)!).RenderUserPrompt(input);
             int[] encoded = tok.Encode(input, parse.GetValue(bos));
             if (parse.GetValue(json))
             {
@@ -66,13 +66,5 @@ public static class TokenizeCommand
         {
             throw new MspgtException(path, "not valid UTF-8 text");
         }
-    }
-
-    private static ChatTemplate ChatTemplateBeside(string tokenizerPath)
-    {
-        string dir = Directory.Exists(tokenizerPath) ? tokenizerPath : Path.GetDirectoryName(Path.GetFullPath(tokenizerPath)) ?? ".";
-        string config = Path.Combine(dir, "tokenizer_config.json");
-        if (!File.Exists(config)) throw new MspgtException("--chat", $"no tokenizer_config.json beside {tokenizerPath} to take the chat template from");
-        return ChatTemplate.FromTokenizerConfig(config);
     }
 }

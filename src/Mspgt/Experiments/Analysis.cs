@@ -154,7 +154,7 @@ public static class Analysis
         var c = model.Config;
         if (c.Layers < BoundaryDetector.MinLayers)
             throw new MspgtException(model.Path, $"the model has {c.Layers} layers; finding two boundaries needs at least {BoundaryDetector.MinLayers}");
-        var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); pass --tokenizer");
+        var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); give a tokenizer");
         var tf = new Transformer(model);
         var signals = new DocumentSignals(tf, new SignalSettings
         {

@@ -261,6 +261,9 @@ public static class StudyFile
         if (s.Controls < 1) throw new MspgtException(src, $"intervene.controls: must be ≥ 1, got {s.Controls}");
         if (s.Continuations < 0) throw new MspgtException(src, $"intervene.continuations: must be ≥ 0, got {s.Continuations}");
         if (s.Documents is < 2) throw new MspgtException(src, $"intervene.documents: must be ≥ 2, got {s.Documents}");
+        // The run's own checks that need no model (sampling, resamples, prompt and continuation lengths).
+        try { StudyInterventions.RunSettings(s, []).Validate(); }
+        catch (MspgtException e) when (e.Setting != null) { throw e.InFile(src, "intervene"); }
     }
 
     /// <summary>Binds an object onto a settings record after checking its keys against the record's JSON names.</summary>
