@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using Mspgt.Loading;
 using Mspgt;
+using Mspgt.Loading;
+using Mspgt.Reporting;
 using Mspgt.Tokenization;
 
 namespace Mspgt.Cli;
@@ -39,38 +40,6 @@ public static class CliCommon
         throw new MspgtException("--model", $"no model given and the default model ({DefaultModelRelative}) was not found; pass --model PATH (a Hugging Face folder, a .gguf or a llama2.c .bin)");
     }
 
-    public static ITokenizer RequireTokenizer(LoadedModel model) =>
-        model.Tokenizer ?? throw (model.TokenizerError != null
-            ? new MspgtException(model.Path, $"cannot read the model's tokenizer ({model.TokenizerError}); pass --tokenizer PATH")
-            : new MspgtException(model.Path, "no tokenizer found for this model; pass --tokenizer PATH (tokenizer.json, a llama2.c vocab or a .gguf)"));
-
-    /// <summary>Text → ids as the model expects them (BOS when the tokenizer's convention adds one).</summary>
-    public static int[] EncodePrompt(LoadedModel model, string text, bool chat = false, string? tokenizerPath = null)
-    {
-        var tok = RequireTokenizer(model);
-        if (chat) text = ChatPrompt(model, text, tokenizerPath);
-        var ids = tok.Encode(text, addBos: !chat && tok.AddBosByDefault);
-        if (ids.Length == 0) throw new MspgtException("--text", "the text encodes to no tokens");
-        foreach (var id in ids)
-            if (id >= model.Config.Vocab)
-                throw new MspgtException("--tokenizer", $"tokenizer produced id {id} but the model's vocabulary has {model.Config.Vocab} entries");
-        return ids;
-    }
-
-    /// <summary>Renders a single user turn with the chat template of tokenizer_config.json beside the model or tokenizer.</summary>
-    public static string ChatPrompt(LoadedModel model, string text, string? tokenizerPath = null)
-    {
-        var dirs = new List<string>();
-        if (tokenizerPath != null) dirs.Add(Directory.Exists(tokenizerPath) ? tokenizerPath : Path.GetDirectoryName(Path.GetFullPath(tokenizerPath))!);
-        dirs.Add(Directory.Exists(model.Path) ? model.Path : Path.GetDirectoryName(Path.GetFullPath(model.Path))!);
-        foreach (var d in dirs)
-        {
-            string cfg = Path.Combine(d, "tokenizer_config.json");
-            if (File.Exists(cfg)) return ChatTemplate.FromTokenizerConfig(cfg).RenderUserPrompt(text);
-        }
-        throw new MspgtException("--chat", $"no tokenizer_config.json with a chat_template beside {model.Path}");
-    }
-
     public static int[] ParseIds(string s, int vocab)
     {
         var parts = s.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -84,9 +53,7 @@ public static class CliCommon
         return ids;
     }
 
-    public static readonly JsonSerializerOptions CompactJson = new() { WriteIndented = false };
-    public static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
+    /// <summary>Prints one JSON value with the product's JSON settings (<see cref="JsonOutput"/>), on one line unless indented.</summary>
     public static void PrintJson<T>(T value, bool indented = false) =>
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, indented ? IndentedJson : CompactJson));
+        Console.Out.WriteLine(JsonOutput.Serialize(value, indented: indented));
 }

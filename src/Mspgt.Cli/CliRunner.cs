@@ -1,15 +1,27 @@
 using System.CommandLine;
+using Spectre.Console;
+using System.Globalization;
 using Mspgt;
+using Mspgt.Reporting;
 
 namespace Mspgt.Cli;
 
-/// <summary>Runs the parsed command and turns every failure into one `error: ...` line and exit code 2.</summary>
+/// <summary>
+/// Runs the parsed command and turns every failure into one line on stderr: a bad input (an
+/// <see cref="MspgtException"/>, a missing or unreadable file) is <c>error: …</c> with exit code 2; anything else is a
+/// bug, reported as <c>internal error: TYPE: MESSAGE (details: LOG)</c> with the stack trace in LOG and exit code 70.
+/// </summary>
 public static class CliRunner
 {
     public const int UsageOrInputError = 2;
+    /// <summary>EX_SOFTWARE of sysexits.h: an internal software error.</summary>
+    public const int InternalError = 70;
 
     public static int Run(RootCommand root, string[] args)
     {
+        // Spectre's static console binds to whatever Console.Out was when it was first used; bind it to the current
+        // one, so that tables and markup go where plain writes go (a redirected stdout, or a test's capture).
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -23,24 +35,65 @@ public static class CliRunner
         }
         catch (Exception ex)
         {
-            Console.Error.WriteLine(ToErrorLine(ex));
-            return UsageOrInputError;
+            ex = Unwrap(ex);
+            if (ToErrorLine(ex, parse.CommandResult.Command) is { } line)
+            {
+                Console.Error.WriteLine(line);
+                return UsageOrInputError;
+            }
+            Console.Error.WriteLine(ReportInternalError(ex, args));
+            return InternalError;
         }
     }
 
-    /// <summary>One line for any exception; MspgtException carries its own file name.</summary>
-    public static string ToErrorLine(Exception ex)
+    /// <summary>
+    /// The one line for a bad input, or null when <paramref name="ex"/> is not one (a bug). A setting error names the
+    /// flag of <paramref name="command"/> that sets it (<see cref="SettingFlags"/>), else the setting itself.
+    /// </summary>
+    public static string? ToErrorLine(Exception ex, Command? command = null)
     {
-        while (ex is AggregateException { InnerExceptions.Count: 1 } agg) ex = agg.InnerExceptions[0];
-        if (ex is System.Reflection.TargetInvocationException { InnerException: { } inner }) ex = inner;
+        ex = Unwrap(ex);
         return ex switch
         {
+            MspgtException { Setting: { } setting } m => $"error: {SettingFlags.FlagOf(setting, command) ?? setting}: {m.Message}",
             MspgtException m => m.ToErrorLine(),
             FileNotFoundException f => $"error: {f.FileName ?? "?"}: file not found",
             DirectoryNotFoundException d => $"error: {d.Message}",
             UnauthorizedAccessException u => $"error: {u.Message}",
+            // The disk or the device failed us, not the program: no stack trace helps the user.
+            IOException io => $"error: {io.Message.ReplaceLineEndings(" ")}",
             OutOfMemoryException => "error: out of memory",
-            _ => $"error: internal: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}",
+            _ => null,
         };
+    }
+
+    /// <summary>Writes the exception with its stack trace to a log file and returns the one line to print.</summary>
+    public static string ReportInternalError(Exception ex, IReadOnlyList<string> args)
+    {
+        string summary = $"{ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}";
+        string log = Path.Combine(Path.GetTempPath(),
+            $"mspgt-{DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture)}-{Environment.ProcessId}.log");
+        try
+        {
+            AtomicFile.WriteAllText(log,
+                $"mspgt {ProgramInfo.Version}: internal error\n" +
+                $"time: {DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture)}\n" +
+                $"arguments: {string.Join(' ', args)}\n\n{ex}\n");
+        }
+        catch (Exception logError) when (logError is IOException or UnauthorizedAccessException)
+        {
+            return $"internal error: {summary} (no details: cannot write {log}: {logError.Message})";
+        }
+        return $"internal error: {summary} (details: {log})";
+    }
+
+    private static Exception Unwrap(Exception ex)
+    {
+        while (true)
+        {
+            if (ex is AggregateException { InnerExceptions.Count: 1 } agg) ex = agg.InnerExceptions[0];
+            else if (ex is System.Reflection.TargetInvocationException { InnerException: { } inner }) ex = inner;
+            else return ex;
+        }
     }
 }

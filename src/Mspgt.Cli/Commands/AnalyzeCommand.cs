@@ -4,6 +4,7 @@ using Mspgt.Experiments;
 using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
+using Mspgt.Tokenization;
 using Spectre.Console;
 
 namespace Mspgt.Cli.Commands;
@@ -34,7 +35,7 @@ public static class AnalyzeCommand
         cmd.SetAction(p =>
         {
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
-            var tok = CliCommon.RequireTokenizer(m);
+            var tok = ModelPrompts.TokenizerOf(m);
             int maxTok = p.GetValue(maxTokens);
             if (maxTok < 2) throw new MspgtException("--max-tokens", "must be at least 2");
             maxTok = Math.Min(maxTok, m.Config.MaxSeq);
@@ -46,11 +47,11 @@ public static class AnalyzeCommand
                 IncludeBos = p.GetValue(includeBos),
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
-            string? corpusPath = p.GetValue(corpus);
+            var source = new CorpusSource(p.GetValue(corpus), settings.Documents, maxTok, settings.Seed);
             var tf = new Transformer(m.Config, m.Weights);
-            var docs = corpusPath != null
-                ? Corpus.FromFile(corpusPath, tok, maxTok)
-                : Progress.Run("sampling corpus", report => Corpus.Sample(tf, tok, settings.Documents, maxTok, settings.Seed, i => report(i, settings.Documents)));
+            var docs = source.IsSampled
+                ? Progress.Run("sampling corpus", report => source.Open(tf, tok, i => report(i, settings.Documents)))
+                : source.Open(tf, tok);
             var result = Progress.Run("analyzing documents", report => Analysis.Run(m, docs, settings, report));
             string? dir = p.GetValue(outDir);
             if (dir != null) Analysis.WriteOutputs(result, dir);
@@ -95,7 +96,7 @@ public static class AnalyzeCommand
         var k2 = s.ForcedK2;
         AnsiConsole.MarkupLine(Markup.Escape($"best two-boundary fit: b1 = {k2.Boundaries[0]}{Ci(k2.BoundaryCi, 0)}, b2 = {k2.Boundaries[1]}{Ci(k2.BoundaryCi, 1)}; " +
             $"depth fractions {k2.DepthFractions[0]:F3}, {k2.DepthFractions[1]:F3}; against the smooth null p {P(k2.PValueVsSmooth)}"));
-        AnsiConsole.MarkupLine($"scales: local {Range(s.Segments["local"])}, intermediate {Range(s.Segments["intermediate"])}, global {Range(s.Segments["global"])} (order decided by {Markup.Escape(s.ScaleOrderDecidedBy)}; from {Markup.Escape(s.SegmentsFrom)})");
+        AnsiConsole.MarkupLine($"scales: {string.Join(", ", ScaleNames.All.Select(n => $"{n} {Range(s.Segments[n])}"))} (order decided by {Markup.Escape(s.ScaleOrderDecidedBy)}; from {Markup.Escape(s.SegmentsFrom)})");
         AnsiConsole.MarkupLine(Markup.Escape($"PELT (exploratory): [{string.Join(", ", s.PeltBoundaries)}]; v1 ΔI rule: [{string.Join(", ", s.V1RuleBoundaries)}]"));
         foreach (var (name, pr) in s.Probes)
             AnsiConsole.MarkupLine($"{name}: peak at block {pr.PeakLayer} (accuracy {pr.Accuracy[pr.PeakLayer]:F3}, chance {pr.Chance[pr.PeakLayer]:F3})");

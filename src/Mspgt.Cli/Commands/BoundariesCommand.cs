@@ -53,7 +53,7 @@ public static class BoundariesCommand
                 : BoundaryDetector.Detect(table.Signals, table.Values, options, path);
 
             if (parse.GetValue(json))
-                Console.Out.WriteLine(JsonSerializer.Serialize(report));
+                CliCommon.PrintJson(report);
             else
                 PrintTable(report, path);
             return 0;

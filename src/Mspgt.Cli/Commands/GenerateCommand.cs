@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Mspgt.Loading;
+using Mspgt.Experiments;
 using Mspgt.Models;
 
 namespace Mspgt.Cli.Commands;
@@ -23,19 +24,8 @@ public static class GenerateCommand
         cmd.SetAction(p =>
         {
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
-            var tok = CliCommon.RequireTokenizer(m);
-            string text = p.GetValue(prompt) ?? "";
-            int[] ids = text.Length == 0 && !p.GetValue(chat)
-                ? [tok.BosId ?? throw new MspgtException("--prompt", "empty prompt and the tokenizer has no BOS token")]
-                : CliCommon.EncodePrompt(m, text, p.GetValue(chat), p.GetValue(tokenizer));
             var sampling = new SamplingOptions(p.GetValue(temperature), p.GetValue(topK), p.GetValue(topP), p.GetValue(seed));
-            int budget = Math.Min(p.GetValue(maxTokens), m.Config.MaxSeq - ids.Length);
-            if (budget < 0) throw new MspgtException("--prompt", $"prompt of {ids.Length} tokens is longer than the model's context of {m.Config.MaxSeq}");
-            var stop = new HashSet<int>();
-            if (tok.EosId is int eos) stop.Add(eos);
-            if (tok.BosId is int bos) stop.Add(bos);
-            var generated = Generator.Generate(new Transformer(m.Config, m.Weights), ids, budget, sampling, stop);
-            Console.Out.WriteLine(tok.Decode([.. ids, .. generated]));
+            Console.Out.WriteLine(TextGeneration.Continue(m, p.GetValue(prompt) ?? "", p.GetValue(maxTokens), sampling, p.GetValue(chat), p.GetValue(tokenizer)));
             return 0;
         });
         return cmd;

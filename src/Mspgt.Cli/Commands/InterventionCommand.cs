@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
+using Mspgt.Loading;
 using Mspgt.Experiments;
 using Mspgt.Interventions;
 using Mspgt.Interventions.Outcomes;
@@ -46,21 +46,9 @@ public static class InterventionCommand
 
         cmd.SetAction(p =>
         {
-            string? segText = p.GetValue(segments), scalesPath = p.GetValue(scales);
-            if (segText != null && scalesPath != null) throw new MspgtException("--segments", "give --segments or --scales, not both");
-            int nDocs = p.GetValue(documents), nTokens = p.GetValue(maxTokens);
-            if (nDocs < 2) throw new MspgtException("--documents", $"must be ≥ 2, got {nDocs}");
-            if (nTokens < 2) throw new MspgtException("--max-tokens", $"must be ≥ 2, got {nTokens}");
             var specs = InterventionSpec.Expand(SplitList(p.GetValue(interventions)!), SplitList(p.GetValue(component)!), ParseAlphas(p.GetValue(alpha)!));
-
-            string modelPath = CliCommon.ResolveModel(p.GetValue(model));
-            using var m = ModelLoader.Load(modelPath, p.GetValue(tokenizer));
-            var tok = CliCommon.RequireTokenizer(m);
-            int layers = m.Config.Layers;
-            var (segs, source) = segText != null ? (LayerSegments.Parse(segText, layers), "--segments")
-                : scalesPath != null ? (LayerSegments.FromSummary(scalesPath, layers), $"--scales {scalesPath}")
-                : (LayerSegments.EqualThirds(layers), "equal thirds (no --segments or --scales given)");
-            if (nTokens > m.Config.MaxSeq) throw new MspgtException("--max-tokens", $"{nTokens} is longer than the model's context of {m.Config.MaxSeq}");
+            using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
+            var (segs, source) = LayerSegments.Select(p.GetValue(segments), p.GetValue(scales), m.Config.Layers);
             var settings = new InterventionSettings
             {
                 Segments = segs,
@@ -77,34 +65,23 @@ public static class InterventionCommand
                 PermutationResamples = p.GetValue(permutations),
                 Threads = p.GetValue(threads),
             };
-            settings.Validate(layers, m.Config.MaxSeq);
+            int nDocs = p.GetValue(documents);
+            var run = InterventionRun.Prepare(m, settings, new CorpusSource(p.GetValue(corpus), nDocs, p.GetValue(maxTokens), settings.Seed));
             string? outDir = p.GetValue(output);
             if (outDir != null && File.Exists(outDir)) throw new MspgtException(outDir, "--out must be a folder, not a file");
-            string? corpusPath = p.GetValue(corpus);
-            // Read the corpus file before any progress output, so that a bad file is still a one-line error.
-            var fileCorpus = corpusPath != null ? Corpus.FromFile(corpusPath, tok, nTokens) : null;
-
-            var transformer = new Transformer(m.Config, m.Weights);
-            var inputsModelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelPath)));
-            InterventionResult Execute(Action<int>? sampled, Action<int, int, string>? progress)
-            {
-                var docs = fileCorpus ?? Corpus.Sample(transformer, tok, nDocs, nTokens, settings.Seed, sampled);
-                var inputs = new InterventionInputs(inputsModelName, m.Path, Mspgt.Experiments.FileHashes.OfModel(m), tok.Description, docs.Description, docs.Sha256);
-                return InterventionExperiment.Run(transformer, tok, docs.Documents.Take(nDocs).ToList(), settings, inputs, progress);
-            }
 
             // A live bar on stderr when it is a terminal; nothing when it is redirected (stdout stays pure JSON either way).
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             InterventionResult result = null!;
-            if (!console.Profile.Capabilities.Interactive) result = Execute(null, null);
+            if (!console.Profile.Capabilities.Interactive) result = run.Run();
             else
                 console.Progress().AutoClear(true)
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                     .Start(ctx =>
                     {
-                        var sampling = fileCorpus == null ? ctx.AddTask("sampling documents", maxValue: nDocs) : null;
+                        var sampling = run.SamplesCorpus ? ctx.AddTask("sampling documents", maxValue: nDocs) : null;
                         var task = ctx.AddTask("interventions", maxValue: 1);
-                        result = Execute(k => sampling!.Value = k, (done, total, label) =>
+                        result = run.Run(k => sampling!.Value = k, (done, total, label) =>
                         {
                             task.MaxValue = total;
                             task.Value = done;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mspgt.Loading;
 using Mspgt.Models;
+using Mspgt.Tokenization;
 using Spectre.Console;
 using Mspgt.Signals;
 
@@ -29,7 +30,7 @@ public static class RunCommand
             string? t = p.GetValue(text), i = p.GetValue(ids);
             if ((t == null) == (i == null)) throw new MspgtException("run", "give exactly one of --text or --ids");
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer), loadTokenizer: t != null);
-            int[] input = t != null ? CliCommon.EncodePrompt(m, t, p.GetValue(chat), p.GetValue(tokenizer)) : CliCommon.ParseIds(i!, m.Config.Vocab);
+            int[] input = t != null ? ModelPrompts.Encode(m, t, p.GetValue(chat), p.GetValue(tokenizer)) : CliCommon.ParseIds(i!, m.Config.Vocab);
             if (input.Length > m.Config.MaxSeq)
                 throw new MspgtException(t != null ? "--text" : "--ids", $"input of {input.Length} tokens is longer than the model's context of {m.Config.MaxSeq}");
             // Hook names are parsed here, where the user typed them; everything below works with typed points.

@@ -1,7 +1,6 @@
+using Mspgt.Loading;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Mspgt.Tokenization;
 
 namespace Mspgt.Cli.Commands;
@@ -34,12 +33,12 @@ public static class TokenizeCommand
             }
             if ((t is null) == (f is null)) throw new MspgtException("--text", "give exactly one of --text and --file (or --decode)");
             string input = t ?? ReadText(f!);
-            if (parse.GetValue(chat)) input = ChatTemplateBeside(parse.GetValue(tokenizer)!).RenderUserPrompt(input);
+            if (parse.GetValue(chat)) input = ModelPrompts.ChatTemplateBeside(parse.GetValue(tokenizer)!).RenderUserPrompt(input);
             int[] encoded = tok.Encode(input, parse.GetValue(bos));
             if (parse.GetValue(json))
             {
                 var payload = new { ids = encoded, tokens = encoded.Select(tok.TokenText).ToArray() };
-                Console.Out.WriteLine(JsonSerializer.Serialize(payload, new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                CliCommon.PrintJson(payload);
             }
             else Console.Out.WriteLine(string.Join(' ', encoded.Select(i => i.ToString(CultureInfo.InvariantCulture))));
             return 0;
@@ -68,13 +67,5 @@ public static class TokenizeCommand
         {
             throw new MspgtException(path, "not valid UTF-8 text");
         }
-    }
-
-    private static ChatTemplate ChatTemplateBeside(string tokenizerPath)
-    {
-        string dir = Directory.Exists(tokenizerPath) ? tokenizerPath : Path.GetDirectoryName(Path.GetFullPath(tokenizerPath)) ?? ".";
-        string config = Path.Combine(dir, "tokenizer_config.json");
-        if (!File.Exists(config)) throw new MspgtException("--chat", $"no tokenizer_config.json beside {tokenizerPath} to take the chat template from");
-        return ChatTemplate.FromTokenizerConfig(config);
     }
 }

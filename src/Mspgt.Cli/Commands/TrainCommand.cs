@@ -61,30 +61,17 @@ public static class TrainCommand
             string? corpusPath = p.GetValue(corpus), teacherPath = p.GetValue(teacher), tokPath = p.GetValue(tokenizer);
             if ((corpusPath == null) == (teacherPath == null)) throw new MspgtException("--corpus", "give exactly one of --corpus FILE and --teacher MODEL");
             int nThreads = p.GetValue(threads);
-            TrainingData data;
-            int vocab; int? bos, eos;
-            if (teacherPath != null)
+            int docs = p.GetValue(teacherDocs);
+            var source = new TrainingDataSource
             {
-                using var t = ModelLoader.Load(teacherPath, tokPath);
-                tokPath ??= ModelLoader.FindTokenizerBeside(teacherPath)
-                    ?? throw new MspgtException("--tokenizer", "no tokenizer file (tokenizer.json or tok*.bin) beside the teacher; pass --tokenizer");
-                var tok = t.Tokenizer ?? TokenizerLoader.Load(tokPath);
-                int docs = p.GetValue(teacherDocs);
-                Console.Error.WriteLine($"sampling {docs} documents from {teacherPath} (cached in {Path.Combine(output, "corpus")})");
-                data = TrainingCorpus.FromTeacher(t, tok, docs, p.GetValue(teacherDocTokens), p.GetValue(teacherSeed),
-                    Path.Combine(output, "corpus", "teacher-docs.bin"), n => { if (n % 100 == 0 || n == docs) Console.Error.Write($"\r  sampled {n}/{docs}"); }, nThreads);
-                Console.Error.WriteLine();
-                vocab = t.Config.Vocab; bos = tok.BosId ?? t.Config.BosId; eos = tok.EosId ?? t.Config.EosId;
-            }
-            else
-            {
-                if (tokPath == null) throw new MspgtException("--tokenizer", "--corpus needs --tokenizer");
-                var tok = TokenizerLoader.Load(tokPath);
-                data = TrainingCorpus.FromFile(corpusPath!, tok);
-                vocab = tok.VocabSize; bos = tok.BosId; eos = tok.EosId;
-            }
+                Teacher = teacherPath, Corpus = corpusPath, Tokenizer = tokPath,
+                TeacherDocs = docs, TeacherDocTokens = p.GetValue(teacherDocTokens), TeacherSeed = p.GetValue(teacherSeed),
+            };
+            var (data, tokenizerPath, vocab, bos, eos) = TrainingCorpus.Prepare(source, output, Console.Error.WriteLine,
+                n => { if (n % 100 == 0 || n == docs) Console.Error.Write($"\r  sampled {n}/{docs}"); }, nThreads);
+            if (teacherPath != null) Console.Error.WriteLine();
             Console.Error.WriteLine($"data: {data.Train.Length} training tokens ({data.TrainDocuments} documents), {data.Validation.Length} held out ({data.ValidationDocuments} documents)");
-            var result = Trainer.Run(settings, data, tokPath, vocab, bos, eos, output, ProgressLine, Console.Error.WriteLine, nThreads);
+            var result = Trainer.Run(settings, data, tokenizerPath, vocab, bos, eos, output, ProgressLine, Console.Error.WriteLine, nThreads);
             Console.Error.WriteLine();
             Console.Out.WriteLine($"final checkpoint: {result.FinalCheckpoint}");
             Console.Out.WriteLine($"step {result.Record.Step}, tokens {result.Record.Tokens}, train loss {result.Record.TrainLoss:F4}, val loss {result.Record.ValLoss:F4}, wall {result.Record.WallSeconds:F0} s");

@@ -154,7 +154,7 @@ public static class Analysis
         var c = model.Config;
         if (c.Layers < BoundaryDetector.MinLayers)
             throw new MspgtException(model.Path, $"the model has {c.Layers} layers; finding two boundaries needs at least {BoundaryDetector.MinLayers}");
-        var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); pass --tokenizer");
+        var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); give a tokenizer");
         var tf = new Transformer(model.Config, model.Weights);
         var signals = new DocumentSignals(tf, new SignalSettings
         {
@@ -212,7 +212,7 @@ public static class Analysis
             modelName, c.Spec.Name, L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
             mean, report.Fused, report.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
             report.KTests, k2, report.Null,
-            new Dictionary<string, int[]> { ["local"] = naming.Local, ["intermediate"] = naming.Intermediate, ["global"] = naming.Global },
+            new Dictionary<string, int[]> { [ScaleNames.Local] = naming.Local, [ScaleNames.Intermediate] = naming.Intermediate, [ScaleNames.Global] = naming.Global },
             SegmentsFrom(report), naming.DecidedBy, report.Pelt.Boundaries, v1,
             probes.ToDictionary(p => p.Signal, p => new ProbeReport(p.Target, p.Accuracy, p.Chance, p.PeakLayer, p.TrainSamples, p.TestSamples) { Folds = p.Folds }),
             cka, report, manifest)
@@ -268,8 +268,7 @@ public static class Analysis
             var ci = k2.BoundaryCi?[i];
             markers.Add(new BoundaryMarker(k2.Boundaries[i] - 0.5, (ci?[0] ?? k2.Boundaries[i]) - 0.5, (ci?[1] ?? k2.Boundaries[i]) - 0.5));
         }
-        var segNames = new[] { "local", "intermediate", "global" }
-            .OrderBy(n => s.Segments[n][0]).ToArray();
+        var segNames = ScaleNames.All.OrderBy(n => s.Segments[n][0]).ToArray();
         return SignalsPlot.Create(new SignalsPlotData(s.Model, s.NLayers, series, s.Fused, markers, segNames));
     }
 

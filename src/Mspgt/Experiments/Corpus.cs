@@ -90,12 +90,10 @@ public sealed class Corpus
     /// </summary>
     public static Corpus Sample(Transformer model, ITokenizer? tokenizer, int documents, int maxTokens, int seed, Action<int>? progress = null)
     {
-        if (documents <= 0) throw new MspgtException("--documents", "must be ≥ 1");
-        int bos = tokenizer?.BosId ?? model.Config.BosId
-            ?? throw new MspgtException("--corpus", "the model has no BOS token to start sampled documents from; pass --corpus FILE");
-        var stop = new HashSet<int>();
-        if ((tokenizer?.EosId ?? model.Config.EosId) is int eos) stop.Add(eos);
-        stop.Add(bos);
+        if (documents <= 0) throw MspgtException.ForSetting("documents", $"must be ≥ 1, got {documents}");
+        int bos = StopTokens.BosOf(model.Config, tokenizer)
+            ?? throw MspgtException.ForSetting("corpus", "the model has no BOS token to start sampled documents from; give a corpus file");
+        var stop = StopTokens.For(model.Config, tokenizer);
         var docs = new List<Document>();
         for (int i = 0; i < documents; i++)
         {
@@ -106,4 +104,19 @@ public sealed class Corpus
         }
         return new Corpus(docs, $"sampled from the model ({documents} documents, temperature 1, seed {seed})", null, seed);
     }
+}
+
+/// <summary>
+/// Where a run's documents come from: the corpus file <see cref="Path"/> (documents cut to <see cref="MaxTokens"/>), or,
+/// when it is null, <see cref="Documents"/> documents of at most <see cref="MaxTokens"/> tokens sampled from the model
+/// with <see cref="Seed"/>. `analyze`, `intervene` and a study all choose between the two this way.
+/// </summary>
+public sealed record CorpusSource(string? Path, int Documents, int MaxTokens, int Seed)
+{
+    public bool IsSampled => Path is null;
+
+    /// <param name="sampled">Documents sampled so far (only when sampling).</param>
+    public Corpus Open(Transformer model, ITokenizer tokenizer, Action<int>? sampled = null) => Path is not null
+        ? Corpus.FromFile(Path, tokenizer, MaxTokens)
+        : Corpus.Sample(model, tokenizer, Documents, MaxTokens, Seed, sampled);
 }

@@ -28,8 +28,8 @@ public static class PrefillBenchmark
     public static Result Measure(LoadedModel model, int tokens, int runs, int seed = 1)
     {
         var c = model.Config;
-        if (tokens <= 0 || tokens > c.MaxSeq) throw new MspgtException("--tokens", $"must be in 1..{c.MaxSeq} (the model's context)");
-        if (runs <= 0) throw new MspgtException("--runs", "must be ≥ 1");
+        if (tokens <= 0 || tokens > c.MaxSeq) throw MspgtException.ForSetting("tokens", $"must be in 1..{c.MaxSeq} (the model's context)");
+        if (runs <= 0) throw MspgtException.ForSetting("runs", "must be ≥ 1");
         var rng = new Random(seed);
         var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray();
         var tf = new Transformer(model.Config, model.Weights);

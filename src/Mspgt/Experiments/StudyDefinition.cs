@@ -261,6 +261,9 @@ public static class StudyFile
         if (s.Controls < 1) throw new MspgtException(src, $"intervene.controls: must be ≥ 1, got {s.Controls}");
         if (s.Continuations < 0) throw new MspgtException(src, $"intervene.continuations: must be ≥ 0, got {s.Continuations}");
         if (s.Documents is < 2) throw new MspgtException(src, $"intervene.documents: must be ≥ 2, got {s.Documents}");
+        // The run's own checks that need no model (sampling, resamples, prompt and continuation lengths).
+        try { StudyInterventions.RunSettings(s, []).Validate(); }
+        catch (MspgtException e) when (e.Setting != null) { throw e.InFile(src, "intervene"); }
     }
 
     /// <summary>Binds an object onto a settings record after checking its keys against the record's JSON names.</summary>
@@ -269,15 +272,13 @@ public static class StudyFile
         var o = AsObject(node, at, src);
         var known = typeof(T).GetProperties().Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToArray();
         CheckKeys(o, known, at, src);
-        try { return o.Deserialize<T>(BindOptions) ?? throw new MspgtException(src, $"{at}: is null"); }
+        try { return o.Deserialize<T>(Reporting.JsonOutput.Options) ?? throw new MspgtException(src, $"{at}: is null"); }
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 1 } p ? $"{at}{p[1..]}" : at;
             throw new MspgtException(src, $"{where}: wrong type ({FirstLine(e.Message).Split(" Path:")[0]})");
         }
     }
-
-    private static readonly JsonSerializerOptions BindOptions = new() { NumberHandling = JsonNumberHandling.Strict };
 
     private static JsonObject AsObject(JsonNode? node, string at, string src) =>
         node as JsonObject ?? throw new MspgtException(src, $"{at} must be an object with keys");

@@ -96,31 +96,28 @@ public static class StudyInterventions
     public static StudyInterventionOutcome Run(LoadedModel model, Corpus corpus, AnalysisSummary analysis,
         StudyInterventionSettings settings, string dir, Action<int, int>? progress = null)
     {
-        var tok = model.Tokenizer ?? throw new MspgtException(model.Path, "interventions need the model's tokenizer");
-        var segments = new[] { "local", "intermediate", "global" }
-            .Select(n => new LayerSegment(n, analysis.Segments[n][0], analysis.Segments[n][1])).OrderBy(x => x.First).ToList();
-        var run = new InterventionSettings
-        {
-            Segments = segments,
-            SegmentsSource = "study: the model's K = 2 scales from its analysis",
-            Interventions = InterventionSpec.Expand(settings.Interventions, settings.Components, settings.Alpha),
-            Controls = settings.Controls,
-            Continuations = settings.Continuations,
-            GenTokens = settings.GenTokens,
-            PromptTokens = settings.PromptTokens,
-            Temperature = (float)settings.Temperature,
-            TopP = (float)settings.TopP,
-            Seed = settings.Seed,
-            BootstrapResamples = settings.Bootstrap,
-            PermutationResamples = settings.Permutations,
-        };
-        var docs = corpus.Documents.Take(settings.Documents ?? int.MaxValue).ToList();
-        var inputs = new InterventionInputs(analysis.Model, model.Path, FileHashes.OfModel(model), tok.Description, corpus.Description, corpus.Sha256);
-        var result = InterventionExperiment.Run(new Transformer(model.Config, model.Weights), tok, docs, run, inputs,
-            (done, total, _) => progress?.Invoke(done, total));
+        var run = InterventionRun.Prepare(model, RunSettings(settings, LayerSegments.FromScales(analysis.Segments)), corpus, settings.Documents);
+        var result = run.Run(progress: (done, total, _) => progress?.Invoke(done, total));
         InterventionOutputs.Write(dir, result);
         return FromResult(result);
     }
+
+    /// <summary>The intervene settings of a study as a run's settings, on <paramref name="segments"/>.</summary>
+    public static InterventionSettings RunSettings(StudyInterventionSettings settings, IReadOnlyList<LayerSegment> segments) => new()
+    {
+        Segments = segments,
+        SegmentsSource = "study: the model's K = 2 scales from its analysis",
+        Interventions = InterventionSpec.Expand(settings.Interventions, settings.Components, settings.Alpha),
+        Controls = settings.Controls,
+        Continuations = settings.Continuations,
+        GenTokens = settings.GenTokens,
+        PromptTokens = settings.PromptTokens,
+        Temperature = (float)settings.Temperature,
+        TopP = (float)settings.TopP,
+        Seed = settings.Seed,
+        BootstrapResamples = settings.Bootstrap,
+        PermutationResamples = settings.Permutations,
+    };
 
     /// <summary>
     /// The study's view of an intervention run. The condition is the run's primary one (the first intervention;

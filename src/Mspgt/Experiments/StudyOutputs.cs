@@ -197,7 +197,7 @@ public static class StudyOutputs
                 string.Join(", ", m.Summary.ForcedK2.Boundaries),
                 m.Summary.ForcedK2.BoundaryCi is { } ci ? string.Join(", ", ci.Select(c => $"[{c[0]}, {c[1]}]")) : "",
                 P(m.Summary.ForcedK2.PValueVsSmooth),
-                string.Join(" · ", new[] { "local", "intermediate", "global" }.Select(n => Range(m.Summary.Segments[n])))]),
+                string.Join(" · ", ScaleNames.All.Select(n => Range(m.Summary.Segments[n])))]),
             "K selected: sequential tests against smooth nulls at α = 0.05 (0 is a possible answer). Boundaries are block indices (0-based); segments are inclusive block ranges of the two-boundary fit, named from the data.");
 
         foreach (var m in models.Where(m => !m.Spec.Control)) ModelSection(report, m, $"Model {m.Spec.Name} ({m.Spec.Family}, {m.Spec.Size}{(m.Spec.Precision is { } p ? ", " + p : "")})");
@@ -213,8 +213,8 @@ public static class StudyOutputs
         var s = m.Summary;
         report.Section(heading);
         report.Paragraph($"{s.NLayers} blocks, {s.NDocuments} documents, {s.NTokens} tokens; {m.Record.Format}, sha256 {m.Record.ModelSha256}; " +
-                         $"calibrated K = {s.KSelected}; best two-boundary fit {string.Join(", ", s.ForcedK2.Boundaries)} (p {P(s.ForcedK2.PValueVsSmooth)} against the smooth null); local {Range(s.Segments["local"])}, " +
-                         $"intermediate {Range(s.Segments["intermediate"])}, global {Range(s.Segments["global"])} (order decided by {s.ScaleOrderDecidedBy}).");
+                         $"calibrated K = {s.KSelected}; best two-boundary fit {string.Join(", ", s.ForcedK2.Boundaries)} (p {P(s.ForcedK2.PValueVsSmooth)} against the smooth null); {string.Join(", ", ScaleNames.All.Select(n => $"{n} {Range(s.Segments[n])}"))} " +
+                         $"(order decided by {s.ScaleOrderDecidedBy}).");
         report.Figure(Analysis.SignalsFigure(s), $"{m.Spec.Name}: standardised per-layer signals and the fused score; dashed lines: boundaries, grey bands: their bootstrap 95% intervals.");
         report.Figure(Analysis.CkaFigure(s), $"{m.Spec.Name}: linear CKA between the embedding and every block's output.");
         if (m.Interventions is not { } iv)

@@ -115,22 +115,28 @@ public static class StudyRunner
         string rel = Path.Combine(ModelsFolder, $"{spec.Name}-{key[..12]}");
         string dir = Path.Combine(def.Output, rel);
 
+        // A setting that fails only against this model is reported as the study file's key (analyze.min_size).
+        T InSection<T>(string? section, Func<T> step)
+        {
+            try { return step(); }
+            catch (MspgtException e) when (e.Setting != null) { throw e.InFile(def.StudyFile, section); }
+        }
+
         Corpus? corpus = null;
-        Corpus GetCorpus() => corpus ??= def.Corpus.Path != null
-            ? Corpus.FromFile(def.Corpus.Path, tok, settings.MaxTokens)
-            : Corpus.Sample(new Transformer(m.Config, m.Weights), tok, def.Corpus.Documents, settings.MaxTokens, def.Corpus.Seed,
-                d => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: sampling corpus", d, def.Corpus.Documents); });
+        Corpus GetCorpus() => corpus ??= InSection(null, () => new CorpusSource(def.Corpus.Path, def.Corpus.Documents, settings.MaxTokens, def.Corpus.Seed)
+            .Open(new Transformer(m.Config, m.Weights), tok,
+                d => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: sampling corpus", d, def.Corpus.Documents); }));
 
         var (record, summary) = TryReadCached(dir, key);
         bool cached = summary != null;
         if (summary == null)
         {
             var c = GetCorpus();
-            var result = Analysis.Run(m, c, settings, (done, total) =>
+            var result = InSection("analyze", () => Analysis.Run(m, c, settings, (done, total) =>
             {
                 o.Cancellation.ThrowIfCancellationRequested();
                 o.Progress?.Invoke($"{label}: documents", done, total);
-            });
+            }));
             Analysis.WriteOutputs(result, dir);
             summary = result.Summary;
             record = new StudyModelRecord(key, spec.Name, spec.Path, m.Format, modelSha, tok.Description, tokSha,
@@ -156,8 +162,9 @@ public static class StudyRunner
             }
             if (interventions == null)
             {
-                interventions = StudyInterventions.Run(m, GetCorpus(), summary, iv, ivDir,
-                    (done, total) => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: interventions", done, total); });
+                var c = GetCorpus();
+                interventions = InSection("intervene", () => StudyInterventions.Run(m, c, summary, iv, ivDir,
+                    (done, total) => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: interventions", done, total); }));
                 JsonOutput.WriteFile(outcomePath, interventions);
                 o.Log?.Invoke($"{label}: interventions into {ivRel}");
             }

@@ -36,9 +36,9 @@ public static class ControlWindows
     public static ControlWindowSet Choose(LayerSegment segment, int layers, int count, int seed, int segmentIndex)
     {
         ArgumentNullException.ThrowIfNull(segment);
-        if (count < 1) throw new MspgtException("--controls", $"must be ≥ 1, got {count}");
+        if (count < 1) throw MspgtException.ForSetting("controls", $"must be ≥ 1, got {count}");
         if (segment.First < 0 || segment.Last >= layers || segment.First > segment.Last)
-            throw new MspgtException("--segments", $"segment {segment.Name} = {segment.First}-{segment.Last} does not fit {layers} blocks");
+            throw MspgtException.ForSetting("segments", $"segment {segment.Name} = {segment.First}-{segment.Last} does not fit {layers} blocks");
         int w = segment.Width;
         var candidates = new List<int>();
         for (int start = 0; start + w - 1 < layers; start++)

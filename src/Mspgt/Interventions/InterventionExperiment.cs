@@ -30,7 +30,7 @@ public sealed partial class InterventionExperiment
     private readonly ITokenizer _tokenizer;
     private readonly InterventionSettings _s;
     private readonly SentenceEmbedder _embedder;
-    private readonly HashSet<int> _stop = [];
+    private readonly HashSet<int> _stop;
     private readonly ParallelOptions _parallel;
     private CleanActivationStatistics _stats = null!;
     private CleanDocument[] _clean = [];
@@ -70,8 +70,7 @@ public sealed partial class InterventionExperiment
         _tokenizer = tokenizer;
         _s = settings;
         _embedder = new SentenceEmbedder(model, tokenizer);
-        if ((tokenizer.EosId ?? model.Config.EosId) is int eos) _stop.Add(eos);
-        if ((tokenizer.BosId ?? model.Config.BosId) is int bos) _stop.Add(bos);
+        _stop = StopTokens.For(model.Config, tokenizer);
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.Threads ?? Environment.ProcessorCount };
     }
 

@@ -17,7 +17,7 @@ public static class InterventionOutputs
     /// </summary>
     public static IReadOnlyList<string> Write(string directory, InterventionResult result)
     {
-        if (File.Exists(directory)) throw new MspgtException(directory, "--out must be a folder, not a file");
+        if (File.Exists(directory)) throw new MspgtException(directory, "the output must be a folder, not a file");
         Directory.CreateDirectory(directory);
         var written = new List<string>();
 

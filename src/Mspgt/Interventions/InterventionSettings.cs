@@ -28,19 +28,26 @@ public sealed record InterventionSettings
     /// <summary>Documents processed at once (null: one per CPU). Results do not depend on it.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>The checks that need no model; every error names its setting (as a study's intervene keys do).</summary>
+    public void Validate()
+    {
+        if (Interventions.Count == 0) throw MspgtException.ForSetting("interventions", "no intervention given");
+        if (Controls < 1) throw MspgtException.ForSetting("controls", $"must be ≥ 1, got {Controls}");
+        if (Continuations < 0) throw MspgtException.ForSetting("continuations", $"must be ≥ 0, got {Continuations}");
+        if (Continuations > 0 && GenTokens < 1) throw MspgtException.ForSetting("gen_tokens", $"must be ≥ 1, got {GenTokens}");
+        if (PromptTokens < 1) throw MspgtException.ForSetting("prompt_tokens", $"must be ≥ 1, got {PromptTokens}");
+        if (BootstrapResamples < 1) throw MspgtException.ForSetting("bootstrap", $"must be ≥ 1, got {BootstrapResamples}");
+        if (PermutationResamples < 1) throw MspgtException.ForSetting("permutations", $"must be ≥ 1, got {PermutationResamples}");
+        if (Threads is < 1) throw MspgtException.ForSetting("threads", $"must be ≥ 1, got {Threads}");
+        Experiments.TextGeneration.ValidateSampling(new Models.SamplingOptions(Temperature, 0, TopP, 0));
+    }
+
+    /// <summary>Every check: <see cref="Validate()"/> and the segments and prompt length against the model.</summary>
     public void Validate(int layers, int maxSeq)
     {
-        LayerSegments.Validate(Segments, layers, SegmentsSource);
-        if (Interventions.Count == 0) throw new MspgtException("--interventions", "no intervention given");
-        if (Controls < 1) throw new MspgtException("--controls", $"must be ≥ 1, got {Controls}");
-        if (Continuations < 0) throw new MspgtException("--continuations", $"must be ≥ 0, got {Continuations}");
-        if (Continuations > 0 && GenTokens < 1) throw new MspgtException("--gen-tokens", $"must be ≥ 1, got {GenTokens}");
-        if (PromptTokens < 1) throw new MspgtException("--prompt-tokens", $"must be ≥ 1, got {PromptTokens}");
+        LayerSegments.Validate(Segments, layers);
+        Validate();
         if (Continuations > 0 && PromptTokens >= maxSeq)
-            throw new MspgtException("--prompt-tokens", $"{PromptTokens} leaves no room to generate in the model's context of {maxSeq}");
-        if (BootstrapResamples < 1) throw new MspgtException("--bootstrap", $"must be ≥ 1, got {BootstrapResamples}");
-        if (PermutationResamples < 1) throw new MspgtException("--permutations", $"must be ≥ 1, got {PermutationResamples}");
-        if (Threads is < 1) throw new MspgtException("--threads", $"must be ≥ 1, got {Threads}");
-        new Models.SamplingOptions(Temperature, 0, TopP, 0).Validate();
+            throw MspgtException.ForSetting("prompt_tokens", $"{PromptTokens} leaves no room to generate in the model's context of {maxSeq}");
     }
 }

@@ -69,7 +69,7 @@ public sealed record InterventionSpec(InterventionKind Kind, InterventionCompone
     /// </summary>
     public static IReadOnlyList<InterventionSpec> Expand(IReadOnlyList<string> kinds, IReadOnlyList<string> components, IReadOnlyList<double> alphas)
     {
-        if (kinds.Count == 0) throw new MspgtException("--interventions", "no intervention given");
+        if (kinds.Count == 0) throw MspgtException.ForSetting("interventions", "no intervention given");
         var comps = new List<InterventionComponent>();
         foreach (var c in components)
         {
@@ -79,28 +79,28 @@ public sealed record InterventionSpec(InterventionKind Kind, InterventionCompone
                 "mlp" => InterventionComponent.Mlp,
                 "both" => InterventionComponent.Both,
                 "resid" => InterventionComponent.ResidPost,
-                _ => throw new MspgtException("--component", $"unknown component '{c}' (expected attn, mlp, both or resid)"),
+                _ => throw MspgtException.ForSetting("components", $"unknown component '{c}' (expected attn, mlp, both or resid)"),
             };
-            if (comps.Contains(comp)) throw new MspgtException("--component", $"'{c}' is given twice");
+            if (comps.Contains(comp)) throw MspgtException.ForSetting("components", $"'{c}' is given twice");
             comps.Add(comp);
         }
         foreach (double a in alphas)
-            if (!double.IsFinite(a) || a < 0) throw new MspgtException("--alpha", $"noise strength must be a finite number ≥ 0, got {a.ToString(CultureInfo.InvariantCulture)}");
-        if (alphas.Distinct().Count() != alphas.Count) throw new MspgtException("--alpha", "a value is given twice");
+            if (!double.IsFinite(a) || a < 0) throw MspgtException.ForSetting("alpha", $"noise strength must be a finite number ≥ 0, got {a.ToString(CultureInfo.InvariantCulture)}");
+        if (alphas.Distinct().Count() != alphas.Count) throw MspgtException.ForSetting("alpha", "a value is given twice");
 
         var specs = new List<InterventionSpec>();
         var seenKinds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var k in kinds)
         {
-            if (!seenKinds.Add(k)) throw new MspgtException("--interventions", $"'{k}' is given twice");
+            if (!seenKinds.Add(k)) throw MspgtException.ForSetting("interventions", $"'{k}' is given twice");
             switch (k)
             {
                 case "noise":
-                    if (alphas.Count == 0) throw new MspgtException("--alpha", "noise needs at least one α");
+                    if (alphas.Count == 0) throw MspgtException.ForSetting("alpha", "noise needs at least one α");
                     specs.AddRange(alphas.Select(a => new InterventionSpec(InterventionKind.Noise, InterventionComponent.ResidPost, a)));
                     break;
                 case "zero" or "mean" or "resample":
-                    if (comps.Count == 0) throw new MspgtException("--component", $"{k} needs at least one component");
+                    if (comps.Count == 0) throw MspgtException.ForSetting("components", $"{k} needs at least one component");
                     var kind = k == "zero" ? InterventionKind.Zero : k == "mean" ? InterventionKind.Mean : InterventionKind.Resample;
                     // `resid` (the segment's residual stream itself) is a patching target only: resample replaces it
                     // with the donor's; zero / mean ablation apply to the components' outputs.
@@ -111,7 +111,7 @@ public sealed record InterventionSpec(InterventionKind Kind, InterventionCompone
                     specs.Add(new InterventionSpec(InterventionKind.Skip, InterventionComponent.Both));
                     break;
                 default:
-                    throw new MspgtException("--interventions", $"unknown intervention '{k}' (expected noise, zero, mean, resample, skip)");
+                    throw MspgtException.ForSetting("interventions", $"unknown intervention '{k}' (expected noise, zero, mean, resample, skip)");
             }
         }
         return specs;

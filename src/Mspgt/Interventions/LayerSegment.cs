@@ -23,35 +23,53 @@ public sealed record LayerSegment(string Name, int First, int Last)
 /// </summary>
 public static class LayerSegments
 {
-    public static IReadOnlyList<string> Names { get; } = ["local", "intermediate", "global"];
+    public static IReadOnlyList<string> Names => ScaleNames.All;
 
     public static SegmentScale? ScaleOf(string name) => name switch
     {
-        "local" => SegmentScale.Local,
-        "intermediate" => SegmentScale.Intermediate,
-        "global" => SegmentScale.Global,
+        ScaleNames.Local => SegmentScale.Local,
+        ScaleNames.Intermediate => SegmentScale.Intermediate,
+        ScaleNames.Global => SegmentScale.Global,
         _ => null,
     };
 
-    /// <summary>Parses <c>name=a-b</c> (or <c>name=a</c> for one block) entries separated by commas.</summary>
-    public static IReadOnlyList<LayerSegment> Parse(string text, int layers, string source = "--segments")
+    /// <summary>
+    /// The segments of a run and where they came from: parsed from <paramref name="segments"/>, read from the analyze
+    /// summary.json <paramref name="scales"/>, or, neither given, <see cref="EqualThirds"/>. Both given is an error.
+    /// The source is the manifest's "segments_source", worded as `mspgt intervene` has always written it.
+    /// </summary>
+    public static (IReadOnlyList<LayerSegment> Segments, string Source) Select(string? segments, string? scales, int layers)
     {
-        if (string.IsNullOrWhiteSpace(text)) throw new MspgtException(source, "no segments given (expected e.g. local=0-1,intermediate=2-3,global=4-4)");
+        if (segments != null && scales != null) throw MspgtException.ForSetting("segments", "give segments or scales, not both");
+        return segments != null ? (Parse(segments, layers), "--segments")
+            : scales != null ? (FromSummary(scales, layers), $"--scales {scales}")
+            : (EqualThirds(layers), "equal thirds (no --segments or --scales given)");
+    }
+
+    /// <summary>The three named segments of an analysis' K = 2 scales (summary.json "segments"), shallowest first.</summary>
+    public static IReadOnlyList<LayerSegment> FromScales(IReadOnlyDictionary<string, int[]> scales) =>
+        Names.Select(n => new LayerSegment(n, scales[n][0], scales[n][1])).OrderBy(x => x.First).ToList();
+
+    /// <summary>Parses <c>name=a-b</c> (or <c>name=a</c> for one block) entries separated by commas; an error is
+    /// one of the <c>segments</c> setting.</summary>
+    public static IReadOnlyList<LayerSegment> Parse(string text, int layers)
+    {
+        if (string.IsNullOrWhiteSpace(text)) throw MspgtException.ForSetting("segments", "no segments given (expected e.g. local=0-1,intermediate=2-3,global=4-4)");
         var segments = new List<LayerSegment>();
         foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = raw.IndexOf('=');
-            if (eq <= 0) throw new MspgtException(source, $"'{raw}' is not name=first-last (e.g. local=0-1)");
+            if (eq <= 0) throw MspgtException.ForSetting("segments", $"'{raw}' is not name=first-last (e.g. local=0-1)");
             string name = raw[..eq].Trim();
             string range = raw[(eq + 1)..].Trim();
             int dash = range.IndexOf('-', 1);
             string a = dash < 0 ? range : range[..dash].Trim(), b = dash < 0 ? range : range[(dash + 1)..].Trim();
             if (!int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out int first)
                 || !int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out int last))
-                throw new MspgtException(source, $"'{raw}': '{range}' is not a block range first-last of integers");
+                throw MspgtException.ForSetting("segments", $"'{raw}': '{range}' is not a block range first-last of integers");
             segments.Add(new LayerSegment(name, first, last));
         }
-        Validate(segments, layers, source);
+        Validate(segments, layers);
         return segments;
     }
 
@@ -94,7 +112,7 @@ public static class LayerSegments
     /// shallower segments: 5 blocks → 0-1, 2-3, 4-4). A placeholder for when no detected scales are given.</summary>
     public static IReadOnlyList<LayerSegment> EqualThirds(int layers)
     {
-        if (layers < 3) throw new MspgtException("--segments", $"the model has {layers} layer(s); three segments need at least 3: pass --segments");
+        if (layers < 3) throw MspgtException.ForSetting("segments", $"the model has {layers} layer(s); three equal segments need at least 3: give the segments");
         var result = new List<LayerSegment>();
         int start = 0;
         for (int i = 0; i < 3; i++)
@@ -106,23 +124,25 @@ public static class LayerSegments
         return result;
     }
 
-    /// <summary>Known names, each at most once; blocks inside [0, layers); first ≤ last; no overlap.</summary>
-    public static void Validate(IReadOnlyList<LayerSegment> segments, int layers, string source)
+    /// <summary>Known names, each at most once; blocks inside [0, layers); first ≤ last; no overlap. An error names
+    /// <paramref name="file"/> when the segments were read from one, else the <c>segments</c> setting.</summary>
+    public static void Validate(IReadOnlyList<LayerSegment> segments, int layers, string? file = null)
     {
-        if (segments.Count == 0) throw new MspgtException(source, "no segments given");
+        MspgtException Error(string message) => file is null ? MspgtException.ForSetting("segments", message) : new MspgtException(file, message);
+        if (segments.Count == 0) throw Error("no segments given");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var s in segments)
         {
             if (ScaleOf(s.Name) is null)
-                throw new MspgtException(source, $"unknown segment name '{s.Name}' (expected {string.Join(", ", Names)})");
-            if (!seen.Add(s.Name)) throw new MspgtException(source, $"segment '{s.Name}' is given twice");
+                throw Error($"unknown segment name '{s.Name}' (expected {string.Join(", ", Names)})");
+            if (!seen.Add(s.Name)) throw Error($"segment '{s.Name}' is given twice");
             if (s.First < 0 || s.Last >= layers)
-                throw new MspgtException(source, $"segment {s} is outside the model's blocks 0..{layers - 1}");
-            if (s.First > s.Last) throw new MspgtException(source, $"segment {s} ends before it starts");
+                throw Error($"segment {s} is outside the model's blocks 0..{layers - 1}");
+            if (s.First > s.Last) throw Error($"segment {s} ends before it starts");
         }
         var ordered = segments.OrderBy(s => s.First).ToList();
         for (int i = 1; i < ordered.Count; i++)
             if (ordered[i].First <= ordered[i - 1].Last)
-                throw new MspgtException(source, $"segments {ordered[i - 1]} and {ordered[i]} overlap");
+                throw Error($"segments {ordered[i - 1]} and {ordered[i]} overlap");
     }
 }

@@ -86,16 +86,6 @@ public static class LinearAlgebra
         return g;
     }
 
-    /// <summary>Sample cross-covariance of the columns of X with those of Y (centered, n−1): dx × dy.</summary>
-    public static DenseMatrix CrossCovariance(DenseMatrix x, DenseMatrix y)
-    {
-        if (x.Rows != y.Rows) throw new MspgtException("covariance", $"X has {x.Rows} samples but Y has {y.Rows}");
-        if (x.Rows < 2) throw new MspgtException("covariance", $"needs at least 2 samples, got {x.Rows}");
-        var c = TransposeMultiply(Center(x), Center(y));
-        TensorPrimitives.Divide(c.Data, x.Rows - 1, c.Data);
-        return c;
-    }
-
     /// <summary>Sum of squares of all entries (squared Frobenius norm).</summary>
     public static double FrobeniusSquared(DenseMatrix x) => TensorPrimitives.Dot<double>(x.Data, x.Data);
 

@@ -5,14 +5,25 @@ using System.Text.Json.Serialization;
 namespace Mspgt.Reporting;
 
 /// <summary>
-/// The one set of System.Text.Json settings every mspgt output uses: snake_case property names, indented,
-/// enums as snake_case strings, and no NaN/Infinity ever (JSON has no such numbers; writing them as strings would
-/// let a broken statistic slip silently into a results file, so it throws instead).
+/// The one set of System.Text.Json settings every mspgt output and input uses (results files, training.json,
+/// zoo.json, study files, every --json on stdout): snake_case property names, indented, enums as snake_case strings,
+/// and no NaN/Infinity ever (JSON has no such numbers; writing them as strings would let a broken statistic slip
+/// silently into a results file, so it throws instead). <see cref="Compact"/> is the same settings on one line.
 /// </summary>
 public static class JsonOutput
 {
     /// <summary>Shared, read-only options (snake_case, indented, finite numbers only).</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    /// <summary><see cref="Options"/> without indentation: one value per line, for --json on stdout.</summary>
+    public static JsonSerializerOptions Compact { get; } = CreateCompact();
+
+    private static JsonSerializerOptions CreateCompact()
+    {
+        var o = new JsonSerializerOptions(Options) { WriteIndented = false };
+        o.MakeReadOnly(populateMissingResolver: true);
+        return o;
+    }
 
     private static JsonSerializerOptions CreateOptions()
     {
@@ -33,14 +44,14 @@ public static class JsonOutput
     }
 
     /// <summary>
-    /// Serialises <paramref name="value"/>; a NaN or infinite number anywhere in it throws
+    /// Serialises <paramref name="value"/> (indented, or on one line); a NaN or infinite number anywhere in it throws
     /// <see cref="MspgtException"/> naming <paramref name="source"/> and the JSON path of the bad value.
     /// </summary>
-    public static string Serialize<T>(T value, string source = "json")
+    public static string Serialize<T>(T value, string source = "json", bool indented = true)
     {
         try
         {
-            return JsonSerializer.Serialize(value, Options);
+            return JsonSerializer.Serialize(value, indented ? Options : Compact);
         }
         catch (NonFiniteNumberException ex)
         {

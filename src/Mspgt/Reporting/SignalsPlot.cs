@@ -26,7 +26,7 @@ public sealed record SignalsPlotData(
 /// <summary>Per-layer standardised signals with the fused score, the boundaries and the named segments.</summary>
 public static class SignalsPlot
 {
-    public static readonly IReadOnlyList<string> DefaultSegmentNames = ["local", "intermediate", "global"];
+    public static readonly IReadOnlyList<string> DefaultSegmentNames = ScaleNames.All;
 
     public static Figure Create(SignalsPlotData data, int width = 1000, int height = 560)
     {

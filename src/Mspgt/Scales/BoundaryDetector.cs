@@ -57,7 +57,7 @@ public static class BoundaryDetector
                 if (!panel.Names.Contains(name)) throw new MspgtException(panel.Source, $"unknown signal '{name}'; known signals: {string.Join(", ", panel.Names)}");
         var excluded = Enumerable.Range(0, panel.Signals)
             .Where(s => panel.Noise[s] == NoiseSource.Constant || (options.Use is { } u && !u.Contains(panel.Names[s]))).ToArray();
-        var weights = SignalFusion.Weights(panel.Names, options.Weights, "--weights", options.Families, excluded);
+        var weights = SignalFusion.Weights(panel.Names, options.Weights, panel.Source, options.Families, excluded);
         int kMax = Math.Min(options.MaxK, OptimalSegmentation.FeasibleMaxChangePoints(L, m));
 
         // K = 2 is always reported; a depth too shallow for three segments of m layers gets them of 1 layer.
@@ -137,17 +137,17 @@ public static class BoundaryDetector
     internal static void CheckOptions(BoundaryOptions options, int nLayers)
     {
         int m = options.MinSegmentLength;
-        if (m < 1) throw new MspgtException("--min-size", $"must be >= 1, got {m}");
+        if (m < 1) throw MspgtException.ForSetting("min_size", $"must be >= 1, got {m}");
         int feasible = OptimalSegmentation.FeasibleMaxChangePoints(nLayers, m);
-        if (feasible < 0) throw new MspgtException("--min-size", $"{nLayers} layers cannot hold a segment of {m} layers");
-        if (options.MaxK < 0) throw new MspgtException("--max-k", $"must be >= 0, got {options.MaxK}");
-        if (!(options.Alpha > 0 && options.Alpha < 1)) throw new MspgtException("--alpha", $"must lie strictly between 0 and 1, got {options.Alpha}");
-        if (options.NullReplicates < 19) throw new MspgtException("--null-replicates", $"must be >= 19 (so that a p-value can reach 0.05), got {options.NullReplicates}");
-        if (!(options.MaxEdf >= 2) || !double.IsFinite(options.MaxEdf)) throw new MspgtException("--null-max-edf", $"must be a finite number >= 2 (a line), got {options.MaxEdf}");
-        if (options.Bootstrap < 0) throw new MspgtException("--bootstrap", $"must be >= 0, got {options.Bootstrap}");
+        if (feasible < 0) throw MspgtException.ForSetting("min_size", $"{nLayers} layers cannot hold a segment of {m} layers");
+        if (options.MaxK < 0) throw MspgtException.ForSetting("max_k", $"must be >= 0, got {options.MaxK}");
+        if (!(options.Alpha > 0 && options.Alpha < 1)) throw MspgtException.ForSetting("alpha", $"must lie strictly between 0 and 1, got {options.Alpha}");
+        if (options.NullReplicates < 19) throw MspgtException.ForSetting("null_replicates", $"must be >= 19 (so that a p-value can reach 0.05), got {options.NullReplicates}");
+        if (!(options.MaxEdf >= 2) || !double.IsFinite(options.MaxEdf)) throw MspgtException.ForSetting("null_max_edf", $"must be a finite number >= 2 (a line), got {options.MaxEdf}");
+        if (options.Bootstrap < 0) throw MspgtException.ForSetting("bootstrap", $"must be >= 0, got {options.Bootstrap}");
         if (options.ForcedK is int k && (k < 1 || k > feasible))
-            throw new MspgtException("--k", $"must be in 1..{feasible} for {nLayers} layers with minimum segment length {m}, got {k}");
+            throw MspgtException.ForSetting("k", $"must be in 1..{feasible} for {nLayers} layers with minimum segment length {m}, got {k}");
         if (options.Penalty is double p && (!double.IsFinite(p) || p < 0))
-            throw new MspgtException("--penalty", $"must be a finite number >= 0, got {p}");
+            throw MspgtException.ForSetting("penalty", $"must be a finite number >= 0, got {p}");
     }
 }

@@ -8,9 +8,9 @@ namespace Mspgt.Scales;
 /// "depth-order: tie" (both tied or missing) or "depth-order: conflict" (the signals disagree).
 /// </summary>
 public sealed record ScaleAssignment(
-    [property: JsonPropertyName("local")] int[] Local,
-    [property: JsonPropertyName("intermediate")] int[] Intermediate,
-    [property: JsonPropertyName("global")] int[] Global,
+    [property: JsonPropertyName(ScaleNames.Local)] int[] Local,
+    [property: JsonPropertyName(ScaleNames.Intermediate)] int[] Intermediate,
+    [property: JsonPropertyName(ScaleNames.Global)] int[] Global,
     [property: JsonPropertyName("decided_by")] string DecidedBy);
 
 /// <summary>

@@ -65,10 +65,10 @@ public static class SignalFusion
     /// family of its own) gets the same total weight, shared equally by its members: two estimates of one quantity
     /// (attention distance and entropy, MI and CKA, effective rank and TwoNN, the three probes) count as one piece of
     /// evidence, not two. Signals in <paramref name="excluded"/> (e.g. constant ones) always get 0. A name that is
-    /// not a signal, a negative or non-finite weight, or all weights zero throws <see cref="MspgtException"/> with
-    /// <paramref name="source"/>.
+    /// not a signal, a negative or non-finite weight, or all weights zero is an error of the <c>weights</c> setting; no
+    /// signals, or only constant ones, an error of the data <paramref name="source"/>.
     /// </summary>
-    public static double[] Weights(IReadOnlyList<string> signals, IReadOnlyDictionary<string, double>? weights, string source = "weights",
+    public static double[] Weights(IReadOnlyList<string> signals, IReadOnlyDictionary<string, double>? weights, string source = "signals",
         IReadOnlyDictionary<string, string>? families = null, IReadOnlyCollection<int>? excluded = null)
     {
         if (signals.Count == 0) throw new MspgtException(source, "there are no signals");
@@ -89,13 +89,13 @@ public static class SignalFusion
             for (int j = 0; j < signals.Count; j++)
                 if (string.Equals(signals[j], name, StringComparison.Ordinal)) { index = j; break; }
             if (index < 0)
-                throw new MspgtException(source, $"unknown signal '{name}'; known signals: {string.Join(", ", signals)}");
+                throw MspgtException.ForSetting("weights", $"unknown signal '{name}'; known signals: {string.Join(", ", signals)}");
             if (!double.IsFinite(value) || value < 0)
-                throw new MspgtException(source, $"weight of '{name}' must be a finite number >= 0, got {value}");
+                throw MspgtException.ForSetting("weights", $"weight of '{name}' must be a finite number >= 0, got {value}");
             w[index] = Out(index) ? 0 : value;
         }
         double sum = w.Sum();
-        if (sum <= 0) throw new MspgtException(source, "all weights are zero (or fall on constant signals)");
+        if (sum <= 0) throw MspgtException.ForSetting("weights", "all weights are zero (or fall on constant signals)");
         for (int j = 0; j < w.Length; j++) w[j] /= sum;
         return w;
     }

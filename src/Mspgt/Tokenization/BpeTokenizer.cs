@@ -37,7 +37,6 @@ public sealed class BpeTokenizer : ITokenizer
     public int? BosId { get; }
     public int? EosId { get; }
     public bool AddBosByDefault { get; }
-    public bool IsByteLevel => _byteLevel;
 
     public BpeTokenizer(BpeModel model, IReadOnlyList<TextNormalizer> normalizers, IReadOnlyList<PreTokenizerStep> preTokenizers,
         IReadOnlyList<TokenDecoder> decoders, IEnumerable<LiteralToken> literalTokens, int? bosId, int? eosId,

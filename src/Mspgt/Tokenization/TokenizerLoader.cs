@@ -43,9 +43,7 @@ public static class TokenizerLoader
             ?? throw new MspgtException(path, "not a tokenizer: expected a tokenizer.json, a llama2.c vocabulary (.bin) or a GGUF file");
     }
 
-    /// <summary>The GGUF metadata of a file. To be wired to Mspgt.Checkpoints.GgufReader once that reader is merged
-    /// (it is written in parallel): the body becomes `{ using var f = GgufReader.Open(path); return f.Metadata; }`
-    /// (the metadata is read into memory, so it outlives the mapping).</summary>
+    /// <summary>The GGUF metadata of a file (read into memory, so it outlives the reader's mapping).</summary>
     private static IReadOnlyDictionary<string, object> ReadGgufMetadata(string path)
     {
         using var f = Mspgt.Checkpoints.GgufReader.Open(path);

@@ -22,7 +22,7 @@ public static class GradientClipping
     public static double Clip(Span<float> grad, double maxNorm)
     {
         double norm = GlobalNorm(grad);
-        if (!double.IsFinite(norm)) throw new MspgtException("training", $"gradient norm is {norm}: training diverged (try a lower --lr)");
+        if (!double.IsFinite(norm)) throw new MspgtException("training", $"gradient norm is {norm}: training diverged (try a lower learning rate)");
         if (maxNorm > 0 && norm > maxNorm)
         {
             float f = (float)(maxNorm / (norm + 1e-6));

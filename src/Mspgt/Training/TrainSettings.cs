@@ -40,25 +40,25 @@ public sealed record TrainSettings
 
     public void Validate()
     {
-        void Need(bool ok, string option, string what) { if (!ok) throw new MspgtException(option, what); }
-        Need(Layers > 0, "--layers", $"must be ≥ 1, got {Layers}");
-        Need(Dim > 0, "--dim", $"must be ≥ 1, got {Dim}");
-        Need(Heads > 0, "--heads", $"must be ≥ 1, got {Heads}");
-        Need(KvHeads > 0 && Heads % KvHeads == 0, "--kv-heads", $"must divide --heads ({Heads}), got {KvHeads}");
-        Need(HeadDim > 0 || Dim % Heads == 0, "--head-dim", $"--dim {Dim} is not a multiple of --heads {Heads}; give --head-dim");
-        Need(EffectiveHeadDim % 2 == 0, "--head-dim", $"head dim {EffectiveHeadDim} must be even for rotary embeddings");
-        Need(Ffn > 0, "--ffn", $"must be ≥ 1, got {Ffn}");
-        Need(Seq >= 2, "--seq", $"must be ≥ 2, got {Seq}");
-        Need(Batch >= 1, "--batch", $"must be ≥ 1, got {Batch}");
-        Need(Steps >= 1, "--steps", $"must be ≥ 1, got {Steps}");
-        Need(Lr > 0 && double.IsFinite(Lr), "--lr", $"must be positive, got {Lr}");
-        Need(Warmup >= 0, "--warmup", $"must be ≥ 0, got {Warmup}");
-        Need(WeightDecay >= 0 && double.IsFinite(WeightDecay), "--weight-decay", $"must be ≥ 0, got {WeightDecay}");
-        Need(Clip >= 0 && double.IsFinite(Clip), "--clip", $"must be ≥ 0 (0 = off), got {Clip}");
-        Need(CheckpointEvery >= 0, "--checkpoint-every", $"must be ≥ 0, got {CheckpointEvery}");
-        Need(EvalEvery >= 0, "--eval-every", $"must be ≥ 0, got {EvalEvery}");
-        Need(EvalWindows >= 1, "--eval-windows", $"must be ≥ 1, got {EvalWindows}");
-        Need(MaxPositions == 0 || MaxPositions >= Seq, "--max-positions", $"must be ≥ --seq ({Seq}), got {MaxPositions}");
+        void Need(bool ok, string setting, string what) { if (!ok) throw MspgtException.ForSetting(setting, what); }
+        Need(Layers > 0, "layers", $"must be ≥ 1, got {Layers}");
+        Need(Dim > 0, "dim", $"must be ≥ 1, got {Dim}");
+        Need(Heads > 0, "heads", $"must be ≥ 1, got {Heads}");
+        Need(KvHeads > 0 && Heads % KvHeads == 0, "kv_heads", $"must divide heads ({Heads}), got {KvHeads}");
+        Need(HeadDim > 0 || Dim % Heads == 0, "head_dim", $"dim {Dim} is not a multiple of heads {Heads}; give head_dim");
+        Need(EffectiveHeadDim % 2 == 0, "head_dim", $"head dim {EffectiveHeadDim} must be even for rotary embeddings");
+        Need(Ffn > 0, "ffn", $"must be ≥ 1, got {Ffn}");
+        Need(Seq >= 2, "seq", $"must be ≥ 2, got {Seq}");
+        Need(Batch >= 1, "batch", $"must be ≥ 1, got {Batch}");
+        Need(Steps >= 1, "steps", $"must be ≥ 1, got {Steps}");
+        Need(Lr > 0 && double.IsFinite(Lr), "lr", $"must be positive, got {Lr}");
+        Need(Warmup >= 0, "warmup", $"must be ≥ 0, got {Warmup}");
+        Need(WeightDecay >= 0 && double.IsFinite(WeightDecay), "weight_decay", $"must be ≥ 0, got {WeightDecay}");
+        Need(Clip >= 0 && double.IsFinite(Clip), "clip", $"must be ≥ 0 (0 = off), got {Clip}");
+        Need(CheckpointEvery >= 0, "checkpoint_every", $"must be ≥ 0, got {CheckpointEvery}");
+        Need(EvalEvery >= 0, "eval_every", $"must be ≥ 0, got {EvalEvery}");
+        Need(EvalWindows >= 1, "eval_windows", $"must be ≥ 1, got {EvalWindows}");
+        Need(MaxPositions == 0 || MaxPositions >= Seq, "max_positions", $"must be ≥ seq ({Seq}), got {MaxPositions}");
     }
 
     /// <summary>The settings that change the weights (everything except how often checkpoints and evaluations happen).</summary>
@@ -76,5 +76,5 @@ public sealed record TrainSettings
 
     public static Architecture ParseArchitecture(string s) =>
         Architectures.Find(s.ToLowerInvariant())?.Id
-        ?? throw new MspgtException("--arch", $"unknown architecture \"{s}\"; supported: {Architectures.Names}");
+        ?? throw MspgtException.ForSetting("arch", $"unknown architecture \"{s}\"; supported: {Architectures.Names}");
 }

@@ -45,9 +45,9 @@ public static class Trainer
         {
             var stored = TrainingRecord.Read(Path.Combine(latest, "training.json"));
             if (stored.Settings.WeightDefining() != settings.WeightDefining())
-                throw new MspgtException(latest, "the output folder holds a run with different settings; use another --out or the same settings to resume");
+                throw new MspgtException(latest, "the output folder holds a run with different settings; use another output folder or the same settings to resume");
             if (stored.Data.Sha256 != data.Sha256)
-                throw new MspgtException(latest, "the output folder holds a run on different data; use another --out");
+                throw new MspgtException(latest, "the output folder holds a run on different data; use another output folder");
             var rec = TrainingCheckpoint.Load(latest, model, optimizer);
             startStep = rec.Step;
             priorSeconds = rec.WallSeconds;
@@ -91,7 +91,7 @@ public static class Trainer
         {
             var starts = sampler.Starts(step);
             double loss = batch.Compute(data.Train, starts, settings.Seq);
-            if (!double.IsFinite(loss)) throw new MspgtException("training", $"loss is {loss} at step {step + 1}: training diverged (try a lower --lr)");
+            if (!double.IsFinite(loss)) throw new MspgtException("training", $"loss is {loss} at step {step + 1}: training diverged (try a lower learning rate)");
             double gnorm = GradientClipping.Clip(batch.Gradient, settings.Clip);
             double lr = schedule.At((int)step);
             optimizer.Update(model, batch.Gradient, (float)lr);

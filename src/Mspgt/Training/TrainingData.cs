@@ -66,10 +66,9 @@ public sealed class TrainingData
     public static List<int[]> SampleTeacher(Transformer teacher, int bos, int? eos, int documents, int maxTokens, int seed,
         int threads = 0, Action<int>? progress = null)
     {
-        if (documents <= 0) throw new MspgtException("--teacher-docs", $"must be ≥ 1, got {documents}");
-        if (maxTokens < 2) throw new MspgtException("--teacher-doc-tokens", $"must be ≥ 2, got {maxTokens}");
-        var stop = new HashSet<int> { bos };
-        if (eos is int e) stop.Add(e);
+        if (documents <= 0) throw MspgtException.ForSetting("teacher_docs", $"must be ≥ 1, got {documents}");
+        if (maxTokens < 2) throw MspgtException.ForSetting("teacher_doc_tokens", $"must be ≥ 2, got {maxTokens}");
+        var stop = StopTokens.Of(bos, eos);
         var docs = new int[documents][];
         int done = 0;
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
@@ -116,7 +115,7 @@ public sealed class TrainingData
                 throw new MspgtException(path, "not an mspgt document cache (bad magic or version)");
             string stored = r.ReadString();
             if (stored != key)
-                throw new MspgtException(path, $"cached corpus was made with different settings ({stored}); expected ({key}); use another --out or delete the file");
+                throw new MspgtException(path, $"cached corpus was made with different settings ({stored}); expected ({key}); use another output folder or delete the file");
             int n = r.ReadInt32();
             var docs = new List<int[]>(n);
             for (int i = 0; i < n; i++)

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Mspgt.Reporting;
 
 namespace Mspgt.Training;
 
@@ -30,20 +30,13 @@ public sealed record TrainingRecord
     public required TrainSettings Settings { get; init; }
     public required DataRecord Data { get; init; }
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonOutput.Serialize(this, "training.json");
 
     public static TrainingRecord Read(string path)
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainingRecord>(File.ReadAllText(path), Json)
+            return JsonSerializer.Deserialize<TrainingRecord>(File.ReadAllText(path), JsonOutput.Options)
                    ?? throw new MspgtException(path, "empty training record");
         }
         catch (JsonException e) { throw new MspgtException(path, $"invalid training.json: {e.Message}"); }

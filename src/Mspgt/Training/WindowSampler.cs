@@ -16,7 +16,7 @@ public sealed class WindowSampler
     public WindowSampler(int seed, int streamLength, int sequence, int batch)
     {
         if (streamLength < sequence + 1)
-            throw new MspgtException("--seq", $"the training stream has {streamLength} tokens, fewer than one window of seq+1 = {sequence + 1}");
+            throw MspgtException.ForSetting("seq", $"the training stream has {streamLength} tokens, fewer than one window of seq+1 = {sequence + 1}");
         _seed = seed; _streamLength = streamLength; Sequence = sequence; Batch = batch;
     }
 

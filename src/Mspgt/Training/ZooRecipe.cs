@@ -19,12 +19,10 @@ public sealed record ZooStudent(string Name, TrainSettings Settings);
 /// </summary>
 public sealed record ZooRecipe
 {
-    public string? Teacher { get; init; }
-    public int TeacherDocs { get; init; } = 2000;
-    public int TeacherDocTokens { get; init; } = 256;
-    public int TeacherSeed { get; init; } = 1;
-    public string? Corpus { get; init; }
-    public string? Tokenizer { get; init; }
+    /// <summary>The recipe file (errors about its settings name it).</summary>
+    public required string File { get; init; }
+    /// <summary>The shared corpus: "teacher", "teacher_docs", "teacher_doc_tokens", "teacher_seed", "corpus", "tokenizer".</summary>
+    public required TrainingDataSource Data { get; init; }
     public required IReadOnlyList<ZooStudent> Students { get; init; }
 
     private static readonly HashSet<string> StudentKeys =
@@ -35,9 +33,9 @@ public sealed record ZooRecipe
 
     public static ZooRecipe Load(string path)
     {
-        if (!File.Exists(path)) throw new MspgtException(path, "zoo recipe not found");
+        if (!System.IO.File.Exists(path)) throw new MspgtException(path, "zoo recipe not found");
         JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(path)); }
+        try { root = JsonNode.Parse(System.IO.File.ReadAllText(path)); }
         catch (JsonException e) { throw new MspgtException(path, $"invalid JSON: {e.Message}"); }
         if (root is not JsonObject o) throw new MspgtException(path, "a zoo recipe is a JSON object");
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -52,6 +50,7 @@ public sealed record ZooRecipe
         var students = new List<ZooStudent>();
         foreach (var node in arr)
         {
+            string at = $"students[{students.Count}]";
             if (node is not JsonObject s) throw new MspgtException(path, "each student is a JSON object");
             var merged = new JsonObject();
             foreach (var (k, v) in defaults) merged[k] = v?.DeepClone();
@@ -62,17 +61,17 @@ public sealed record ZooRecipe
             if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.StartsWith('.') || name == "corpus")
                 throw new MspgtException(path, $"student name \"{name}\" is not usable as a folder name");
             if (students.Any(x => x.Name == name)) throw new MspgtException(path, $"two students are named \"{name}\"");
-            students.Add(new ZooStudent(name, SettingsFrom(merged, path)));
+            try { students.Add(new ZooStudent(name, SettingsFrom(merged, path))); }
+            catch (MspgtException e) when (e.Setting != null) { throw e.InFile(path, at); }
         }
-        var recipe = new ZooRecipe
+        var data = new TrainingDataSource
         {
             Teacher = PathOf("teacher"), Corpus = PathOf("corpus"), Tokenizer = PathOf("tokenizer"),
             TeacherDocs = IntOf(o, "teacher_docs", 2000), TeacherDocTokens = IntOf(o, "teacher_doc_tokens", 256), TeacherSeed = IntOf(o, "teacher_seed", 1),
-            Students = students,
         };
-        if ((recipe.Teacher == null) == (recipe.Corpus == null)) throw new MspgtException(path, "give exactly one of \"teacher\" and \"corpus\"");
-        if (recipe.Corpus != null && recipe.Tokenizer == null) throw new MspgtException(path, "a \"corpus\" recipe needs a \"tokenizer\"");
-        return recipe;
+        if ((data.Teacher == null) == (data.Corpus == null)) throw new MspgtException(path, "give exactly one of \"teacher\" and \"corpus\"");
+        if (data.Corpus != null && data.Tokenizer == null) throw new MspgtException(path, "a \"corpus\" recipe needs a \"tokenizer\"");
+        return new ZooRecipe { File = path, Data = data, Students = students };
     }
 
     private static TrainSettings SettingsFrom(JsonObject m, string path)

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Mspgt.Loading;
 using Mspgt.Reporting;
-using Mspgt.Tokenization;
 
 namespace Mspgt.Training;
 
@@ -20,27 +19,14 @@ public static class ZooRunner
         Action<string>? log = null, int threads = 0)
     {
         Directory.CreateDirectory(outDir);
-        TrainingData data;
-        string tokenizerPath;
-        int vocab; int? bos, eos;
-        if (recipe.Teacher != null)
+        PreparedTrainingData prepared;
+        try
         {
-            using var teacher = ModelLoader.Load(recipe.Teacher, recipe.Tokenizer);
-            tokenizerPath = recipe.Tokenizer ?? ModelLoader.FindTokenizerBeside(recipe.Teacher)
-                ?? throw new MspgtException(recipe.Teacher, "no tokenizer file (tokenizer.json or tok*.bin) beside the teacher; give \"tokenizer\"");
-            var tok = teacher.Tokenizer ?? TokenizerLoader.Load(tokenizerPath);
-            log?.Invoke($"teacher corpus: {recipe.TeacherDocs} documents from {recipe.Teacher}");
-            data = TrainingCorpus.FromTeacher(teacher, tok, recipe.TeacherDocs, recipe.TeacherDocTokens, recipe.TeacherSeed,
-                Path.Combine(outDir, "corpus", "teacher-docs.bin"), n => { if (n % 200 == 0) log?.Invoke($"  sampled {n}/{recipe.TeacherDocs}"); }, threads);
-            vocab = teacher.Config.Vocab; bos = tok.BosId ?? teacher.Config.BosId; eos = tok.EosId ?? teacher.Config.EosId;
+            prepared = TrainingCorpus.Prepare(recipe.Data, outDir, log,
+                n => { if (n % 200 == 0) log?.Invoke($"  sampled {n}/{recipe.Data.TeacherDocs}"); }, threads);
         }
-        else
-        {
-            tokenizerPath = recipe.Tokenizer!;
-            var tok = TokenizerLoader.Load(tokenizerPath);
-            data = TrainingCorpus.FromFile(recipe.Corpus!, tok);
-            vocab = tok.VocabSize; bos = tok.BosId; eos = tok.EosId;
-        }
+        catch (MspgtException e) when (e.Setting != null) { throw e.InFile(recipe.File); } // a recipe key, e.g. "tokenizer"
+        var (data, tokenizerPath, vocab, bos, eos) = prepared;
         log?.Invoke($"corpus: {data.Train.Length} training tokens ({data.TrainDocuments} documents), {data.Validation.Length} held out ({data.ValidationDocuments} documents)");
         var entries = new List<ZooEntry>();
         foreach (var student in recipe.Students)
@@ -52,7 +38,7 @@ public static class ZooRunner
                 .Select(d => Path.GetRelativePath(outDir, d)).OrderBy(s => s, StringComparer.Ordinal).ToList();
             entries.Add(new ZooEntry(student.Name, r.Record.ModelType, student.Settings.Layers, student.Settings.Dim, r.Record.Parameters,
                 student.Name, checkpoints, r.Record.Step, r.Record.ValLoss, r.Record.TrainLoss));
-            AtomicFile.WriteAllText(Path.Combine(outDir, "zoo.json"), JsonSerializer.Serialize(new { students = entries }, TrainingRecord.Json));
+            JsonOutput.WriteFile(Path.Combine(outDir, "zoo.json"), new { students = entries });
         }
         return entries;
     }

@@ -14,6 +14,12 @@ public static class CliHarness
     {
         var root = new RootCommand("mspgt (test)");
         foreach (var c in CommandRegistry.All()) root.Subcommands.Add(c);
+        return Run(root, args);
+    }
+
+    /// <summary>Runs ARGS against <paramref name="root"/> (e.g. with a test command added).</summary>
+    public static (int Code, string Out, string Err) Run(RootCommand root, params string[] args)
+    {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
         Console.SetOut(o);

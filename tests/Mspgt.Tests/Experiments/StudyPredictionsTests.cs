@@ -280,3 +280,32 @@ public class StudyPredictionsTests
         Assert.Equal(Verdict.NotIdentifiable, System.Text.Json.JsonSerializer.Deserialize<Verdict>("\"not identifiable\""));
     }
 }
+
+/// <summary>
+/// The whole chain on random-weight networks: real text through 12-layer Llamas whose weights were never trained,
+/// analysed as a study would, must not make the theory's predictions come out supported. A random network still has
+/// depth trends (norms grow, attention spreads), so this is the null the boundary test must survive in practice.
+/// </summary>
+public class RandomWeightPredictionTests
+{
+    [Fact]
+    public void RandomWeightModelsSupportNoPrediction()
+    {
+        using var teacher = Mspgt.Loading.ModelLoader.Load(TestData.Path("models", "stories260K", "stories260K.bin"));
+        var tok = teacher.Tokenizer!;
+        var corpus = Corpus.FromFile(TestData.Path("corpora", "tinystories-sample", "stories.jsonl"), tok, 128);
+        var settings = new AnalysisSettings { MaxTokens = 128, Bootstrap = 50, NullReplicates = 99, Seed = 0 };
+        var config = Mspgt.Loading.SyntheticModel.Preset("15m") with { Layers = 12, Dim = 64, Heads = 4, KvHeads = 4, HeadDim = 16, Ffn = 172, Vocab = tok.VocabSize, MaxSeq = 256 };
+        var inputs = new List<PredictionInput>();
+        foreach (var (name, family, seed, control) in new[] { ("random-llama", "llama", 1, false), ("random-qwen", "qwen", 2, false), ("random-control", "llama", 3, true) })
+        {
+            using var m = Mspgt.Loading.SyntheticModel.Build(config, seed);
+            m.Tokenizer = tok;
+            var summary = Analysis.Run(m, corpus, settings).Summary;
+            inputs.Add(new PredictionInput(new StudyModelSpec(name, "/m/" + name, family, "12L", null, name, null, control), summary, null));
+        }
+        var predictions = StudyPredictions.Evaluate(inputs, seed: 0, resamples: 400);
+        Assert.All(predictions, p => Assert.True(p.Supported != Verdict.Supported, $"{p.Id} supported on random-weight models ({p.Reason})"));
+        Assert.Contains(predictions[0].Supported, new[] { Verdict.NotSupported, Verdict.NotIdentifiable });
+    }
+}

@@ -27,7 +27,7 @@ public class SegmentAndSpecTests
     public void RejectsBadSegments(string text, string message)
     {
         var ex = Assert.Throws<MspgtException>(() => LayerSegments.Parse(text, 5));
-        Assert.Equal("--segments", ex.Source);
+        Assert.Equal("segments", ex.Setting);
         Assert.Contains(message, ex.Message);
     }
 
@@ -80,9 +80,9 @@ public class SegmentAndSpecTests
         Assert.Null(specs[2].Alpha);
         Assert.True(specs[3].EditsAttn && specs[3].EditsMlp);
         Assert.Contains("unknown intervention", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["blur"], ["attn"], [1])).Message);
-        Assert.Equal("--component", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["zero"], ["ffn"], [1])).Source);
-        Assert.Equal("--alpha", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["noise"], ["attn"], [-1])).Source);
-        Assert.Equal("--alpha", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["noise"], ["attn"], [0.5, 0.5])).Source);
+        Assert.Equal("components", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["zero"], ["ffn"], [1])).Setting);
+        Assert.Equal("alpha", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["noise"], ["attn"], [-1])).Setting);
+        Assert.Equal("alpha", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["noise"], ["attn"], [0.5, 0.5])).Setting);
         Assert.Contains("twice", Assert.Throws<MspgtException>(() => InterventionSpec.Expand(["skip", "skip"], ["attn"], [1])).Message);
     }
 }

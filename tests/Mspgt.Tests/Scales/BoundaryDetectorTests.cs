@@ -87,12 +87,12 @@ public class BoundaryDetectorTests
     {
         var x = Synthetic.Random(new Random(1), 10, 2);
         string[] names = ["a", "b"];
-        Assert.Equal("--k", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { ForcedK = 10 })).Source);
-        Assert.Equal("--penalty", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { Penalty = -1 })).Source);
-        Assert.Equal("--min-size", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { MinSegmentLength = 11 })).Source);
-        Assert.Equal("--alpha", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { Alpha = 1 })).Source);
-        Assert.Equal("--null-replicates", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { NullReplicates = 10 })).Source);
-        Assert.Equal("--null-max-edf", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { MaxEdf = 1 })).Source);
+        Assert.Equal("k", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { ForcedK = 10 })).Setting);
+        Assert.Equal("penalty", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { Penalty = -1 })).Setting);
+        Assert.Equal("min_size", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { MinSegmentLength = 11 })).Setting);
+        Assert.Equal("alpha", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { Alpha = 1 })).Setting);
+        Assert.Equal("null_replicates", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { NullReplicates = 10 })).Setting);
+        Assert.Equal("null_max_edf", Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, x, new BoundaryOptions { MaxEdf = 1 })).Setting);
         Assert.Throws<MspgtException>(() => BoundaryDetector.Detect(names, new double[2, 2], new BoundaryOptions()));
         var nan = (double[,])x.Clone();
         nan[3, 1] = double.NaN;

@@ -45,7 +45,7 @@ public sealed class P3FamilyBrittleness : IPrediction
         double localRatio = double.NaN;
         var segs = new JsonObject();
         int purpose = 0;
-        foreach (var seg in new[] { "local", "intermediate", "global" })
+        foreach (var seg in ScaleNames.All)
         {
             var lb = lm.Select(m => PerBlock(m, seg)).ToList();
             var qb = qm.Select(m => PerBlock(m, seg)).ToList();
@@ -64,7 +64,7 @@ public sealed class P3FamilyBrittleness : IPrediction
             o["ratio_qwen_over_llama"] = Num(q / l, "ratio");
             o["ratio_ci"] = Array(iv, "interval");
             segs[seg] = o;
-            if (seg == "local") { localInterval = iv; localRatio = q / l; }
+            if (seg == ScaleNames.Local) { localInterval = iv; localRatio = q / l; }
         }
         numbers["segments"] = segs;
         if (localInterval is null) return Result(Verdict.NotEvaluable, null, "no local-segment brittleness ratio (zero or missing llama brittleness)", numbers);

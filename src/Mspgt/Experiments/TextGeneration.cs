@@ -1,0 +1,38 @@
+using Mspgt.Loading;
+using Mspgt.Checkpoints;
+using Mspgt.Models;
+using Mspgt.Tokenization;
+
+namespace Mspgt.Experiments;
+
+/// <summary>`mspgt generate` as one call: the prompt encoded, a continuation sampled up to the context's end or a stop token, decoded.</summary>
+public static class TextGeneration
+{
+    /// <summary>The prompt and its continuation as text.</summary>
+    /// <param name="maxNewTokens">Most new tokens; fewer where the model's context ends.</param>
+    public static string Continue(LoadedModel model, string prompt, int maxNewTokens, SamplingOptions sampling, bool chat = false,
+        string? tokenizerPath = null)
+    {
+        ValidateSampling(sampling);
+        if (maxNewTokens < 0) throw MspgtException.ForSetting("max_tokens", $"must be ≥ 0, got {maxNewTokens}");
+        var tok = ModelPrompts.TokenizerOf(model);
+        int[] ids = ModelPrompts.GenerationPrompt(model, prompt, chat, tokenizerPath);
+        int budget = Math.Min(maxNewTokens, model.Config.MaxSeq - ids.Length);
+        if (budget < 0)
+            throw MspgtException.ForSetting("prompt", $"prompt of {ids.Length} tokens is longer than the model's context of {model.Config.MaxSeq}");
+        var generated = Generator.Generate(new Transformer(model.Config, model.Weights), ids, budget, sampling, StopTokens.For(model.Config, tok));
+        return tok.Decode([.. ids, .. generated]);
+    }
+
+    /// <summary>
+    /// The checks of <see cref="SamplingOptions.Validate"/>, with errors that name the setting (<c>top_p</c>).
+    /// SamplingOptions' own errors still carry generate's flag names; these run first so a library caller, or a
+    /// study, sees the setting.
+    /// </summary>
+    public static void ValidateSampling(SamplingOptions s)
+    {
+        if (!(s.Temperature >= 0) || !float.IsFinite(s.Temperature)) throw MspgtException.ForSetting("temperature", $"must be ≥ 0, got {s.Temperature}");
+        if (s.TopK < 0) throw MspgtException.ForSetting("top_k", $"must be ≥ 0, got {s.TopK}");
+        if (!(s.TopP > 0 && s.TopP <= 1)) throw MspgtException.ForSetting("top_p", $"must be in (0, 1], got {s.TopP}");
+    }
+}
