@@ -4,6 +4,7 @@ using Mspgt;
 using Mspgt.Loading;
 using Mspgt.Reporting;
 using Mspgt.Tokenization;
+using Mspgt.Files;
 
 namespace Mspgt.Cli;
 

@@ -3,6 +3,7 @@ using Spectre.Console;
 using System.Globalization;
 using Mspgt;
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Cli;
 

@@ -6,6 +6,8 @@ using Mspgt.Models;
 using Mspgt.Reporting;
 using Mspgt.Tokenization;
 using Spectre.Console;
+using Mspgt.Corpora;
+using Mspgt.Files;
 
 namespace Mspgt.Cli.Commands;
 

@@ -8,6 +8,8 @@ using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
 using Spectre.Console;
+using Mspgt.Corpora;
+using Mspgt.Files;
 
 namespace Mspgt.Cli.Commands;
 

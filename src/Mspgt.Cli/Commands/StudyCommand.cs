@@ -3,6 +3,7 @@ using Mspgt.Experiments;
 using Mspgt.Experiments.Predictions;
 using Mspgt.Reporting;
 using Spectre.Console;
+using Mspgt.Files;
 
 namespace Mspgt.Cli.Commands;
 

@@ -4,6 +4,8 @@ using Mspgt.Models;
 using Mspgt.Reporting;
 using Mspgt.Scales;
 using Mspgt.Signals;
+using Mspgt.Corpora;
+using Mspgt.Files;
 
 namespace Mspgt.Experiments;
 
@@ -204,7 +206,7 @@ public static class Analysis
         var ckaM = Signals.Estimators.LinearCka.LayerMatrix(layerMats, maxSamples: 4096, seed: s.Seed);
         var cka = Enumerable.Range(0, L + 1).Select(i => Enumerable.Range(0, L + 1).Select(j => ckaM[i, j]).ToArray()).ToArray();
 
-        var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, FileHashes.OfModel(model),
+        var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, ModelHash.Of(model),
             tokenizer.Description, corpus.Description, corpus.Sha256, corpus.Seed, CorpusMeasurement.CountByReason(skipped), s,
             names.Where((_, k) => report.Weights[k] > 0).ToArray(),
             SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning)) { SkippedDocumentList = skipped.ToArray() };
@@ -244,7 +246,7 @@ public static class Analysis
     public static void WriteOutputs(AnalysisResult r, string dir)
     {
         Directory.CreateDirectory(dir);
-        ParquetOutput.WriteSignals(Path.Combine(dir, ParquetOutput.SignalsFileName), r.Rows);
+        SignalTable.Write(Path.Combine(dir, SignalTable.FileName), r.Rows);
         JsonOutput.WriteFile(Path.Combine(dir, "summary.json"), r.Summary);
         var fig = SignalsFigure(r.Summary);
         fig.SavePng(Path.Combine(dir, "signals.png"));

@@ -1,6 +1,7 @@
 using Mspgt.Signals;
 using Mspgt.Signals.Estimators;
 using Mspgt.Tokenization;
+using Mspgt.Corpora;
 
 namespace Mspgt.Experiments;
 

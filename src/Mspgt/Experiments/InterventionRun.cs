@@ -3,6 +3,7 @@ using Mspgt.Checkpoints;
 using Mspgt.Interventions;
 using Mspgt.Models;
 using Mspgt.Tokenization;
+using Mspgt.Corpora;
 
 namespace Mspgt.Experiments;
 
@@ -69,7 +70,7 @@ public sealed class InterventionRun
     {
         var corpus = _corpus ?? _source!.Open(_transformer, _tokenizer, sampled);
         var documents = corpus.Documents.Take(Documents ?? int.MaxValue).ToList();
-        var inputs = new InterventionInputs(Analysis.ModelName(_model.Path), _model.Path, FileHashes.OfModel(_model),
+        var inputs = new InterventionInputs(Analysis.ModelName(_model.Path), _model.Path, ModelHash.Of(_model),
             _tokenizer.Description, corpus.Description, corpus.Sha256);
         return InterventionExperiment.Run(_transformer, _tokenizer, documents, _settings, inputs, progress);
     }

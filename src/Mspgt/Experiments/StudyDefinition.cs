@@ -272,7 +272,7 @@ public static class StudyFile
         var o = AsObject(node, at, src);
         var known = typeof(T).GetProperties().Select(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name).OfType<string>().ToArray();
         CheckKeys(o, known, at, src);
-        try { return o.Deserialize<T>(Reporting.JsonOutput.Options) ?? throw new MspgtException(src, $"{at}: is null"); }
+        try { return o.Deserialize<T>(Files.JsonOutput.Options) ?? throw new MspgtException(src, $"{at}: is null"); }
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 1 } p ? $"{at}{p[1..]}" : at;

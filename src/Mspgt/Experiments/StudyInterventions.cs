@@ -3,6 +3,7 @@ using Mspgt.Interventions;
 using Mspgt.Interventions.Outcomes;
 using Mspgt.Loading;
 using Mspgt.Models;
+using Mspgt.Corpora;
 
 namespace Mspgt.Experiments;
 

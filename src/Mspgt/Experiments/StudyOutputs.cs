@@ -4,6 +4,9 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Mspgt.Experiments.Predictions;
 using Mspgt.Reporting;
+using Mspgt.Files;
+using Mspgt.Interventions;
+using Mspgt.Signals;
 
 namespace Mspgt.Experiments;
 
@@ -138,16 +141,16 @@ public static class StudyOutputs
                 table.Add(kind); model.Add(m.Spec.Name); family.Add(m.Spec.Family); size.Add(m.Spec.Size);
                 precision.Add(m.Spec.Precision ?? ""); baseName.Add(m.Spec.Base); control.Add(m.Spec.Control ? 1 : 0);
             }
-            foreach (var r in ParquetOutput.ReadSignals(Path.Combine(dir, ParquetOutput.SignalsFileName)))
+            foreach (var r in SignalTable.Read(Path.Combine(dir, SignalTable.FileName)))
             {
                 Labels("signals");
                 document.Add(r.Document); layer.Add(r.Layer); signal.Add(r.Signal); value.Add(r.Value);
                 continuation.Add(null); segment.Add(""); intervention.Add(""); component.Add(""); alpha.Add(null); metric.Add("");
                 clean.Add(null); intervened.Add(null);
             }
-            string? ivPath = m.InterventionsFolder is { } ivf ? Path.Combine(def.Output, ivf, ParquetOutput.InterventionsFileName) : null;
+            string? ivPath = m.InterventionsFolder is { } ivf ? Path.Combine(def.Output, ivf, InterventionTable.FileName) : null;
             if (ivPath != null && File.Exists(ivPath))
-                foreach (var r in ParquetOutput.ReadInterventions(ivPath))
+                foreach (var r in InterventionTable.Read(ivPath))
                 {
                     Labels("interventions");
                     document.Add(r.Document); layer.Add(null); signal.Add(""); value.Add(r.Value);

@@ -5,6 +5,9 @@ using Mspgt.Experiments.Predictions;
 using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
+using Mspgt.Corpora;
+using Mspgt.Files;
+using Mspgt.Signals;
 
 namespace Mspgt.Experiments;
 
@@ -107,7 +110,7 @@ public static class StudyRunner
             ? $"cannot read the model's tokenizer ({m.TokenizerError}); set \"tokenizer\" for model {spec.Name} in the study file"
             : $"no tokenizer found for model {spec.Name}; set its \"tokenizer\" in the study file (tokenizer.json, a llama2.c vocab or a .gguf)");
         var settings = def.Analyze with { MaxTokens = Math.Min(def.Analyze.MaxTokens, m.Config.MaxSeq) };
-        string modelSha = FileHashes.OfModel(m);
+        string modelSha = ModelHash.Of(m);
         string? tokSha = spec.Tokenizer == null ? null
             : Directory.Exists(spec.Tokenizer) ? FileHashes.Sha256(Directory.GetFiles(spec.Tokenizer).OrderBy(f => f, StringComparer.Ordinal))
             : FileHashes.Sha256(spec.Tokenizer);
@@ -183,7 +186,7 @@ public static class StudyRunner
             var record = JsonOutput.ReadFile<StudyModelRecord>(recordPath);
             if (record.CacheKey != key) return (null, null);
             var summary = JsonOutput.ReadFile<AnalysisSummary>(summaryPath);
-            if (!File.Exists(Path.Combine(dir, ParquetOutput.SignalsFileName))) return (null, null);
+            if (!File.Exists(Path.Combine(dir, SignalTable.FileName))) return (null, null);
             return (record, summary);
         }
         catch (MspgtException)

@@ -5,6 +5,7 @@ using Mspgt.Interventions.Statistics;
 using Mspgt.Models;
 using Mspgt.Reporting;
 using Mspgt.Tokenization;
+using Mspgt.Corpora;
 
 namespace Mspgt.Interventions;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mspgt.Interventions.Outcomes;
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Interventions;
 
@@ -21,7 +22,7 @@ public static class InterventionOutputs
         Directory.CreateDirectory(directory);
         var written = new List<string>();
 
-        string parquet = Path.Combine(directory, ParquetOutput.InterventionsFileName);
+        string parquet = Path.Combine(directory, InterventionTable.FileName);
         Table(result.Rows).Write(parquet);
         written.Add(parquet);
 
@@ -47,7 +48,7 @@ public static class InterventionOutputs
 
     /// <summary>The standard interventions table plus first_layer, last_layer, draw and control_for.</summary>
     public static ParquetTable Table(IReadOnlyList<InterventionTableRow> rows) =>
-        ParquetOutput.InterventionsTable(rows.Select(r => r.Row).ToArray())
+        InterventionTable.Table(rows.Select(r => r.Row).ToArray())
             .AddInts("first_layer", rows.Select(r => r.FirstLayer).ToArray())
             .AddInts("last_layer", rows.Select(r => r.LastLayer).ToArray())
             .AddInts("draw", rows.Select(r => r.Draw).ToArray())

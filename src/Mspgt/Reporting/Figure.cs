@@ -1,4 +1,5 @@
 using ScottPlot;
+using Mspgt.Files;
 
 namespace Mspgt.Reporting;
 

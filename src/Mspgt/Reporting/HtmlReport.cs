@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Mspgt.Files;
 
 namespace Mspgt.Reporting;
 

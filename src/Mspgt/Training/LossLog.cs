@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Training;
 

@@ -5,6 +5,8 @@ using Mspgt.Experiments;
 using Mspgt.Models;
 using Mspgt.Reporting;
 using Mspgt.Tokenization;
+using Mspgt.Corpora;
+using Mspgt.Files;
 
 namespace Mspgt.Training;
 

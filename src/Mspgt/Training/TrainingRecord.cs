@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Training;
 

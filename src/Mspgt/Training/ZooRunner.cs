@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mspgt.Loading;
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Training;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mspgt.Reporting;
 using Mspgt.Tests.Cli;
+using Mspgt.Signals;
 
 namespace Mspgt.Tests.Experiments;
 
@@ -61,7 +62,7 @@ public class AnalyzeCommandTests : IDisposable
         Assert.Equal(64, m.GetProperty("corpus_sha256").GetString()!.Length);
         Assert.Equal(L + 1, r.GetProperty("cka_matrix").GetArrayLength());
 
-        var rows = ParquetOutput.ReadSignals(Path.Combine(outDir, "signals.parquet"));
+        var rows = SignalTable.Read(Path.Combine(outDir, "signals.parquet"));
         int signals = r.GetProperty("signals").EnumerateObject().Count();
         Assert.Equal(5 * L * signals, rows.Count);
     }

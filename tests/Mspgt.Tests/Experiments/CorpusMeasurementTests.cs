@@ -4,6 +4,7 @@ using Mspgt.Experiments;
 using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Signals;
+using Mspgt.Corpora;
 
 namespace Mspgt.Tests.Experiments;
 

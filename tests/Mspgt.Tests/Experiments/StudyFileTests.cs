@@ -46,7 +46,7 @@ public class StudyFileTests : IDisposable
                 name: ctl
                 control: true
             """));
-        Assert.Equal(Mspgt.Reporting.JsonOutput.Serialize(j with { StudyFile = "" }), Mspgt.Reporting.JsonOutput.Serialize(y with { StudyFile = "" }));
+        Assert.Equal(Mspgt.Files.JsonOutput.Serialize(j with { StudyFile = "" }), Mspgt.Files.JsonOutput.Serialize(y with { StudyFile = "" }));
         Assert.Equal(Path.Combine(_dir, "out"), j.Output);
         Assert.Null(j.Corpus.Path);
         Assert.Equal((6, 3), (j.Corpus.Documents, j.Corpus.Seed));

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Mspgt.Experiments;
 using Mspgt.Experiments.Predictions;
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Tests.Experiments;
 

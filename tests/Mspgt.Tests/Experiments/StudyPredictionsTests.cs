@@ -3,6 +3,7 @@ using Mspgt.Experiments.Predictions;
 using Mspgt.Interventions;
 using Mspgt.Scales;
 using Mspgt.Tests.Scales;
+using Mspgt.Corpora;
 
 namespace Mspgt.Tests.Experiments;
 

@@ -6,6 +6,8 @@ using Mspgt.Experiments.Predictions;
 using Mspgt.Reporting;
 using Mspgt.Tests.Cli;
 using SkiaSharp;
+using Mspgt.Files;
+using Mspgt.Signals;
 
 namespace Mspgt.Tests.Experiments;
 
@@ -93,7 +95,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         var t = ParquetTable.Read(Path.Combine(study.Output, "study.parquet"));
         int expected = 0;
         foreach (var m in study.Result.Models)
-            expected += ParquetOutput.ReadSignals(Path.Combine(study.Output, m.Folder, "signals.parquet")).Count;
+            expected += SignalTable.Read(Path.Combine(study.Output, m.Folder, "signals.parquet")).Count;
         Assert.Equal(expected, t.RowCount);
         Assert.True(expected > 0);
         Assert.All(t.Strings("table"), x => Assert.Equal("signals", x));
@@ -104,7 +106,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         Assert.All(t.NullableInts("layer"), l => Assert.InRange(l!.Value, 0, 4));
         Assert.All(t.NullableInts("continuation"), c => Assert.Null(c));
         // Row for row the same values as the model's own signals.parquet.
-        var own = ParquetOutput.ReadSignals(Path.Combine(study.Output, study.Result.Models[0].Folder, "signals.parquet"));
+        var own = SignalTable.Read(Path.Combine(study.Output, study.Result.Models[0].Folder, "signals.parquet"));
         Assert.Equal(own.Select(r => r.Value), t.Doubles("value").Take(own.Count));
     }
 

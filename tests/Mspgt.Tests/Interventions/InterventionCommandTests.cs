@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Mspgt.Reporting;
 using Mspgt.Tests.Cli;
+using Mspgt.Files;
+using Mspgt.Interventions;
 
 namespace Mspgt.Tests.Interventions;
 
@@ -59,7 +61,7 @@ public class InterventionCommandTests : IDisposable
         Assert.Equal(output.Trim(), File.ReadAllText(Path.Combine(outDir, "effects.json")).Trim());
         foreach (var png in files.Where(f => f.EndsWith(".png")))
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(outDir, png)).Take(4));
-        var rows = ParquetOutput.ReadInterventions(Path.Combine(outDir, "interventions.parquet"));
+        var rows = InterventionTable.Read(Path.Combine(outDir, "interventions.parquet"));
         Assert.Contains(rows, r => r.Segment == "random");
         Assert.Contains(rows, r => r.Continuation == 0 && r.Metric == "type_token_ratio");
         Assert.All(rows.Where(r => r.Intervention == "noise" && r.Alpha == 0), r => Assert.Equal(0.0, r.Value));

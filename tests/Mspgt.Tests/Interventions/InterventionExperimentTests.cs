@@ -5,6 +5,8 @@ using Mspgt.Interventions.Statistics;
 using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
+using Mspgt.Corpora;
+using Mspgt.Files;
 
 namespace Mspgt.Tests.Interventions;
 

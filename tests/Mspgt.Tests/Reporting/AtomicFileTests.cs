@@ -1,4 +1,5 @@
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Tests.Reporting;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Mspgt.Reporting;
+using Mspgt.Files;
 
 namespace Mspgt.Tests.Reporting;
 

@@ -1,6 +1,9 @@
 using Mspgt.Reporting;
 using Parquet;
 using Parquet.Schema;
+using Mspgt.Files;
+using Mspgt.Interventions;
+using Mspgt.Signals;
 
 namespace Mspgt.Tests.Reporting;
 
@@ -19,8 +22,8 @@ public class ParquetTableTests
                 rows.Add(new SignalRow("toy-llama", d, l, "attention_entropy", Math.Sqrt(d + 1) * l - 0.1));
                 rows.Add(new SignalRow("toy-llama", d, l, "cka", 1.0 / (l + 3)));
             }
-        string path = TempPath(ParquetOutput.SignalsFileName);
-        ParquetOutput.WriteSignals(path, rows);
+        string path = TempPath(SignalTable.FileName);
+        SignalTable.Write(path, rows);
 
         // Read back with Parquet.Net directly, independently of ParquetTable.Read.
         await using var reader = await ParquetReader.CreateAsync(path);
@@ -45,7 +48,7 @@ public class ParquetTableTests
             Assert.Equal(BitConverter.DoubleToInt64Bits(rows[i].Value), BitConverter.DoubleToInt64Bits(values[i]));
         }
 
-        Assert.Equal(rows, ParquetOutput.ReadSignals(path));
+        Assert.Equal(rows, SignalTable.Read(path));
     }
 
     [Fact]
@@ -57,12 +60,12 @@ public class ParquetTableTests
             new("toy-qwen", 0, 1, "global", "scale", "mlp", 0.5, "lexical_diversity", -0.02, 0.61, 0.59),
             new("toy-qwen", 7, 2, "random", "scale", "resid", 2.0, "length", 3.0, 41.0, null),
         ];
-        string path = TempPath(ParquetOutput.InterventionsFileName);
-        ParquetOutput.WriteInterventions(path, rows);
+        string path = TempPath(InterventionTable.FileName);
+        InterventionTable.Write(path, rows);
         var schema = await ParquetReader.ReadSchemaAsync(path);
         Assert.Equal(11, schema.GetDataFields().Length);
         Assert.True(schema.GetDataFields().Single(f => f.Name == "clean").IsNullable);
-        Assert.Equal(rows, ParquetOutput.ReadInterventions(path));
+        Assert.Equal(rows, InterventionTable.Read(path));
     }
 
     [Fact]
@@ -94,7 +97,7 @@ public class ParquetTableTests
     public void EmptyTableWritesSchemaOnly()
     {
         string path = TempPath("empty.parquet");
-        ParquetOutput.WriteSignals(path, []);
+        SignalTable.Write(path, []);
         var back = ParquetTable.Read(path);
         Assert.Equal(0, back.RowCount);
         Assert.Equal(5, back.ColumnNames.Count);
@@ -109,7 +112,7 @@ public class ParquetTableTests
         var nan = Assert.Throws<MspgtException>(() => new ParquetTable().AddDoubles("value", [1, double.NaN]));
         Assert.Contains("row 1", nan.Message);
         Assert.Throws<MspgtException>(() => new ParquetTable().AddNullableDoubles("v", [null, double.PositiveInfinity]));
-        Assert.Throws<MspgtException>(() => ParquetOutput.WriteSignals(TempPath("x.parquet"), [new("m", 0, 0, "s", double.NaN)]));
+        Assert.Throws<MspgtException>(() => SignalTable.Write(TempPath("x.parquet"), [new("m", 0, 0, "s", double.NaN)]));
         Assert.Throws<MspgtException>(() => new ParquetTable().Write(TempPath("none.parquet")));
         Assert.Throws<MspgtException>(() => new ParquetTable().AddInts("a", [1]).Ints("b"));
         Assert.Throws<MspgtException>(() => new ParquetTable().AddInts("a", [1]).Doubles("a"));
@@ -120,7 +123,7 @@ public class ParquetTableTests
     {
         string path = TempPath("signals.parquet");
         Assert.Throws<MspgtException>(() => ParquetTable.Read(path));
-        ParquetOutput.WriteSignals(path, [new("m", 0, 0, "s", 1.5), new("m", 0, 1, "s", 2.5)]);
+        SignalTable.Write(path, [new("m", 0, 0, "s", 1.5), new("m", 0, 1, "s", 2.5)]);
         byte[] bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
         var ex = Assert.Throws<MspgtException>(() => ParquetTable.Read(path));

@@ -1,5 +1,6 @@
 using Mspgt.Reporting;
 using SkiaSharp;
+using Mspgt.Files;
 
 namespace Mspgt.Tests.Reporting;
 

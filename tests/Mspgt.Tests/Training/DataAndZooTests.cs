@@ -2,6 +2,7 @@ using Mspgt.Experiments;
 using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Training;
+using Mspgt.Corpora;
 
 namespace Mspgt.Tests.Training;
 

@@ -1,7 +1,7 @@
 using Parquet;
 using Parquet.Schema;
 
-namespace Mspgt.Reporting;
+namespace Mspgt.Files;
 
 /// <summary>
 /// A column-oriented table of strings, ints, nullable ints, doubles and nullable doubles that is written to (and read back from)
@@ -189,70 +189,5 @@ public sealed class ParquetTable
         }
         table.RowCount = n;
         return table;
-    }
-}
-
-/// <summary>One per-layer signal value of one document: a row of <c>signals.parquet</c>.</summary>
-public sealed record SignalRow(string Model, int Document, int Layer, string Signal, double Value);
-
-/// <summary>
-/// One metric of one intervention on one continuation: a row of <c>interventions.parquet</c>. <see cref="Clean"/>
-/// and <see cref="Intervened"/> are the metric's raw values where the metric has them (null for metrics that are
-/// defined only as a difference, e.g. a KL divergence).
-/// </summary>
-public sealed record InterventionRow(
-    string Model, int Document, int Continuation, string Segment, string Intervention, string Component,
-    double Alpha, string Metric, double Value, double? Clean, double? Intervened);
-
-/// <summary>Writers for the long-format tables mspgt produces (snake_case column names).</summary>
-public static class ParquetOutput
-{
-    public const string SignalsFileName = "signals.parquet";
-    public const string InterventionsFileName = "interventions.parquet";
-
-    public static ParquetTable SignalsTable(IReadOnlyList<SignalRow> rows) => new ParquetTable()
-        .AddStrings("model", rows.Select(r => r.Model).ToArray())
-        .AddInts("document", rows.Select(r => r.Document).ToArray())
-        .AddInts("layer", rows.Select(r => r.Layer).ToArray())
-        .AddStrings("signal", rows.Select(r => r.Signal).ToArray())
-        .AddDoubles("value", rows.Select(r => r.Value).ToArray());
-
-    public static ParquetTable InterventionsTable(IReadOnlyList<InterventionRow> rows) => new ParquetTable()
-        .AddStrings("model", rows.Select(r => r.Model).ToArray())
-        .AddInts("document", rows.Select(r => r.Document).ToArray())
-        .AddInts("continuation", rows.Select(r => r.Continuation).ToArray())
-        .AddStrings("segment", rows.Select(r => r.Segment).ToArray())
-        .AddStrings("intervention", rows.Select(r => r.Intervention).ToArray())
-        .AddStrings("component", rows.Select(r => r.Component).ToArray())
-        .AddDoubles("alpha", rows.Select(r => r.Alpha).ToArray())
-        .AddStrings("metric", rows.Select(r => r.Metric).ToArray())
-        .AddDoubles("value", rows.Select(r => r.Value).ToArray())
-        .AddNullableDoubles("clean", rows.Select(r => r.Clean).ToArray())
-        .AddNullableDoubles("intervened", rows.Select(r => r.Intervened).ToArray());
-
-    public static void WriteSignals(string path, IReadOnlyList<SignalRow> rows) => SignalsTable(rows).Write(path);
-
-    public static void WriteInterventions(string path, IReadOnlyList<InterventionRow> rows) =>
-        InterventionsTable(rows).Write(path);
-
-    public static IReadOnlyList<SignalRow> ReadSignals(string path)
-    {
-        var t = ParquetTable.Read(path);
-        var (m, d, l, s, v) = (t.Strings("model"), t.Ints("document"), t.Ints("layer"), t.Strings("signal"), t.Doubles("value"));
-        var rows = new SignalRow[t.RowCount];
-        for (int i = 0; i < rows.Length; i++) rows[i] = new SignalRow(m[i], d[i], l[i], s[i], v[i]);
-        return rows;
-    }
-
-    public static IReadOnlyList<InterventionRow> ReadInterventions(string path)
-    {
-        var t = ParquetTable.Read(path);
-        var (m, d, c, seg) = (t.Strings("model"), t.Ints("document"), t.Ints("continuation"), t.Strings("segment"));
-        var (iv, comp, a, met) = (t.Strings("intervention"), t.Strings("component"), t.Doubles("alpha"), t.Strings("metric"));
-        var (v, cl, it) = (t.Doubles("value"), t.NullableDoubles("clean"), t.NullableDoubles("intervened"));
-        var rows = new InterventionRow[t.RowCount];
-        for (int i = 0; i < rows.Length; i++)
-            rows[i] = new InterventionRow(m[i], d[i], c[i], seg[i], iv[i], comp[i], a[i], met[i], v[i], cl[i], it[i]);
-        return rows;
     }
 }

@@ -2,8 +2,9 @@ using System.Text;
 using System.Text.Json;
 using Mspgt.Models;
 using Mspgt.Tokenization;
+using Mspgt.Files;
 
-namespace Mspgt.Experiments;
+namespace Mspgt.Corpora;
 
 /// <summary>One document as the model sees it: token ids (BOS first where the tokenizer adds it) and its text.</summary>
 public sealed record Document(int Index, string Text, int[] Ids);

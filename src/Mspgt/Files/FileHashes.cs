@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 
-namespace Mspgt.Experiments;
+namespace Mspgt.Files;
 
-/// <summary>sha256 of the files that define a model (weights and config), for manifests and caches.</summary>
+/// <summary>sha256 of files, for manifests and cache keys.</summary>
 public static class FileHashes
 {
     public static string Sha256(string path)
@@ -24,14 +24,5 @@ public static class FileHashes
             while ((n = s.Read(buf)) > 0) h.AppendData(buf, 0, n);
         }
         return Convert.ToHexStringLower(h.GetHashAndReset());
-    }
-
-    /// <summary>Hash of a loaded model's defining files: the weight files plus config.json for a folder.</summary>
-    public static string OfModel(Loading.LoadedModel m)
-    {
-        var files = new List<string>();
-        if (Directory.Exists(m.Path) && File.Exists(Path.Combine(m.Path, "config.json"))) files.Add(Path.Combine(m.Path, "config.json"));
-        files.AddRange(m.WeightFiles);
-        return files.Count == 0 ? "in-memory" : files.Count == 1 ? Sha256(files[0]) : Sha256(files);
     }
 }

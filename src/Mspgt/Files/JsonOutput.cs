@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Mspgt.Reporting;
+namespace Mspgt.Files;
 
 /// <summary>
 /// The one set of System.Text.Json settings every mspgt output and input uses (results files, training.json,

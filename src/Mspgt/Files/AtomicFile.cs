@@ -1,4 +1,4 @@
-namespace Mspgt.Reporting;
+namespace Mspgt.Files;
 
 /// <summary>
 /// Writes a file under a temporary name in the same folder and renames it into place, so a crash or an
