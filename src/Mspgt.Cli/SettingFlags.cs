@@ -12,6 +12,9 @@ public static class SettingFlags
     public static IReadOnlyDictionary<string, string> All { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         // models, prompts, corpora
+        ["model"] = "--model",
+        ["synthetic"] = "--synthetic",
+        ["weight_type"] = "--weight-type",
         ["tokenizer"] = "--tokenizer",
         ["text"] = "--text",
         ["prompt"] = "--prompt",

@@ -56,7 +56,7 @@ public static class AnalyzeCommand
                 : source.Open(tf, tok);
             var result = Progress.Run("analyzing documents", report => Analysis.Run(m, docs, settings, report));
             string? dir = p.GetValue(outDir);
-            if (dir != null) Analysis.WriteOutputs(result, dir);
+            if (dir != null) { Analysis.WriteData(result, dir); AnalysisFigures.Write(result.Summary, dir); }
             if (p.GetValue(json)) { Console.Out.WriteLine(JsonOutput.Serialize(result.Summary)); return 0; }
             Print(result.Summary, dir);
             return 0;

@@ -91,7 +91,7 @@ public static class InterventionCommand
                         });
                     });
 
-            IReadOnlyList<string> written = outDir != null ? InterventionOutputs.Write(outDir, result) : [];
+            IReadOnlyList<string> written = outDir != null ? [.. InterventionOutputs.Write(outDir, result), .. InterventionFigures.Write(outDir, result.Report)] : [];
             if (p.GetValue(json)) Console.Out.WriteLine(JsonOutput.Serialize(result.Report));
             else PrintSummary(result.Report, written);
             return 0;

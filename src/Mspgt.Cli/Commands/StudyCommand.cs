@@ -50,7 +50,7 @@ public static class StudyCommand
     {
         string last = "";
         int lastDecile = -1;
-        return StudyRunner.Run(def, new StudyOptions
+        var result = StudyRunner.Run(def, new StudyOptions
         {
             Cancellation = token,
             Log = line => Console.Error.WriteLine(line),
@@ -65,6 +65,8 @@ public static class StudyCommand
                 }
             },
         });
+        StudyReport.Write(result);
+        return result;
     }
 
     private static void Print(StudyResult r)
@@ -88,7 +90,7 @@ public static class StudyCommand
                     Verdict.NotSupported => "[red]not supported[/]",
                     _ => Markup.Escape(VerdictJsonConverter.Text(p.Supported)),
                 },
-                Markup.Escape(StudyOutputs.Evidence(p)), Markup.Escape(p.Reason));
+                Markup.Escape(StudyReport.Evidence(p)), Markup.Escape(p.Reason));
         AnsiConsole.Write(pt);
         AnsiConsole.MarkupLine(Markup.Escape($"wrote {Path.Combine(r.Definition.Output, StudyOutputs.ReportFileName)}, {StudyOutputs.SummaryFileName}, {StudyOutputs.TableFileName}"));
     }

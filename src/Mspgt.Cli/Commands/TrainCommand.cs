@@ -1,3 +1,4 @@
+using Mspgt.Reporting;
 using System.CommandLine;
 using Mspgt.Loading;
 using Mspgt.Tokenization;
@@ -71,7 +72,7 @@ public static class TrainCommand
                 n => { if (n % 100 == 0 || n == docs) Console.Error.Write($"\r  sampled {n}/{docs}"); }, nThreads);
             if (teacherPath != null) Console.Error.WriteLine();
             Console.Error.WriteLine($"data: {data.Train.Length} training tokens ({data.TrainDocuments} documents), {data.Validation.Length} held out ({data.ValidationDocuments} documents)");
-            var result = Trainer.Run(settings, data, tokenizerPath, vocab, bos, eos, output, ProgressLine, Console.Error.WriteLine, nThreads);
+            var result = Trainer.Run(settings, data, tokenizerPath, vocab, bos, eos, output, ProgressLine, Console.Error.WriteLine, nThreads, LossFigure.Write);
             Console.Error.WriteLine();
             Console.Out.WriteLine($"final checkpoint: {result.FinalCheckpoint}");
             Console.Out.WriteLine($"step {result.Record.Step}, tokens {result.Record.Tokens}, train loss {result.Record.TrainLoss:F4}, val loss {result.Record.ValLoss:F4}, wall {result.Record.WallSeconds:F0} s");

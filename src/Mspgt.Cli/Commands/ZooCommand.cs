@@ -1,3 +1,4 @@
+using Mspgt.Reporting;
 using System.CommandLine;
 using Mspgt.Training;
 
@@ -18,7 +19,7 @@ public static class ZooCommand
         cmd.SetAction(p =>
         {
             var r = ZooRecipe.Load(p.GetValue(recipe)!);
-            var entries = ZooRunner.Run(r, p.GetValue(outDir)!, (_, prog) => TrainCommand.ProgressLine(prog), Console.Error.WriteLine, p.GetValue(threads));
+            var entries = ZooRunner.Run(r, p.GetValue(outDir)!, (_, prog) => TrainCommand.ProgressLine(prog), Console.Error.WriteLine, p.GetValue(threads), LossFigure.Write);
             Console.Error.WriteLine();
             foreach (var e in entries)
                 Console.Out.WriteLine($"{e.Name}: {e.Architecture} {e.Layers} layers, {e.Parameters} parameters, step {e.Step}, val loss {e.ValLoss:F4}, {e.Checkpoints.Count} checkpoints");

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
 using Mspgt.Loading;
 using Mspgt.Models;
-using Mspgt.Reporting;
 using Mspgt.Scales;
 using Mspgt.Signals;
 using Mspgt.Corpora;
@@ -242,46 +241,14 @@ public static class Analysis
         return Path.GetFileName(full);
     }
 
-    /// <summary>Writes signals.parquet, summary.json, signals.png/.svg and cka.png into dir (each atomically).</summary>
-    public static void WriteOutputs(AnalysisResult r, string dir)
+    public const string SummaryFileName = "summary.json";
+
+    /// <summary>Writes the data of an analysis, signals.parquet and summary.json, into dir (each atomically; the
+    /// figures are Reporting's <c>AnalysisFigures</c>).</summary>
+    public static void WriteData(AnalysisResult r, string dir)
     {
         Directory.CreateDirectory(dir);
         SignalTable.Write(Path.Combine(dir, SignalTable.FileName), r.Rows);
-        JsonOutput.WriteFile(Path.Combine(dir, "summary.json"), r.Summary);
-        var fig = SignalsFigure(r.Summary);
-        fig.SavePng(Path.Combine(dir, "signals.png"));
-        fig.SaveSvg(Path.Combine(dir, "signals.svg"));
-        CkaFigure(r.Summary).SavePng(Path.Combine(dir, "cka.png"));
-    }
-
-    /// <summary>
-    /// The standardised fused signals and the fused score against depth, boundaries with their intervals shaded and
-    /// the scales named; built from the summary alone (its per-layer means, z-scored as <see cref="Run"/> does).
-    /// </summary>
-    public static Figure SignalsFigure(AnalysisSummary s)
-    {
-        var fused = new HashSet<string>(s.Manifest.FusedSignals);
-        var series = s.Signals.Where(kv => fused.Contains(kv.Key))
-            .Select(kv => new SignalSeries(kv.Key, SignalFusion.ZScore(kv.Value))).ToList();
-        var markers = new List<BoundaryMarker>();
-        var k2 = s.ForcedK2;
-        for (int i = 0; i < k2.Boundaries.Length; i++)
-        {
-            var ci = k2.BoundaryCi?[i];
-            markers.Add(new BoundaryMarker(k2.Boundaries[i] - 0.5, (ci?[0] ?? k2.Boundaries[i]) - 0.5, (ci?[1] ?? k2.Boundaries[i]) - 0.5));
-        }
-        var segNames = ScaleNames.All.OrderBy(n => s.Segments[n][0]).ToArray();
-        return SignalsPlot.Create(new SignalsPlotData(s.Model, s.NLayers, series, s.Fused, markers, segNames));
-    }
-
-    /// <summary>The layer × layer linear CKA heatmap (embedding and every block's output).</summary>
-    public static Figure CkaFigure(AnalysisSummary s, string? title = null)
-    {
-        int n = s.CkaMatrix.Length;
-        var m = new double[n, n];
-        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) m[i, j] = s.CkaMatrix[i][j];
-        var labels = Enumerable.Range(0, n).Select(i => i == 0 ? "embed" : $"{i - 1}").ToArray();
-        return HeatmapPlot.Create(new HeatmapData(title ?? $"{s.Model}: linear CKA between layer outputs", m, labels, labels, "CKA",
-            XLabel: "layer output", YLabel: "layer output", Min: 0, Max: 1));
+        JsonOutput.WriteFile(Path.Combine(dir, SummaryFileName), r.Summary);
     }
 }

@@ -44,14 +44,6 @@ public sealed record StudyControlContrast(
     [property: JsonPropertyName("control_effects")] double?[] ControlEffects,
     [property: JsonPropertyName("note")] string? Note);
 
-/// <summary>Brittleness against noise strength α for one segment (or the random-segment control).</summary>
-public sealed record DoseCurve(
-    [property: JsonPropertyName("segment")] string Segment,
-    [property: JsonPropertyName("alphas")] double[] Alphas,
-    [property: JsonPropertyName("values")] double[] Values,
-    [property: JsonPropertyName("lower")] double[]? Lower,
-    [property: JsonPropertyName("upper")] double[]? Upper);
-
 /// <summary>
 /// What the study needs from one model's intervention run: the brittleness of each named segment (P3), the
 /// segment × metric-family dissociation matrix with its diagonal dominance (P4), and the dose-response curves
@@ -159,14 +151,9 @@ public static class StudyInterventions
         var random = report.Effects.Where(x => x.Segment == "random" && x.Metric == OutcomeMetrics.BrittlenessKl
                                                && Primary(x.Intervention, x.Component, x.Alpha) && x.Effect is not null).ToList();
 
-        var curves = new List<DoseCurve>();
+        IReadOnlyList<DoseCurve> curves = [];
         DoseCurve? control = null;
-        if (InterventionOutputs.DoseResponse(report) is { } dose)
-        {
-            foreach (var sr in dose.Segments)
-                curves.Add(new DoseCurve(sr.Name, [.. sr.Alphas], [.. sr.Values], sr.Lower?.ToArray(), sr.Upper?.ToArray()));
-            if (dose.Control is { } c) control = new DoseCurve(c.Name, [.. c.Alphas], [.. c.Values], c.Lower?.ToArray(), c.Upper?.ToArray());
-        }
+        if (InterventionOutputs.DoseResponse(report) is { } dose) (curves, control) = (dose.Segments, dose.Control);
         string condition = alpha is double av ? $"{kind} α={av.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : $"{kind} {component}";
         return new StudyInterventionOutcome(condition, brittleness, random.Count == 0 ? null : random.Average(x => x.Effect!.Value),
             d.Rows, d.Columns, d.Matrix, d.RowMargins, d.DiagonalDominance, d.RowMaxFraction, curves, control)

@@ -61,8 +61,8 @@ public sealed record StudyResult(StudyDefinition Definition, IReadOnlyList<Study
 /// `mspgt study`: analyses every model of a study (and runs its interventions when the study asks for them),
 /// caching each model under OUT/models/&lt;name&gt;-&lt;key12&gt;/, where the key is a sha256 over the model's files,
 /// the tokenizer, the corpus and every setting; a re-run reads finished models back and computes only the rest, so an
-/// interrupted study resumes where it stopped. Then evaluates the predictions and writes study.json,
-/// study.parquet and report.html.
+/// interrupted study resumes where it stopped. Then evaluates the predictions; Reporting's StudyReport writes
+/// study.json, study.parquet, report.html and the figures from the result.
 /// </summary>
 public static class StudyRunner
 {
@@ -86,7 +86,6 @@ public static class StudyRunner
         var predictions = StudyPredictions.Evaluate(
             results.Select(r => new PredictionInput(r.Spec, r.Summary, r.Interventions)).ToList(), def.Analyze.Seed, o.PredictionResamples);
         var summary = StudyOutputs.Summarise(def, results, predictions, o.Now(), o.PredictionResamples);
-        StudyOutputs.Write(def, results, summary);
         return new StudyResult(def, results, predictions, summary);
     }
 
@@ -140,7 +139,7 @@ public static class StudyRunner
                 o.Cancellation.ThrowIfCancellationRequested();
                 o.Progress?.Invoke($"{label}: documents", done, total);
             }));
-            Analysis.WriteOutputs(result, dir);
+            Analysis.WriteData(result, dir);
             summary = result.Summary;
             record = new StudyModelRecord(key, spec.Name, spec.Path, m.Format, modelSha, tok.Description, tokSha,
                 c.Description, c.Sha256, c.Seed, settings, ProgramInfo.Version);

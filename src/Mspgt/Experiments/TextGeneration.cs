@@ -13,7 +13,7 @@ public static class TextGeneration
     public static string Continue(LoadedModel model, string prompt, int maxNewTokens, SamplingOptions sampling, bool chat = false,
         string? tokenizerPath = null)
     {
-        ValidateSampling(sampling);
+        sampling.Validate();
         if (maxNewTokens < 0) throw MspgtException.ForSetting("max_tokens", $"must be ≥ 0, got {maxNewTokens}");
         var tok = ModelPrompts.TokenizerOf(model);
         int[] ids = ModelPrompts.GenerationPrompt(model, prompt, chat, tokenizerPath);
@@ -22,17 +22,5 @@ public static class TextGeneration
             throw MspgtException.ForSetting("prompt", $"prompt of {ids.Length} tokens is longer than the model's context of {model.Config.MaxSeq}");
         var generated = Generator.Generate(new Transformer(model.Config, model.Weights), ids, budget, sampling, StopTokens.For(model.Config, tok));
         return tok.Decode([.. ids, .. generated]);
-    }
-
-    /// <summary>
-    /// The checks of <see cref="SamplingOptions.Validate"/>, with errors that name the setting (<c>top_p</c>).
-    /// SamplingOptions' own errors still carry generate's flag names; these run first so a library caller, or a
-    /// study, sees the setting.
-    /// </summary>
-    public static void ValidateSampling(SamplingOptions s)
-    {
-        if (!(s.Temperature >= 0) || !float.IsFinite(s.Temperature)) throw MspgtException.ForSetting("temperature", $"must be ≥ 0, got {s.Temperature}");
-        if (s.TopK < 0) throw MspgtException.ForSetting("top_k", $"must be ≥ 0, got {s.TopK}");
-        if (!(s.TopP > 0 && s.TopP <= 1)) throw MspgtException.ForSetting("top_p", $"must be in (0, 1], got {s.TopP}");
     }
 }

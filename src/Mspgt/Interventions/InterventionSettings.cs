@@ -39,7 +39,7 @@ public sealed record InterventionSettings
         if (BootstrapResamples < 1) throw MspgtException.ForSetting("bootstrap", $"must be ≥ 1, got {BootstrapResamples}");
         if (PermutationResamples < 1) throw MspgtException.ForSetting("permutations", $"must be ≥ 1, got {PermutationResamples}");
         if (Threads is < 1) throw MspgtException.ForSetting("threads", $"must be ≥ 1, got {Threads}");
-        Experiments.TextGeneration.ValidateSampling(new Models.SamplingOptions(Temperature, 0, TopP, 0));
+        new Models.SamplingOptions(Temperature, 0, TopP, 0).Validate();
     }
 
     /// <summary>Every check: <see cref="Validate()"/> and the segments and prompt length against the model.</summary>

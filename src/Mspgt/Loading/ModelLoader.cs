@@ -12,7 +12,7 @@ public static class ModelLoader
     /// <param name="loadTokenizer">false skips looking for a tokenizer (weights-only work, e.g. ids given directly).</param>
     public static LoadedModel Load(string path, string? tokenizerPath = null, bool loadTokenizer = true)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new MspgtException("--model", "no model path given");
+        if (string.IsNullOrWhiteSpace(path)) throw MspgtException.ForSetting("model", "no model path given");
         LoadedModel model;
         if (Directory.Exists(path)) model = HuggingFaceModelLoader.Load(path);
         else if (!File.Exists(path)) throw new MspgtException(path, "file not found");

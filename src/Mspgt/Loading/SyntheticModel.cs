@@ -13,7 +13,7 @@ public static class SyntheticModel
         "110m" => Config(768, 12, 12, 12, 2048, 32000, 1024),
         "15m" => Config(288, 6, 6, 6, 768, 32000, 256),
         "42m" => Config(512, 8, 8, 8, 1376, 32000, 1024),
-        _ => throw new MspgtException("--synthetic", $"unknown preset \"{name}\"; known: 15m, 42m, 110m"),
+        _ => throw MspgtException.ForSetting("synthetic", $"unknown preset \"{name}\"; known: 15m, 42m, 110m"),
     };
 
     private static ModelConfig Config(int dim, int layers, int heads, int kv, int ffn, int vocab, int seq) => new()
@@ -31,7 +31,7 @@ public static class SyntheticModel
         "f32" => TensorType.F32,
         "bf16" => TensorType.BF16,
         "q8_0" => TensorType.Q8_0,
-        _ => throw new MspgtException("--weight-type", $"unknown weight type \"{name}\"; known: f32, bf16, q8_0"),
+        _ => throw MspgtException.ForSetting("weight_type", $"unknown weight type \"{name}\"; known: f32, bf16, q8_0"),
     };
 
     /// <summary>
@@ -42,7 +42,7 @@ public static class SyntheticModel
     public static LoadedModel Build(ModelConfig c, int seed = 1, TensorType weightType = TensorType.F32)
     {
         if (Array.IndexOf(WeightTypes, weightType) < 0)
-            throw new MspgtException("--weight-type", $"synthetic models support f32, bf16 and q8_0, not {weightType}");
+            throw MspgtException.ForSetting("weight_type", $"synthetic models support f32, bf16 and q8_0, not {weightType}");
         var rng = new Random(seed);
         var tensors = new List<TensorEntry>();
         WeightMatrix M(string name, int rows, int cols)
@@ -74,7 +74,7 @@ public static class SyntheticModel
                 }
                 default:
                 {
-                    if (cols % 32 != 0) throw new MspgtException("--weight-type", $"q8_0 needs rows that are a multiple of 32 long, {name} has {cols}");
+                    if (cols % 32 != 0) throw MspgtException.ForSetting("weight_type", $"q8_0 needs rows that are a multiple of 32 long, {name} has {cols}");
                     long blocks = n / 32;
                     var b = GC.AllocateUninitializedArray<byte>(checked((int)(blocks * QuantBlocks.Q8_0BlockBytes)), pinned: true);
                     ushort d = BitConverter.HalfToUInt16Bits((Half)(range / 127f));

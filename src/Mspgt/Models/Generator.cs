@@ -8,11 +8,11 @@ public static class Generator
     public static int[] Generate(Transformer model, ReadOnlySpan<int> prompt, int maxNewTokens, SamplingOptions sampling,
         IReadOnlyCollection<int>? stopIds = null, Hooks? hooks = null, Action<int>? onToken = null)
     {
-        if (prompt.Length == 0) throw new MspgtException("--prompt", "empty prompt (no tokens)");
-        if (maxNewTokens < 0) throw new MspgtException("--max-tokens", "must be ≥ 0");
+        if (prompt.Length == 0) throw MspgtException.ForSetting("prompt", "empty prompt (no tokens)");
+        if (maxNewTokens < 0) throw MspgtException.ForSetting("max_tokens", "must be ≥ 0");
         int capacity = Math.Min(model.Config.MaxSeq, prompt.Length + maxNewTokens);
         if (prompt.Length > model.Config.MaxSeq)
-            throw new MspgtException("--prompt", $"prompt of {prompt.Length} tokens is longer than the model's context of {model.Config.MaxSeq}");
+            throw MspgtException.ForSetting("prompt", $"prompt of {prompt.Length} tokens is longer than the model's context of {model.Config.MaxSeq}");
         var cache = model.NewCache(Math.Max(capacity, prompt.Length));
         var sampler = new Sampler(sampling);
         var output = new List<int>();

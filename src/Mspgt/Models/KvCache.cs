@@ -16,7 +16,7 @@ public sealed class KvCache
     public KvCache(ModelConfig config, int capacity)
     {
         if (capacity <= 0 || capacity > config.MaxSeq)
-            throw new MspgtException("--max-tokens", $"a KV cache of {capacity} positions does not fit the model's context of {config.MaxSeq}");
+            throw MspgtException.ForSetting("max_tokens", $"a KV cache of {capacity} positions does not fit the model's context of {config.MaxSeq}");
         Capacity = capacity;
         _kvDim = config.KvDim;
         K = new float[config.Layers][];

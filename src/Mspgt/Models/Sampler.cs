@@ -7,9 +7,9 @@ public sealed record SamplingOptions(float Temperature = 0f, int TopK = 0, float
 {
     public void Validate()
     {
-        if (!(Temperature >= 0) || !float.IsFinite(Temperature)) throw new MspgtException("--temperature", $"must be ≥ 0, got {Temperature}");
-        if (TopK < 0) throw new MspgtException("--top-k", $"must be ≥ 0, got {TopK}");
-        if (!(TopP > 0 && TopP <= 1)) throw new MspgtException("--top-p", $"must be in (0, 1], got {TopP}");
+        if (!(Temperature >= 0) || !float.IsFinite(Temperature)) throw MspgtException.ForSetting("temperature", $"must be ≥ 0, got {Temperature}");
+        if (TopK < 0) throw MspgtException.ForSetting("top_k", $"must be ≥ 0, got {TopK}");
+        if (!(TopP > 0 && TopP <= 1)) throw MspgtException.ForSetting("top_p", $"must be in (0, 1], got {TopP}");
     }
 }
 

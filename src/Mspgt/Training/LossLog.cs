@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Mspgt.Reporting;
 using Mspgt.Files;
 
 namespace Mspgt.Training;
@@ -9,7 +8,7 @@ namespace Mspgt.Training;
 /// wall seconds, gradient norm before clipping.</summary>
 public sealed record LossRow(long Step, double TrainLoss, double? ValLoss, double Lr, long Tokens, double Seconds, double GradNorm);
 
-/// <summary>loss.csv (step, train_loss, val_loss, lr, tokens, seconds, grad_norm) and loss.png in the output folder.</summary>
+/// <summary>loss.csv (step, train_loss, val_loss, lr, tokens, seconds, grad_norm) in the output folder.</summary>
 public static class LossLog
 {
     public const string Header = "step,train_loss,val_loss,lr,tokens,seconds,grad_norm";
@@ -46,13 +45,5 @@ public static class LossLog
             }
         }
         return rows;
-    }
-
-    public static void WritePng(string path, string title, IReadOnlyList<LossRow> rows)
-    {
-        if (rows.Count == 0) return;
-        var train = rows.Select(r => new LossPoint(r.Step, r.TrainLoss)).ToList();
-        var val = rows.Where(r => r.ValLoss != null).Select(r => new LossPoint(r.Step, r.ValLoss!.Value)).ToList();
-        LossPlot.Create(title, train, val).SavePng(path);
     }
 }

@@ -17,10 +17,14 @@ public sealed record TrainingResult(string FinalCheckpoint, TrainingRecord Recor
 /// learning rate of a step depend only on (seed, step), and gradients are reduced in a fixed order, so a run resumed
 /// from a checkpoint continues bit-identically.
 /// </summary>
+/// <summary>Draws the loss curve (loss.png) from the logged rows; training itself draws nothing, the caller's
+/// renderer does (Reporting.LossFigure.Write).</summary>
+public delegate void LossPlotter(string path, string title, IReadOnlyList<LossRow> rows);
+
 public static class Trainer
 {
     public static TrainingResult Run(TrainSettings settings, TrainingData data, string tokenizerPath, int vocab, int? bos, int? eos,
-        string outDir, Action<TrainingProgress>? progress = null, Action<string>? log = null, int threads = 0)
+        string outDir, Action<TrainingProgress>? progress = null, Action<string>? log = null, int threads = 0, LossPlotter? lossFigure = null)
     {
         settings.Validate();
         if (!File.Exists(tokenizerPath)) throw new MspgtException(tokenizerPath, "tokenizer file not found");
@@ -111,19 +115,20 @@ public static class Trainer
             {
                 last = Record(done, loss, lr, gnorm);
                 finalDir = TrainingCheckpoint.Write(outDir, model, optimizer, last, tokenizerPath);
-                WritePlot(outDir, modelType, rows, log);
+                WritePlot(lossFigure, outDir, modelType, rows, log);
             }
             double rate = (done - firstStep) * tokensPerStep / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
             double eta = (settings.Steps - done) * tokensPerStep / Math.Max(1e-9, rate);
             progress?.Invoke(new TrainingProgress(done, settings.Steps, loss, val, lr, gnorm, done * tokensPerStep, seconds, rate, eta));
         }
-        if (rows.Count > 0) { LossLog.WriteCsv(csvPath, rows); WritePlot(outDir, modelType, rows, log); }
+        if (rows.Count > 0) { LossLog.WriteCsv(csvPath, rows); WritePlot(lossFigure, outDir, modelType, rows, log); }
         return new TrainingResult(finalDir, last, resumed, startStep);
     }
 
-    private static void WritePlot(string outDir, string modelType, IReadOnlyList<LossRow> rows, Action<string>? log)
+    private static void WritePlot(LossPlotter? figure, string outDir, string modelType, IReadOnlyList<LossRow> rows, Action<string>? log)
     {
-        try { LossLog.WritePng(Path.Combine(outDir, "loss.png"), $"{modelType} training loss (nats/token)", rows); }
+        if (figure is null || rows.Count == 0) return;
+        try { figure(Path.Combine(outDir, "loss.png"), $"{modelType} training loss (nats/token)", rows); }
         catch (Exception e) when (e is not MspgtException && e is not OutOfMemoryException)
         {
             // A missing font or native renderer must not lose a training run; the CSV has every number.

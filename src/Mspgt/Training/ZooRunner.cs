@@ -17,7 +17,7 @@ public sealed record ZooEntry(string Name, string Architecture, int Layers, int 
 public static class ZooRunner
 {
     public static IReadOnlyList<ZooEntry> Run(ZooRecipe recipe, string outDir, Action<string, TrainingProgress>? progress = null,
-        Action<string>? log = null, int threads = 0)
+        Action<string>? log = null, int threads = 0, LossPlotter? lossFigure = null)
     {
         Directory.CreateDirectory(outDir);
         PreparedTrainingData prepared;
@@ -34,7 +34,7 @@ public static class ZooRunner
         {
             string folder = Path.Combine(outDir, student.Name);
             log?.Invoke($"student {student.Name}: {student.Settings.Architecture} {student.Settings.Layers} layers, dim {student.Settings.Dim}");
-            var r = Trainer.Run(student.Settings, data, tokenizerPath, vocab, bos, eos, folder, p => progress?.Invoke(student.Name, p), log, threads);
+            var r = Trainer.Run(student.Settings, data, tokenizerPath, vocab, bos, eos, folder, p => progress?.Invoke(student.Name, p), log, threads, lossFigure);
             var checkpoints = Directory.GetDirectories(TrainingCheckpoint.CheckpointsDir(folder), TrainingCheckpoint.FolderPrefix + "*")
                 .Select(d => Path.GetRelativePath(outDir, d)).OrderBy(s => s, StringComparer.Ordinal).ToList();
             entries.Add(new ZooEntry(student.Name, r.Record.ModelType, student.Settings.Layers, student.Settings.Dim, r.Record.Parameters,

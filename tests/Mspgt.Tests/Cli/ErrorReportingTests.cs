@@ -39,7 +39,7 @@ public class ErrorReportingTests : IDisposable
         Assert.Equal("kv_heads", e.Setting);
         Assert.Equal("must divide heads (4), got 3", e.Message);
 
-        Assert.Equal("top_k", Assert.Throws<MspgtException>(() => TextGeneration.ValidateSampling(new Mspgt.Models.SamplingOptions(TopK: -1))).Setting);
+        Assert.Equal("top_k", Assert.Throws<MspgtException>(() => new Mspgt.Models.SamplingOptions(TopK: -1).Validate()).Setting);
         Assert.Equal("segments", Assert.Throws<MspgtException>(() => LayerSegments.Select("local=0-1", "summary.json", 5)).Setting);
         // A file problem names the file and no setting.
         var file = Assert.Throws<MspgtException>(() => LayerSegments.FromSummary(Path.Combine(_dir, "none.json"), 5));

@@ -33,6 +33,7 @@ public class StudyInterventionTests : IDisposable
         var def = StudyFile.Load(file);
         var log = new List<string>();
         var r = StudyRunner.Run(def, new StudyOptions { Log = log.Add, PredictionResamples = 100 });
+        StudyReport.Write(r);
         Assert.Equal(2, log.Count(l => l.Contains(": interventions into ")));
         foreach (var m in r.Models)
         {
@@ -92,6 +93,7 @@ public class StudyInterventionTests : IDisposable
         string before = File.ReadAllText(Path.Combine(def.Output, "study.json"));
         log.Clear();
         var again = StudyRunner.Run(def, new StudyOptions { Log = log.Add, PredictionResamples = 100, Now = () => DateTimeOffset.Parse(r.Summary.Manifest.Date, System.Globalization.CultureInfo.InvariantCulture) });
+        StudyReport.Write(again);
         Assert.Equal(2, log.Count(l => l.Contains(": interventions read from ")));
         Assert.Equal(before, File.ReadAllText(Path.Combine(def.Output, "study.json")));
     }

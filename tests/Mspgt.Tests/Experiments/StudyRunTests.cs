@@ -38,6 +38,7 @@ public sealed class SmallStudy : IDisposable
             },
         }));
         Result = StudyRunner.Run(StudyFile.Load(StudyPath), Options());
+        StudyReport.Write(Result);
     }
 
     public static StudyOptions Options(Action<string, int, int>? progress = null, Action<string>? log = null,
@@ -128,7 +129,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
 
         var fromCache = new List<bool>();
         var log = new List<string>();
-        StudyRunner.Run(def, SmallStudy.Options(log: log.Add, after: (_, r) => fromCache.Add(r.FromCache)));
+        StudyReport.Write(StudyRunner.Run(def, SmallStudy.Options(log: log.Add, after: (_, r) => fromCache.Add(r.FromCache))));
         Assert.Equal([true, false], fromCache);
         Assert.Contains("read from", log[0]);
         Assert.Contains("analysed into", log[1]);

@@ -84,7 +84,7 @@ public sealed class TrainerTests : IDisposable
     {
         var data = CountingData();
         var s = Settings(arch, 2, tied);
-        var r = Trainer.Run(s, data, _tok, 32, 1, 2, Path.Combine(_dir, "hf"));
+        var r = Trainer.Run(s, data, _tok, 32, 1, 2, Path.Combine(_dir, "hf"), lossFigure: Mspgt.Reporting.LossFigure.Write);
         foreach (var f in new[] { "config.json", "model.safetensors", "training.json", "optimizer.bin", "dummy-vocab.txt" })
             Assert.True(File.Exists(Path.Combine(r.FinalCheckpoint, f)), f);
         using var loaded = ModelLoader.Load(r.FinalCheckpoint, loadTokenizer: false);
