@@ -37,6 +37,12 @@ public static class SettingFlags
         ["null_max_edf"] = "--null-max-edf",
         ["bootstrap"] = "--bootstrap",
         ["weights"] = "--weights",
+        // study
+        ["shard"] = "--shard",
+        ["shards"] = "--shards",
+        ["merge_only"] = "--merge-only",
+        ["cpus_per_task"] = "--cpus-per-task",
+        ["gpus_per_task"] = "--gpus-per-task",
         // intervene
         ["segments"] = "--segments",
         ["interventions"] = "--interventions",

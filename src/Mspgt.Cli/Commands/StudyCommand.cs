@@ -16,21 +16,45 @@ public static class StudyCommand
         var outDir = new Option<string?>("--out") { Description = "Output folder (overrides the study file's \"output\")" };
         var relativeTo = new Option<string?>("--relative-to") { Description = "Resolve the study file's relative paths against this folder instead of the file's own folder" };
         var json = CliCommon.JsonOption("Print {\"models\", \"predictions\", \"manifest\"} (study.json) on stdout");
-        var cmd = new Command("study", "Run a cross-model study (cached per model, resumable), test predictions P1–P5 and write report.html, study.json, study.parquet");
+        var shard = new Option<string?>("--shard") { Description = "Compute only the models of shard I of N (I/N, 0-based) into the shared cache; no predictions or report" };
+        var mergeOnly = new Option<bool>("--merge-only") { Description = "Compute nothing: read every model from the cache, test the predictions, write the outputs; fail listing what is missing" };
+        var emit = new Option<string?>("--emit") { Description = "Print a script that runs the study as shards on a cluster instead of running it: slurm (a bash script of sbatch calls) or k8s (an Indexed Job, untested)" };
+        emit.AcceptOnlyFromAmong("slurm", "k8s");
+        var shards = new Option<int>("--shards") { Description = "Shards for --emit (and, with --merge-only, to say which shard a missing model belongs to)", DefaultValueFactory = _ => 4 };
+        var partition = new Option<string?>("--partition") { Description = "Slurm partition for --emit slurm" };
+        var gpus = new Option<int>("--gpus-per-task") { Description = "GPUs per shard for --emit", DefaultValueFactory = _ => 0 };
+        var cpus = new Option<int>("--cpus-per-task") { Description = "CPUs per shard for --emit (each shard runs that many threads)", DefaultValueFactory = _ => 1 };
+        var command = new Option<string?>("--mspgt") { Description = "How the cluster's jobs call mspgt (default: this executable)" };
+        var image = new Option<string?>("--image") { Description = "Container image for --emit k8s" };
+        var cmd = new Command("study", "Run a cross-model study (cached per model, resumable, shardable), test predictions P1–P7 and write report.html, study.json, study.parquet");
         cmd.Arguments.Add(file);
-        cmd.Options.Add(outDir);
-        cmd.Options.Add(relativeTo);
-        cmd.Options.Add(json);
+        foreach (var o in new Option[] { outDir, relativeTo, json, shard, mergeOnly, emit, shards, partition, gpus, cpus, command, image }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             var def = StudyFile.Load(p.GetValue(file)!, p.GetValue(outDir), p.GetValue(relativeTo));
+            if (p.GetValue(emit) is string kind)
+            {
+                var cluster = new ClusterSettings(p.GetValue(shards), p.GetValue(command) ?? ThisExecutable(), p.GetValue(partition),
+                    p.GetValue(gpus), p.GetValue(cpus), p.GetValue(gpus) > 0 ? "--device cuda" : null, p.GetValue(image));
+                Console.Out.Write(kind == "slurm" ? StudyScripts.Slurm(def, cluster) : StudyScripts.Kubernetes(def, cluster));
+                return 0;
+            }
+            if (p.GetValue(shard) is string sh)
+            {
+                if (p.GetValue(mergeOnly)) throw MspgtException.ForSetting("merge_only", "--shard computes a part; --merge-only computes nothing: give one");
+                var part = StudyRunner.RunShard(def, StudyShard.Parse(sh), Options(CancellationToken.None));
+                Console.Error.WriteLine($"shard {part.Shard}: {part.Models.Count} model(s) ({string.Join(", ", part.Models.Select(m => m.Spec.Name))}), " +
+                                        $"{part.Models.Count(m => !m.FromCache)} computed, {part.Models.Count(m => m.FromCache)} already cached");
+                return 0;
+            }
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
             StudyResult result;
             try
             {
-                result = Run(def, cts.Token);
+                result = p.GetValue(mergeOnly) ? StudyRunner.Merge(def, Options(cts.Token), p.GetValue(shards)) : StudyRunner.Run(def, Options(cts.Token));
+                StudyReport.Write(result);
             }
             catch (OperationCanceledException)
             {
@@ -46,11 +70,11 @@ public static class StudyCommand
     }
 
     /// <summary>Progress on stderr: one line per model and every 10% of a model's documents (stdout stays clean).</summary>
-    private static StudyResult Run(StudyDefinition def, CancellationToken token)
+    private static StudyOptions Options(CancellationToken token)
     {
         string last = "";
         int lastDecile = -1;
-        var result = StudyRunner.Run(def, new StudyOptions
+        return new StudyOptions
         {
             Cancellation = token,
             Log = line => Console.Error.WriteLine(line),
@@ -64,9 +88,15 @@ public static class StudyCommand
                     Console.Error.WriteLine($"{what}: {done}/{total}");
                 }
             },
-        });
-        StudyReport.Write(result);
-        return result;
+        };
+    }
+
+    /// <summary>How to call this very mspgt again from a job: the executable, or "dotnet path/mspgt.dll".</summary>
+    private static string ThisExecutable()
+    {
+        string process = Environment.ProcessPath ?? "mspgt";
+        string dll = typeof(StudyCommand).Assembly.Location;
+        return Path.GetFileNameWithoutExtension(process) == "dotnet" && dll.Length > 0 ? $"{process} {dll}" : process;
     }
 
     private static void Print(StudyResult r)

@@ -51,7 +51,12 @@ public sealed class StudyOptions
     public Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
     /// <summary>Resamples for the prediction intervals (P2, P3).</summary>
     public int PredictionResamples { get; init; } = StudyPredictions.DefaultResamples;
+    /// <summary>How long to wait for a model another process is computing before giving up (default: 12 hours).</summary>
+    public TimeSpan LockWait { get; init; } = TimeSpan.FromHours(12);
 }
+
+/// <summary>What one shard of a study did: the models assigned to it, each computed or found in the cache.</summary>
+public sealed record StudyShardResult(StudyDefinition Definition, StudyShard Shard, IReadOnlyList<StudyModelResult> Models);
 
 /// <summary>Everything a finished study produced.</summary>
 public sealed record StudyResult(StudyDefinition Definition, IReadOnlyList<StudyModelResult> Models, IReadOnlyList<Prediction> Predictions,
@@ -70,7 +75,38 @@ public static class StudyRunner
     public const string RecordFileName = "model.json";
     public const string SummaryFileName = "summary.json";
 
-    public static StudyResult Run(StudyDefinition def, StudyOptions? options = null)
+    /// <summary>Every model (computed, or read from the cache), then the predictions.</summary>
+    public static StudyResult Run(StudyDefinition def, StudyOptions? options = null) => Finish(def, RunModels(def, options, _ => true, compute: true), options);
+
+    /// <summary>
+    /// Only the models <see cref="StudyShard.Assign"/> gives to <paramref name="shard"/>, into the shared cache; no
+    /// predictions and no study outputs (a later <see cref="Run"/> or <see cref="Merge"/> finds every model cached).
+    /// </summary>
+    public static StudyShardResult RunShard(StudyDefinition def, StudyShard shard, StudyOptions? options = null)
+    {
+        var owner = StudyShard.Assign(def, shard.Count);
+        return new StudyShardResult(def, shard, RunModels(def, options, i => owner[i] == shard.Index, compute: true));
+    }
+
+    /// <summary>
+    /// The study from its cache alone: every model must be there (analysis and, when the study asks for them,
+    /// interventions), else one error lists what is missing and which shard computes it.
+    /// </summary>
+    public static StudyResult Merge(StudyDefinition def, StudyOptions? options = null, int? shards = null)
+    {
+        var missing = new List<string>();
+        var results = RunModels(def, options, _ => true, compute: false, missing);
+        if (missing.Count > 0)
+        {
+            var owner = shards is int n ? StudyShard.Assign(def, n) : null;
+            string Where(string name) => owner is null ? "" : $" (shard {owner[def.Models.ToList().FindIndex(m => m.Name == name)]}/{shards})";
+            throw new MspgtException(def.StudyFile, $"{missing.Count} unit(s) not computed yet: {string.Join(", ", missing.Select(m => m + Where(m.Split(':')[0])))}");
+        }
+        return Finish(def, results, options);
+    }
+
+    private static List<StudyModelResult> RunModels(StudyDefinition def, StudyOptions? options, Func<int, bool> include, bool compute,
+        List<string>? missing = null)
     {
         var o = options ?? new StudyOptions();
         Directory.CreateDirectory(def.Output);
@@ -78,11 +114,19 @@ public static class StudyRunner
         var results = new List<StudyModelResult>();
         for (int i = 0; i < def.Models.Count; i++)
         {
+            if (!include(i)) continue;
             o.Cancellation.ThrowIfCancellationRequested();
-            var r = RunModel(def, def.Models[i], corpusSha, $"[{i + 1}/{def.Models.Count}] {def.Models[i].Name}", o);
+            var r = RunModel(def, def.Models[i], corpusSha, $"[{i + 1}/{def.Models.Count}] {def.Models[i].Name}", o, compute, missing);
+            if (r is null) continue;
             results.Add(r);
             o.AfterModel?.Invoke(i, r);
         }
+        return results;
+    }
+
+    private static StudyResult Finish(StudyDefinition def, List<StudyModelResult> results, StudyOptions? options)
+    {
+        var o = options ?? new StudyOptions();
         var predictions = StudyPredictions.Evaluate(
             results.Select(r => new PredictionInput(r.Spec, r.Summary, r.Interventions)).ToList(), def.Analyze.Seed, o.PredictionResamples);
         var summary = StudyOutputs.Summarise(def, results, predictions, o.Now(), o.PredictionResamples);
@@ -102,7 +146,14 @@ public static class StudyRunner
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
-    private static StudyModelResult RunModel(StudyDefinition def, StudyModelSpec spec, string? corpusSha, string label, StudyOptions o)
+    /// <summary>
+    /// One model: its analysis and intervention step from the cache, or computed (under the model's lock, so two
+    /// processes sharing the cache never compute the same unit: the second waits, then reads what the first wrote).
+    /// With <paramref name="compute"/> false, a unit not in the cache is added to <paramref name="missing"/> and the
+    /// model returns null.
+    /// </summary>
+    private static StudyModelResult? RunModel(StudyDefinition def, StudyModelSpec spec, string? corpusSha, string label, StudyOptions o,
+        bool compute = true, List<string>? missing = null)
     {
         using var m = ModelLoader.Load(spec.Path, spec.Tokenizer);
         var tok = m.Tokenizer ?? throw new MspgtException(spec.Path, m.TokenizerError != null
@@ -131,6 +182,13 @@ public static class StudyRunner
 
         var (record, summary) = TryReadCached(dir, key);
         bool cached = summary != null;
+        using var unitLock = summary == null && compute ? StudyLock.Acquire(def.Output, Path.GetFileName(dir), o, label) : null;
+        if (unitLock is not null) { (record, summary) = TryReadCached(dir, key); cached = summary != null; } // done meanwhile?
+        if (summary == null && !compute)
+        {
+            missing!.Add($"{spec.Name}: analysis");
+            return null;
+        }
         if (summary == null)
         {
             var c = GetCorpus();
@@ -161,6 +219,17 @@ public static class StudyRunner
             {
                 try { interventions = JsonOutput.ReadFile<StudyInterventionOutcome>(outcomePath); }
                 catch (MspgtException) { interventions = null; } // damaged: recompute
+            }
+            if (interventions == null && !compute)
+            {
+                missing!.Add($"{spec.Name}: interventions");
+                return null;
+            }
+            using var ivLock = interventions == null ? unitLock ?? StudyLock.Acquire(def.Output, Path.GetFileName(dir), o, label) : null;
+            if (ivLock is not null && File.Exists(outcomePath) && unitLock is null)
+            {
+                try { interventions = JsonOutput.ReadFile<StudyInterventionOutcome>(outcomePath); }
+                catch (MspgtException) { interventions = null; }
             }
             if (interventions == null)
             {
