@@ -171,6 +171,28 @@ public sealed class StudyShardTests : IDisposable
     }
 
     [Fact]
+    public void TwoProcessesOnOneCacheNeverComputeTheSameModel()
+    {
+        // Two whole runs of one study at once (as two shards of a mis-sized array, or a re-submitted job, would): the
+        // per-model lock lets one compute each model while the other waits and reads it.
+        string file = WriteStudy(_dir, "twice", Small, interventions: true);
+        var lines = new List<string>();
+        var runs = Enumerable.Range(0, 2).Select(_ => Start(file, (_, line) => { lock (lines) lines.Add(line); })).ToList();
+        foreach (var p in runs)
+        {
+            Assert.True(p.WaitForExit(180_000), "a run did not finish");
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, string.Join("\n", lines));
+            p.Dispose();
+        }
+        foreach (var (name, _, _, _, _) in Small)
+        {
+            Assert.Single(lines, l => l.Contains($"] {name}: analysed into"));
+            Assert.Single(lines, l => l.Contains($"] {name}: interventions into"));
+        }
+    }
+
+    [Fact]
     public void AStudyKilledAtAnyPointResumesWithoutRecomputingOrReadingHalfEntries()
     {
         string file = WriteStudy(_dir, "killed", Small, interventions: true);
