@@ -122,6 +122,6 @@ public static class StudyCommand
                 },
                 Markup.Escape(StudyReport.Evidence(p)), Markup.Escape(p.Reason));
         AnsiConsole.Write(pt);
-        AnsiConsole.MarkupLine(Markup.Escape($"wrote {Path.Combine(r.Definition.Output, StudyOutputs.ReportFileName)}, {StudyOutputs.SummaryFileName}, {StudyOutputs.TableFileName}"));
+        AnsiConsole.MarkupLine(Markup.Escape($"wrote {Path.Combine(r.Definition.Output, StudyOutputs.ReportFileName)}, {StudyOutputs.SummaryFileName}, {StudyOutputs.SignalsFileName}, {StudyOutputs.PredictionsFileName}" + (r.Models.Any(m => m.InterventionsFolder is not null) ? $", {StudyOutputs.InterventionsFileName}" : "")));
     }
 }

@@ -150,7 +150,8 @@ public sealed record AnalysisResult(AnalysisSummary Summary, IReadOnlyList<Signa
 /// </summary>
 public static class Analysis
 {
-    public static AnalysisResult Run(LoadedModel model, Corpus corpus, AnalysisSettings s, Action<int, int>? progress = null)
+    /// <param name="name">The model's name in the tables and the summary (default: the file or folder name).</param>
+    public static AnalysisResult Run(LoadedModel model, Corpus corpus, AnalysisSettings s, Action<int, int>? progress = null, string? name = null)
     {
         var c = model.Config;
         if (c.Layers < BoundaryDetector.MinLayers)
@@ -173,7 +174,7 @@ public static class Analysis
         int D = measured.Count, L = c.Layers, S = names.Length, S0 = DocumentSignals.PerDocumentSignals.Length;
         var cube = new double[D, L, S];
         var rows = new List<SignalRow>();
-        string modelName = ModelName(model.Path);
+        string modelName = name ?? ModelName(model.Path);
         for (int d = 0; d < D; d++)
             for (int l = 0; l < L; l++)
                 for (int k = 0; k < S; k++)

@@ -66,11 +66,12 @@ public sealed class InterventionRun
 
     /// <param name="sampled">Documents sampled so far, while sampling the corpus.</param>
     /// <param name="progress">(done, total, what is running) after each step of the experiment.</param>
-    public InterventionResult Run(Action<int>? sampled = null, Action<int, int, string>? progress = null)
+    /// <param name="name">The model's name in the tables (default: the file or folder name).</param>
+    public InterventionResult Run(Action<int>? sampled = null, Action<int, int, string>? progress = null, string? name = null)
     {
         var corpus = _corpus ?? _source!.Open(_transformer, _tokenizer, sampled);
         var documents = corpus.Documents.Take(Documents ?? int.MaxValue).ToList();
-        var inputs = new InterventionInputs(Analysis.ModelName(_model.Path), _model.Path, ModelHash.Of(_model),
+        var inputs = new InterventionInputs(name ?? Analysis.ModelName(_model.Path), _model.Path, ModelHash.Of(_model),
             _tokenizer.Description, corpus.Description, corpus.Sha256);
         return InterventionExperiment.Run(_transformer, _tokenizer, documents, _settings, inputs, progress);
     }

@@ -66,6 +66,8 @@ public sealed record StudyInterventionOutcome(
     /// <see cref="DominanceTestNote"/>) when the matrix lacks complete rows or in outcomes written before it existed.</summary>
     [JsonPropertyName("dominance_test")] public DominanceTestReport? DominanceTest { get; init; }
     [JsonPropertyName("dominance_test_note")] public string? DominanceTestNote { get; init; }
+    /// <summary>The study cache key this outcome was computed for (analysis and intervene settings).</summary>
+    [JsonPropertyName("cache_key")] public string? CacheKey { get; init; }
 }
 
 /// <summary>
@@ -75,7 +77,7 @@ public sealed record StudyInterventionOutcome(
 /// </summary>
 public static class StudyInterventions
 {
-    /// <summary>Sub-folder of a model's cache folder (named FolderName-&lt;key12&gt;, keyed by the analysis and the
+    /// <summary>Sub-folder of a model's cache folder (keyed by the analysis and the
     /// intervene settings); holds the intervene outputs (effects.json, interventions.parquet) and <see cref="OutcomeFileName"/>,
     /// which the study writes last.</summary>
     public const string FolderName = "interventions";
@@ -90,7 +92,7 @@ public static class StudyInterventions
         StudyInterventionSettings settings, string dir, Action<int, int>? progress = null)
     {
         var run = InterventionRun.Prepare(model, RunSettings(settings, LayerSegments.FromScales(analysis.Segments)), corpus, settings.Documents);
-        var result = run.Run(progress: (done, total, _) => progress?.Invoke(done, total));
+        var result = run.Run(progress: (done, total, _) => progress?.Invoke(done, total), name: analysis.Model);
         InterventionOutputs.Write(dir, result);
         return FromResult(result);
     }
@@ -134,9 +136,9 @@ public static class StudyInterventions
                                                        && Primary(x.Intervention, x.Component, x.Alpha));
             if (e?.Effect is not double mean) continue;
             var perDoc = result.Rows.Select(r => r.Row)
-                .Where(r => r.Segment == name && r.Continuation == -1 && r.Metric == OutcomeMetrics.BrittlenessKl
+                .Where(r => r.Segment == name && r.Continuation is null && r.Metric == OutcomeMetrics.BrittlenessKl
                             && Primary(r.Intervention, r.Component, alpha is null ? null : r.Alpha))
-                .OrderBy(r => r.Document).Select(r => r.Value).ToArray();
+                .OrderBy(r => r.Document).Select(r => r.Effect).ToArray();
             int w = layers[1] - layers[0] + 1;
             var vs = e.VsControls is not { } v ? null : new StudyControlContrast(v.Mean, v.Ci, v.P, e.PHolm, v.MeanPerBlock, v.CiPerBlock,
                 v.Exceedance?.P, report.Manifest.ControlDraws.FirstOrDefault(x => x.Segment == name)?.Layers ?? [], v.ControlEffects, v.Note);

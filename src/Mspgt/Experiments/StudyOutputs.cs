@@ -82,7 +82,6 @@ public sealed record StudySummary(
 public static class StudyOutputs
 {
     public const string SummaryFileName = "study.json";
-    public const string TableFileName = "study.parquet";
     public const string ReportFileName = "report.html";
 
     public static StudySummary Summarise(StudyDefinition def, IReadOnlyList<StudyModelResult> models, IReadOnlyList<Prediction> predictions,
@@ -113,50 +112,153 @@ public static class StudyOutputs
             m.Record.ModelSha256, m.Folder.Replace('\\', '/'));
     }
 
-    /// <summary>
-    /// study.parquet: every per-document, per-layer signal row of every model (table = "signals") and, where
-    /// interventions ran, every intervention row (table = "interventions"), each with the model's labels. Columns that
-    /// do not apply to a row are null (numbers) or "" (text).
-    /// </summary>
-    public static ParquetTable Table(StudyDefinition def, IReadOnlyList<StudyModelResult> models)
+    public const string SignalsFileName = "signals.parquet";
+    public const string InterventionsFileName = "interventions.parquet";
+    public const string PredictionsFileName = "predictions.parquet";
+
+    /// <summary>Columns every study table starts with: who the row belongs to.</summary>
+    private static readonly Dictionary<string, string> LabelColumns = new()
     {
-        var table = new List<string>(); var model = new List<string>(); var family = new List<string>(); var size = new List<string>();
-        var precision = new List<string>(); var baseName = new List<string>(); var control = new List<int>();
-        var document = new List<int>(); var layer = new List<int?>(); var signal = new List<string>(); var value = new List<double>();
-        var continuation = new List<int?>(); var segment = new List<string>(); var intervention = new List<string>();
-        var component = new List<string>(); var alpha = new List<double?>(); var metric = new List<string>();
-        var clean = new List<double?>(); var intervened = new List<double?>();
+        ["model"] = "the model's name in the study file (the same name as in study.json and the model's folder)",
+        ["family"] = "its family label", ["size"] = "its size label", ["precision"] = "its precision / format label (null if none)",
+        ["base"] = "the network it is a variant of", ["control"] = "true for a random-weight control (never a prediction's subject)",
+        ["student"] = "the training run it is a checkpoint of (null if none)", ["step"] = "its training step (null if none)",
+    };
+
+    /// <summary>The study-level tables, one per file, with real nulls and their definitions as Parquet metadata.</summary>
+    public static IReadOnlyList<(string FileName, ParquetTable Table)> Tables(StudyDefinition def, IReadOnlyList<StudyModelResult> models,
+        IReadOnlyList<Prediction> predictions)
+    {
+        var tables = new List<(string, ParquetTable)> { (SignalsFileName, SignalsTable(def, models)) };
+        if (models.Any(m => m.InterventionsFolder is not null)) tables.Add((InterventionsFileName, InterventionsTable(def, models)));
+        tables.Add((PredictionsFileName, PredictionsTable(predictions)));
+        return tables;
+    }
+
+    private sealed class Labels
+    {
+        public readonly List<string> Model = [], Family = [], Size = [], Base = [];
+        public readonly List<string?> Precision = [], Student = [];
+        public readonly List<bool> Control = [];
+        public readonly List<int?> Step = [];
+
+        public void Add(StudyModelSpec m)
+        {
+            Model.Add(m.Name); Family.Add(m.Family); Size.Add(m.Size); Base.Add(m.Base);
+            Precision.Add(m.Precision); Student.Add(m.Student); Control.Add(m.Control); Step.Add(m.Step);
+        }
+
+        public ParquetTable Start() => new ParquetTable()
+            .AddStrings("model", Model).AddStrings("family", Family).AddStrings("size", Size).AddNullableStrings("precision", Precision)
+            .AddStrings("base", Base).AddBools("control", Control).AddNullableStrings("student", Student).AddNullableInts("step", Step);
+    }
+
+    /// <summary>signals.parquet: every model's per-document, per-layer signal values, labelled.</summary>
+    public static ParquetTable SignalsTable(StudyDefinition def, IReadOnlyList<StudyModelResult> models)
+    {
+        var labels = new Labels();
+        var (document, layer, signal, value) = (new List<int>(), new List<int>(), new List<string>(), new List<double>());
+        foreach (var m in models)
+            foreach (var r in SignalTable.Read(Path.Combine(def.Output, m.Folder, SignalTable.FileName)))
+            {
+                labels.Add(m.Spec);
+                document.Add(r.Document); layer.Add(r.Layer); signal.Add(r.Signal); value.Add(r.Value);
+            }
+        var t = labels.Start().AddInts("document", document).AddInts("layer", layer).AddStrings("signal", signal).AddDoubles("value", value);
+        Describe(t, new Dictionary<string, string>(LabelColumns)
+        {
+            ["document"] = "the document's index in the corpus", ["layer"] = "the block, 0-based",
+            ["signal"] = "the signal's name (definitions and units: mspgt.signals)", ["value"] = "the signal's value for that document and block, in its own unit",
+        });
+        t.Metadata["mspgt.signals"] = JsonOutput.Serialize(Signals.SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning));
+        return t;
+    }
+
+    /// <summary>interventions.parquet: every model's intervention rows, labelled; the segment's blocks and the control draw kept.</summary>
+    public static ParquetTable InterventionsTable(StudyDefinition def, IReadOnlyList<StudyModelResult> models)
+    {
+        var labels = new Labels();
+        var rows = new List<InterventionTableRow>();
         foreach (var m in models)
         {
-            string dir = Path.Combine(def.Output, m.Folder);
-            void Labels(string kind)
+            if (m.InterventionsFolder is not { } ivf) continue;
+            string path = Path.Combine(def.Output, ivf, InterventionTable.FileName);
+            if (!File.Exists(path)) continue;
+            var t = ParquetTable.Read(path);
+            var basic = InterventionTable.Read(path);
+            var (first, last, draw, controlFor) = (t.Ints("first_layer"), t.Ints("last_layer"), t.NullableInts("draw"), t.NullableStrings("control_for"));
+            for (int i = 0; i < basic.Count; i++)
             {
-                table.Add(kind); model.Add(m.Spec.Name); family.Add(m.Spec.Family); size.Add(m.Spec.Size);
-                precision.Add(m.Spec.Precision ?? ""); baseName.Add(m.Spec.Base); control.Add(m.Spec.Control ? 1 : 0);
+                labels.Add(m.Spec);
+                rows.Add(new InterventionTableRow(basic[i] with { Model = m.Spec.Name }, first[i], last[i], draw[i], controlFor[i]));
             }
-            foreach (var r in SignalTable.Read(Path.Combine(dir, SignalTable.FileName)))
-            {
-                Labels("signals");
-                document.Add(r.Document); layer.Add(r.Layer); signal.Add(r.Signal); value.Add(r.Value);
-                continuation.Add(null); segment.Add(""); intervention.Add(""); component.Add(""); alpha.Add(null); metric.Add("");
-                clean.Add(null); intervened.Add(null);
-            }
-            string? ivPath = m.InterventionsFolder is { } ivf ? Path.Combine(def.Output, ivf, InterventionTable.FileName) : null;
-            if (ivPath != null && File.Exists(ivPath))
-                foreach (var r in InterventionTable.Read(ivPath))
-                {
-                    Labels("interventions");
-                    document.Add(r.Document); layer.Add(null); signal.Add(""); value.Add(r.Value);
-                    continuation.Add(r.Continuation); segment.Add(r.Segment); intervention.Add(r.Intervention); component.Add(r.Component);
-                    alpha.Add(r.Alpha); metric.Add(r.Metric); clean.Add(r.Clean); intervened.Add(r.Intervened);
-                }
         }
-        return new ParquetTable()
-            .AddStrings("table", table).AddStrings("model", model).AddStrings("family", family).AddStrings("size", size)
-            .AddStrings("precision", precision).AddStrings("base", baseName).AddInts("control", control)
-            .AddInts("document", document).AddNullableInts("layer", layer).AddStrings("signal", signal).AddDoubles("value", value)
-            .AddNullableInts("continuation", continuation).AddStrings("segment", segment).AddStrings("intervention", intervention)
-            .AddStrings("component", component).AddNullableDoubles("alpha", alpha).AddStrings("metric", metric)
-            .AddNullableDoubles("clean", clean).AddNullableDoubles("intervened", intervened);
+        var table = InterventionTable.Table(rows);
+        var labelled = labels.Start();
+        foreach (var name in table.ColumnNames.Where(n => n != "model")) Copy(table, labelled, name);
+        Describe(labelled, new Dictionary<string, string>(LabelColumns)
+        {
+            ["document"] = "the document's index in the corpus",
+            ["continuation"] = "null: the document-level value the statistics pair; c ≥ 0: continuation c measured alone",
+            ["segment"] = "local / intermediate / global, \"random\" for a control window, \"none\" for the no-op",
+            ["intervention"] = "noise, zero, mean, resample, skip or noop", ["component"] = "attn, mlp, both, resid or none",
+            ["alpha"] = "noise strength α (× mean residual norm); null for interventions without a dose",
+            ["metric"] = "the outcome (definitions: mspgt.metrics)",
+            ["effect"] = "intervened − clean for that document (the KL itself for brittleness_kl), in the metric's unit",
+            ["clean"] = "the metric's clean value where it has one (null for metrics defined only as a difference)",
+            ["intervened"] = "the metric's intervened value where it has one",
+            ["first_layer"] = "the first block intervened on", ["last_layer"] = "the last block intervened on",
+            ["draw"] = "the control window's index among the segment's windows (null for named segments)",
+            ["control_for"] = "for a control window, the named segment it controls (null otherwise)",
+        });
+        labelled.Metadata["mspgt.metrics"] = JsonOutput.Serialize(Interventions.Outcomes.OutcomeMetrics.All.ToDictionary(m => m.Name, m => m.Definition));
+        return labelled;
+    }
+
+    /// <summary>predictions.parquet: one row per prediction with its verdict, threshold, null, p-value or interval.</summary>
+    public static ParquetTable PredictionsTable(IReadOnlyList<Prediction> predictions)
+    {
+        var t = new ParquetTable()
+            .AddStrings("id", predictions.Select(p => p.Id).ToArray())
+            .AddStrings("statement", predictions.Select(p => p.Statement).ToArray())
+            .AddStrings("verdict", predictions.Select(p => VerdictJsonConverter.Text(p.Supported)).ToArray())
+            .AddNullableBools("supported", predictions.Select(p => p.Supported switch
+            {
+                Verdict.Supported => true, Verdict.NotSupported => (bool?)false, _ => null,
+            }).ToArray())
+            .AddStrings("threshold", predictions.Select(p => p.Threshold).ToArray())
+            .AddStrings("null_hypothesis", predictions.Select(p => p.Null).ToArray())
+            .AddNullableDoubles("p_value", predictions.Select(p => p.PValue).ToArray())
+            .AddNullableDoubles("interval_low", predictions.Select(p => p.Interval?[0]).ToArray())
+            .AddNullableDoubles("interval_high", predictions.Select(p => p.Interval?[1]).ToArray())
+            .AddStrings("reason", predictions.Select(p => p.Reason).ToArray());
+        Describe(t, new Dictionary<string, string>
+        {
+            ["id"] = "P1–P7", ["statement"] = "what the theory predicts", ["verdict"] = "supported, not supported, not evaluable or not identifiable",
+            ["supported"] = "true / false, null when not evaluable or not identifiable", ["threshold"] = "the decision rule, fixed before the data",
+            ["null_hypothesis"] = "what the test is calibrated against", ["p_value"] = "the test's p-value where it rests on one",
+            ["interval_low"] = "the interval's lower end where it rests on one", ["interval_high"] = "the interval's upper end",
+            ["reason"] = "why the verdict is what it is",
+        });
+        return t;
+    }
+
+    private static void Describe(ParquetTable t, Dictionary<string, string> columns)
+    {
+        t.Metadata["mspgt.columns"] = JsonOutput.Serialize(columns);
+        t.Metadata["mspgt.version"] = ProgramInfo.Version;
+    }
+
+    private static void Copy(ParquetTable from, ParquetTable to, string name)
+    {
+        switch (name)
+        {
+            case "continuation" or "draw": to.AddNullableInts(name, from.NullableInts(name)); break;
+            case "document" or "first_layer" or "last_layer": to.AddInts(name, from.Ints(name)); break;
+            case "alpha" or "clean" or "intervened": to.AddNullableDoubles(name, from.NullableDoubles(name)); break;
+            case "effect": to.AddDoubles(name, from.Doubles(name)); break;
+            case "control_for": to.AddNullableStrings(name, from.NullableStrings(name)); break;
+            default: to.AddStrings(name, from.Strings(name)); break;
+        }
     }
 }

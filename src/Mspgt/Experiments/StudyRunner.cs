@@ -165,7 +165,8 @@ public static class StudyRunner
             : Directory.Exists(spec.Tokenizer) ? FileHashes.Sha256(Directory.GetFiles(spec.Tokenizer).OrderBy(f => f, StringComparer.Ordinal))
             : FileHashes.Sha256(spec.Tokenizer);
         string key = CacheKey(modelSha, tokSha, corpusSha, def.Corpus, settings);
-        string rel = Path.Combine(ModelsFolder, $"{spec.Name}-{key[..12]}");
+        // Folders are named after the model; the key that says what they hold is in model.json (and the manifest).
+        string rel = Path.Combine(ModelsFolder, spec.Name);
         string dir = Path.Combine(def.Output, rel);
 
         // A setting that fails only against this model is reported as the study file's key (analyze.min_size).
@@ -191,12 +192,14 @@ public static class StudyRunner
         }
         if (summary == null)
         {
+            // Another key's results may be here (changed settings): unmark the folder before anything is rewritten.
+            if (File.Exists(Path.Combine(dir, RecordFileName))) File.Delete(Path.Combine(dir, RecordFileName));
             var c = GetCorpus();
             var result = InSection("analyze", () => Analysis.Run(m, c, settings, (done, total) =>
             {
                 o.Cancellation.ThrowIfCancellationRequested();
                 o.Progress?.Invoke($"{label}: documents", done, total);
-            }));
+            }, spec.Name));
             Analysis.WriteData(result, dir);
             summary = result.Summary;
             record = new StudyModelRecord(key, spec.Name, spec.Path, m.Format, modelSha, tok.Description, tokSha,
@@ -205,43 +208,45 @@ public static class StudyRunner
         }
         o.Log?.Invoke(cached ? $"{label}: read from {rel}" : $"{label}: analysed into {rel}");
 
-        // The intervention step: its own folder, keyed by the analysis key and the intervene settings, complete
-        // when its outcome file exists (written last).
+        // The intervention step: its own folder, keyed by the analysis key and the intervene settings (the key is in
+        // the outcome file), complete when its outcome file with that key exists (written last).
         StudyInterventionOutcome? interventions = null;
         string? ivRel = null;
         if (def.Intervene is { } iv)
         {
             o.Cancellation.ThrowIfCancellationRequested();
             string ivKey = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{key}\n{JsonOutput.Serialize(iv)}")));
-            ivRel = Path.Combine(rel, $"{StudyInterventions.FolderName}-{ivKey[..12]}");
+            ivRel = Path.Combine(rel, StudyInterventions.FolderName);
             string ivDir = Path.Combine(def.Output, ivRel), outcomePath = Path.Combine(ivDir, StudyInterventions.OutcomeFileName);
-            if (File.Exists(outcomePath))
-            {
-                try { interventions = JsonOutput.ReadFile<StudyInterventionOutcome>(outcomePath); }
-                catch (MspgtException) { interventions = null; } // damaged: recompute
-            }
+            interventions = ReadOutcome(outcomePath, ivKey);
             if (interventions == null && !compute)
             {
                 missing!.Add($"{spec.Name}: interventions");
                 return null;
             }
             using var ivLock = interventions == null ? unitLock ?? StudyLock.Acquire(def.Output, Path.GetFileName(dir), o, label) : null;
-            if (ivLock is not null && File.Exists(outcomePath) && unitLock is null)
-            {
-                try { interventions = JsonOutput.ReadFile<StudyInterventionOutcome>(outcomePath); }
-                catch (MspgtException) { interventions = null; }
-            }
+            if (ivLock is not null && unitLock is null) interventions = ReadOutcome(outcomePath, ivKey); // done meanwhile?
             if (interventions == null)
             {
+                if (File.Exists(outcomePath)) File.Delete(outcomePath);
                 var c = GetCorpus();
                 interventions = InSection("intervene", () => StudyInterventions.Run(m, c, summary, iv, ivDir,
-                    (done, total) => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: interventions", done, total); }));
+                    (done, total) => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: interventions", done, total); }))
+                    with { CacheKey = ivKey };
                 JsonOutput.WriteFile(outcomePath, interventions);
                 o.Log?.Invoke($"{label}: interventions into {ivRel}");
             }
             else o.Log?.Invoke($"{label}: interventions read from {ivRel}");
         }
         return new StudyModelResult(spec, record!, summary, rel, interventions, cached, ivRel);
+    }
+
+    /// <summary>The intervention outcome written for <paramref name="key"/>, or null (absent, damaged, or another key's).</summary>
+    private static StudyInterventionOutcome? ReadOutcome(string path, string key)
+    {
+        if (!File.Exists(path)) return null;
+        try { return JsonOutput.ReadFile<StudyInterventionOutcome>(path) is { } o && o.CacheKey == key ? o : null; }
+        catch (MspgtException) { return null; } // damaged: recompute
     }
 
     /// <summary>A complete cache folder (model.json with the same key, and a readable summary.json), else (null, null).</summary>

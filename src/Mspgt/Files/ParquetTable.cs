@@ -4,8 +4,8 @@ using Parquet.Schema;
 namespace Mspgt.Files;
 
 /// <summary>
-/// A column-oriented table of strings, ints, nullable ints, doubles and nullable doubles that is written to (and read back from)
-/// a Parquet file. Doubles must be finite: a NaN in a results table almost always means a broken statistic, and
+/// A column-oriented table of strings, ints, doubles and booleans, each plain or nullable, with key-value metadata
+/// (units, definitions), that is written to (and read back from) a Parquet file. Doubles must be finite: a NaN in a results table almost always means a broken statistic, and
 /// missing values belong in a nullable column as null.
 /// </summary>
 public sealed class ParquetTable
@@ -14,6 +14,10 @@ public sealed class ParquetTable
     public const int DefaultRowGroupSize = 1 << 20;
 
     private readonly List<(string Name, Array Values)> _columns = [];
+    private readonly HashSet<string> _nullableStrings = new(StringComparer.Ordinal);
+
+    /// <summary>File-level key-value metadata (Parquet's key_value_metadata): written with the table, read back.</summary>
+    public Dictionary<string, string> Metadata { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Number of rows (0 until the first column is added).</summary>
     public int RowCount { get; private set; }
@@ -27,6 +31,18 @@ public sealed class ParquetTable
             if (copy[i] is null) throw new MspgtException(name, $"row {i} is null (string columns may not hold nulls)");
         return Add(name, copy);
     }
+
+    /// <summary>A string column whose missing values are real nulls.</summary>
+    public ParquetTable AddNullableStrings(string name, IReadOnlyList<string?> values)
+    {
+        Add(name, values.ToArray());
+        _nullableStrings.Add(name);
+        return this;
+    }
+
+    public ParquetTable AddBools(string name, IReadOnlyList<bool> values) => Add(name, values.ToArray());
+
+    public ParquetTable AddNullableBools(string name, IReadOnlyList<bool?> values) => Add(name, values.ToArray());
 
     public ParquetTable AddInts(string name, IReadOnlyList<int> values) => Add(name, values.ToArray());
 
@@ -51,6 +67,9 @@ public sealed class ParquetTable
     }
 
     public string[] Strings(string name) => Get<string[]>(name);
+    public string?[] NullableStrings(string name) => Get<string[]>(name);
+    public bool[] Bools(string name) => Get<bool[]>(name);
+    public bool?[] NullableBools(string name) => Get<bool?[]>(name);
     public int[] Ints(string name) => Get<int[]>(name);
     public int?[] NullableInts(string name) => Get<int?[]>(name);
     public double[] Doubles(string name) => Get<double[]>(name);
@@ -80,7 +99,7 @@ public sealed class ParquetTable
     {
         if (_columns.Count == 0) throw new MspgtException(path, "table has no columns");
         if (rowGroupSize <= 0) throw new MspgtException(path, "row group size must be positive");
-        var fields = _columns.Select(c => FieldFor(c.Name, c.Values)).ToArray();
+        var fields = _columns.Select(c => FieldFor(c.Name, c.Values, _nullableStrings.Contains(c.Name))).ToArray();
         var schema = new ParquetSchema(fields);
         // Parquet.Net is async-only; the library has no synchronisation context, so blocking here cannot deadlock.
         AtomicFile.Write(path, stream => WriteAsync(stream, schema, fields, rowGroupSize).GetAwaiter().GetResult());
@@ -89,6 +108,7 @@ public sealed class ParquetTable
     private async Task WriteAsync(Stream stream, ParquetSchema schema, DataField[] fields, int rowGroupSize)
     {
         await using var writer = await ParquetWriter.CreateAsync(schema, stream);
+        if (Metadata.Count > 0) writer.CustomMetadata = new Dictionary<string, string>(Metadata);
         for (int start = 0; start < RowCount; start += rowGroupSize)
         {
             int count = Math.Min(rowGroupSize, RowCount - start);
@@ -98,6 +118,8 @@ public sealed class ParquetTable
                 switch (_columns[c].Values)
                 {
                     case string[] s: await rg.WriteAsync(fields[c], new ArraySegment<string>(s, start, count)); break;
+                    case bool[] b: await rg.WriteAsync<bool>(fields[c], new ReadOnlyMemory<bool>(b, start, count)); break;
+                    case bool?[] nb: await rg.WriteAsync<bool>(fields[c], new ReadOnlyMemory<bool?>(nb, start, count)); break;
                     case int[] i: await rg.WriteAsync<int>(fields[c], new ReadOnlyMemory<int>(i, start, count)); break;
                     case int?[] ni: await rg.WriteAsync<int>(fields[c], new ReadOnlyMemory<int?>(ni, start, count)); break;
                     case double[] d: await rg.WriteAsync<double>(fields[c], new ReadOnlyMemory<double>(d, start, count)); break;
@@ -109,9 +131,11 @@ public sealed class ParquetTable
         }
     }
 
-    private static DataField FieldFor(string name, Array values) => values switch
+    private static DataField FieldFor(string name, Array values, bool nullableString) => values switch
     {
-        string[] => new DataField<string>(name, nullable: false),
+        string[] => new DataField<string>(name, nullable: nullableString),
+        bool[] => new DataField<bool>(name),
+        bool?[] => new DataField<bool?>(name),
         int[] => new DataField<int>(name),
         int?[] => new DataField<int?>(name),
         double[] => new DataField<double>(name),
@@ -155,6 +179,8 @@ public sealed class ParquetTable
             {
                 // Parquet.Net 6 reports UTF-8 string columns as ReadOnlyMemory<char>; they read fine as strings.
                 _ when f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>) => new string[n],
+                _ when f.ClrType == typeof(bool) && !f.IsNullable => new bool[n],
+                _ when f.ClrType == typeof(bool) && f.IsNullable => new bool?[n],
                 _ when f.ClrType == typeof(int) && !f.IsNullable => new int[n],
                 _ when f.ClrType == typeof(int) && f.IsNullable => new int?[n],
                 _ when f.ClrType == typeof(double) && !f.IsNullable => new double[n],
@@ -172,6 +198,8 @@ public sealed class ParquetTable
                 switch (arrays[c])
                 {
                     case string[] s: await rg.ReadAsync(fields[c], new Memory<string?>((string?[])s, offset, count)); break;
+                    case bool[] b: await rg.ReadAsync<bool>(fields[c], new Memory<bool>(b, offset, count)); break;
+                    case bool?[] nb: await rg.ReadAsync<bool>(fields[c], new Memory<bool?>(nb, offset, count)); break;
                     case int[] i: await rg.ReadAsync<int>(fields[c], new Memory<int>(i, offset, count)); break;
                     case int?[] ni: await rg.ReadAsync<int>(fields[c], new Memory<int?>(ni, offset, count)); break;
                     case double[] d: await rg.ReadAsync<double>(fields[c], new Memory<double>(d, offset, count)); break;
@@ -181,11 +209,13 @@ public sealed class ParquetTable
             offset += count;
         }
         var table = new ParquetTable();
+        foreach (var (k, v) in reader.CustomMetadata) table.Metadata[k] = v;
         for (int c = 0; c < fields.Length; c++)
         {
-            if (arrays[c] is string[] s && Array.IndexOf(s, null) is int k && k >= 0)
+            if (arrays[c] is string[] s && !fields[c].IsNullable && Array.IndexOf(s, null) is int k && k >= 0)
                 throw new MspgtException(path, $"column '{fields[c].Name}' row {k} is null");
             table.Add(fields[c].Name, arrays[c]);
+            if (arrays[c] is string[] && fields[c].IsNullable) table._nullableStrings.Add(fields[c].Name);
         }
         table.RowCount = n;
         return table;

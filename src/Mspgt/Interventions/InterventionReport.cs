@@ -192,9 +192,9 @@ public sealed record InterventionReport(
     [property: JsonPropertyName("manifest")] InterventionManifest Manifest);
 
 /// <summary>One row of interventions.parquet plus the columns the standard row lacks.</summary>
-/// <param name="Draw">Control draw index for random rows, −1 otherwise.</param>
-/// <param name="ControlFor">For random rows the named segment they control; "" otherwise.</param>
-public sealed record InterventionTableRow(InterventionRow Row, int FirstLayer, int LastLayer, int Draw, string ControlFor);
+/// <param name="Draw">Control draw index for random rows, null otherwise.</param>
+/// <param name="ControlFor">For random rows the named segment they control; null otherwise.</param>
+public sealed record InterventionTableRow(InterventionRow Row, int FirstLayer, int LastLayer, int? Draw, string? ControlFor);
 
 /// <summary>Everything an intervention run produced.</summary>
 public sealed record InterventionResult(InterventionReport Report, IReadOnlyList<InterventionTableRow> Rows);

@@ -48,7 +48,7 @@ public sealed partial class InterventionExperiment
                     var e = MakeEffect(seg.Name, [seg.First, seg.Last], null, seg.Width, spec, m, Differences(own, m.Name), noopEffects[m.Name]);
                     effects.Add(e with { VsControls = Contrast(seg, set, m.Name, own, controls), Confirmatory = IsConfirmatory(spec, seg.Name, m.Name) });
                 }
-                AddRows(rows, inputs.ModelName, seg.Name, seg.First, seg.Last, -1, "", spec, own);
+                AddRows(rows, inputs.ModelName, seg.Name, seg.First, seg.Last, null, null, spec, own);
             }
             foreach (var (seg, set) in draws)
             {
@@ -61,7 +61,7 @@ public sealed partial class InterventionExperiment
             }
         }
         effects.AddRange(noopRows);
-        AddRows(rows, inputs.ModelName, "none", 0, c.Layers - 1, -1, "", InterventionSpec.Noop, noopOutcomes);
+        AddRows(rows, inputs.ModelName, "none", 0, c.Layers - 1, null, null, InterventionSpec.Noop, noopOutcomes);
 
         // Holm over the confirmatory rows that have a contrast p; every other row is exploratory.
         var family = Enumerable.Range(0, effects.Count).Where(k => effects[k].Confirmatory && effects[k].VsControls?.P is not null).ToArray();
@@ -261,17 +261,17 @@ public sealed partial class InterventionExperiment
         _ => f.ToString().ToLowerInvariant(),
     };
 
-    private void AddRows(List<InterventionTableRow> rows, string model, string segment, int first, int last, int draw, string controlFor,
+    private void AddRows(List<InterventionTableRow> rows, string model, string segment, int first, int last, int? draw, string? controlFor,
         InterventionSpec spec, DocOutcome[] outcomes)
     {
         for (int i = 0; i < outcomes.Length; i++)
         {
             int doc = _clean[i].Source.Index;
-            void Add(int continuation, string metric, Pair p) => rows.Add(new InterventionTableRow(
-                new InterventionRow(model, doc, continuation, segment, spec.KindName, spec.ComponentName, spec.Alpha ?? 0,
+            void Add(int? continuation, string metric, Pair p) => rows.Add(new InterventionTableRow(
+                new InterventionRow(model, doc, continuation, segment, spec.KindName, spec.ComponentName, spec.Alpha,
                     metric, p.Value, p.Clean, p.Intervened), first, last, draw, controlFor));
             foreach (var m in OutcomeMetrics.All)
-                if (outcomes[i].Document.TryGetValue(m.Name, out var p)) Add(-1, m.Name, p);
+                if (outcomes[i].Document.TryGetValue(m.Name, out var p)) Add(null, m.Name, p);
             for (int c = 0; c < outcomes[i].PerContinuation.Length; c++)
                 foreach (var m in OutcomeMetrics.All)
                     if (outcomes[i].PerContinuation[c].TryGetValue(m.Name, out var p)) Add(c, m.Name, p);

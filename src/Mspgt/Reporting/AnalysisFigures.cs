@@ -38,6 +38,20 @@ public static class AnalysisFigures
         return SignalsPlot.Create(new SignalsPlotData(s.Model, s.NLayers, series, s.Fused, markers, segNames));
     }
 
+    /// <summary>One small plot per fused signal in its own unit, with its between-document standard error.</summary>
+    public static IReadOnlyList<Figure> SignalPanels(AnalysisSummary s)
+    {
+        var definitions = Signals.SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning);
+        var det = s.Detection;
+        return s.Manifest.FusedSignals.Where(s.Signals.ContainsKey).Select(name =>
+        {
+            int j = Array.IndexOf(det.Signals, name);
+            double? se = j >= 0 ? det.NoiseSd[j] : null;
+            string unit = definitions.TryGetValue(name, out var d) ? SignalPanelPlot.UnitOf(d) : "value";
+            return SignalPanelPlot.Create(s.Model, new SignalCurve(name, unit, s.Signals[name], se), s.ForcedK2.Boundaries);
+        }).ToList();
+    }
+
     /// <summary>The layer × layer linear CKA heatmap (embedding and every block's output).</summary>
     public static Figure CkaFigure(AnalysisSummary s, string? title = null)
     {

@@ -23,8 +23,28 @@ public sealed class Figure
 
     public byte[] ToPng() => Plot.GetImageBytes(Width, Height, ImageFormat.Png);
 
-    /// <summary>The figure as a standalone SVG document (vector text, so labels stay searchable).</summary>
-    public string ToSvg() => Plot.GetSvgXml(Width, Height);
+    /// <summary>
+    /// The figure as a standalone SVG document (vector text, so labels stay searchable). Skia's SVG canvas cannot
+    /// draw dashes: it prints "Unsupported path effect" on stderr and draws the line solid. So dashed lines are drawn
+    /// solid here on purpose (they keep their colour and width; the PNG keeps the dashes), and nothing is printed.
+    /// </summary>
+    public string ToSvg()
+    {
+        var dashed = new List<(object Owner, System.Reflection.PropertyInfo Property, LinePattern Pattern)>();
+        foreach (var plottable in Plot.GetPlottables())
+            foreach (var owner in new object?[] { plottable, plottable.GetType().GetProperty("LineStyle")?.GetValue(plottable) })
+            {
+                if (owner is null) continue;
+                foreach (var prop in owner.GetType().GetProperties())
+                    if (prop.PropertyType == typeof(LinePattern) && prop.CanWrite && prop.GetValue(owner) is LinePattern lp && !lp.Equals(LinePattern.Solid))
+                    {
+                        dashed.Add((owner, prop, lp));
+                        prop.SetValue(owner, LinePattern.Solid);
+                    }
+            }
+        try { return Plot.GetSvgXml(Width, Height); }
+        finally { foreach (var (owner, prop, lp) in dashed) prop.SetValue(owner, lp); }
+    }
 
     public void SavePng(string path) => AtomicFile.WriteAllBytes(path, ToPng());
 

@@ -16,6 +16,7 @@ public enum HeatmapScale
 /// <param name="PrintValues">Print each value in its cell; null prints them when the matrix is at most 12×12.</param>
 /// <param name="Min">Lower end of the colour scale (null: data minimum; ignored for a diverging scale).</param>
 /// <param name="Max">Upper end of the colour scale (null: data maximum; for a diverging scale: the largest |value|).</param>
+/// <param name="Undefined">Cells that have no value: drawn light grey and labelled "n/a" (their entry in Values is ignored).</param>
 public sealed record HeatmapData(
     string Title,
     double[,] Values,
@@ -28,7 +29,8 @@ public sealed record HeatmapData(
     string? XLabel = null,
     string? YLabel = null,
     double? Min = null,
-    double? Max = null);
+    double? Max = null,
+    bool[,]? Undefined = null);
 
 /// <summary>A labelled matrix heatmap with a colour bar (layer×layer CKA, segment × metric-family dissociation).</summary>
 public static class HeatmapPlot
@@ -48,6 +50,7 @@ public static class HeatmapPlot
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
             {
+                if (data.Undefined?[r, c] == true) continue;
                 double x = v[r, c];
                 if (!double.IsFinite(x)) throw new MspgtException(src, $"'{data.Title}' value [{r},{c}] is {x} (plots need finite values)");
                 lo = Math.Min(lo, x);
@@ -75,7 +78,13 @@ public static class HeatmapPlot
         var plot = PlotTheme.NewPlot(data.Title);
         // ScottPlot draws intensities[0, *] at the top (image order); text and ticks therefore put row r at
         // y = rows−1−r. HeatmapDrawsFirstRowAtTheTop checks this.
-        var hm = plot.Add.Heatmap((double[,])v.Clone());
+        if (!double.IsFinite(lo)) (lo, hi) = (0, 1); // every cell undefined
+        var shown = (double[,])v.Clone();
+        if (data.Undefined is { } undefinedCells)
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                    if (undefinedCells[r, c]) shown[r, c] = lo;
+        var hm = plot.Add.Heatmap(shown);
         hm.Colormap = colormap;
         hm.ManualRange = new ScottPlot.Range(lo, hi);
         // No Extent: by default ScottPlot gives each cell size 1 centred on integer coordinates (CellAlignment
@@ -94,6 +103,17 @@ public static class HeatmapPlot
             for (int r = 0; r < rows; r++)
                 for (int c = 0; c < cols; c++)
                 {
+                    if (data.Undefined?[r, c] == true)
+                    {
+                        var na = plot.Add.Rectangle(c - 0.5, c + 0.5, rows - 1 - r - 0.5, rows - 1 - r + 0.5);
+                        na.FillColor = Color.FromHex("#DDDDDD");
+                        na.LineWidth = 0;
+                        var label = plot.Add.Text("n/a", c, rows - 1 - r);
+                        label.Alignment = Alignment.MiddleCenter;
+                        label.LabelStyle.FontSize = fontSize;
+                        label.LabelStyle.ForeColor = Colors.Black;
+                        continue;
+                    }
                     double x = v[r, c];
                     var cell = colormap.GetColor(Math.Clamp((x - lo) / (hi - lo), 0, 1));
                     var t = plot.Add.Text(x.ToString(data.ValueFormat, CultureInfo.InvariantCulture), c, rows - 1 - r);

@@ -50,7 +50,7 @@ public sealed partial class HtmlReport
     public HtmlReport Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, string? caption = null)
     {
         if (header.Count == 0) throw new MspgtException("html report", "table has no columns");
-        _body.Append("<table>\n");
+        _body.Append("<div class=\"table-wrap\"><table>\n");
         if (caption is not null) _body.Append("<caption>").Append(Escape(caption)).Append("</caption>\n");
         _body.Append("<thead><tr>");
         foreach (var h in header) _body.Append("<th>").Append(Escape(h)).Append("</th>");
@@ -68,11 +68,37 @@ public sealed partial class HtmlReport
             _body.Append("</tr>\n");
             r++;
         }
-        _body.Append("</tbody>\n</table>\n");
+        _body.Append("</tbody>\n</table></div>\n");
         return this;
     }
 
     public HtmlReport Figure(Figure figure, string caption) => Svg(figure.ToSvg(), caption);
+
+    /// <summary>Small figures side by side (wrapping), under one caption.</summary>
+    public HtmlReport FigureGrid(IEnumerable<Figure> figures, string caption)
+    {
+        _body.Append("<div class=\"grid\">\n");
+        foreach (var f in figures) Svg(f.ToSvg(), "");
+        _body.Append("</div>\n");
+        return Paragraph(caption);
+    }
+
+    /// <summary>A list of findings, each led by its verdict in the verdict's colour (green supported, red not
+    /// supported, grey not evaluable, amber not identifiable).</summary>
+    public HtmlReport Findings(IEnumerable<(string Verdict, string Text)> findings)
+    {
+        _body.Append("<ul class=\"findings\">\n");
+        foreach (var (verdict, text) in findings)
+        {
+            string css = verdict switch
+            {
+                "supported" => "supported", "not supported" => "not-supported", "not identifiable" => "not-identifiable", _ => "not-evaluable",
+            };
+            _body.Append("<li><span class=\"verdict ").Append(css).Append("\">").Append(Escape(verdict)).Append("</span> ").Append(Escape(text)).Append("</li>\n");
+        }
+        _body.Append("</ul>\n");
+        return this;
+    }
 
     /// <summary>
     /// Inlines an SVG document as a figure. The XML prolog and namespace declarations are dropped (HTML needs
@@ -174,6 +200,16 @@ public sealed partial class HtmlReport
         figcaption { font-size: .9em; color: #444; margin-top: .3em; }
         details.manifest pre { background: #f6f6f6; border: 1px solid #ddd; padding: .8em; overflow-x: auto; font-size: .85em; }
         summary { cursor: pointer; font-weight: bold; }
+        .table-wrap { overflow-x: auto; max-width: 100%; }
+        .grid { display: flex; flex-wrap: wrap; gap: .5em; }
+        .grid figure { margin: 0; flex: 0 1 340px; }
+        ul.findings { list-style: none; padding-left: 0; }
+        ul.findings li { margin: .35em 0; }
+        .verdict { display: inline-block; min-width: 9.5em; padding: .05em .5em; border-radius: .3em; font-weight: bold; font-size: .9em; color: #fff; }
+        .verdict.supported { background: #1b7837; }
+        .verdict.not-supported { background: #b2182b; }
+        .verdict.not-evaluable { background: #777; }
+        .verdict.not-identifiable { background: #d08c00; }
 
         """;
 

@@ -20,34 +20,39 @@ public static class InterventionFigures
         if (InterventionOutputs.DoseResponse(report) is { } dose)
         {
             string png = Path.Combine(directory, InterventionOutputs.DoseResponseFileName);
-            DoseResponsePlot.Create(DoseResponse(dose)).SavePng(png);
+            DoseResponsePlot.Create(DoseResponse(dose, $"{ModelName(report.Manifest)}: brittleness under residual noise")).SavePng(png);
             written.Add(png);
         }
         return written;
     }
 
-    /// <summary>The primary dissociation matrix, rows limited to the segments that were run. Undefined cells (no
-    /// metric of the family had a defined d) are drawn as 0 and named in the title.</summary>
-    public static HeatmapData DissociationHeatmap(DissociationReport d, InterventionManifest manifest)
+    /// <summary>The primary dissociation matrix, rows limited to the segments that were run; undefined cells (no
+    /// metric of the family had a defined d) shown as "n/a". <paramref name="max"/> fixes the top of the colour scale,
+    /// so several models' matrices read on one scale.</summary>
+    public static HeatmapData DissociationHeatmap(DissociationReport d, InterventionManifest manifest, double? max = null)
     {
         var present = Enumerable.Range(0, d.Rows.Length).Where(r => manifest.Segments.ContainsKey(d.Rows[r])).ToArray();
         if (present.Length == 0) present = Enumerable.Range(0, d.Rows.Length).ToArray();
         var values = new double[present.Length, d.Columns.Length];
-        int empty = 0;
+        var undefined = new bool[present.Length, d.Columns.Length];
         for (int i = 0; i < present.Length; i++)
             for (int c = 0; c < d.Columns.Length; c++)
             {
                 if (d.Matrix[present[i]][c] is double v) values[i, c] = v;
-                else empty++;
+                else undefined[i, c] = true;
             }
-        string condition = manifest.PrimaryCondition;
-        string dominance = d.DiagonalDominance is double dd ? dd.ToString("0.00", CultureInfo.InvariantCulture) : "undefined";
+        string dominance = d.DiagonalDominance is double dd ? dd.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
         if (d.DominanceTest is { } t)
-            dominance += FormattableString.Invariant($" {(t.Ci is { } ci ? $"[{ci[0]:0.00}, {ci[1]:0.00}]" : "")}, p {t.PValue:0.000}"); // 95% CI, permutation p
-        string title = $"Dissociation, {condition}: dominance {dominance}" + (empty > 0 ? $" ({empty} empty cell(s) shown as 0)" : "");
+            dominance += FormattableString.Invariant($" {(t.Ci is { } ci ? $"[{ci[0]:0.000}, {ci[1]:0.000}]" : "")}, p {t.PValue:0.000}"); // 95% CI, permutation p
+        string title = $"{ModelName(manifest)}: dissociation, {manifest.PrimaryCondition}; dominance {dominance}";
         return new HeatmapData(title, values, present.Select(r => d.Rows[r]).ToArray(), d.Columns,
-            "mean |Cohen's d_z|", HeatmapScale.Sequential, XLabel: "metric family", YLabel: "segment intervened on", Min: 0);
+            "mean |Cohen's d_z|", HeatmapScale.Sequential, ValueFormat: "0.000", XLabel: "metric family", YLabel: "segment intervened on",
+            Min: 0, Max: max, Undefined: undefined);
     }
+
+    /// <summary>The model's name for titles: the file or folder name of its path.</summary>
+    public static string ModelName(InterventionManifest manifest) =>
+        Path.GetFileName(Path.TrimEndingDirectorySeparator(manifest.Model)) is { Length: > 0 } n ? n : manifest.Model;
 
     /// <summary>The dose-response curves as a plot's data.</summary>
     public static DoseResponseData DoseResponse(DoseResponse dose, string title = "Brittleness under residual noise") =>

@@ -7,7 +7,7 @@ using Mspgt.Interventions;
 namespace Mspgt.Reporting;
 
 /// <summary>
-/// A finished study's outputs: study.parquet, every model's figures (signals, CKA, and dissociation and dose-response
+/// A finished study's outputs: signals.parquet, interventions.parquet and predictions.parquet, every model's figures (signals, CKA, and dissociation and dose-response
 /// beside its intervention data), report.html, and study.json last, so that study.json marks a complete study.
 /// </summary>
 public static class StudyReport
@@ -17,7 +17,7 @@ public static class StudyReport
     {
         var def = study.Definition;
         Directory.CreateDirectory(def.Output);
-        StudyOutputs.Table(def, study.Models).Write(Path.Combine(def.Output, StudyOutputs.TableFileName));
+        foreach (var (file, table) in StudyOutputs.Tables(def, study.Models, study.Predictions)) table.Write(Path.Combine(def.Output, file));
         foreach (var m in study.Models)
         {
             AnalysisFigures.Write(m.Summary, Path.Combine(def.Output, m.Folder));
@@ -37,6 +37,9 @@ public static class StudyReport
         report.Paragraph($"{models.Count - controls} model(s) and {controls} random-weight control(s); corpus: " +
                          (mf.Corpus.Path != null ? $"{Path.GetFileName(mf.Corpus.Path)} (sha256 {mf.CorpusSha256})" : $"{mf.Corpus.Documents} documents sampled from each model (seed {mf.Corpus.Seed})") +
                          $"; mspgt {mf.Version}; {mf.Date}.");
+
+        report.Section("Findings");
+        report.Findings(summary.Predictions.Select(p => (VerdictJsonConverter.Text(p.Supported), $"{p.Id}: {p.Statement} {Sentence(p.Reason)} ({Evidence(p)})")));
 
         report.Section("Predictions");
         report.Table(["id", "statement", "verdict", "why", "threshold (fixed before the data)", "null", "p / interval"],
@@ -64,22 +67,26 @@ public static class StudyReport
                 string.Join(" · ", ScaleNames.All.Select(n => Range(m.Summary.Segments[n])))]),
             "K selected: sequential tests against smooth nulls at α = 0.05 (0 is a possible answer). Boundaries are block indices (0-based); segments are inclusive block ranges of the two-boundary fit, named from the data.");
 
-        foreach (var m in models.Where(m => !m.Spec.Control)) ModelSection(report, m, $"Model {m.Spec.Name} ({m.Spec.Family}, {m.Spec.Size}{(m.Spec.Precision is { } p ? ", " + p : "")})");
-        foreach (var m in models.Where(m => m.Spec.Control)) ModelSection(report, m, $"Random-weight control {m.Spec.Name} (not part of any prediction)");
+        // One colour scale for every model's dissociation matrix, so that the matrices compare at a glance.
+        double? dissociationMax = models.SelectMany(m => m.Interventions?.Dissociation.SelectMany(r => r) ?? []).Where(v => v is not null)
+            .Select(v => v!.Value).DefaultIfEmpty(0).Max() is double mx && mx > 0 ? mx : null;
+        foreach (var m in models.Where(m => !m.Spec.Control)) ModelSection(report, m, dissociationMax, $"Model {m.Spec.Name} ({m.Spec.Family}, {m.Spec.Size}{(m.Spec.Precision is { } p ? ", " + p : "")})");
+        foreach (var m in models.Where(m => m.Spec.Control)) ModelSection(report, m, dissociationMax, $"Random-weight control {m.Spec.Name} (not part of any prediction)");
 
         report.Section("Manifest");
         report.ManifestJson(mf);
         return report;
     }
 
-    private static void ModelSection(HtmlReport report, StudyModelResult m, string heading)
+    private static void ModelSection(HtmlReport report, StudyModelResult m, double? dissociationMax, string heading)
     {
         var s = m.Summary;
         report.Section(heading);
         report.Paragraph($"{s.NLayers} blocks, {s.NDocuments} documents, {s.NTokens} tokens; {m.Record.Format}, sha256 {m.Record.ModelSha256}; " +
                          $"calibrated K = {s.KSelected}; best two-boundary fit {string.Join(", ", s.ForcedK2.Boundaries)} (p {P(s.ForcedK2.PValueVsSmooth)} against the smooth null); {string.Join(", ", ScaleNames.All.Select(n => $"{n} {Range(s.Segments[n])}"))} " +
                          $"(order decided by {s.ScaleOrderDecidedBy}).");
-        report.Figure(AnalysisFigures.SignalsFigure(s), $"{m.Spec.Name}: standardised per-layer signals and the fused score; dashed lines: boundaries, grey bands: their bootstrap 95% intervals.");
+        report.FigureGrid(AnalysisFigures.SignalPanels(s),
+            $"{m.Spec.Name}: each fused signal's mean over documents in its own unit, with ±1.96 standard errors (between documents); grey lines: the two-boundary fit.");
         report.Figure(AnalysisFigures.CkaFigure(s), $"{m.Spec.Name}: linear CKA between the embedding and every block's output.");
         if (m.Interventions is not { } iv)
         {
@@ -87,18 +94,22 @@ public static class StudyReport
             return;
         }
         int rows = iv.DissociationRows.Length, cols = iv.DissociationColumns.Length;
-        if (rows > 0 && cols > 0 && iv.Dissociation.All(r => r.All(v => v is not null)))
+        if (rows > 0 && cols > 0)
         {
             var mat = new double[rows, cols];
-            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) mat[r, c] = iv.Dissociation[r][c]!.Value;
+            var undefined = new bool[rows, cols];
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                    if (iv.Dissociation[r][c] is double v) mat[r, c] = v; else undefined[r, c] = true;
             report.Figure(HeatmapPlot.Create(new HeatmapData($"{m.Spec.Name}: dissociation ({iv.Condition})", mat, iv.DissociationRows,
-                    iv.DissociationColumns, "mean |Cohen's d_z|", XLabel: "outcome family", YLabel: "perturbed segment", Min: 0)),
-                $"{m.Spec.Name}: mean |Cohen's d_z| of each metric family when each segment is perturbed; diagonal dominance {F(iv.DiagonalDominance)}{Dominance(iv)}.");
+                    iv.DissociationColumns, "mean |Cohen's d_z|", ValueFormat: "0.000", XLabel: "outcome family", YLabel: "perturbed segment",
+                    Min: 0, Max: dissociationMax, Undefined: undefined)),
+                $"{m.Spec.Name}: mean |Cohen's d_z| of each metric family when each segment is perturbed (one colour scale for every model); diagonal dominance {F(iv.DiagonalDominance)}{Dominance(iv)}.");
         }
-        else report.Paragraph($"Dissociation matrix incomplete (diagonal dominance {F(iv.DiagonalDominance)}).");
         if (iv.DoseResponse.Count > 0)
             report.Figure(DoseResponsePlot.Create(new DoseResponseData($"{m.Spec.Name}: brittleness against noise strength",
-                    iv.DoseResponse.Select(Series).ToList(), iv.DoseControl is { } c ? Series(c) : null, YLabel: "brittleness KL (nats)")),
+                    iv.DoseResponse.Select(Series).ToList(), iv.DoseControl is { } c ? Series(c) : null, YLabel: "brittleness KL (nats)",
+                    XLabel: "noise strength α (× mean residual norm)")),
                 $"{m.Spec.Name}: next-token KL(clean ‖ noised) against α per segment; dashed: random segments of the same width.");
     }
 
@@ -114,7 +125,9 @@ public static class StudyReport
 
     private static string P(double? p) => p is double v ? (v < 0.001 ? "< 0.001" : v.ToString("0.000", CultureInfo.InvariantCulture)) : "–";
 
-    private static string F(double? v) => v is double d ? d.ToString("0.###", CultureInfo.InvariantCulture) : "–";
+    private static string F(double? v) => v is double d ? d.ToString("0.000", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Sentence(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..] + (s.EndsWith('.') ? "" : ".");
 
     private static string Range(int[] r) => r[0] == r[1] ? $"{r[0]}" : $"{r[0]}–{r[1]}";
 }

@@ -77,16 +77,23 @@ public class StudyInterventionTests : IDisposable
         var p4 = r.Predictions.Single(p => p.Id == "P4");
         Assert.True(p4.Supported != Verdict.NotEvaluable || p4.Reason.Contains("complete"), p4.Reason);
 
-        var t = ParquetTable.Read(Path.Combine(def.Output, "study.parquet"));
-        var tables = t.Strings("table");
-        Assert.Contains("interventions", tables);
-        var ivRows = Enumerable.Range(0, t.RowCount).Where(i => tables[i] == "interventions").ToList();
-        Assert.All(ivRows, i => Assert.Null(t.NullableInts("layer")[i]));
-        Assert.Equal(["qwen", "llama"], ivRows.Select(i => t.Strings("family")[i]).Distinct().OrderDescending());
-        Assert.Contains("brittleness_kl", ivRows.Select(i => t.Strings("metric")[i]));
+        var t = ParquetTable.Read(Path.Combine(def.Output, "interventions.parquet"));
+        Assert.Equal(["qwen", "llama"], t.Strings("family").Distinct().OrderDescending());
+        Assert.Contains("brittleness_kl", t.Strings("metric"));
+        // Control windows keep their blocks and draw; named segments have null draws; document-level rows null continuations.
+        var (segment, draw, controlFor) = (t.Strings("segment"), t.NullableInts("draw"), t.NullableStrings("control_for"));
+        for (int i = 0; i < t.RowCount; i++)
+        {
+            Assert.Equal(segment[i] == "random", draw[i] is not null);
+            Assert.Equal(segment[i] == "random", controlFor[i] is not null);
+            Assert.True(t.Ints("first_layer")[i] <= t.Ints("last_layer")[i]);
+        }
+        Assert.Contains(t.NullableInts("continuation"), c => c is null);
 
         string html = File.ReadAllText(Path.Combine(def.Output, "report.html"));
-        Assert.Equal(1 + 2 * 4, Regex.Matches(html, "<svg").Count); // depth + (signals, CKA, dissociation, dose) per model
+        // depth + per model: one small panel per signal, CKA, dissociation, dose.
+        int signals = ParquetTable.Read(Path.Combine(def.Output, "signals.parquet")).Strings("signal").Distinct().Count();
+        Assert.Equal(1 + 2 * (signals + 3), Regex.Matches(html, "<svg").Count);
         Assert.Contains("brittleness against noise strength", html);
 
         // A re-run reads the interventions back and gives the same study.json.

@@ -58,7 +58,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
     [Fact]
     public void WritesTheOutputsWithModelsPredictionsAndManifest()
     {
-        foreach (var f in new[] { "study.json", "study.parquet", "report.html" })
+        foreach (var f in new[] { "study.json", "signals.parquet", "predictions.parquet", "report.html" })
             Assert.True(File.Exists(Path.Combine(study.Output, f)), f);
         Assert.Empty(Directory.GetFiles(study.Output, "*.tmp", SearchOption.AllDirectories));
         var s = study.Result.Summary;
@@ -71,7 +71,7 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
             Assert.Equal(m.Boundaries.Select(b => b / 5.0), m.DepthFractions);
             Assert.Equal(2, m.ForcedK2Boundaries.Length);
             Assert.True(Directory.Exists(Path.Combine(study.Output, m.Folder)), m.Folder);
-            Assert.Matches($"^models/{Regex.Escape(m.Name)}-[0-9a-f]{{12}}$", m.Folder);
+            Assert.Equal($"models/{m.Name}", m.Folder); // named after the model; the cache key is in model.json
         }
         Assert.Equal("b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696", s.Models[0].ModelSha256);
         Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], s.Predictions.Select(p => p.Id));
@@ -91,21 +91,34 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
     }
 
     [Fact]
-    public void StudyParquetJoinsEveryModelsLayerRowsWithTheirLabels()
+    public void StudyTablesHoldEveryModelsRowsWithTheirLabelsAndDefinitions()
     {
-        var t = ParquetTable.Read(Path.Combine(study.Output, "study.parquet"));
+        var t = ParquetTable.Read(Path.Combine(study.Output, "signals.parquet"));
         int expected = 0;
         foreach (var m in study.Result.Models)
             expected += SignalTable.Read(Path.Combine(study.Output, m.Folder, "signals.parquet")).Count;
         Assert.Equal(expected, t.RowCount);
         Assert.True(expected > 0);
-        Assert.All(t.Strings("table"), x => Assert.Equal("signals", x));
         Assert.Equal(["s260k", "s260k-gguf"], t.Strings("model").Distinct());
         Assert.All(t.Strings("family"), x => Assert.Equal("llama", x));
         Assert.All(t.Strings("size"), x => Assert.Equal("260K", x));
-        Assert.Equal(["f32 bin", "f32 gguf"], t.Strings("precision").Distinct());
-        Assert.All(t.NullableInts("layer"), l => Assert.InRange(l!.Value, 0, 4));
-        Assert.All(t.NullableInts("continuation"), c => Assert.Null(c));
+        Assert.Equal(["f32 bin", "f32 gguf"], t.NullableStrings("precision").Distinct());
+        Assert.All(t.Bools("control"), c => Assert.False(c));
+        Assert.All(t.NullableStrings("student"), x => Assert.Null(x));
+        Assert.All(t.Ints("layer"), l => Assert.InRange(l, 0, 4));
+        Assert.DoesNotContain("continuation", t.ColumnNames); // one table per file
+        // Definitions travel with the data: every column, and every signal's meaning and unit.
+        var columns = JsonDocument.Parse(t.Metadata["mspgt.columns"]).RootElement;
+        Assert.All(t.ColumnNames, c => Assert.True(columns.TryGetProperty(c, out _), c));
+        Assert.Contains("nats", t.Metadata["mspgt.signals"]);
+        // The model name is the study's everywhere, in each model's own table too.
+        Assert.All(SignalTable.Read(Path.Combine(study.Output, study.Result.Models[0].Folder, "signals.parquet")), r => Assert.Equal("s260k", r.Model));
+
+        var p = ParquetTable.Read(Path.Combine(study.Output, "predictions.parquet"));
+        Assert.Equal(["P1", "P2", "P3", "P4", "P5", "P6", "P7"], p.Strings("id"));
+        Assert.Equal(study.Result.Predictions.Select(x => x.Supported switch { Verdict.Supported => true, Verdict.NotSupported => (bool?)false, _ => null }),
+            p.NullableBools("supported"));
+        Assert.Equal(study.Result.Predictions.Select(x => x.PValue), p.NullableDoubles("p_value"));
         // Row for row the same values as the model's own signals.parquet.
         var own = SignalTable.Read(Path.Combine(study.Output, study.Result.Models[0].Folder, "signals.parquet"));
         Assert.Equal(own.Select(r => r.Value), t.Doubles("value").Take(own.Count));
@@ -138,8 +151,8 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
 
         foreach (var f in new[] { "study.json", "report.html" })
             Assert.Equal(File.ReadAllText(Path.Combine(study.Output, f)), File.ReadAllText(Path.Combine(resumeDir, f)));
-        var a = ParquetTable.Read(Path.Combine(study.Output, "study.parquet"));
-        var b = ParquetTable.Read(Path.Combine(resumeDir, "study.parquet"));
+        var a = ParquetTable.Read(Path.Combine(study.Output, "signals.parquet"));
+        var b = ParquetTable.Read(Path.Combine(resumeDir, "signals.parquet"));
         Assert.Equal(a.Doubles("value"), b.Doubles("value"));
         Assert.Equal(a.Strings("signal"), b.Strings("signal"));
 
@@ -211,7 +224,9 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         Assert.DoesNotContain("<script", text);
         Assert.DoesNotContain("http://", text);
         Assert.DoesNotContain("https://", text);
-        Assert.Equal(5, Regex.Matches(text, "<svg").Count); // depth plot + (signals, CKA) × 2 models
+        // depth plot + (one small panel per signal, CKA) × 2 models
+        int signals = ParquetTable.Read(Path.Combine(study.Output, "signals.parquet")).Strings("signal").Distinct().Count();
+        Assert.Equal(1 + 2 * (signals + 1), Regex.Matches(text, "<svg").Count);
 
         // The same page with its figures removed: what text and tables alone put on screen. Both pages are
         // rendered at once (two browser processes) to keep the test short.

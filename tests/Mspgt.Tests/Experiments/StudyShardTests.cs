@@ -242,6 +242,8 @@ public sealed class StudyShardTests : IDisposable
         }
         foreach (var folder in completed)
             Assert.Contains(lines, l => l.Contains($"read from models/{folder}"));
+        // No library chatter: Skia's SVG export used to print "Unsupported path effect" for every dashed line.
+        Assert.DoesNotContain(lines, l => l.Contains("Unsupported path effect"));
         Assert.DoesNotContain(lines, l => completed.Any(f => l.Contains($"analysed into models/{f}")));
 
         string single = Path.Combine(_dir, "uninterrupted");

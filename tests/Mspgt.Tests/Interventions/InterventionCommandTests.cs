@@ -64,7 +64,7 @@ public class InterventionCommandTests : IDisposable
         var rows = InterventionTable.Read(Path.Combine(outDir, "interventions.parquet"));
         Assert.Contains(rows, r => r.Segment == "random");
         Assert.Contains(rows, r => r.Continuation == 0 && r.Metric == "type_token_ratio");
-        Assert.All(rows.Where(r => r.Intervention == "noise" && r.Alpha == 0), r => Assert.Equal(0.0, r.Value));
+        Assert.All(rows.Where(r => r.Intervention == "noise" && r.Alpha == 0), r => Assert.Equal(0.0, r.Effect));
         var table = ParquetTable.Read(Path.Combine(outDir, "interventions.parquet"));
         Assert.Contains("control_for", table.ColumnNames);
         Assert.Contains("first_layer", table.ColumnNames);

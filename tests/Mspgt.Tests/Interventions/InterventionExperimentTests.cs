@@ -75,14 +75,14 @@ public class InterventionExperimentTests
     public void EffectsAreThePairedStatisticsOfTheTableRows()
     {
         var (report, rows) = (One.Value.Report, One.Value.Rows);
-        double?[] PerDoc(string segment, string controlFor, int draw, InterventionEffect e) =>
-            rows.Where(x => x.Row.Continuation == -1 && x.Row.Segment == segment && x.ControlFor == controlFor && x.Draw == draw
-                            && x.Row.Intervention == e.Intervention && x.Row.Component == e.Component && x.Row.Alpha == (e.Alpha ?? 0))
+        double?[] PerDoc(string segment, string? controlFor, int? draw, InterventionEffect e) =>
+            rows.Where(x => x.Row.Continuation is null && x.Row.Segment == segment && x.ControlFor == controlFor && x.Draw == draw
+                            && x.Row.Intervention == e.Intervention && x.Row.Component == e.Component && x.Row.Alpha == e.Alpha)
                 .GroupBy(x => x.Row.Document).OrderBy(g => g.Key)
-                .Select(g => g.FirstOrDefault(x => x.Row.Metric == e.Metric)?.Row.Value).ToArray();
+                .Select(g => g.FirstOrDefault(x => x.Row.Metric == e.Metric)?.Row.Effect).ToArray();
         foreach (var e in report.Effects.Where(e => e.Segment is not "random"))
         {
-            var d = PerDoc(e.Segment, "", -1, e).Where(v => v is not null).Select(v => v!.Value).ToArray();
+            var d = PerDoc(e.Segment, null, null, e).Where(v => v is not null).Select(v => v!.Value).ToArray();
             Assert.Equal(e.N, d.Length);
             if (d.Length == 0) continue;
             var want = PairedStatistics.AnalyzeDifferences(d, 5, 200, 200);
@@ -99,7 +99,7 @@ public class InterventionExperimentTests
             if (e.Segment == "none") { Assert.Null(e.VsControls); continue; }
             var windows = report.Manifest.ControlDraws.Single(x => x.Segment == e.Segment).Layers.Length;
             var controls = Enumerable.Range(0, windows).Select(j => (IReadOnlyList<double?>)PerDoc("random", e.Segment, j, e)).ToArray();
-            var c = ControlContrast.Compare(PerDoc(e.Segment, "", -1, e), controls, 5, 200, 200);
+            var c = ControlContrast.Compare(PerDoc(e.Segment, null, null, e), controls, 5, 200, 200);
             var vs = e.VsControls!;
             Assert.Equal(windows, vs.Windows);
             Assert.Equal(c.Differences.Length, vs.N);
