@@ -225,13 +225,19 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         Assert.DoesNotContain("http://", text);
         Assert.DoesNotContain("https://", text);
         // depth plot + (one small panel per signal, CKA) × 2 models
-        int signals = ParquetTable.Read(Path.Combine(study.Output, "signals.parquet")).Strings("signal").Distinct().Count();
-        Assert.Equal(1 + 2 * (signals + 1), Regex.Matches(text, "<svg").Count);
+        var grids = Regex.Matches(text, "<div class=\"grid\">(.*?)</div>", RegexOptions.Singleline);
+        Assert.Equal(2, grids.Count);
+        int panels = grids.Sum(g => Regex.Matches(g.Groups[1].Value, "<svg").Count);
+        Assert.True(panels >= 2 * 5, $"{panels} signal panels");
+        Assert.Equal(1 + 2 + panels, Regex.Matches(text, "<svg").Count);
 
         // The same page with its figures removed: what text and tables alone put on screen. Both pages are
         // rendered at once (two browser processes) to keep the test short.
         string stripped = Path.Combine(study.Dir, "stripped.html");
-        File.WriteAllText(stripped, Regex.Replace(text, "<svg.*?</svg>", "", RegexOptions.Singleline));
+        // The coloured verdict badges go too (they are checked to be there, and coloured, below).
+        Assert.Matches("<span class=\"verdict (supported|not-supported|not-evaluable|not-identifiable)\">", text);
+        File.WriteAllText(stripped, Regex.Replace(Regex.Replace(text, "<svg.*?</svg>", "", RegexOptions.Singleline),
+            "<span class=\"verdict [^\"]*\">", "<span>"));
         var shots = new[] { html, stripped }.AsParallel().AsOrdered().WithDegreeOfParallelism(2).Select(Screenshot).ToArray();
         var (withFigures, without) = (shots[0], shots[1]);
 
@@ -242,6 +248,36 @@ public class StudyRunTests(SmallStudy study) : IClassFixture<SmallStudy>
         Assert.True(withFigures.Near(0x00, 0x72, 0xB2) > 25, "blue (#0072B2) series not drawn");
         Assert.True(withFigures.Near(0xE6, 0x9F, 0x00) > 25, "orange (#E69F00) series not drawn");
         Assert.True(withFigures.Near(0xFD, 0xE7, 0x25) + withFigures.Near(0x44, 0x01, 0x54) > 25, "viridis heatmap cells not drawn");
+
+        // At 1280 px nothing runs off the right edge: a copy of the page with a probe script puts the document's
+        // scroll width and the viewport's width in its title, which --dump-dom prints after layout.
+        string probe = Path.Combine(study.Dir, "probe.html");
+        File.WriteAllText(probe, text.Replace("</body>",
+            "<script>document.title = 'widths ' + document.documentElement.scrollWidth + ' ' + document.documentElement.clientWidth;</script></body>"));
+        var dom = Chromium("--dump-dom", "--window-size=1280,900", new Uri(probe).AbsoluteUri);
+        var widths = Regex.Match(dom, @"<title>widths (\d+) (\d+)</title>");
+        Assert.True(widths.Success, "the probe page reported no widths");
+        int scroll = int.Parse(widths.Groups[1].Value), client = int.Parse(widths.Groups[2].Value);
+        Assert.True(client > 1000 && scroll <= client, $"the page is {scroll} px wide in a {client} px window: it overflows horizontally");
+    }
+
+    /// <summary>Runs headless Chromium with ARGS (own profile, no network) and returns its stdout.</summary>
+    private static string Chromium(params string[] args)
+    {
+        string profile = Directory.CreateTempSubdirectory("mspgt-chromium").FullName;
+        try
+        {
+            var psi = new ProcessStartInfo(ChromiumFactAttribute.Chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--hide-scrollbars", $"--user-data-dir={profile}" }.Concat(args))
+                psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            _ = p.StandardError.ReadToEndAsync();
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            if (!p.WaitForExit(120_000)) { p.Kill(entireProcessTree: true); Assert.Fail("chromium did not finish within 120 s"); }
+            return stdout.Result;
+        }
+        finally { Directory.Delete(profile, recursive: true); }
     }
 
     private sealed record Shot(int Chromatic, int Colours, Dictionary<uint, int> Counts)
