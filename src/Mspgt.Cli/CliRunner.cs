@@ -18,18 +18,24 @@ public static class CliRunner
     /// <summary>EX_SOFTWARE of sysexits.h: an internal software error.</summary>
     public const int InternalError = 70;
 
+    /// <summary><c>--quiet</c>/<c>-q</c>, on every command: no progress and no per-model lines on stderr (errors still print).</summary>
+    public static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "No progress lines on stderr (errors still print)", Recursive = true };
+
     public static int Run(RootCommand root, string[] args)
     {
+        if (!root.Options.Contains(Quiet)) root.Options.Add(Quiet);
         // Spectre's static console binds to whatever Console.Out was when it was first used; bind it to the current
         // one, so that tables and markup go where plain writes go (a redirected stdout, or a test's capture).
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        // Bare `mspgt`: the usage, commands in the order of the workflow (CommandRegistry), not an error about it.
+        if (args.Length == 0) args = ["--help"];
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors)
-                Console.Error.WriteLine($"error: {string.Join(' ', args.Take(1))}: {e.Message}");
+            Console.Error.WriteLine(ParseErrors.FirstLine(parse));
             return UsageOrInputError;
         }
+        Progress.Quiet = parse.GetValue(Quiet);
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

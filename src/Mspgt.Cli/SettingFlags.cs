@@ -26,6 +26,8 @@ public static class SettingFlags
         ["top_k"] = "--top-k",
         ["top_p"] = "--top-p",
         ["tokens"] = "--tokens",
+        ["context"] = "--ctx-size",
+        ["file"] = "--file",
         ["runs"] = "--runs",
         // boundaries and analyze
         ["k"] = "--k",

@@ -89,7 +89,7 @@ public static class AnalyzeCommand
         t.AddRow(["[bold]fused[/]", .. s.Fused.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))]);
         string ScaleOf(int l) => s.Segments.First(kv => l >= kv.Value[0] && l <= kv.Value[1]).Key;
         t.AddRow(["[bold]scale[/]", .. Enumerable.Range(0, s.NLayers).Select(ScaleOf)]);
-        AnsiConsole.Write(t);
+        CliTable.Write(t);
         string Ci(int[][]? ci, int i) => ci is null ? "" : $" (95% CI {ci[i][0]}–{ci[i][1]})";
         string P(double? p) => p is double v ? (v < 0.001 ? "< 0.001" : v.ToString("0.000", CultureInfo.InvariantCulture)) : "-";
         string selected = s.Boundaries.Length == 0 ? "no boundary" : string.Join(", ", s.Boundaries.Select((b, i) => $"b{i + 1} = {b}{Ci(s.BoundaryCi, i)}"));

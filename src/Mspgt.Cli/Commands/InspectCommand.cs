@@ -46,10 +46,10 @@ public static class InspectCommand
             }
             var ft = new Table().HideHeaders().AddColumns("", "");
             foreach (var (k, v) in facts) ft.AddRow(Markup.Escape(k), Markup.Escape(v));
-            AnsiConsole.Write(ft);
+            CliTable.Write(ft);
             var tt = new Table().AddColumns("tensor", "type", "shape", "bytes");
             foreach (var t in m.Tensors) tt.AddRow(Markup.Escape(t.Name), t.Type.ToString(), $"[[{string.Join(", ", t.Shape)}]]", $"{t.Bytes:N0}");
-            AnsiConsole.Write(tt);
+            CliTable.Write(tt);
             return 0;
         });
         return cmd;

@@ -14,7 +14,10 @@ public static class RunCommand
     {
         var model = CliCommon.ModelOption(required: false);
         var tokenizer = CliCommon.TokenizerOption();
-        var text = new Option<string?>("--text") { Description = "Input text (BOS is added when the tokenizer's convention does)" };
+        // llama.cpp's short names work too: -p for the text, -f for a file of it, -c for the context.
+        var text = new Option<string?>("--text", "-p", "--prompt") { Description = "Input text (BOS is added when the tokenizer's convention does)" };
+        var file = new Option<string?>("--file", "-f") { Description = "Read the input text from this UTF-8 file" };
+        var context = new Option<int?>("--ctx-size", "-c") { Description = "Most tokens to run (default: the model's context); a longer input is an error" };
         var ids = new Option<string?>("--ids") { Description = "Input token ids, comma-separated, fed as given" };
         var chat = new Option<bool>("--chat") { Description = "Wrap --text in the model's chat template (a user turn)" };
         var hooks = new Option<string?>("--hooks")
@@ -24,15 +27,18 @@ public static class RunCommand
         };
         var json = CliCommon.JsonOption();
         var cmd = new Command("run", "Run one forward pass and print ids, NLL, argmax, last logits, residual norms and attention entropy/distance per layer");
-        foreach (var o in new Option[] { model, tokenizer, text, ids, chat, hooks, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, text, file, ids, context, chat, hooks, json }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
-            string? t = p.GetValue(text), i = p.GetValue(ids);
-            if ((t == null) == (i == null)) throw new MspgtException("run", "give exactly one of --text or --ids");
+            string? t = p.GetValue(text), i = p.GetValue(ids), f = p.GetValue(file);
+            if ((t != null ? 1 : 0) + (i != null ? 1 : 0) + (f != null ? 1 : 0) != 1) throw new MspgtException("run", "give exactly one of --text, --file or --ids");
+            if (f != null) t = CliCommon.ReadTextFile(f);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer), loadTokenizer: t != null);
             int[] input = t != null ? ModelPrompts.Encode(m, t, p.GetValue(chat), p.GetValue(tokenizer)) : CliCommon.ParseIds(i!, m.Config.Vocab);
-            if (input.Length > m.Config.MaxSeq)
-                throw new MspgtException(t != null ? "--text" : "--ids", $"input of {input.Length} tokens is longer than the model's context of {m.Config.MaxSeq}");
+            int ctx = p.GetValue(context) ?? m.Config.MaxSeq;
+            if (ctx < 1 || ctx > m.Config.MaxSeq) throw new MspgtException("--ctx-size", $"must be in 1..{m.Config.MaxSeq} (the model's context), got {ctx}");
+            if (input.Length > ctx)
+                throw new MspgtException(f ?? (t != null ? "--text" : "--ids"), $"input of {input.Length} tokens is longer than {(p.GetValue(context) is null ? "the model's context" : "the context")} of {ctx}");
             // Hook names are parsed here, where the user typed them; everything below works with typed points.
             var points = p.GetValue(hooks) is { } names
                 ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => HookPoint.Parse(n, m.Config.Layers)).ToArray()
@@ -54,13 +60,13 @@ public static class RunCommand
         table.AddRow("embed", $"{s.ResidNorm[0]:F4}", "", "");
         for (int l = 0; l < s.AttnEntropy.Length; l++)
             table.AddRow($"{l}", $"{s.ResidNorm[l + 1]:F4}", $"{s.AttnEntropy[l]:F4}", $"{s.AttnDistance[l]:F4}");
-        AnsiConsole.Write(table);
+        CliTable.Write(table);
         if (s.Hooks is { } hooks)
         {
             var hookTable = new Table().AddColumns("hook", "shape", "mean", "rms", "min", "max");
             foreach (var h in hooks)
                 hookTable.AddRow(h.Name, $"[[{string.Join(", ", h.Shape)}]]", $"{h.Mean:F4}", $"{h.Rms:F4}", $"{h.Min:F4}", $"{h.Max:F4}");
-            AnsiConsole.Write(hookTable);
+            CliTable.Write(hookTable);
         }
         var top = s.LogitsLast.Select((v, i) => (v, i)).OrderByDescending(x => x.v).Take(5);
         string Tok(int id) => m.Tokenizer is { } tk ? Markup.Escape(tk.TokenText(id)) : "";

@@ -26,7 +26,7 @@ public static class StudyCommand
         var cpus = new Option<int>("--cpus-per-task") { Description = "CPUs per shard for --emit (each shard runs that many threads)", DefaultValueFactory = _ => 1 };
         var command = new Option<string?>("--mspgt") { Description = "How the cluster's jobs call mspgt (default: this executable)" };
         var image = new Option<string?>("--image") { Description = "Container image for --emit k8s" };
-        var cmd = new Command("study", "Run a cross-model study (cached per model, resumable, shardable), test predictions P1–P7 and write report.html, study.json, study.parquet");
+        var cmd = new Command("study", "Run a cross-model study (cached per model, resumable, shardable), test predictions P1–P7 and write report.html, study.json and the tables signals, interventions and predictions.parquet");
         cmd.Arguments.Add(file);
         foreach (var o in new Option[] { outDir, relativeTo, json, shard, mergeOnly, emit, shards, partition, gpus, cpus, command, image }) cmd.Options.Add(o);
         cmd.SetAction(p =>
@@ -43,7 +43,7 @@ public static class StudyCommand
             {
                 if (p.GetValue(mergeOnly)) throw MspgtException.ForSetting("merge_only", "--shard computes a part; --merge-only computes nothing: give one");
                 var part = StudyRunner.RunShard(def, StudyShard.Parse(sh), Options(CancellationToken.None));
-                Console.Error.WriteLine($"shard {part.Shard}: {part.Models.Count} model(s) ({string.Join(", ", part.Models.Select(m => m.Spec.Name))}), " +
+                if (!Progress.Quiet) Console.Error.WriteLine($"shard {part.Shard}: {part.Models.Count} model(s) ({string.Join(", ", part.Models.Select(m => m.Spec.Name))}), " +
                                         $"{part.Models.Count(m => !m.FromCache)} computed, {part.Models.Count(m => m.FromCache)} already cached");
                 return 0;
             }
@@ -69,25 +69,20 @@ public static class StudyCommand
         return cmd;
     }
 
-    /// <summary>Progress on stderr: one line per model and every 10% of a model's documents (stdout stays clean).</summary>
+    /// <summary>Progress on stderr (stdout stays clean): a line per model, and each model's stages with elapsed time and ETA.</summary>
     private static StudyOptions Options(CancellationToken token)
     {
-        string last = "";
-        int lastDecile = -1;
+        var progress = Progress.ForStderr();
         return new StudyOptions
         {
             Cancellation = token,
-            Log = line => Console.Error.WriteLine(line),
-            Progress = (what, done, total) =>
+            Log = line =>
             {
-                int decile = total == 0 ? 10 : done * 10 / total;
-                if (what != last || decile != lastDecile)
-                {
-                    last = what;
-                    lastDecile = decile;
-                    Console.Error.WriteLine($"{what}: {done}/{total}");
-                }
+                if (Progress.Quiet) return;
+                progress.End();
+                Console.Error.WriteLine(line);
             },
+            Progress = progress.Report,
         };
     }
 
@@ -111,7 +106,7 @@ public static class StudyCommand
             t.AddRow(Markup.Escape(m.Control ? $"{m.Name} (control)" : m.Name), Markup.Escape(m.Family), Markup.Escape(m.Size), $"{m.NLayers}", $"{m.KSelected}",
                 Markup.Escape(ci), m.ForcedK2PValue is double pv ? pv.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) : "-");
         }
-        AnsiConsole.Write(t);
+        CliTable.Write(t);
         var pt = new Table().AddColumn("id").AddColumn("verdict").AddColumn("p / interval").AddColumn("why");
         foreach (var p in r.Predictions)
             pt.AddRow(p.Id, p.Supported switch
@@ -121,7 +116,7 @@ public static class StudyCommand
                     _ => Markup.Escape(VerdictJsonConverter.Text(p.Supported)),
                 },
                 Markup.Escape(StudyReport.Evidence(p)), Markup.Escape(p.Reason));
-        AnsiConsole.Write(pt);
+        CliTable.Write(pt);
         AnsiConsole.MarkupLine(Markup.Escape($"wrote {Path.Combine(r.Definition.Output, StudyOutputs.ReportFileName)}, {StudyOutputs.SummaryFileName}, {StudyOutputs.SignalsFileName}, {StudyOutputs.PredictionsFileName}" + (r.Models.Any(m => m.InterventionsFolder is not null) ? $", {StudyOutputs.InterventionsFileName}" : "")));
     }
 }

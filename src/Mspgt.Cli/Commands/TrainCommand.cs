@@ -81,12 +81,19 @@ public static class TrainCommand
         return cmd;
     }
 
-    /// <summary>One progress line on stderr, rewritten in place; evaluation steps get their own line.</summary>
+    private static double _lastLogged = double.NegativeInfinity;
+
+    /// <summary>One progress line on stderr, rewritten in place on a terminal; evaluation steps get their own line. In a
+    /// log, a line at most every few seconds and at every evaluation.</summary>
     public static void ProgressLine(TrainingProgress p)
     {
+        if (Progress.Quiet) return;
+        bool log = Console.IsErrorRedirected;
+        if (log && p.ValLoss == null && p.Step < p.Steps && p.Seconds - _lastLogged < Progress.LogInterval.TotalSeconds) return;
+        _lastLogged = p.Seconds;
         string line = $"step {p.Step}/{p.Steps} loss {p.TrainLoss:F4}{(p.ValLoss is double v ? $" val {v:F4}" : "")} lr {p.Lr:E2} gnorm {p.GradNorm:F2} " +
                       $"tokens {p.Tokens} {p.TokensPerSecond:F0} tok/s elapsed {Clock(p.Seconds)} ETA {Clock(p.EtaSeconds)}";
-        Console.Error.Write(p.ValLoss != null ? $"\r{line}\n" : $"\r{line}   ");
+        Console.Error.Write(log ? $"{line}\n" : p.ValLoss != null ? $"\r{line}\n" : $"\r{line}   ");
     }
 
     public static string Clock(double s) => double.IsFinite(s) ? TimeSpan.FromSeconds(Math.Round(s)).ToString(s >= 3600 ? @"h\:mm\:ss" : @"m\:ss") : "?";

@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Buffers.Binary;
 using System.Text.Json;
 
@@ -63,7 +64,7 @@ public sealed class SafetensorsReader : IDisposable
                 throw new MspgtException(indexPath, "no \"weight_map\" object");
             return map.EnumerateObject().Select(p => p.Value.GetString() ?? "").Distinct().OrderBy(s => s, StringComparer.Ordinal).ToList();
         }
-        catch (JsonException e) { throw new MspgtException(indexPath, $"invalid JSON: {e.Message}"); }
+        catch (JsonException e) { throw new MspgtException(indexPath, JsonOutput.Problem(e)); }
     }
 
     private void AddFile(string path)

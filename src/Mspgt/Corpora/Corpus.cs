@@ -50,7 +50,7 @@ public sealed class Corpus
                     string s = t.GetString()!.Trim();
                     if (s.Length > 0) texts.Add(s);
                 }
-                catch (JsonException e) { throw new MspgtException(path, $"line {no}: invalid JSON ({e.Message.Split('.')[0]})"); }
+                catch (JsonException e) { throw new MspgtException(path, $"line {no}: {JsonOutput.Problem(e).Replace(" at line 1,", " at")}"); }
             }
         }
         else

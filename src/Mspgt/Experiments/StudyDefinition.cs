@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
@@ -99,7 +100,7 @@ public static class StudyFile
     private static JsonNode? ParseJson(string path, string text)
     {
         try { return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e) { throw new MspgtException(path, $"invalid JSON: {FirstLine(e.Message)}"); }
+        catch (JsonException e) { throw new MspgtException(path, JsonOutput.Problem(e)); }
     }
 
     /// <summary>YAML → the same JSON tree: plain scalars become numbers / booleans / null where they read as such.</summary>

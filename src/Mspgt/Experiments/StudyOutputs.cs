@@ -76,8 +76,7 @@ public sealed record StudySummary(
     [property: JsonPropertyName("predictions")] IReadOnlyList<Prediction> Predictions,
     [property: JsonPropertyName("manifest")] StudyManifest Manifest);
 
-/// <summary>The study's output files: study.json, study.parquet and report.html in the output folder.</summary>
-/// <summary>The study's records and its data table (study.json's content, study.parquet); the report and the
+/// <summary>The study's records and its data table (study.json's content, and its three Parquet tables); the report and the
 /// figures are Reporting's <c>StudyReport</c>.</summary>
 public static class StudyOutputs
 {

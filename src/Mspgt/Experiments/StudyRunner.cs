@@ -67,7 +67,7 @@ public sealed record StudyResult(StudyDefinition Definition, IReadOnlyList<Study
 /// caching each model under OUT/models/&lt;name&gt;-&lt;key12&gt;/, where the key is a sha256 over the model's files,
 /// the tokenizer, the corpus and every setting; a re-run reads finished models back and computes only the rest, so an
 /// interrupted study resumes where it stopped. Then evaluates the predictions; Reporting's StudyReport writes
-/// study.json, study.parquet, report.html and the figures from the result.
+/// study.json, the Parquet tables, report.html and the figures from the result.
 /// </summary>
 public static class StudyRunner
 {

@@ -125,8 +125,24 @@ public static class JsonOutput
         }
         catch (JsonException ex)
         {
-            throw new MspgtException(path, $"invalid JSON: {FirstLine(ex.Message)}", ex);
+            throw new MspgtException(path, Problem(ex), ex);
         }
+    }
+
+    /// <summary>
+    /// What a reader's <see cref="JsonException"/> means to the person who wrote the file: "the file is empty", or
+    /// "invalid JSON at line L, column C: REASON" with the reason's first sentence and none of the parser's internals
+    /// (no "isFinalBlock", no type names, no JSON paths).
+    /// </summary>
+    public static string Problem(JsonException e)
+    {
+        string message = FirstLine(e.Message);
+        if (message.Contains("does not contain any JSON tokens", StringComparison.Ordinal)) return "the file is empty (no JSON in it)";
+        int stop = message.IndexOf(". ", StringComparison.Ordinal);
+        string reason = (stop < 0 ? message.TrimEnd('.') : message[..stop]).Replace("'", "");
+        reason = System.Text.RegularExpressions.Regex.Replace(reason, @"\bSystem\.[A-Za-z0-9_.`\[\],]+", "a different type");
+        string at = e.LineNumber is long line ? $" at line {line + 1}" + (e.BytePositionInLine is long col ? $", column {col + 1}" : "") : "";
+        return $"invalid JSON{at}: {reason}";
     }
 
     private static string FirstLine(string s)

@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Globalization;
 using System.Text.Json;
 
@@ -82,7 +83,7 @@ public static class LayerSegments
         if (!File.Exists(path)) throw new MspgtException(path, "file not found");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new MspgtException(path, $"invalid JSON: {e.Message.Split('\n')[0]}"); }
+        catch (JsonException e) { throw new MspgtException(path, JsonOutput.Problem(e)); }
         catch (IOException e) { throw new MspgtException(path, $"cannot read: {e.Message}"); }
         using (doc)
         {

@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Text.Json;
 using Mspgt.Checkpoints;
 using Mspgt.Models;
@@ -47,7 +48,7 @@ public static class HuggingFaceModelLoader
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(File.ReadAllText(configPath)); }
-        catch (JsonException e) { throw new MspgtException(configPath, $"invalid JSON: {e.Message}"); }
+        catch (JsonException e) { throw new MspgtException(configPath, JsonOutput.Problem(e)); }
         using (doc)
         {
             var r = doc.RootElement;

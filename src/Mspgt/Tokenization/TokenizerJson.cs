@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Text.Json;
 
 namespace Mspgt.Tokenization;
@@ -35,7 +36,7 @@ public static class TokenizerJson
         }
         catch (JsonException e)
         {
-            throw new MspgtException(source, $"invalid JSON: {e.Message.ReplaceLineEndings(" ")}");
+            throw new MspgtException(source, JsonOutput.Problem(e));
         }
     }
 

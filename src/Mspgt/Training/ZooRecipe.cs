@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -36,7 +37,7 @@ public sealed record ZooRecipe
         if (!System.IO.File.Exists(path)) throw new MspgtException(path, "zoo recipe not found");
         JsonNode? root;
         try { root = JsonNode.Parse(System.IO.File.ReadAllText(path)); }
-        catch (JsonException e) { throw new MspgtException(path, $"invalid JSON: {e.Message}"); }
+        catch (JsonException e) { throw new MspgtException(path, JsonOutput.Problem(e)); }
         if (root is not JsonObject o) throw new MspgtException(path, "a zoo recipe is a JSON object");
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string? PathOf(string key) => o[key] is JsonValue v && v.TryGetValue(out string? s) && !string.IsNullOrEmpty(s) ? Path.GetFullPath(Path.Combine(dir, s)) : null;
