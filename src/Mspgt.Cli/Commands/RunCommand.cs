@@ -25,9 +25,15 @@ public static class RunCommand
             Description = "Hook points to report, comma-separated, by mspgt's or TransformerLens's names "
                           + "(e.g. blocks.0.hook_resid_pre,blocks.0.attn.hook_pattern): shape and summary; with --json the values too",
         };
+        var cacheNames = new Option<string?>("--cache")
+        {
+            Description = "Hook points to save with --cache-out (TransformerLens's run_with_cache), comma-separated; blocks.*.NAME means every layer "
+                          + "(e.g. blocks.*.hook_resid_post,blocks.0.attn.hook_pattern)",
+        };
+        var cacheOut = new Option<string?>("--cache-out") { Description = "Write the --cache activations and the token ids to this .safetensors file (one tensor per hook, by TransformerLens name)" };
         var json = CliCommon.JsonOption();
         var cmd = new Command("run", "Run one forward pass and print ids, NLL, argmax, last logits, residual norms and attention entropy/distance per layer");
-        foreach (var o in new Option[] { model, tokenizer, text, file, ids, context, chat, hooks, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, text, file, ids, context, chat, hooks, cacheNames, cacheOut, json }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             string? t = p.GetValue(text), i = p.GetValue(ids), f = p.GetValue(file);
@@ -43,7 +49,16 @@ public static class RunCommand
             var points = p.GetValue(hooks) is { } names
                 ? names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => HookPoint.Parse(n, m.Config.Layers)).ToArray()
                 : null;
-            var summary = RunSummary.Compute(new Transformer(m.Config, m.Weights), input, points);
+            if ((p.GetValue(cacheNames) == null) != (p.GetValue(cacheOut) == null))
+                throw new MspgtException("run", "--cache and --cache-out go together: which hooks, and the file to write them to");
+            var transformer = new Transformer(m.Config, m.Weights);
+            if (p.GetValue(cacheOut) is { } outPath)
+            {
+                var (_, cache) = transformer.RunWithCache(input, HookPoint.ParseList(p.GetValue(cacheNames)!, m.Config.Layers));
+                ActivationFile.Write(outPath, cache, input, new Dictionary<string, string> { ["model"] = m.Path, ["architecture"] = m.Config.Architecture.ToString() });
+                if (!Progress.Quiet) Console.Error.WriteLine($"wrote {cache.Count} activation tensors and {ActivationFile.IdsTensor} to {outPath}");
+            }
+            var summary = RunSummary.Compute(transformer, input, points);
             if (p.GetValue(json)) { CliCommon.PrintJson(summary); return 0; }
             Print(m, summary);
             return 0;

@@ -142,4 +142,21 @@ public readonly record struct HookPoint
         }
         throw new MspgtException("hook", $"unknown hook name \"{name}\"; valid names: {string.Join(", ", Forms)}");
     }
+
+    /// <summary>
+    /// A comma-separated list of names, where <c>blocks.*.NAME</c> stands for NAME at every layer
+    /// (<c>blocks.*.hook_resid_post</c>: the residual stream after each block); duplicates are dropped, order kept.
+    /// </summary>
+    public static IReadOnlyList<HookPoint> ParseList(string names, int layers)
+    {
+        var points = new List<HookPoint>();
+        foreach (var name in names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (name.StartsWith("blocks.*.", StringComparison.Ordinal))
+                for (int l = 0; l < layers; l++) points.Add(Parse($"blocks.{l}.{name["blocks.*.".Length..]}", layers));
+            else points.Add(Parse(name, layers));
+        }
+        if (points.Count == 0) throw new MspgtException("hook", "no hook names given");
+        return points.Distinct().ToArray();
+    }
 }

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Mspgt.Checkpoints;
+using Mspgt.Files;
 using Mspgt.Loading;
 using Mspgt.Models;
 using Architecture = Mspgt.Models.Architecture;
