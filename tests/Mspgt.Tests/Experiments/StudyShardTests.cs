@@ -201,7 +201,7 @@ public sealed class StudyShardTests : IDisposable
         // second model's interventions, and a SIGINT (Ctrl-C) during the third.
         var points = new (string Trigger, bool Interrupt)[]
         {
-            ("[1/3] s260k: documents: 2/5", false),
+            ("[1/3] s260k: documents: 1/5", false),
             ("[1/3] s260k: interventions into", false),
             ("[2/3] s260k-gguf: interventions:", false),
             ("[3/3] tl: documents: 1/5", true),
