@@ -33,9 +33,11 @@ public static class AnalyzeCommand
         var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, signals.png/.svg and cka.png here" };
         var json = CliCommon.JsonOption("Print summary.json on stdout");
         var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
-        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, outDir, json }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, outDir, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
             var tok = ModelPrompts.TokenizerOf(m);
             int maxTok = p.GetValue(maxTokens);

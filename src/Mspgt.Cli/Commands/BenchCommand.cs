@@ -16,9 +16,11 @@ public static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up (median reported)", DefaultValueFactory = _ => 5 };
         var json = CliCommon.JsonOption();
         var cmd = new Command("bench", "Measure prefill tokens/s, effective GFLOP/s and peak RSS");
-        foreach (var o in new Option[] { model, synthetic, weightType, tokens, runs, json }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, synthetic, weightType, tokens, runs, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             string? syn = p.GetValue(synthetic);
             string? wt = p.GetValue(weightType);
             if (syn == null && wt != null)

@@ -20,9 +20,11 @@ public static class GenerateCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var chat = new Option<bool>("--chat") { Description = "Wrap the prompt in the model's chat template" };
         var cmd = new Command("generate", "Generate text from a prompt");
-        foreach (var o in new Option[] { model, tokenizer, prompt, maxTokens, temperature, topP, topK, seed, chat }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, tokenizer, prompt, maxTokens, temperature, topP, topK, seed, chat, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
             var sampling = new SamplingOptions(p.GetValue(temperature), p.GetValue(topK), p.GetValue(topP), p.GetValue(seed));
             Console.Out.WriteLine(TextGeneration.Continue(m, p.GetValue(prompt) ?? "", p.GetValue(maxTokens), sampling, p.GetValue(chat), p.GetValue(tokenizer)));

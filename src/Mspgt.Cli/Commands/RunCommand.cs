@@ -24,9 +24,11 @@ public static class RunCommand
         };
         var json = CliCommon.JsonOption();
         var cmd = new Command("run", "Run one forward pass and print ids, NLL, argmax, last logits, residual norms and attention entropy/distance per layer");
-        foreach (var o in new Option[] { model, tokenizer, text, ids, chat, hooks, json }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, tokenizer, text, ids, chat, hooks, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             string? t = p.GetValue(text), i = p.GetValue(ids);
             if ((t == null) == (i == null)) throw new MspgtException("run", "give exactly one of --text or --ids");
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer), loadTokenizer: t != null);

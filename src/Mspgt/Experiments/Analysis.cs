@@ -96,6 +96,9 @@ public sealed record AnalysisManifest(
     [property: JsonPropertyName("fused_signals")] string[] FusedSignals,
     [property: JsonPropertyName("signal_definitions")] Dictionary<string, string> SignalDefinitions)
 {
+    /// <summary>Worker threads the run used (-t/--threads); results do not depend on it.</summary>
+    [JsonPropertyName("threads")] public int Threads { get; init; } = Mspgt.Numerics.Parallelism.Threads;
+
     /// <summary>Every skipped document, with its reason (the counts per reason are <see cref="SkippedDocuments"/>).</summary>
     [JsonPropertyName("skipped_document_list")] public SkippedDocument[] SkippedDocumentList { get; init; } = [];
 }

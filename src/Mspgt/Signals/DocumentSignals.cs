@@ -129,7 +129,7 @@ public sealed class DocumentSignals
         var mats = reps.Select(r => DenseMatrix.FromFloats(r, T, d)).ToArray();
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
-        Parallel.For(0, L, l =>
+        Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
         {
             var (kl, lensEntropy) = LogitLens.Compare(finalLp, _lens.LogProbs(Gather(reps[l + 1], d, lensPositions), lensPositions.Length), lensPositions.Length, c.Vocab);
             var rep = MeasureRepresentations(mats[l], mats[l + 1], _s, l);
