@@ -10,7 +10,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var model = CliCommon.ModelOption(required: false);
-        var synthetic = new Option<string?>("--synthetic") { Description = "Benchmark a random in-memory Llama instead: 15m, 42m or 110m" };
+        var synthetic = new Option<string?>("--synthetic") { Description = "Benchmark a random in-memory model instead: 15m, 42m, 110m, qwen2.5-0.5b, qwen3-0.6b, llama-3.2-1b or llama-3.1-8b" };
         var tokens = new Option<int>("--tokens") { Description = "Prefill length", DefaultValueFactory = _ => 256 };
         var weightType = new Option<string?>("--weight-type") { Description = "Stored type of the synthetic model's matrices: f32 (default), bf16 or q8_0" };
         var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up (median reported)", DefaultValueFactory = _ => 5 };
