@@ -5,6 +5,7 @@ using Mspgt.Loading;
 using Mspgt.Reporting;
 using Mspgt.Tokenization;
 using Mspgt.Files;
+using Mspgt.Numerics;
 
 namespace Mspgt.Cli;
 
@@ -23,6 +24,15 @@ public static class CliCommon
     {
         Description = "Tokenizer file (tokenizer.json, llama2.c vocab, or a .gguf); default: the model's own",
     };
+
+    /// <summary>-t/--threads: the process-wide worker count (<see cref="Parallelism"/>); default all cores.</summary>
+    public static Option<int?> ThreadsOption() => new("--threads", "-t")
+    {
+        Description = "Worker threads (default: all cores; results do not depend on it)",
+    };
+
+    /// <summary>Applies -t/--threads process-wide; every parallel loop reads it.</summary>
+    public static void ApplyThreads(ParseResult p, Option<int?> threads) => Parallelism.Set(p.GetValue(threads));
 
     public static Option<bool> JsonOption(string what = "Print one JSON object") => new("--json") { Description = what };
 

@@ -29,13 +29,16 @@ public static class AnalyzeCommand
         var nullReplicates = new Option<int>("--null-replicates") { Description = "Parametric-bootstrap replicates per test of K", DefaultValueFactory = _ => 200 };
         var penalty = new Option<double?>("--penalty") { Description = "PELT penalty (exploratory; default: from the smooth null)" };
         var pca = new Option<int>("--pca-dims") { Description = "PCA components per side for the Gaussian MI", DefaultValueFactory = _ => 16 };
+        var exactLens = new Option<bool>("--exact-lens") { Description = "Read every position through the logit lens (default: an evenly spaced sample sized so the lens costs at most the forward pass)" };
         var includeBos = new Option<bool>("--include-bos") { Description = "Let position 0 (BOS) into MI, adjacent CKA, effective rank and TwoNN (left out by default: attention-sink rows)" };
         var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, signals.png/.svg and cka.png here" };
         var json = CliCommon.JsonOption("Print summary.json on stdout");
         var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
-        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, outDir, json }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, exactLens, outDir, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
             var tok = ModelPrompts.TokenizerOf(m);
             int maxTok = p.GetValue(maxTokens);
@@ -47,6 +50,7 @@ public static class AnalyzeCommand
                 Weights = ParseWeights(p.GetValue(weights)), Penalty = p.GetValue(penalty), PcaDims = p.GetValue(pca),
                 MinSize = p.GetValue(minSize), Alpha = p.GetValue(alpha), NullReplicates = p.GetValue(nullReplicates),
                 IncludeBos = p.GetValue(includeBos),
+                LensExact = p.GetValue(exactLens),
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
             var source = new CorpusSource(p.GetValue(corpus), settings.Documents, maxTok, settings.Seed);

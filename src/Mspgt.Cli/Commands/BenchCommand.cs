@@ -10,15 +10,17 @@ public static class BenchCommand
     public static Command Create()
     {
         var model = CliCommon.ModelOption(required: false);
-        var synthetic = new Option<string?>("--synthetic") { Description = "Benchmark a random in-memory Llama instead: 15m, 42m or 110m" };
+        var synthetic = new Option<string?>("--synthetic") { Description = "Benchmark a random in-memory model instead: 15m, 42m, 110m, qwen2.5-0.5b, qwen3-0.6b, llama-3.2-1b or llama-3.1-8b" };
         var tokens = new Option<int>("--tokens") { Description = "Prefill length", DefaultValueFactory = _ => 256 };
         var weightType = new Option<string?>("--weight-type") { Description = "Stored type of the synthetic model's matrices: f32 (default), bf16 or q8_0" };
         var runs = new Option<int>("--runs") { Description = "Timed runs after one warm-up (median reported)", DefaultValueFactory = _ => 5 };
         var json = CliCommon.JsonOption();
         var cmd = new Command("bench", "Measure prefill tokens/s, effective GFLOP/s and peak RSS");
-        foreach (var o in new Option[] { model, synthetic, weightType, tokens, runs, json }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, synthetic, weightType, tokens, runs, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             string? syn = p.GetValue(synthetic);
             string? wt = p.GetValue(weightType);
             if (syn == null && wt != null)

@@ -25,9 +25,11 @@ public static class BoundariesCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
 
         var cmd = new Command("boundaries", "Find scale boundaries (change points) in per-layer signals, with K chosen by tests against smooth nulls");
-        foreach (var o in new Option[] { input, k, bootstrap, nullReplicates, alpha, maxEdf, seed, maxK, penalty, minSize, weights, json }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { input, k, bootstrap, nullReplicates, alpha, maxEdf, seed, maxK, penalty, minSize, weights, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            CliCommon.ApplyThreads(parse, threads);
             string path = parse.GetValue(input)!;
             var table = LayerSignalCsv.Read(path);
             int? resamples = parse.GetValue(bootstrap);

@@ -23,9 +23,11 @@ public static class GenerateCommand
         var seed = new Option<int>("--seed", "-s") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
         var chat = new Option<bool>("--chat") { Description = "Wrap the prompt in the model's chat template" };
         var cmd = new Command("generate", "Generate text from a prompt");
-        foreach (var o in new Option[] { model, tokenizer, prompt, file, maxTokens, context, temperature, topP, topK, seed, chat }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, tokenizer, prompt, file, maxTokens, context, temperature, topP, topK, seed, chat, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             if (p.GetValue(prompt) is not null && p.GetValue(file) is not null) throw new MspgtException("generate", "give --prompt or --file, not both");
             string text = p.GetValue(file) is { } path ? CliCommon.ReadTextFile(path) : p.GetValue(prompt) ?? "";
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));

@@ -37,7 +37,7 @@ public static class InterventionCommand
         var seed = new Option<int>("--seed") { Description = "Seed of everything random (corpus sampling, controls, noise, sampling, statistics)", DefaultValueFactory = _ => 0 };
         var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples per effect", DefaultValueFactory = _ => Interventions.Statistics.PairedStatistics.DefaultBootstrapResamples };
         var permutations = new Option<int>("--permutations") { Description = "Monte Carlo sign flips per effect (above 16 documents; up to 16 the test is exact)", DefaultValueFactory = _ => Interventions.Statistics.PairedStatistics.DefaultPermutationResamples };
-        var threads = new Option<int?>("--threads") { Description = "Documents run at once (default: one per CPU; results do not depend on it)" };
+        var threads = new Option<int?>("--threads", "-t") { Description = "Worker threads (default: all cores; results do not depend on it)" };
         var output = new Option<string?>("--out") { Description = "Folder for interventions.parquet, effects.json, dissociation.png, dose_response.png" };
         var json = CliCommon.JsonOption("Print effects.json ({\"effects\", \"dissociation\", \"manifest\"}) to stdout");
 
@@ -48,6 +48,7 @@ public static class InterventionCommand
 
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             var specs = InterventionSpec.Expand(SplitList(p.GetValue(interventions)!), SplitList(p.GetValue(component)!), ParseAlphas(p.GetValue(alpha)!));
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
             var (segs, source) = LayerSegments.Select(p.GetValue(segments), p.GetValue(scales), m.Config.Layers);

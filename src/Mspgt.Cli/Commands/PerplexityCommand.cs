@@ -15,10 +15,12 @@ public static class PerplexityCommand
         var file = new Option<string>("--file", "-f") { Description = "Text file to score (UTF-8; the whole file is one token stream)", Required = true };
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Chunk length in tokens (default: 512, or the model's context if shorter)" };
         var json = CliCommon.JsonOption();
+        var threads = CliCommon.ThreadsOption();
         var cmd = new Command("perplexity", "Perplexity of a text file by llama.cpp's llama-perplexity method: chunks of -c tokens, the second half of each scored; printed per chunk and in total");
-        foreach (var o in new Option[] { model, tokenizer, file, context, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, file, context, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             string path = p.GetValue(file)!;
             string text = CliCommon.ReadTextFile(path);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));

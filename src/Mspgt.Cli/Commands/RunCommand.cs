@@ -33,9 +33,11 @@ public static class RunCommand
         var cacheOut = new Option<string?>("--cache-out") { Description = "Write the --cache activations and the token ids to this .safetensors file (one tensor per hook, by TransformerLens name)" };
         var json = CliCommon.JsonOption();
         var cmd = new Command("run", "Run one forward pass and print ids, NLL, argmax, last logits, residual norms and attention entropy/distance per layer");
-        foreach (var o in new Option[] { model, tokenizer, text, file, ids, context, chat, hooks, cacheNames, cacheOut, json }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { model, tokenizer, text, file, ids, context, chat, hooks, cacheNames, cacheOut, json, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             string? t = p.GetValue(text), i = p.GetValue(ids), f = p.GetValue(file);
             if ((t != null ? 1 : 0) + (i != null ? 1 : 0) + (f != null ? 1 : 0) != 1) throw new MspgtException("run", "give exactly one of --text, --file or --ids");
             if (f != null) t = CliCommon.ReadTextFile(f);

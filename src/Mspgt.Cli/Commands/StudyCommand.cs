@@ -28,9 +28,11 @@ public static class StudyCommand
         var image = new Option<string?>("--image") { Description = "Container image for --emit k8s" };
         var cmd = new Command("study", "Run a cross-model study (cached per model, resumable, shardable), test predictions P1–P7 and write report.html, study.json and the tables signals, interventions and predictions.parquet");
         cmd.Arguments.Add(file);
-        foreach (var o in new Option[] { outDir, relativeTo, json, shard, mergeOnly, emit, shards, partition, gpus, cpus, command, image }) cmd.Options.Add(o);
+        var threads = CliCommon.ThreadsOption();
+        foreach (var o in new Option[] { outDir, relativeTo, json, shard, mergeOnly, emit, shards, partition, gpus, cpus, command, image, threads }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
+            CliCommon.ApplyThreads(p, threads);
             var def = StudyFile.Load(p.GetValue(file)!, p.GetValue(outDir), p.GetValue(relativeTo));
             if (p.GetValue(emit) is string kind)
             {

@@ -41,6 +41,7 @@ public static class TrainCommand
         var evalWindows = Opt("--eval-windows", "Held-out windows per validation", 32);
         var maxPos = Opt("--max-positions", "max_position_embeddings in config.json (0 = --seq)", 0);
         var threads = Opt("--threads", "Worker threads (0 = all cores; results do not depend on it)", 0);
+        threads.Aliases.Add("-t");
         var cmd = new Command("train", "Train a small Llama-, Qwen2- or Qwen3-style model from scratch (Hugging Face checkpoints)");
         foreach (var o in new Option[] { arch, layers, dim, heads, kvHeads, ffn, headDim, tied, tokenizer, corpus, teacher, teacherDocs, teacherDocTokens,
                      teacherSeed, seq, batch, steps, lr, warmup, wd, clip, seed, outDir, ckEvery, evalEvery, evalWindows, maxPos, threads })
@@ -62,6 +63,7 @@ public static class TrainCommand
             string? corpusPath = p.GetValue(corpus), teacherPath = p.GetValue(teacher), tokPath = p.GetValue(tokenizer);
             if ((corpusPath == null) == (teacherPath == null)) throw new MspgtException("--corpus", "give exactly one of --corpus FILE and --teacher MODEL");
             int nThreads = p.GetValue(threads);
+            Mspgt.Numerics.Parallelism.Set(nThreads);
             int docs = p.GetValue(teacherDocs);
             var source = new TrainingDataSource
             {

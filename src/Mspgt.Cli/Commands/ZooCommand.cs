@@ -11,13 +11,14 @@ public static class ZooCommand
     {
         var recipe = new Argument<string>("recipe") { Description = "Zoo recipe (JSON): teacher or corpus, defaults, students" };
         var outDir = new Option<string>("--out") { Description = "Output folder: corpus/, one folder per student, zoo.json", Required = true };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (0 = all cores; results do not depend on it)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (0 = all cores; results do not depend on it)", DefaultValueFactory = _ => 0 };
         var cmd = new Command("zoo", "Train a zoo of small students (e.g. Llama and Qwen3 at several depths) on one teacher corpus");
         cmd.Arguments.Add(recipe);
         cmd.Options.Add(outDir);
         cmd.Options.Add(threads);
         cmd.SetAction(p =>
         {
+            Mspgt.Numerics.Parallelism.Set(p.GetValue(threads));
             var r = ZooRecipe.Load(p.GetValue(recipe)!);
             var entries = ZooRunner.Run(r, p.GetValue(outDir)!, (_, prog) => TrainCommand.ProgressLine(prog), Console.Error.WriteLine, p.GetValue(threads), LossFigure.Write);
             Console.Error.WriteLine();

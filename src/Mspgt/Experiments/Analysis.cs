@@ -31,6 +31,8 @@ public sealed record AnalysisSettings
     [JsonPropertyName("pca_dims")] public int PcaDims { get; init; } = 16;
     [JsonPropertyName("ksg_neighbors")] public int KsgNeighbors { get; init; } = 3;
     [JsonPropertyName("lens_positions")] public int LensPositions { get; init; } = 64;
+    /// <summary>Every position through the lens (exact) instead of the sample sized by DocumentSignals.LensSampleSize.</summary>
+    [JsonPropertyName("lens_exact")] public bool LensExact { get; init; }
     [JsonPropertyName("probe_tokens_per_document")] public int ProbeTokensPerDocument { get; init; } = 64;
     [JsonPropertyName("probe_local_classes")] public int ProbeLocalClasses { get; init; } = 32;
     /// <summary>Token positions per document sampled (evenly) for the pooled Gaussian MI.</summary>
@@ -96,6 +98,12 @@ public sealed record AnalysisManifest(
     [property: JsonPropertyName("fused_signals")] string[] FusedSignals,
     [property: JsonPropertyName("signal_definitions")] Dictionary<string, string> SignalDefinitions)
 {
+    /// <summary>Worker threads the run used (-t/--threads); results do not depend on it.</summary>
+    [JsonPropertyName("threads")] public int Threads { get; init; } = Mspgt.Numerics.Parallelism.Threads;
+
+    /// <summary>What is exact and what is sampled: per signal group, how many positions per document it read.</summary>
+    [JsonPropertyName("sampling")] public Dictionary<string, string> Sampling { get; init; } = [];
+
     /// <summary>Every skipped document, with its reason (the counts per reason are <see cref="SkippedDocuments"/>).</summary>
     [JsonPropertyName("skipped_document_list")] public SkippedDocument[] SkippedDocumentList { get; init; } = [];
 }
@@ -160,7 +168,7 @@ public static class Analysis
         var tf = new Transformer(model.Config, model.Weights);
         var signals = new DocumentSignals(tf, new SignalSettings
         {
-            PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions,
+            PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions, ExactLens = s.LensExact,
             ProbeTokensPerDocument = s.ProbeTokensPerDocument, MiTokensPerDocument = s.MiTokensPerDocument,
             IncludeBos = s.IncludeBos, Seed = s.Seed,
         });
@@ -209,7 +217,11 @@ public static class Analysis
         var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, ModelHash.Of(model),
             tokenizer.Description, corpus.Description, corpus.Sha256, corpus.Seed, CorpusMeasurement.CountByReason(skipped), s,
             names.Where((_, k) => report.Weights[k] > 0).ToArray(),
-            SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning)) { SkippedDocumentList = skipped.ToArray() };
+            SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning))
+        {
+            SkippedDocumentList = skipped.ToArray(),
+            Sampling = SamplingNote(c, measured.Select(x => x.Doc.Ids.Length).ToArray(), signals.Settings),
+        };
         var summary = new AnalysisSummary(
             modelName, c.Spec.Name, L, D, measured.Sum(x => (long)x.Doc.Ids.Length),
             mean, report.Fused, report.KSelected, report.Boundaries, report.BoundaryCi, report.DepthFractions,
@@ -251,5 +263,21 @@ public static class Analysis
         Directory.CreateDirectory(dir);
         SignalTable.Write(Path.Combine(dir, SignalTable.FileName), r.Rows);
         JsonOutput.WriteFile(Path.Combine(dir, SummaryFileName), r.Summary);
+    }
+
+    /// <summary>Per signal group, whether it reads every position or a sample, and how many.</summary>
+    private static Dictionary<string, string> SamplingNote(ModelConfig c, int[] tokens, SignalSettings s)
+    {
+        var lens = tokens.Select(t => DocumentSignals.LensSampleSize(c, t, s)).ToArray();
+        string range(int[] v) => v.Length == 0 ? "0" : v.Min() == v.Max() ? $"{v.Min()}" : $"{v.Min()}-{v.Max()}";
+        return new()
+        {
+            ["lens_kl,lens_entropy"] = s.ExactLens
+                ? "exact: every position"
+                : $"sampled: {range(lens)} evenly spaced positions per document of {range(tokens)} tokens (at most {s.LensPositions}, and no more than keeps the lens within the forward pass's arithmetic; at least {DocumentSignals.MinimumLensPositions}); standard error about sd/sqrt(n)*sqrt(1-n/T); --exact-lens reads every position",
+            ["mi_gaussian,mi_delta"] = $"sampled: up to {s.MiTokensPerDocument} evenly spaced positions per document, pooled",
+            ["probes,cka_matrix"] = $"sampled: up to {s.ProbeTokensPerDocument} evenly spaced positions per document",
+            ["attn_distance,attn_entropy,attn_entropy_norm,mi_ksg,cka_adjacent,effective_rank,twonn"] = "exact: every position",
+        };
     }
 }

@@ -47,7 +47,7 @@ public static class PrefillBenchmark
         double median = list.Select(x => x.Seconds).Order().ElementAt(list.Count / 2);
         long weightBytes = model.Tensors.Sum(t => t.Bytes);
         return new Result(model.Path, tokens, tokens / median, SyntheticModel.PrefillFlops(c, tokens) / median / 1e9,
-            PeakRssMegabytes(), weightBytes, Environment.ProcessorCount, LoadAverage(), list);
+            PeakRssMegabytes(), weightBytes, Mspgt.Numerics.Parallelism.Threads, LoadAverage(), list);
     }
 
     /// <summary>

@@ -72,7 +72,7 @@ public sealed partial class InterventionExperiment
         _s = settings;
         _embedder = new SentenceEmbedder(model, tokenizer);
         _stop = StopTokens.For(model.Config, tokenizer);
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = settings.Threads ?? Environment.ProcessorCount };
+        _parallel = Mspgt.Numerics.Parallelism.OptionsFor(settings.Threads ?? 0);
     }
 
     /// <param name="progress">(done, total, what is running) after each step; called on the calling thread.</param>

@@ -149,6 +149,8 @@ public sealed record InterventionManifest
 {
     [JsonPropertyName("tool")] public string Tool { get; init; } = "mspgt intervene";
     [JsonPropertyName("version")] public string Version { get; init; } = ProgramInfo.Version;
+    /// <summary>Worker threads the run used (-t/--threads); results do not depend on it.</summary>
+    [JsonPropertyName("threads")] public int Threads { get; init; } = Mspgt.Numerics.Parallelism.Threads;
     [JsonPropertyName("model")] public required string Model { get; init; }
     [JsonPropertyName("model_sha256")] public string? ModelSha256 { get; init; }
     [JsonPropertyName("n_layers")] public int NLayers { get; init; }

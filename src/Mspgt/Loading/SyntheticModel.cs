@@ -4,16 +4,42 @@ using Mspgt.Numerics;
 
 namespace Mspgt.Loading;
 
-/// <summary>Random-weight Llama models built in memory, for benchmarks (no file needed).</summary>
+/// <summary>Random-weight Llama, Qwen2 and Qwen3 models built in memory, for benchmarks (no file needed).</summary>
 public static class SyntheticModel
 {
-    /// <summary>Named sizes: "110m" = dim 768, 12 layers, 12 heads, ffn 2048, vocab 32000 (llama2.c's 110M shape).</summary>
+    /// <summary>Preset names: llama2.c's shapes and the real shapes of released models (random weights).</summary>
+    public static readonly string[] PresetNames = ["15m", "42m", "110m", "qwen2.5-0.5b", "qwen3-0.6b", "llama-3.2-1b", "llama-3.1-8b"];
+
+    /// <summary>
+    /// Named sizes: "110m" = dim 768, 12 layers, 12 heads, ffn 2048, vocab 32000 (llama2.c's 110M shape); the
+    /// others have the shapes of the released models' config.json (architecture, dims, grouped-query heads, head
+    /// size, q/k/v biases or q/k norms, tied embeddings, RoPE base and Llama 3 RoPE scaling), with a 4096-position
+    /// context (the released ones allow more; the shape of every matrix is theirs).
+    /// </summary>
     public static ModelConfig Preset(string name) => name.ToLowerInvariant() switch
     {
         "110m" => Config(768, 12, 12, 12, 2048, 32000, 1024),
         "15m" => Config(288, 6, 6, 6, 768, 32000, 256),
         "42m" => Config(512, 8, 8, 8, 1376, 32000, 1024),
-        _ => throw MspgtException.ForSetting("synthetic", $"unknown preset \"{name}\"; known: 15m, 42m, 110m"),
+        "qwen2.5-0.5b" => Config(896, 24, 14, 2, 4864, 151936, 4096) with
+        {
+            Architecture = Architecture.Qwen2, HeadDim = 64, QkvBias = true, TiedEmbeddings = true, NormEps = 1e-6f,
+            RopeTheta = 1_000_000f, BosId = null, EosId = 151643, AddBos = false,
+        },
+        "qwen3-0.6b" => Config(1024, 28, 16, 8, 3072, 151936, 4096) with
+        {
+            Architecture = Architecture.Qwen3, HeadDim = 128, QkNorm = true, TiedEmbeddings = true, NormEps = 1e-6f,
+            RopeTheta = 1_000_000f, BosId = null, EosId = 151645, AddBos = false,
+        },
+        "llama-3.2-1b" => Config(2048, 16, 32, 8, 8192, 128256, 4096) with
+        {
+            TiedEmbeddings = true, RopeTheta = 500_000f, RopeScaling = new RopeScaling(32f, 1f, 4f, 8192), BosId = 128000, EosId = 128001,
+        },
+        "llama-3.1-8b" => Config(4096, 32, 32, 8, 14336, 128256, 4096) with
+        {
+            RopeTheta = 500_000f, RopeScaling = new RopeScaling(8f, 1f, 4f, 8192), BosId = 128000, EosId = 128001,
+        },
+        _ => throw MspgtException.ForSetting("synthetic", $"unknown preset \"{name}\"; known: {string.Join(", ", PresetNames)}"),
     };
 
     private static ModelConfig Config(int dim, int layers, int heads, int kv, int ffn, int vocab, int seq) => new()
@@ -97,6 +123,15 @@ public static class SyntheticModel
             tensors.Add(new TensorEntry(name, TensorType.F32, [n], 4L * n));
             return Enumerable.Repeat(1f, n).ToArray();
         }
+        float[]? Bias(string name, int n)
+        {
+            if (!c.QkvBias) return null;
+            tensors.Add(new TensorEntry(name, TensorType.F32, [n], 4L * n));
+            var b = new float[n];
+            for (int i = 0; i < n; i++) b[i] = (float)(rng.NextDouble() * 2 - 1) * 0.1f;
+            return b;
+        }
+        float[]? HeadNorm(string name) => c.QkNorm ? Ones(name, c.HeadDim) : null;
         var layers = new LayerWeights[c.Layers];
         for (int l = 0; l < c.Layers; l++)
             layers[l] = new LayerWeights
@@ -105,9 +140,11 @@ public static class SyntheticModel
                 Q = M($"blk.{l}.q", c.QDim, c.Dim), K = M($"blk.{l}.k", c.KvDim, c.Dim), V = M($"blk.{l}.v", c.KvDim, c.Dim),
                 O = M($"blk.{l}.o", c.Dim, c.QDim), Gate = M($"blk.{l}.gate", c.Ffn, c.Dim), Up = M($"blk.{l}.up", c.Ffn, c.Dim),
                 Down = M($"blk.{l}.down", c.Dim, c.Ffn),
+                QBias = Bias($"blk.{l}.q_bias", c.QDim), KBias = Bias($"blk.{l}.k_bias", c.KvDim), VBias = Bias($"blk.{l}.v_bias", c.KvDim),
+                QNorm = HeadNorm($"blk.{l}.q_norm"), KNorm = HeadNorm($"blk.{l}.k_norm"),
             };
         var emb = M("embed", c.Vocab, c.Dim);
-        var weights = new ModelWeights { Embedding = emb, Layers = layers, FinalNorm = Ones("final_norm", c.Dim), Output = M("output", c.Vocab, c.Dim) };
+        var weights = new ModelWeights { Embedding = emb, Layers = layers, FinalNorm = Ones("final_norm", c.Dim), Output = c.TiedEmbeddings ? emb : M("output", c.Vocab, c.Dim) };
         weights.Validate(c, "synthetic");
         string typeName = weightType.ToString().ToLowerInvariant();
         return new LoadedModel

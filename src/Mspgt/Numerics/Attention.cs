@@ -153,7 +153,7 @@ public sealed unsafe class Attention
 
     private static void ForEachHead(AttentionShape s, Action<int> body)
     {
-        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, s.Heads, body);
+        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, s.Heads, Parallelism.Options, body);
         else for (int h = 0; h < s.Heads; h++) body(h);
     }
 
@@ -219,7 +219,7 @@ public sealed unsafe class Attention
 
     private static void ForEachKvHead(AttentionShape s, Action<int> body)
     {
-        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, s.KvHeads, body);
+        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, s.KvHeads, Parallelism.Options, body);
         else for (int g = 0; g < s.KvHeads; g++) body(g);
     }
 

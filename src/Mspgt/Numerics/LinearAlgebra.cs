@@ -100,7 +100,7 @@ public static class LinearAlgebra
         if (p == 0 || q == 0) return;
         int panels = (p + PanelRows - 1) / PanelRows;
         long work = (long)p * q * len;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = work < 1_000_000 ? 1 : Environment.ProcessorCount };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = work < 1_000_000 ? 1 : Parallelism.Threads };
         Parallel.For(0, panels, options, panel =>
         {
             int i0 = panel * PanelRows, i1 = Math.Min(p, i0 + PanelRows);

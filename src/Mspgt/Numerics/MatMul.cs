@@ -65,7 +65,7 @@ public static unsafe class MatMul
         int rows = w.Rows, cols = w.Cols, nr = GemmKernel.Nr;
         // Tiles of up to 4 panels, fewer when that leaves under 4 tiles per core (dynamic scheduling then
         // balances well even when other processes share the cores).
-        int minTiles = 4 * Environment.ProcessorCount;
+        int minTiles = 4 * Parallelism.Threads;
         int nc = 4 * nr;
         while (nc > nr && (rows + nc - 1) / nc < minTiles) nc -= nr;
         int tiles = (rows + nc - 1) / nc;
@@ -83,7 +83,7 @@ public static unsafe class MatMul
             }
             else
             {
-                Parallel.For(0, tiles, t => GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
+                Parallel.For(0, tiles, Parallelism.Options, t => GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
             }
         }
     }
@@ -177,7 +177,7 @@ public static unsafe class MatMul
         }
         else
         {
-            Parallel.For(0, panels, p => Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null));
+            Parallel.For(0, panels, Parallelism.Options, p => Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null));
         }
     }
 

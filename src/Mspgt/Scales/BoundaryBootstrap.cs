@@ -38,7 +38,7 @@ public static class BoundaryBootstrap
             drawn[f] = new int[resamples][];
             if (fits[f].K < 1) throw new ArgumentException("a bootstrap distribution needs K >= 1");
         }
-        Parallel.For(0, resamples, () => (Draw: new int[D], SumSq: new double[L * S], Z: new double[L * S]), (r, _, buf) =>
+        Parallel.For(0, resamples, Mspgt.Numerics.Parallelism.Options, () => (Draw: new int[D], SumSq: new double[L * S], Z: new double[L * S]), (r, _, buf) =>
         {
             var rng = SplitMix64.ForStream(seed, Stream << 32 | (uint)r);
             for (int i = 0; i < D; i++) buf.Draw[i] = rng.NextInt(D);

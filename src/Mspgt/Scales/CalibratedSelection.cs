@@ -197,7 +197,7 @@ public sealed class CalibratedSelection
     private void RunReplicates(int step, double[] nullMean, Action<Worker, int> statistic)
     {
         int L = _p.Layers, S = _p.Signals, D = _p.Documents;
-        Parallel.For(0, _o.NullReplicates, () => new Worker(L, S, D), (b, _, w) =>
+        Parallel.For(0, _o.NullReplicates, Mspgt.Numerics.Parallelism.Options, () => new Worker(L, S, D), (b, _, w) =>
         {
             var rng = SplitMix64.ForStream(_o.Seed, ((ulong)(step + 1) << 32) | (uint)b);
             Generate(nullMean, ref rng, w);

@@ -11,8 +11,13 @@ public sealed record SignalSettings
     public int PcaDims { get; init; } = 16;
     /// <summary>Neighbours for the KSG estimate.</summary>
     public int KsgNeighbors { get; init; } = 3;
-    /// <summary>Positions per document read through the logit lens (evenly spaced; the vocabulary can be large).</summary>
+    /// <summary>
+    /// Most positions per document read through the logit lens (evenly spaced). Fewer are read when the lens over
+    /// that many would cost more arithmetic than the document's forward pass (<see cref="DocumentSignals.LensSampleSize"/>).
+    /// </summary>
     public int LensPositions { get; init; } = 64;
+    /// <summary>Read every position through the lens (exact lens_kl / lens_entropy; costs (layers+1)·vocab·dim per token).</summary>
+    public bool ExactLens { get; init; }
     /// <summary>Token positions per document kept (at every layer) for the probes and the layer × layer CKA matrix.</summary>
     public int ProbeTokensPerDocument { get; init; } = 64;
     /// <summary>Token positions per document kept (at every layer) for the pooled Gaussian MI (evenly spaced).</summary>
@@ -91,6 +96,9 @@ public sealed class DocumentSignals
 
     public int PooledDims { get; }
 
+    /// <summary>The settings the signals are measured with.</summary>
+    public SignalSettings Settings => _s;
+
     public DocumentSignals(Transformer model, SignalSettings settings)
     {
         _model = model;
@@ -106,6 +114,26 @@ public sealed class DocumentSignals
             for (int i = 0; i < _projection.Length; i++) _projection[i] = (float)(Gaussian(rng) * scale);
         }
         else PooledDims = d;
+    }
+
+    /// <summary>Fewest positions the lens reads when it is sampled (its standard error then stays usable).</summary>
+    public const int MinimumLensPositions = 16;
+
+    /// <summary>
+    /// Positions the lens reads in a <paramref name="tokens"/>-token document: all of them with
+    /// <see cref="SignalSettings.ExactLens"/>; otherwise at most <see cref="SignalSettings.LensPositions"/>, and no more
+    /// than keeps the lens's multiply-adds ((layers + 1) · vocab · dim per position) within the forward pass's
+    /// (every weight matrix once per token), but never under <see cref="MinimumLensPositions"/>. Lens values are then
+    /// means over an evenly spaced sample of positions: their standard error is about sd/√n · √(1 − n/T).
+    /// </summary>
+    public static int LensSampleSize(ModelConfig c, int tokens, SignalSettings s)
+    {
+        if (s.ExactLens) return tokens;
+        double q = (double)c.Heads * c.HeadDim, kv = (double)c.KvHeads * c.HeadDim;
+        double perToken = c.Layers * (c.Dim * (2 * q + 2 * kv) + 3.0 * c.Dim * c.Ffn) + (double)c.Vocab * c.Dim;
+        double perLensPosition = (c.Layers + 1.0) * c.Vocab * c.Dim;
+        int budget = (int)Math.Min(int.MaxValue, Math.Floor(tokens * perToken / perLensPosition));
+        return Math.Min(tokens, Math.Min(s.LensPositions, Math.Max(MinimumLensPositions, budget)));
     }
 
     private static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
@@ -124,12 +152,12 @@ public sealed class DocumentSignals
         var (_, cache) = _model.RunWithCache(ids, points, hooks, LogitRows.None);
         var reps = points.Select(p => cache[p].Data).ToArray();
 
-        int[] lensPositions = EvenlySpaced(T, Math.Min(T, _s.LensPositions), skipFirst: false);
+        int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
         var finalLp = _lens.LogProbs(Gather(reps[L], d, lensPositions), lensPositions.Length);
         var mats = reps.Select(r => DenseMatrix.FromFloats(r, T, d)).ToArray();
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
-        Parallel.For(0, L, l =>
+        Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
         {
             var (kl, lensEntropy) = LogitLens.Compare(finalLp, _lens.LogProbs(Gather(reps[l + 1], d, lensPositions), lensPositions.Length), lensPositions.Length, c.Vocab);
             var rep = MeasureRepresentations(mats[l], mats[l + 1], _s, l);

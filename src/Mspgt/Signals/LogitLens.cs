@@ -37,7 +37,15 @@ public sealed class LogitLens
     /// <summary>Mean over rows of KL(p_final ‖ p_lens) and of the lens entropy.</summary>
     public static (double Kl, double Entropy) Compare(double[] finalLogProbs, double[] lensLogProbs, int rows, int vocab)
     {
-        double kl = 0, ent = 0;
+        var (kl, ent) = CompareRows(finalLogProbs, lensLogProbs, rows, vocab);
+        return (kl.Sum() / rows, ent.Sum() / rows);
+    }
+
+    /// <summary>Per row, KL(p_final ‖ p_lens) and the lens entropy (for sampling errors).</summary>
+    public static (double[] Kl, double[] Entropy) CompareRows(double[] finalLogProbs, double[] lensLogProbs, int rows, int vocab)
+    {
+        var kl = new double[rows];
+        var ent = new double[rows];
         for (int r = 0; r < rows; r++)
         {
             double k = 0, e = 0;
@@ -48,9 +56,9 @@ public sealed class LogitLens
                 if (pf > 0) k += pf * (lf - ll);
                 if (pl > 0) e -= pl * ll;
             }
-            kl += Math.Max(0, k);
-            ent += e;
+            kl[r] = Math.Max(0, k);
+            ent[r] = e;
         }
-        return (kl / rows, ent / rows);
+        return (kl, ent);
     }
 }

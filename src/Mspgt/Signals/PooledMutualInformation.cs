@@ -28,7 +28,7 @@ public static class PooledMutualInformation
             throw new MspgtException(Source, $"{sizes.Sum()} sampled tokens in {D} documents are too few: leaving out the largest document must leave at least 4");
 
         var scores = new List<DenseMatrix>[layers + 1];
-        Parallel.For(0, layers + 1, r =>
+        Parallel.For(0, layers + 1, Mspgt.Numerics.Parallelism.Options, r =>
         {
             var all = new DenseMatrix(sizes.Sum(), dims);
             int row = 0;
@@ -43,7 +43,7 @@ public static class PooledMutualInformation
         });
 
         var blocks = new PooledMiBlock[layers];
-        Parallel.For(0, layers, l =>
+        Parallel.For(0, layers, Mspgt.Numerics.Parallelism.Options, l =>
         {
             var r = estimator.EstimateFromScores(scores[l], scores[l + 1]);
             for (int d = 0; d < D; d++) docs[d].Values[l, DocumentSignals.MiGaussianColumn] = r.PseudoValues[d];

@@ -122,7 +122,7 @@ public sealed class ScaleProbes
         var localAcc = new double[layers][];
         var interAcc = new double[layers][];
         var globAcc = new double[layers][];
-        Parallel.For(0, layers, l =>
+        Parallel.For(0, layers, Mspgt.Numerics.Parallelism.Options, l =>
         {
             var x = new DenseMatrix(n, dims);
             int r = 0;

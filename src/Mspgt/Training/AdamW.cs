@@ -33,7 +33,7 @@ public sealed class AdamW
         var ranges = new List<(int Start, int End, bool Decay)>();
         foreach (var p in model.Parameters)
             for (int s = 0; s < p.Length; s += 65536) ranges.Add((p.Offset + s, p.Offset + Math.Min(p.Length, s + 65536), p.IsMatrix));
-        Parallel.For(0, ranges.Count, r =>
+        Parallel.For(0, ranges.Count, Mspgt.Numerics.Parallelism.Options, r =>
         {
             var (start, end, decay) = ranges[r];
             float keep = decay ? 1f - lr * WeightDecay : 1f;

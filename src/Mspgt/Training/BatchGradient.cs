@@ -23,7 +23,7 @@ public sealed class BatchGradient
     {
         _m = model;
         Gradient = new float[model.Count];
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        _parallel = Mspgt.Numerics.Parallelism.OptionsFor(threads);
     }
 
     /// <summary>Fills <see cref="Gradient"/> with d(mean CE)/dθ over the windows and returns the mean CE.</summary>

@@ -73,7 +73,7 @@ public sealed class TrainingData
         var stop = StopTokens.Of(bos, eos);
         var docs = new int[documents][];
         int done = 0;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        var options = Mspgt.Numerics.Parallelism.OptionsFor(threads);
         Parallel.For(0, documents, options, i =>
         {
             var gen = Generator.Generate(teacher, [bos], Math.Min(maxTokens, teacher.Config.MaxSeq) - 1,

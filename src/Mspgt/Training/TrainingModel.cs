@@ -129,7 +129,7 @@ public sealed class TrainingModel
     public void RefreshTransposes()
     {
         var mats = Parameters.Where(p => p.IsMatrix).ToArray();
-        Parallel.For(0, mats.Length, i =>
+        Parallel.For(0, mats.Length, Mspgt.Numerics.Parallelism.Options, i =>
         {
             var p = mats[i];
             DenseMatMul.Transpose(Values.AsSpan(p.Offset, p.Length), p.Rows, p.Cols, Transposed.AsSpan(p.Offset, p.Length));

@@ -101,7 +101,7 @@ public sealed class KsgMutualInformation
     {
         int n = xt.Cols;
         var digammaSum = new double[n];
-        Parallel.For(0, n, () => (dx: new double[n], dy: new double[n], tmp: new double[n]), (i, _, buf) =>
+        Parallel.For(0, n, Mspgt.Numerics.Parallelism.Options, () => (dx: new double[n], dy: new double[n], tmp: new double[n]), (i, _, buf) =>
         {
             MaxNormDistances(xt, i, buf.dx, buf.tmp);
             MaxNormDistances(yt, i, buf.dy, buf.tmp);

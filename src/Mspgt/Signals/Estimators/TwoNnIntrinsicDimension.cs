@@ -107,7 +107,7 @@ public sealed class TwoNnIntrinsicDimension
             int bl = Math.Min(block, n - b0);
             var rows = xc.SelectRows(Enumerable.Range(b0, bl).ToArray());
             var dots = LinearAlgebra.MultiplyTransposed(rows, xc);   // bl × n
-            Parallel.For(0, bl, r =>
+            Parallel.For(0, bl, Mspgt.Numerics.Parallelism.Options, r =>
             {
                 int i = b0 + r;
                 Span<double> bestD = stackalloc double[candidates];

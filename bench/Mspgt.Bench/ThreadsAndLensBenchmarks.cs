@@ -1,0 +1,76 @@
+using BenchmarkDotNet.Attributes;
+using Mspgt.Loading;
+using Mspgt.Models;
+using Mspgt.Numerics;
+using Mspgt.Signals;
+
+namespace Mspgt.Bench;
+
+/// <summary>
+/// The prefill GEMM (256 tokens × the 110M shape's 2048×768 gate matrix, F32) at 1, 2 and all threads through
+/// <see cref="Parallelism"/>, as `-t N` sets it.
+/// </summary>
+public class ThreadedGemmBenchmarks
+{
+    private WeightMatrix _w = null!;
+    private float[] _x = null!, _y = null!;
+    private const int Tokens = 256, Rows = 2048, Cols = 768;
+
+    /// <summary>0 = all cores.</summary>
+    [Params(1, 2, 0)]
+    public int Threads { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(1);
+        var v = new float[Rows * Cols];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)(rng.NextDouble() - 0.5);
+        _w = WeightMatrix.FromFloats("w", Rows, Cols, v);
+        _x = Enumerable.Range(0, Tokens * Cols).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        _y = new float[Tokens * Rows];
+        Parallelism.Set(Threads);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Parallelism.Set(null);
+
+    [Benchmark]
+    public void Gemm() => MatMul.Multiply(_x, Tokens, _w, _y);
+}
+
+/// <summary>
+/// One document's per-document signals (256 tokens) on a random model whose vocabulary (32000) is large against its
+/// width (256), as real models' is: the sampled logit lens against --exact-lens, and the forward pass alone.
+/// </summary>
+public class LensSamplingBenchmarks
+{
+    private LoadedModel _model = null!;
+    private Transformer _tf = null!;
+    private int[] _ids = null!;
+    private DocumentSignals _sampled = null!, _exact = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var c = SyntheticModel.Preset("15m") with { Dim = 256, Layers = 6, Heads = 8, KvHeads = 8, HeadDim = 32, Ffn = 768, MaxSeq = 256 };
+        _model = SyntheticModel.Build(c, seed: 1);
+        _tf = new Transformer(_model.Config, _model.Weights);
+        var rng = new Random(1);
+        _ids = Enumerable.Range(0, 256).Select(_ => rng.Next(c.Vocab)).ToArray();
+        _sampled = new DocumentSignals(_tf, new SignalSettings());
+        _exact = new DocumentSignals(_tf, new SignalSettings { ExactLens = true });
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _model.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public float[] ForwardOnly() => _tf.Forward(_ids);
+
+    [Benchmark]
+    public DocumentMeasurement SignalsSampledLens() => _sampled.Measure(_ids);
+
+    [Benchmark]
+    public DocumentMeasurement SignalsExactLens() => _exact.Measure(_ids);
+}

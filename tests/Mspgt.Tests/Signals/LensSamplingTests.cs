@@ -1,0 +1,74 @@
+using Mspgt.Loading;
+using Mspgt.Models;
+using Mspgt.Signals;
+
+namespace Mspgt.Tests.Signals;
+
+/// <summary>
+/// The logit lens on a sample of positions: sized so the lens costs at most the forward pass, and its lens_kl and
+/// lens_entropy within the stated standard error (sd/√n·√(1 − n/T), sd over every position) of the exact values
+/// that --exact-lens gives, on documents where the sample is a fraction of the positions.
+/// </summary>
+public class LensSamplingTests
+{
+    // A vocabulary large against the model (as real models' 150k against dim 896): the lens budget binds.
+    private static ModelConfig Config() => new()
+    {
+        Architecture = Architecture.Llama, Dim = 64, Layers = 3, Heads = 4, KvHeads = 2, HeadDim = 16,
+        Ffn = 128, Vocab = 4000, MaxSeq = 256, NormEps = 1e-5f, RopeTheta = 10000f, BosId = 1, EosId = 2,
+    };
+
+    [Fact]
+    public void TheSampleCostsAtMostTheForwardPassAndExactReadsEveryPosition()
+    {
+        var c = Config();
+        var s = new SignalSettings();
+        int n = DocumentSignals.LensSampleSize(c, 150, s);
+        Assert.InRange(n, DocumentSignals.MinimumLensPositions, 63);
+        double q = c.Heads * c.HeadDim, kv = c.KvHeads * c.HeadDim;
+        double forward = 150 * (c.Layers * (c.Dim * (2 * q + 2 * kv) + 3.0 * c.Dim * c.Ffn) + (double)c.Vocab * c.Dim);
+        Assert.True(n * (c.Layers + 1.0) * c.Vocab * c.Dim <= forward);
+        Assert.Equal(150, DocumentSignals.LensSampleSize(c, 150, s with { ExactLens = true }));
+        Assert.Equal(10, DocumentSignals.LensSampleSize(c, 10, s)); // short documents: every position
+    }
+
+    [Fact]
+    public void SampledLensIsWithinItsStandardErrorOfTheExactOne()
+    {
+        using var m = SyntheticModel.Build(Config(), seed: 5);
+        var tf = new Transformer(m.Config, m.Weights);
+        var lens = new LogitLens(m.Config, m.Weights);
+        int L = m.Config.Layers, d = m.Config.Dim, V = m.Config.Vocab, T = 150;
+        int kl = Array.IndexOf(DocumentSignals.PerDocumentSignals, SignalNames.LensKl);
+        int ent = Array.IndexOf(DocumentSignals.PerDocumentSignals, SignalNames.LensEntropy);
+        int n = DocumentSignals.LensSampleSize(m.Config, T, new SignalSettings());
+        Assert.True(n < T / 2, $"sample {n} of {T}");
+        int differ = 0;
+        for (int seed = 0; seed < 4; seed++)
+        {
+            var rng = new Random(100 + seed);
+            var ids = Enumerable.Range(0, T).Select(_ => rng.Next(V)).ToArray();
+            var sampled = new DocumentSignals(tf, new SignalSettings { Seed = seed }).Measure(ids).Values;
+            var exact = new DocumentSignals(tf, new SignalSettings { Seed = seed, ExactLens = true }).Measure(ids).Values;
+            // Per-position values over every position, for the spread the standard error is stated in.
+            var points = Enumerable.Range(0, L).Select(HookPoint.ResidPost).ToArray();
+            var (_, cache) = tf.RunWithCache(ids, points, new Hooks(), LogitRows.None);
+            var final = lens.LogProbs(cache[points[L - 1]].Data, T);
+            for (int l = 0; l < L; l++)
+            {
+                var (klRows, entRows) = LogitLens.CompareRows(final, lens.LogProbs(cache[points[l]].Data, T), T, V);
+                Assert.Equal(klRows.Average(), exact[l, kl], 9);
+                Assert.Equal(entRows.Average(), exact[l, ent], 9);
+                foreach (var (col, rows) in new[] { (kl, klRows), (ent, entRows) })
+                {
+                    double mean = rows.Average(), sd = Math.Sqrt(rows.Sum(v => (v - mean) * (v - mean)) / (T - 1));
+                    double se = sd / Math.Sqrt(n) * Math.Sqrt(1 - (double)n / T);
+                    Assert.True(Math.Abs(sampled[l, col] - exact[l, col]) <= 4 * se + 1e-12,
+                        $"seed {seed} layer {l} column {col}: sampled {sampled[l, col]} exact {exact[l, col]} se {se}");
+                    if (sampled[l, col] != exact[l, col]) differ++;
+                }
+            }
+        }
+        Assert.True(differ > 0, "the sample never differed from the exact values: it was not a sample");
+    }
+}
