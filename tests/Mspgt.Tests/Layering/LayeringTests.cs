@@ -14,7 +14,7 @@ public class LayeringTests
         ("Mspgt.Checkpoints", 2),
         ("Mspgt.Numerics", 3),
         ("Mspgt.Tokenization", 4),
-        ("Mspgt.Models", 5),
+        ("Mspgt.Models", 5), // includes Mspgt.Models.Gpu: the device forward needs config, weights and hooks
         ("Mspgt.Loading", 6),
         ("Mspgt.Corpora", 7),
         ("Mspgt.Signals", 8),

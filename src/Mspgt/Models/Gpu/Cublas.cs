@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+
+namespace Mspgt.Models.Gpu;
+
+/// <summary>
+/// cuBLAS found at run time (no build-time dependency): probes libcublas.so.13, .so.12, then .so. Column-major like
+/// all of cuBLAS; enum values from /work/shared/docs/gpu-notes.md (measured on the GPU machine).
+/// </summary>
+public sealed unsafe class Cublas : IDisposable
+{
+    public const int OpN = 0, OpT = 1;
+    public const int R32F = 0, R16F = 2, R16BF = 14, Compute32F = 68, GemmDefault = -1;
+
+    static readonly string[] Candidates = ["libcublas.so.13", "libcublas.so.12", "libcublas.so"];
+
+    readonly nint library, handle;
+    readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, nint, int, float*, nint, int, int> sgemm;
+    readonly delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int> gemmEx;
+    readonly delegate* unmanaged<nint, int> destroy;
+
+    Cublas(nint library)
+    {
+        this.library = library;
+        var create = (delegate* unmanaged<nint*, int>)NativeLibrary.GetExport(library, "cublasCreate_v2");
+        sgemm = (delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, nint, int, float*, nint, int, int>)
+            NativeLibrary.GetExport(library, "cublasSgemm_v2");
+        gemmEx = (delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int>)
+            NativeLibrary.GetExport(library, "cublasGemmEx");
+        destroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(library, "cublasDestroy_v2");
+        nint h;
+        Check(create(&h), "cublasCreate_v2");
+        handle = h;
+    }
+
+    /// <summary>Loads cuBLAS, or null when no candidate library is found (the ILGPU kernel is used instead).</summary>
+    public static Cublas? TryLoad()
+    {
+        foreach (var name in Candidates)
+            if (NativeLibrary.TryLoad(name, out var lib)) return new Cublas(lib);
+        return null;
+    }
+
+    /// <summary>
+    /// Row-major C[m,n] = A[m,k]·B[n,k]ᵀ (a linear layer with weights [out,in]) on device pointers. In column-major
+    /// terms that is Cᵀ(n×m) = op_T(B viewed k×n)·(A viewed k×m).
+    /// </summary>
+    public void MatMulABt(nint a, nint b, nint c, int m, int n, int k)
+    {
+        float one = 1, zero = 0;
+        Check(sgemm(handle, OpT, OpN, n, m, k, &one, b, k, a, k, &zero, c, n), "cublasSgemm_v2");
+    }
+
+    /// <summary>As <see cref="MatMulABt"/> with 16-bit inputs (<see cref="R16BF"/> or <see cref="R16F"/>), F32 output and compute.</summary>
+    public void MatMulABt16(nint a, nint b, nint c, int m, int n, int k, int inputType)
+    {
+        float one = 1, zero = 0;
+        Check(gemmEx(handle, OpT, OpN, n, m, k, &one, b, inputType, k, a, inputType, k, &zero, c, R32F, n,
+            Compute32F, GemmDefault), "cublasGemmEx");
+    }
+
+    static void Check(int status, string call)
+    {
+        if (status != 0) throw new InvalidOperationException($"{call} returned cuBLAS status {status}");
+    }
+
+    public void Dispose()
+    {
+        destroy(handle);
+        NativeLibrary.Free(library);
+    }
+}

@@ -1,0 +1,83 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Mspgt.Models.Gpu;
+
+/// <summary>
+/// Row-wise and elementwise building blocks of the device forward pass, mirroring <see cref="Numerics.Kernels"/>.
+/// Reductions run one thread per row in index order, so results do not depend on the group size.
+/// </summary>
+public sealed class RowKernels
+{
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> rmsNorm;
+    readonly Action<Index1D, ArrayView<float>, int> softmax;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> swiGlu;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>> add;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>> addBias;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> gather;
+
+    public RowKernels(Accelerator a)
+    {
+        rmsNorm = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(RmsNormKernel);
+        softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(SoftmaxKernel);
+        swiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluKernel);
+        add = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(AddKernel);
+        addBias = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(AddBiasKernel);
+        gather = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(GatherKernel);
+    }
+
+    /// <summary>dst[r] = x[r] / sqrt(mean(x[r]²) + eps) · w for each row of width w.Length (dst may be x).</summary>
+    public void RmsNormRows(ArrayView<float> x, int rows, ArrayView<float> w, float eps, ArrayView<float> dst)
+        => rmsNorm(rows, x, w, dst, (int)w.Length, eps);
+
+    /// <summary>In-place numerically stable softmax of each row of width <paramref name="width"/>.</summary>
+    public void SoftmaxRows(ArrayView<float> x, int rows, int width) => softmax(rows, x, width);
+
+    /// <summary>dst = silu(gate) · up, elementwise (dst may be gate).</summary>
+    public void SwiGlu(ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dst) => swiGlu((int)gate.Length, gate, up, dst);
+
+    /// <summary>x += y, elementwise (the residual stream).</summary>
+    public void Add(ArrayView<float> x, ArrayView<float> y) => add((int)x.Length, x, y);
+
+    /// <summary>x[r, :] += bias for every row (qkv bias).</summary>
+    public void AddBias(ArrayView<float> x, ArrayView<float> bias) => addBias((int)x.Length, x, bias);
+
+    /// <summary>dst[t, :] = table[ids[t], :], rows of width <paramref name="width"/> (the token embedding).</summary>
+    public void Gather(ArrayView<float> table, ArrayView<int> ids, ArrayView<float> dst, int width)
+        => gather((int)dst.Length, table, ids, dst, width);
+
+    static void RmsNormKernel(Index1D row, ArrayView<float> x, ArrayView<float> w, ArrayView<float> dst, int d, float eps)
+    {
+        long o = (long)row.X * d;
+        float ss = 0;
+        for (int i = 0; i < d; i++) ss += x[o + i] * x[o + i];
+        float scale = 1f / MathF.Sqrt(ss / d + eps);
+        for (int i = 0; i < d; i++) dst[o + i] = x[o + i] * scale * w[i];
+    }
+
+    static void SoftmaxKernel(Index1D row, ArrayView<float> x, int width)
+    {
+        long o = (long)row.X * width;
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < width; i++) max = MathF.Max(max, x[o + i]);
+        float sum = 0;
+        for (int i = 0; i < width; i++) { float e = MathF.Exp(x[o + i] - max); x[o + i] = e; sum += e; }
+        for (int i = 0; i < width; i++) x[o + i] /= sum;
+    }
+
+    static void SwiGluKernel(Index1D i, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dst)
+    {
+        float g = gate[i];
+        dst[i] = g / (1f + MathF.Exp(-g)) * up[i];
+    }
+
+    static void AddKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) => x[i] += y[i];
+
+    static void AddBiasKernel(Index1D i, ArrayView<float> x, ArrayView<float> bias) => x[i] += bias[i % bias.Length];
+
+    static void GatherKernel(Index1D i, ArrayView<float> table, ArrayView<int> ids, ArrayView<float> dst, int width)
+    {
+        int t = i / width, c = i % width;
+        dst[i] = table[(long)ids[t] * width + c];
+    }
+}
