@@ -55,7 +55,7 @@ public static class CliCommon
     public static string ReadTextFile(string path)
     {
         if (Directory.Exists(path)) throw new MspgtException(path, "is a directory, not a text file");
-        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        RegularFile.Require(path);
         return File.ReadAllText(path);
     }
 

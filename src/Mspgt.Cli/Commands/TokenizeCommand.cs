@@ -58,6 +58,7 @@ public static class TokenizeCommand
 
     private static string ReadText(string path)
     {
+        if (Directory.Exists(path)) throw new MspgtException(path, "is a directory, not a text file");
         if (!File.Exists(path)) throw new MspgtException(path, "file not found");
         try
         {

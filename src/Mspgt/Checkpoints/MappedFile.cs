@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.IO.MemoryMappedFiles;
 
 namespace Mspgt.Checkpoints;
@@ -22,12 +23,16 @@ public sealed unsafe class MappedFile : IDisposable
 
     public static MappedFile Open(string path)
     {
-        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
-        long length = new FileInfo(path).Length;
-        if (length == 0) return new MappedFile(path, 0, null, null, null);
+        RegularFile.Require(path);
         try
         {
-            var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            // Follow symbolic links (a Hugging Face hub snapshot is a folder of links into blobs/): FileInfo of the
+            // link itself would give the link's length. FIFOs and devices were refused above.
+            string target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+            if (new FileInfo(target).Length == 0) return new MappedFile(path, 0, null, null, null);
+            var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.Read);
+            long length = stream.Length; // from the opened handle: what is mapped is what is measured
+            var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);

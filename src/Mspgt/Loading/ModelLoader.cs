@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using Mspgt.Checkpoints;
 using Mspgt.Tokenization;
 
@@ -20,6 +21,7 @@ public static class ModelLoader
         {
             Span<byte> head = stackalloc byte[28];
             int n;
+            RegularFile.Require(path);
             using (var fs = File.OpenRead(path)) n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             if (n >= 4 && head[0] == (byte)'G' && head[1] == (byte)'G' && head[2] == (byte)'U' && head[3] == (byte)'F')
                 model = GgufModelLoader.Load(path);

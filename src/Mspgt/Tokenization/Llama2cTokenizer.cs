@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -37,6 +38,7 @@ public sealed class Llama2cTokenizer : ITokenizer
     public static Llama2cTokenizer Load(string path)
     {
         if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        RegularFile.Require(path);
         return Parse(File.ReadAllBytes(path), path) ??
             throw new MspgtException(path, "not a llama2.c vocabulary (int32 max_token_length, then score, length, bytes per token)");
     }

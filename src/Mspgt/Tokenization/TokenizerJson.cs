@@ -15,6 +15,7 @@ public static class TokenizerJson
     {
         if (!File.Exists(path)) throw new MspgtException(path, "file not found");
         string? configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "tokenizer_config.json");
+        RegularFile.Require(path);
         using var doc = ParseJson(File.ReadAllBytes(path), path);
         using var config = File.Exists(configPath) ? ParseJson(File.ReadAllBytes(configPath), configPath) : null;
         return Build(doc.RootElement, config?.RootElement, path);

@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Globalization;
 
 namespace Mspgt.Tokenization;
@@ -32,7 +33,7 @@ public static class TokenizerLoader
             if (File.Exists(json)) return TokenizerJson.Load(json);
             throw new MspgtException(path, "folder has no tokenizer.json");
         }
-        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        RegularFile.Require(path);
         byte[] head = new byte[8];
         int n;
         using (var f = File.OpenRead(path)) n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
