@@ -14,6 +14,7 @@ public static class ModelLoader
     public static LoadedModel Load(string path, string? tokenizerPath = null, bool loadTokenizer = true)
     {
         if (string.IsNullOrWhiteSpace(path)) throw MspgtException.ForSetting("model", "no model path given");
+        path = HubCache.Resolve(path);
         LoadedModel model;
         if (Directory.Exists(path)) model = HuggingFaceModelLoader.Load(path);
         else if (!File.Exists(path)) throw new MspgtException(path, "file not found");

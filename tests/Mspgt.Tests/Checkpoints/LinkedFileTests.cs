@@ -28,6 +28,26 @@ public class LinkedFileTests : IDisposable
         Assert.True(linked.Code == 0, linked.Err);
         Assert.Equal(direct.Out.Replace(source, "MODEL"), linked.Out.Replace(snapshot, "MODEL"));
 
+        // The repository folder models--org--name resolves through refs/main; org/name through $HF_HOME/hub.
+        string repository = Path.Combine(_dir, "hub", "models--acme--tiny-qwen3");
+        Directory.CreateDirectory(Path.Combine(repository, "refs"));
+        Directory.Move(blobs, Path.Combine(repository, "blobs"));
+        Directory.Move(Path.Combine(_dir, "snapshots"), Path.Combine(repository, "snapshots"));
+        Assert.Contains("refs/main", CliHarness.AssertOneLineError("run", "--model", repository, "--ids", "1,2,3"));
+        File.WriteAllText(Path.Combine(repository, "refs", "main"), "0123abcd");
+        Assert.Equal(direct.Out.Replace(source, "MODEL"), CliHarness.Run("run", "--model", repository, "--ids", "1,2,3", "--json").Out.Replace(Path.Combine(repository, "snapshots", "0123abcd"), "MODEL"));
+        var (oldHome, oldCache) = (Environment.GetEnvironmentVariable("HF_HOME"), Environment.GetEnvironmentVariable("HF_HUB_CACHE"));
+        Environment.SetEnvironmentVariable("HF_HOME", _dir);
+        Environment.SetEnvironmentVariable("HF_HUB_CACHE", null);
+        try
+        {
+            var byId = CliHarness.Run("run", "--model", "acme/tiny-qwen3", "--ids", "1,2,3", "--json");
+            Assert.True(byId.Code == 0, byId.Err);
+            Assert.Equal(direct.Out.Replace(source, "MODEL"), byId.Out.Replace(Path.Combine(repository, "snapshots", "0123abcd"), "MODEL"));
+            Assert.Contains("file not found", CliHarness.AssertOneLineError("run", "--model", "acme/absent", "--ids", "1"));
+        }
+        finally { Environment.SetEnvironmentVariable("HF_HOME", oldHome); Environment.SetEnvironmentVariable("HF_HUB_CACHE", oldCache); }
+
         string gguf = Path.Combine(_dir, "model.gguf");
         File.CreateSymbolicLink(gguf, TestData.Path("fixtures", "tiny-llama.f32.gguf"));
         Assert.Equal(0, CliHarness.Run("run", "--model", gguf, "--ids", "1,2,3", "--json").Code);
