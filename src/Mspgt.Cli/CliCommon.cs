@@ -51,11 +51,10 @@ public static class CliCommon
         throw new MspgtException("--model", $"no model given and the default model ({DefaultModelRelative}) was not found; pass --model PATH (a Hugging Face folder, a .gguf or a llama2.c .bin)");
     }
 
-    /// <summary>A UTF-8 text file's content; a missing file or a directory is a one-line error.</summary>
+    /// <summary>A UTF-8 text file's content; a missing file, a directory, a FIFO or a device is a one-line error.</summary>
     public static string ReadTextFile(string path)
     {
-        if (Directory.Exists(path)) throw new MspgtException(path, "is a directory, not a text file");
-        RegularFile.Require(path);
+        RegularFile.Require(path, "text file");
         return File.ReadAllText(path);
     }
 

@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using Mspgt.Loading;
 using System.CommandLine;
 using System.Globalization;
@@ -58,8 +59,7 @@ public static class TokenizeCommand
 
     private static string ReadText(string path)
     {
-        if (Directory.Exists(path)) throw new MspgtException(path, "is a directory, not a text file");
-        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        RegularFile.Require(path, "text file");
         try
         {
             return new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path)).TrimStart('\uFEFF');

@@ -26,12 +26,12 @@ public sealed unsafe class MappedFile : IDisposable
         RegularFile.Require(path);
         try
         {
-            // Follow symbolic links (a Hugging Face hub snapshot is a folder of links into blobs/): FileInfo of the
-            // link itself would give the link's length. FIFOs and devices were refused above.
-            string target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
-            if (new FileInfo(target).Length == 0) return new MappedFile(path, 0, null, null, null);
-            var stream = new FileStream(target, FileMode.Open, FileAccess.Read, FileShare.Read);
-            long length = stream.Length; // from the opened handle: what is mapped is what is measured
+            // The length comes from the opened handle, which follows symbolic links (a Hugging Face hub snapshot is a
+            // folder of links into blobs/; FileInfo of a link gives the link's own length). FIFOs and devices were
+            // refused above, so the open cannot block.
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            long length = stream.Length;
+            if (length == 0) { stream.Dispose(); return new MappedFile(path, 0, null, null, null); }
             var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;

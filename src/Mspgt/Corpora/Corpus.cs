@@ -30,8 +30,7 @@ public sealed class Corpus
     /// <summary>Splits a corpus file into document texts (JSONL if every non-empty line is a JSON object).</summary>
     public static List<string> ReadTexts(string path)
     {
-        if (Directory.Exists(path)) throw new MspgtException(path, "is a directory, not a corpus file (give a .txt or .jsonl file)");
-        if (!File.Exists(path)) throw new MspgtException(path, "corpus file not found");
+        RegularFile.Require(path, "corpus file");
         string content;
         try { content = File.ReadAllText(path, Encoding.UTF8); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MspgtException(path, $"cannot read corpus: {e.Message}"); }

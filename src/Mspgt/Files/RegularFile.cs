@@ -9,10 +9,11 @@ namespace Mspgt.Files;
 /// </summary>
 public static unsafe partial class RegularFile
 {
-    public static void Require(string path)
+    /// <param name="what">What the path should be, for the messages: "file", "text file", "corpus file".</param>
+    public static void Require(string path, string what = "file")
     {
-        if (Directory.Exists(path)) throw new MspgtException(path, "is a directory, not a file");
-        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        if (Directory.Exists(path)) throw new MspgtException(path, $"is a directory, not a {what}");
+        if (!File.Exists(path)) throw new MspgtException(path, $"{what} not found");
         if (Kind(path) is { } kind && kind != "regular file")
             throw new MspgtException(path, $"is a {kind}, not a regular file");
     }

@@ -22,11 +22,24 @@ public static class SafetensorsWriter
     public static RawTensor Int64(string name, IReadOnlyList<int> values) =>
         new(name, "I64", 8, [values.Count], MemoryMarshal.AsBytes(values.Select(v => (long)v).ToArray().AsSpan()).ToArray());
 
-    public static void Write(Stream output, IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Write(output, tensors.Select(t => new RawTensor(t.Name, "F32", 4, t.Shape, MemoryMarshal.AsBytes(t.Data.Span).ToArray())).ToList(), metadata);
+    /// <summary>Float32 tensors, written straight from their memory (no copy: training checkpoints use this).</summary>
+    public static void Write(Stream output, IReadOnlyList<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        WriteHeader(output, tensors.Select(t => (t.Name, "F32", 4, t.Shape, (long)t.Data.Length * 4)), metadata);
+        foreach (var t in tensors) output.Write(MemoryMarshal.AsBytes(t.Data.Span));
+    }
 
     public static void Write(Stream output, IReadOnlyList<RawTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        WriteHeader(output, tensors.Select(t => (t.Name, t.DType, t.ElementBytes, t.Shape, (long)t.Bytes.Length)), metadata);
+        foreach (var t in tensors) output.Write(t.Bytes.Span);
+    }
+
+    /// <summary>The length prefix and the JSON header for tensors laid out back to back in the given order.</summary>
+    private static void WriteHeader(Stream output, IEnumerable<(string Name, string DType, int ElementBytes, int[] Shape, long Bytes)> tensors,
+        IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
         using var headerJson = new MemoryStream();
         using (var w = new Utf8JsonWriter(headerJson))
         {
@@ -41,7 +54,7 @@ public static class SafetensorsWriter
             foreach (var t in tensors)
             {
                 long count = t.Shape.Aggregate(1L, (a, b) => a * b);
-                if (count * t.ElementBytes != t.Bytes.Length) throw new ArgumentException($"tensor {t.Name}: shape does not match data length");
+                if (count * t.ElementBytes != t.Bytes) throw new ArgumentException($"tensor {t.Name}: shape does not match data length");
                 w.WriteStartObject(t.Name);
                 w.WriteString("dtype", t.DType);
                 w.WriteStartArray("shape");
@@ -49,10 +62,10 @@ public static class SafetensorsWriter
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + count * t.ElementBytes);
+                w.WriteNumberValue(offset + t.Bytes);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                offset += count * t.ElementBytes;
+                offset += t.Bytes;
             }
             w.WriteEndObject();
         }
@@ -62,7 +75,5 @@ public static class SafetensorsWriter
         BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Count);
         output.Write(len);
         output.Write(header.ToArray());
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
-        foreach (var t in tensors) output.Write(t.Bytes.Span);
     }
 }

@@ -17,12 +17,11 @@ public static class ModelLoader
         path = HubCache.Resolve(path);
         LoadedModel model;
         if (Directory.Exists(path)) model = HuggingFaceModelLoader.Load(path);
-        else if (!File.Exists(path)) throw new MspgtException(path, "file not found");
         else
         {
+            RegularFile.Require(path);
             Span<byte> head = stackalloc byte[28];
             int n;
-            RegularFile.Require(path);
             using (var fs = File.OpenRead(path)) n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             if (n >= 4 && head[0] == (byte)'G' && head[1] == (byte)'G' && head[2] == (byte)'U' && head[3] == (byte)'F')
                 model = GgufModelLoader.Load(path);
