@@ -27,6 +27,8 @@ public static class CliRunner
         // Spectre's static console binds to whatever Console.Out was when it was first used; bind it to the current
         // one, so that tables and markup go where plain writes go (a redirected stdout, or a test's capture).
         AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        // Piped or redirected: no line is wrapped at a guessed 80 columns (a pipe has no width).
+        if (!AnsiConsole.Profile.Out.IsTerminal) AnsiConsole.Profile.Width = 100_000;
         // Bare `mspgt`: the usage, commands in the order of the workflow (CommandRegistry), not an error about it.
         if (args.Length == 0) args = ["--help"];
         var parse = root.Parse(args);
