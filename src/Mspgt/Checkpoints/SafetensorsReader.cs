@@ -60,7 +60,7 @@ public sealed class SafetensorsReader : IDisposable
         RegularFile.Require(indexPath);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
+            using var doc = JsonDocument.Parse(RegularFile.ReadAllText(indexPath));
             if (doc.RootElement.ValueKind != JsonValueKind.Object
                 || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new MspgtException(indexPath, "no \"weight_map\" object");
@@ -89,6 +89,9 @@ public sealed class SafetensorsReader : IDisposable
         var headerBytes = file.Span(8, (int)headerLen, "JSON header");
         long dataStart = 8 + (long)headerLen;
         long dataLength = file.Length - dataStart;
+        // System.Text.Json checks UTF-8 only when a string is read: a bad name would surface later as a bug
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw new MspgtException(path, "the safetensors JSON header is not valid UTF-8");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(headerBytes.ToArray()); }
         catch (JsonException e) { throw new MspgtException(path, $"invalid safetensors JSON header: {e.Message}"); }

@@ -327,7 +327,7 @@ public static class StudyFile
         if (!File.Exists(tj)) return null;
         try
         {
-            return JsonNode.Parse(RegularFile.ReadAllBytes(tj))?["step"] is JsonValue v && v.TryGetValue(out int st) ? st : null;
+            return JsonNode.Parse(RegularFile.ReadAllText(tj))?["step"] is JsonValue v && v.TryGetValue(out int st) ? st : null;
         }
         catch (System.Text.Json.JsonException) { return null; }
     }

@@ -31,6 +31,8 @@ public static class TokenizerJson
 
     internal static JsonDocument ParseJson(byte[] bytes, string source)
     {
+        // System.Text.Json checks UTF-8 only when a string is read: a bad name would surface later as a bug
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new MspgtException(source, "not valid UTF-8 text");
         try
         {
             return JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 256 });

@@ -30,6 +30,10 @@ internal sealed class GgufImage
     public List<Kv> Kvs = [];
     public List<TensorInfo> Tensors = [];
     public byte[] Data = [];
+    /// <summary>Where the data section began in the parsed file.</summary>
+    public int DataStart;
+    /// <summary>Every count, length, dimension, type and offset field of the parsed file (offset, width in bytes).</summary>
+    public List<(int Offset, int Width)> SizeFields = [];
     private const int Alignment = 32; // the fixtures do not set general.alignment
 
     private int LenBytes => Version == 1 ? 4 : 8;
@@ -42,11 +46,12 @@ internal sealed class GgufImage
         int pos = 8;
         ulong Len()
         {
+            g.SizeFields.Add((pos, g.LenBytes));
             ulong v = g.Version == 1 ? BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(pos)) : BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(pos));
             pos += g.LenBytes;
             return v;
         }
-        uint U32() { uint v = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(pos)); pos += 4; return v; }
+        uint U32() { g.SizeFields.Add((pos, 4)); uint v = BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(pos)); pos += 4; return v; }
         byte[] Str() { int n = (int)Len(); var s = b.AsSpan(pos, n).ToArray(); pos += n; return s; }
         void Skip(uint type)
         {
@@ -81,11 +86,13 @@ internal sealed class GgufImage
             var dims = new ulong[nd];
             for (int d = 0; d < nd; d++) dims[d] = Len();
             uint type = U32();
+            g.SizeFields.Add((pos, 8));
             ulong off = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(pos));
             pos += 8;
             g.Tensors.Add(new TensorInfo(name, dims, type, off));
         }
         int dataStart = (pos + Alignment - 1) / Alignment * Alignment;
+        g.DataStart = dataStart;
         g.Data = b.AsSpan(dataStart).ToArray();
         return g;
     }
