@@ -176,6 +176,31 @@ public static class GgufReader
         else
             throw new MspgtException(file.Path, $"unsupported GGUF version {version} (mspgt reads versions 1 to 3)");
         r.V1 = version == 1;
+        try
+        {
+            return ParseBody(file, r, version);
+        }
+        catch (MspgtException e) when (version == 1 && ReadsAsV2OrLater(file))
+        {
+            throw new MspgtException(file.Path, $"{e.Message} (the header says GGUF version 1, but the file reads as version 2 or 3: is its version field wrong?)");
+        }
+    }
+
+    /// <summary>A v1 header on a v2/v3 file: the 64-bit counts fit the file and the first key is printable text.</summary>
+    private static bool ReadsAsV2OrLater(MappedFile file)
+    {
+        if (file.Length < 32) return false;
+        var head = file.Span(8, 24, "header");
+        ulong tensors = BinaryPrimitives.ReadUInt64LittleEndian(head), kvs = BinaryPrimitives.ReadUInt64LittleEndian(head[8..]);
+        ulong keyLength = BinaryPrimitives.ReadUInt64LittleEndian(head[16..]);
+        if (tensors > (ulong)file.Length || kvs == 0 || kvs > (ulong)file.Length || keyLength is 0 or > 256 || 32 + (long)keyLength > file.Length)
+            return false;
+        foreach (byte c in file.Span(32, (int)keyLength, "first key")) if (c is < 32 or >= 127) return false;
+        return true;
+    }
+
+    private static GgufFile ParseBody(MappedFile file, Cursor r, uint version)
+    {
 
         long tensorCount = r.Count("tensor count");
         long kvCount = r.Count("metadata key/value count");

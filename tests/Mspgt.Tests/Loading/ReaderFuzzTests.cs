@@ -187,7 +187,7 @@ public partial class ReaderFuzzTests : IDisposable
         var vocab = new JsonObject();
         var kept = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (text, id) in model["vocab"]!.AsObject())
-            if ((int)id! < 400) { vocab[text] = (int)id; kept.Add(text); }
+            if ((int)id! is int n && n < 400) { vocab[text] = n; kept.Add(text); }
         var merges = new JsonArray();
         foreach (var m in model["merges"]!.AsArray())
         {
