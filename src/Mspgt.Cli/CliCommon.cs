@@ -54,8 +54,7 @@ public static class CliCommon
     /// <summary>A UTF-8 text file's content; a missing file, a directory, a FIFO or a device is a one-line error.</summary>
     public static string ReadTextFile(string path)
     {
-        RegularFile.Require(path, "text file");
-        return File.ReadAllText(path);
+        return RegularFile.ReadAllText(path, "text file");
     }
 
     public static int[] ParseIds(string s, int vocab)

@@ -62,7 +62,7 @@ public static class CliRunner
     public static string? ToErrorLine(Exception ex, Command? command = null)
     {
         ex = Unwrap(ex);
-        return ex switch
+        string? line = ex switch
         {
             MspgtException { Setting: { } setting } m => $"error: {SettingFlags.FlagOf(setting, command) ?? setting}: {m.Message}",
             MspgtException m => m.ToErrorLine(),
@@ -74,6 +74,25 @@ public static class CliRunner
             OutOfMemoryException => "error: out of memory",
             _ => null,
         };
+        return line is null ? null : OneLine(line);
+    }
+
+    /// <summary>A message can quote bytes from the input (a key, a token, a path): control characters are written as
+    /// \n, \xHH or \uHHHH, so that the report stays one line whatever the file held.</summary>
+    public static string OneLine(string line)
+    {
+        if (!line.Any(char.IsControl)) return line;
+        var sb = new System.Text.StringBuilder(line.Length + 16);
+        foreach (char c in line)
+        {
+            if (!char.IsControl(c)) sb.Append(c);
+            else if (c == '\n') sb.Append("\\n");
+            else if (c == '\r') sb.Append("\\r");
+            else if (c == '\t') sb.Append("\\t");
+            else if (c < 0x100) sb.Append("\\x").Append(((int)c).ToString("X2", CultureInfo.InvariantCulture));
+            else sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
     }
 
     /// <summary>Writes the exception with its stack trace to a log file and returns the one line to print.</summary>

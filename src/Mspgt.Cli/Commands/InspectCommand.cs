@@ -31,7 +31,7 @@ public static class InspectCommand
                 ("q/k/v bias", c.QkvBias ? "yes" : "no"), ("q/k norm", c.QkNorm ? "yes (per head, before RoPE)" : "no"),
                 ("sliding window", c.SlidingWindow is int w ? $"{w} (layers ≥ {c.SlidingWindowFromLayer})" : "off"),
                 ("bos / eos", $"{c.BosId?.ToString() ?? "-"} / {c.EosId?.ToString() ?? "-"}"),
-                ("tokenizer", m.Tokenizer?.Description ?? "(none found)"),
+                ("tokenizer", m.Tokenizer?.Description ?? (m.TokenizerError is { } why ? $"(unreadable: {why})" : "(none found)")),
                 ("weight types", string.Join(", ", m.Tensors.GroupBy(t => t.Type).OrderBy(g => g.Key).Select(g => $"{g.Key} ×{g.Count()}"))),
             };
             foreach (var kv in m.Info) facts.Add((kv.Key, kv.Value));

@@ -33,7 +33,8 @@ public sealed record GgufTensorInfo(
 /// <remarks>
 /// Metadata values: every integer type → long (a uint64 above long.MaxValue → ulong), float32/float64 → double,
 /// bool → bool, string → string; arrays → string[] / long[] (ulong[] if an element is above long.MaxValue) /
-/// double[] / bool[], and arrays of arrays → object[] holding those.
+/// double[] / bool[], and arrays of arrays → object[] holding those. <see cref="MetadataTypes"/> keeps the stored
+/// type, and every key mspgt reads has been checked against the exact type llama.cpp requires (<see cref="GgufKeyTypes"/>).
 /// </remarks>
 public sealed unsafe class GgufFile : IDisposable
 {
@@ -49,14 +50,16 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>Absolute file offset of the tensor data section (tensor offsets are relative to it).</summary>
     public long DataStart { get; }
     public IReadOnlyDictionary<string, object> Metadata { get; }
+    /// <summary>The GGUF type each metadata value was stored as (the CLR values in <see cref="Metadata"/> are widened).</summary>
+    public IReadOnlyDictionary<string, GgufValueType> MetadataTypes { get; }
     /// <summary>Tensors in file order.</summary>
     public IReadOnlyList<GgufTensorInfo> Tensors { get; }
 
     internal GgufFile(MappedFile file, int version, int alignment, long dataStart,
-        Dictionary<string, object> metadata, List<GgufTensorInfo> tensors)
+        Dictionary<string, object> metadata, Dictionary<string, GgufValueType> types, List<GgufTensorInfo> tensors)
     {
         _file = file; Version = version; Alignment = alignment; DataStart = dataStart;
-        Metadata = metadata; Tensors = tensors;
+        Metadata = metadata; MetadataTypes = types; Tensors = tensors;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
@@ -118,18 +121,17 @@ public sealed unsafe class GgufFile : IDisposable
     public void Dispose() => _file.Dispose();
 }
 
-/// <summary>Parses llama.cpp GGUF files (versions 1-3, little-endian). Every read is bounds-checked.</summary>
+/// <summary>
+/// Parses llama.cpp GGUF files (versions 1-3, little-endian). Every read is bounds-checked, and every count is checked
+/// against the bytes that remain before anything is allocated for it. Keys and tensor names are non-empty, strict
+/// UTF-8 and unique; tensor data ranges are aligned, inside the file and do not overlap.
+/// </summary>
 public static class GgufReader
 {
     public const int DefaultAlignment = 32;
     private const int MaxDims = 4;        // GGML_MAX_DIMS
     private const int MaxArrayDepth = 8;  // nested arrays deeper than this are refused (no real file has them)
 
-    private enum ValueType : uint
-    {
-        UInt8 = 0, Int8 = 1, UInt16 = 2, Int16 = 3, UInt32 = 4, Int32 = 5, Float32 = 6, Bool = 7,
-        String = 8, Array = 9, UInt64 = 10, Int64 = 11, Float64 = 12,
-    }
 
     /// <summary>ggml's type table (ggml.h / ggml-common.h): name, values per block, bytes per block.</summary>
     private static readonly Dictionary<int, (string Name, int BlockValues, int BlockBytes)> GgmlTypes = new()
@@ -174,6 +176,31 @@ public static class GgufReader
         else
             throw new MspgtException(file.Path, $"unsupported GGUF version {version} (mspgt reads versions 1 to 3)");
         r.V1 = version == 1;
+        try
+        {
+            return ParseBody(file, r, version);
+        }
+        catch (MspgtException e) when (version == 1 && ReadsAsV2OrLater(file))
+        {
+            throw new MspgtException(file.Path, $"{e.Message} (the header says GGUF version 1, but the file reads as version 2 or 3: is its version field wrong?)");
+        }
+    }
+
+    /// <summary>A v1 header on a v2/v3 file: the 64-bit counts fit the file and the first key is printable text.</summary>
+    private static bool ReadsAsV2OrLater(MappedFile file)
+    {
+        if (file.Length < 32) return false;
+        var head = file.Span(8, 24, "header");
+        ulong tensors = BinaryPrimitives.ReadUInt64LittleEndian(head), kvs = BinaryPrimitives.ReadUInt64LittleEndian(head[8..]);
+        ulong keyLength = BinaryPrimitives.ReadUInt64LittleEndian(head[16..]);
+        if (tensors > (ulong)file.Length || kvs == 0 || kvs > (ulong)file.Length || keyLength is 0 or > 256 || 32 + (long)keyLength > file.Length)
+            return false;
+        foreach (byte c in file.Span(32, (int)keyLength, "first key")) if (c is < 32 or >= 127) return false;
+        return true;
+    }
+
+    private static GgufFile ParseBody(MappedFile file, Cursor r, uint version)
+    {
 
         long tensorCount = r.Count("tensor count");
         long kvCount = r.Count("metadata key/value count");
@@ -183,14 +210,19 @@ public static class GgufReader
         RequireCount(file, tensorCount, r.LenBytes * 2 + 4 + 4 + 8, r.Pos, "tensor count");
 
         var metadata = new Dictionary<string, object>(StringComparer.Ordinal);
+        var types = new Dictionary<string, GgufValueType>(StringComparer.Ordinal);
         for (long i = 0; i < kvCount; i++)
         {
-            string key = r.String($"metadata key {i}");
+            string key = r.Name($"metadata key {i}");
+            if (metadata.ContainsKey(key)) throw new MspgtException(file.Path, $"duplicate metadata key {key}");
             uint type = r.U32($"type of metadata {key}");
+            long elementTypeAt = r.Pos; // an array's element type is its value's first field
             object value = ReadValue(ref r, type, key, 0);
-            if (!metadata.TryAdd(key, value))
-                throw new MspgtException(file.Path, $"duplicate metadata key {key}");
+            metadata.Add(key, value);
+            types.Add(key, new GgufValueType((GgufType)type,
+                (GgufType)type == GgufType.Array ? (GgufType)BinaryPrimitives.ReadUInt32LittleEndian(file.Span(elementTypeAt, 4, key)) : null));
         }
+        GgufKeyTypes.Check(file.Path, types, metadata);
 
         int alignment = DefaultAlignment;
         if (metadata.TryGetValue("general.alignment", out var alignObj))
@@ -204,7 +236,7 @@ public static class GgufReader
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (long i = 0; i < tensorCount; i++)
         {
-            string name = r.String($"name of tensor {i}");
+            string name = r.Name($"name of tensor {i}");
             if (!names.Add(name)) throw new MspgtException(file.Path, $"duplicate tensor {name}");
             uint nDims = r.U32($"dimension count of tensor {name}");
             if (nDims is 0 or > MaxDims)
@@ -253,31 +285,46 @@ public static class GgufReader
                     $"truncated or corrupt: tensor {name} needs bytes {fileOffset}..{fileOffset + bytes} but the file has {file.Length}");
             tensors.Add(new GgufTensorInfo(name, dims, type, tt.Name, offset, fileOffset, bytes));
         }
+        RefuseOverlaps(file.Path, tensors);
 
-        return new GgufFile(file, (int)version, alignment, dataStart, metadata, tensors);
+        return new GgufFile(file, (int)version, alignment, dataStart, metadata, types, tensors);
+    }
+
+    /// <summary>Two tensors whose data ranges share a byte would alias one another's weights: refused (sorted by offset,
+    /// each must end before the next begins; empty tensors take no bytes).</summary>
+    private static void RefuseOverlaps(string path, List<GgufTensorInfo> tensors)
+    {
+        var byOffset = tensors.Where(t => t.Bytes > 0).OrderBy(t => t.Offset).ThenBy(t => t.Name, StringComparer.Ordinal).ToList();
+        for (int i = 1; i < byOffset.Count; i++)
+        {
+            var (a, b) = (byOffset[i - 1], byOffset[i]);
+            if (a.Offset + a.Bytes > b.Offset)
+                throw new MspgtException(path,
+                    $"tensors {a.Name} (data bytes {a.Offset}..{a.Offset + a.Bytes}) and {b.Name} (from {b.Offset}) overlap");
+        }
     }
 
     private static object ReadValue(ref Cursor r, uint type, string key, int depth)
     {
-        switch ((ValueType)type)
+        switch ((GgufType)type)
         {
-            case ValueType.UInt8: return (long)r.Bytes(1, key)[0];
-            case ValueType.Int8: return (long)(sbyte)r.Bytes(1, key)[0];
-            case ValueType.UInt16: return (long)BinaryPrimitives.ReadUInt16LittleEndian(r.Bytes(2, key));
-            case ValueType.Int16: return (long)BinaryPrimitives.ReadInt16LittleEndian(r.Bytes(2, key));
-            case ValueType.UInt32: return (long)r.U32(key);
-            case ValueType.Int32: return (long)BinaryPrimitives.ReadInt32LittleEndian(r.Bytes(4, key));
-            case ValueType.UInt64:
+            case GgufType.UInt8: return (long)r.Bytes(1, key)[0];
+            case GgufType.Int8: return (long)(sbyte)r.Bytes(1, key)[0];
+            case GgufType.UInt16: return (long)BinaryPrimitives.ReadUInt16LittleEndian(r.Bytes(2, key));
+            case GgufType.Int16: return (long)BinaryPrimitives.ReadInt16LittleEndian(r.Bytes(2, key));
+            case GgufType.UInt32: return (long)r.U32(key);
+            case GgufType.Int32: return (long)BinaryPrimitives.ReadInt32LittleEndian(r.Bytes(4, key));
+            case GgufType.UInt64:
                 {
                     ulong u = r.U64(key);
                     return u <= long.MaxValue ? (long)u : u;
                 }
-            case ValueType.Int64: return BinaryPrimitives.ReadInt64LittleEndian(r.Bytes(8, key));
-            case ValueType.Float32: return (double)BinaryPrimitives.ReadSingleLittleEndian(r.Bytes(4, key));
-            case ValueType.Float64: return BinaryPrimitives.ReadDoubleLittleEndian(r.Bytes(8, key));
-            case ValueType.Bool: return r.Bytes(1, key)[0] != 0;
-            case ValueType.String: return r.String($"value of {key}");
-            case ValueType.Array: return ReadArray(ref r, key, depth + 1);
+            case GgufType.Int64: return BinaryPrimitives.ReadInt64LittleEndian(r.Bytes(8, key));
+            case GgufType.Float32: return (double)BinaryPrimitives.ReadSingleLittleEndian(r.Bytes(4, key));
+            case GgufType.Float64: return BinaryPrimitives.ReadDoubleLittleEndian(r.Bytes(8, key));
+            case GgufType.Bool: return r.Bytes(1, key)[0] != 0;
+            case GgufType.String: return r.String($"value of {key}");
+            case GgufType.Array: return ReadArray(ref r, key, depth + 1);
             default:
                 throw new MspgtException(r.File.Path, $"metadata {key} has unknown value type {type}");
         }
@@ -289,46 +336,46 @@ public static class GgufReader
             throw new MspgtException(r.File.Path, $"metadata {key} nests arrays more than {MaxArrayDepth} deep");
         uint elemType = r.U32($"element type of {key}");
         long n = r.Count($"length of {key}");
-        int minBytes = (ValueType)elemType switch
+        int minBytes = (GgufType)elemType switch
         {
-            ValueType.UInt8 or ValueType.Int8 or ValueType.Bool => 1,
-            ValueType.UInt16 or ValueType.Int16 => 2,
-            ValueType.UInt32 or ValueType.Int32 or ValueType.Float32 => 4,
-            ValueType.UInt64 or ValueType.Int64 or ValueType.Float64 => 8,
-            ValueType.String => r.LenBytes,
-            ValueType.Array => 4 + r.LenBytes,
+            GgufType.UInt8 or GgufType.Int8 or GgufType.Bool => 1,
+            GgufType.UInt16 or GgufType.Int16 => 2,
+            GgufType.UInt32 or GgufType.Int32 or GgufType.Float32 => 4,
+            GgufType.UInt64 or GgufType.Int64 or GgufType.Float64 => 8,
+            GgufType.String => r.LenBytes,
+            GgufType.Array => 4 + r.LenBytes,
             _ => throw new MspgtException(r.File.Path, $"metadata {key} is an array of unknown value type {elemType}"),
         };
         RequireCount(r.File, n, minBytes, r.Pos, $"length of {key}");
         int count = (int)n; // RequireCount bounded n by int.MaxValue and by the bytes left in the file
-        switch ((ValueType)elemType)
+        switch ((GgufType)elemType)
         {
-            case ValueType.String:
+            case GgufType.String:
                 {
                     var a = new string[count];
                     for (int i = 0; i < count; i++) a[i] = r.String($"element {i} of {key}");
                     return a;
                 }
-            case ValueType.Float32:
-            case ValueType.Float64:
+            case GgufType.Float32:
+            case GgufType.Float64:
                 {
                     var a = new double[count];
                     for (int i = 0; i < count; i++) a[i] = (double)ReadValue(ref r, elemType, key, depth);
                     return a;
                 }
-            case ValueType.Bool:
+            case GgufType.Bool:
                 {
                     var a = new bool[count];
                     for (int i = 0; i < count; i++) a[i] = (bool)ReadValue(ref r, elemType, key, depth);
                     return a;
                 }
-            case ValueType.Array:
+            case GgufType.Array:
                 {
                     var a = new object[count];
                     for (int i = 0; i < count; i++) a[i] = ReadArray(ref r, key, depth + 1);
                     return a;
                 }
-            case ValueType.UInt64:
+            case GgufType.UInt64:
                 {
                     var u = new ulong[count];
                     bool big = false;
@@ -369,6 +416,8 @@ public static class GgufReader
         _ => v.GetType().Name,
     };
 
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     private static string Printable(ReadOnlySpan<byte> b)
     {
         var sb = new StringBuilder();
@@ -405,14 +454,34 @@ public static class GgufReader
             return (long)v;
         }
 
-        public string String(string what)
+        public string String(string what) => Encoding.UTF8.GetString(StringBytes(what));
+
+        /// <summary>A metadata key or a tensor name: non-empty, valid UTF-8 (decoded strictly) and free of control
+        /// characters, so that every error naming it stays one readable line. (Values are decoded leniently, as
+        /// llama.cpp reads them: an invalid sequence in a token becomes U+FFFD.)</summary>
+        public string Name(string what)
+        {
+            var bytes = StringBytes(what);
+            if (bytes.Length == 0) throw new MspgtException(File.Path, $"{what} is empty");
+            string s;
+            try { s = StrictUtf8.GetString(bytes); }
+            catch (DecoderFallbackException)
+            {
+                throw new MspgtException(File.Path, $"{what} is not valid UTF-8 (bytes {Convert.ToHexString(bytes[..Math.Min(bytes.Length, 16)])})");
+            }
+            foreach (char c in s)
+                if (char.IsControl(c))
+                    throw new MspgtException(File.Path, $"{what} holds the control character U+{(int)c:X4} (\"{Printable(bytes[..Math.Min(bytes.Length, 40)])}\")");
+            return s;
+        }
+
+        private ReadOnlySpan<byte> StringBytes(string what)
         {
             long len = Count($"length of {what}");
             if (len > int.MaxValue || len > File.Length - Pos)
                 throw new MspgtException(File.Path,
                     $"truncated or corrupt: {what} claims {len} bytes but only {File.Length - Pos} follow");
-            // not validated (llama.cpp does not either): invalid sequences become U+FFFD
-            return Encoding.UTF8.GetString(Bytes((int)len, what));
+            return Bytes((int)len, what);
         }
     }
 }

@@ -29,7 +29,7 @@ public static class Llama2cReader
         Span<int> h = stackalloc int[7];
         for (int i = 0; i < 7; i++) h[i] = BinaryPrimitives.ReadInt32LittleEndian(head[(4 * i)..]);
         return h[0] > 0 && h[0] < 1 << 16 && h[1] > 0 && h[1] < 1 << 20 && h[2] > 0 && h[2] < 1024 && h[3] > 0 && h[4] > 0
-               && h[4] <= h[3] && h[5] != 0 && Math.Abs(h[5]) < 1 << 22 && h[6] > 0 && h[6] < 1 << 22;
+               && h[4] <= h[3] && h[5] != 0 && h[5] > -(1 << 22) && h[5] < 1 << 22 && h[6] > 0 && h[6] < 1 << 22;
     }
 
     public static Llama2cHeader ReadHeader(MappedFile file)

@@ -90,7 +90,7 @@ public static class StudyFile
     {
         if (!File.Exists(path)) throw new MspgtException(path, "study file not found");
         string text;
-        try { text = File.ReadAllText(path); }
+        try { text = RegularFile.ReadAllText(path, "study file"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new MspgtException(path, $"cannot read: {e.Message}"); }
         string ext = System.IO.Path.GetExtension(path).ToLowerInvariant();
         JsonNode? root = ext is ".yaml" or ".yml" ? ParseYaml(path, text) : ParseJson(path, text);
@@ -327,7 +327,7 @@ public static class StudyFile
         if (!File.Exists(tj)) return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllText(tj))?["step"] is JsonValue v && v.TryGetValue(out int st) ? st : null;
+            return JsonNode.Parse(RegularFile.ReadAllText(tj))?["step"] is JsonValue v && v.TryGetValue(out int st) ? st : null;
         }
         catch (System.Text.Json.JsonException) { return null; }
     }

@@ -116,7 +116,7 @@ public static class JsonOutput
     /// <summary>Reads a JSON file written with these options; a missing or malformed file throws <see cref="MspgtException"/>.</summary>
     public static T ReadFile<T>(string path)
     {
-        if (!File.Exists(path)) throw new MspgtException(path, "file not found");
+        RegularFile.Require(path);
         try
         {
             using var fs = File.OpenRead(path);

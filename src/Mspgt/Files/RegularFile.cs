@@ -18,6 +18,28 @@ public static unsafe partial class RegularFile
             throw new MspgtException(path, $"is a {kind}, not a regular file");
     }
 
+    /// <summary>The whole file, after <see cref="Require"/>; an I/O failure is a one-line error naming the file.</summary>
+    public static byte[] ReadAllBytes(string path, string what = "file")
+    {
+        Require(path, what);
+        try { return File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MspgtException(path, $"cannot read: {e.Message}");
+        }
+    }
+
+    /// <summary>The whole file as text (UTF-8, a BOM dropped), after <see cref="Require"/>.</summary>
+    public static string ReadAllText(string path, string what = "file")
+    {
+        Require(path, what);
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MspgtException(path, $"cannot read: {e.Message}");
+        }
+    }
+
     /// <summary>The file type from stat(2) on Linux x64/arm64 (null where unknown: other systems, or stat failed).</summary>
     public static string? Kind(string path)
     {

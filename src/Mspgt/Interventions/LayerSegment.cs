@@ -82,7 +82,7 @@ public static class LayerSegments
     {
         if (!File.Exists(path)) throw new MspgtException(path, "file not found");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
+        try { doc = JsonDocument.Parse(RegularFile.ReadAllText(path)); }
         catch (JsonException e) { throw new MspgtException(path, JsonOutput.Problem(e)); }
         catch (IOException e) { throw new MspgtException(path, $"cannot read: {e.Message}"); }
         using (doc)

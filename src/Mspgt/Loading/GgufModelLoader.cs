@@ -119,6 +119,8 @@ public static class GgufModelLoader
         {
             used.Add(n);
             var m = Matrix(f, Need(f, n));
+            if (rowMap != null && rowMap.Length != m.Rows) // the shapes are checked in full below; the row map needs them now
+                throw new MspgtException(src, $"tensor {n} has {m.Rows} rows but the config needs {rowMap.Length}");
             return rowMap == null ? m : m.WithRowMap(rowMap);
         }
         float[] Vec(string n, int[]? permutation = null)

@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Text.RegularExpressions;
 
 namespace Mspgt.Loading;
@@ -35,7 +36,7 @@ public static partial class HubCache
         string refFile = Path.Combine(repository, "refs", "main");
         if (!File.Exists(refFile))
             throw new MspgtException(repository, "hub cache folder without refs/main: give the snapshot folder (snapshots/<commit>) instead");
-        string commit = File.ReadAllText(refFile).Trim();
+        string commit = RegularFile.ReadAllText(refFile).Trim();
         string snapshot = Path.Combine(repository, "snapshots", commit);
         if (commit.Length == 0 || !Directory.Exists(snapshot))
             throw new MspgtException(refFile, $"names snapshot \"{commit}\", which is not in {Path.Combine(repository, "snapshots")}");

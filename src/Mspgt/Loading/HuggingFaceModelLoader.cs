@@ -47,7 +47,7 @@ public static class HuggingFaceModelLoader
     public static (ModelConfig Config, string? Dtype) ReadConfig(string configPath)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(configPath)); }
+        try { doc = JsonDocument.Parse(RegularFile.ReadAllText(configPath)); }
         catch (JsonException e) { throw new MspgtException(configPath, JsonOutput.Problem(e)); }
         using (doc)
         {

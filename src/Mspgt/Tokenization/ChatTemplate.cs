@@ -1,3 +1,4 @@
+using Mspgt.Files;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -53,7 +54,7 @@ public sealed class ChatTemplate
     public static ChatTemplate FromTokenizerConfig(string path)
     {
         if (!File.Exists(path)) throw new MspgtException(path, "file not found");
-        using var doc = TokenizerJson.ParseJson(File.ReadAllBytes(path), path);
+        using var doc = TokenizerJson.ParseJson(RegularFile.ReadAllBytes(path), path);
         if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("chat_template", out var t))
             throw new MspgtException(path, "no chat_template");
         string? text = t.ValueKind switch

@@ -66,6 +66,12 @@ public sealed class Llama2cTokenizer : ITokenizer
             p += len;
         }
         if (tokens.Count < ByteTokenOffset + 256) return null;
+        // run.c encodes byte b as token b + 3 and decodes any "<0x..>" piece with sscanf: the two must agree
+        for (int b = 0; b < 256; b++)
+            if (tokens[ByteTokenOffset + b] != Vocabulary.ByteTokenText((byte)b))
+                throw new MspgtException(source,
+                    $"token {ByteTokenOffset + b} should be the byte token {Vocabulary.ByteTokenText((byte)b)} (run.c encodes byte b as token b + 3)");
+        Vocabulary.RequireExactByteTokens(tokens, source, bySpelling: true);
         return new Llama2cTokenizer(tokens.ToArray(), scores.ToArray(), maxLen,
             $"llama2.c {Path.GetFileName(source)} ({tokens.Count} tokens)");
     }

@@ -17,7 +17,7 @@ public static class TokenizerJson
         string? configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "tokenizer_config.json");
         RegularFile.Require(path);
         using var doc = ParseJson(File.ReadAllBytes(path), path);
-        using var config = File.Exists(configPath) ? ParseJson(File.ReadAllBytes(configPath), configPath) : null;
+        using var config = File.Exists(configPath) ? ParseJson(RegularFile.ReadAllBytes(configPath), configPath) : null;
         return Build(doc.RootElement, config?.RootElement, path);
     }
 
@@ -31,6 +31,8 @@ public static class TokenizerJson
 
     internal static JsonDocument ParseJson(byte[] bytes, string source)
     {
+        // System.Text.Json checks UTF-8 only when a string is read: a bad name would surface later as a bug
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new MspgtException(source, "not valid UTF-8 text");
         try
         {
             return JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 256 });
@@ -122,6 +124,9 @@ public static class TokenizerJson
         }
         if (bos is null) addBos = false;
 
+        // a byte-fallback vocabulary finds its byte tokens by spelling: "<0x-1>" would be neither a byte nor text
+        if (bpe.ByteFallback || decoders.Any(d => d is ByteFallbackDecoder))
+            Vocabulary.RequireExactByteTokens(tokens, source, bySpelling: true);
         bool byteLevel = pre.Any(p => p is ByteLevelStep);
         string kind = byteLevel ? "byte-level BPE" : bpe.ByteFallback ? "SentencePiece-style BPE" : "BPE";
         return new BpeTokenizer(bpe, normalizers, pre, decoders, literals, bos, eos, addBos,

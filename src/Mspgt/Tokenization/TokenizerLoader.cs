@@ -8,7 +8,7 @@ namespace Mspgt.Tokenization;
 public static class TokenizerLoader
 {
     // llama.cpp's token types (tokenizer.ggml.token_type)
-    private const long TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4;
+    private const long TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4, TypeByte = 6;
 
     // llama.cpp's pre-tokenizer regexes (llama-vocab.cpp), selected by tokenizer.ggml.pre; several regexes split
     // one after the other, the text between matches kept as pieces too.
@@ -76,6 +76,9 @@ public static class TokenizerLoader
         long[] types = Get<long[]>(metadata, "tokenizer.ggml.token_type", source) ?? Enumerable.Repeat(1L, tokens.Length).ToArray();
         if (types.Length != tokens.Length)
             throw new MspgtException(source, $"tokenizer.ggml.token_type has {types.Length} entries for {tokens.Length} tokens");
+        // a byte token of a SentencePiece vocabulary is found by its spelling; any vocabulary's declared byte tokens must be
+        // spelled exactly too (llama.cpp decodes them by their text)
+        Vocabulary.RequireExactByteTokens(tokens, source, bySpelling: model == "llama", i => types[i] == TypeByte);
         int? bos = TokenId(metadata, "tokenizer.ggml.bos_token_id", tokens.Length, source);
         int? eos = TokenId(metadata, "tokenizer.ggml.eos_token_id", tokens.Length, source);
         int? unk = TokenId(metadata, "tokenizer.ggml.unknown_token_id", tokens.Length, source);

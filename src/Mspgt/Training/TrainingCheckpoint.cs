@@ -77,6 +77,7 @@ public static class TrainingCheckpoint
             }
         }
         string opt = Path.Combine(folder, "optimizer.bin");
+        RegularFile.Require(opt);
         using (var fs = File.OpenRead(opt)) ReadOptimizer(fs, optimizer, opt);
         if (optimizer.Step != record.Step)
             throw new MspgtException(opt, $"optimizer step {optimizer.Step} does not match training.json step {record.Step}");

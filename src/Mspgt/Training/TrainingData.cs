@@ -110,6 +110,7 @@ public sealed class TrainingData
     public static List<int[]>? LoadDocuments(string path, string key)
     {
         if (!File.Exists(path)) return null;
+        RegularFile.Require(path);
         try
         {
             using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);

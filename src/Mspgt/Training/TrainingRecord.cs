@@ -37,7 +37,7 @@ public sealed record TrainingRecord
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainingRecord>(File.ReadAllText(path), JsonOutput.Options)
+            return JsonSerializer.Deserialize<TrainingRecord>(RegularFile.ReadAllText(path), JsonOutput.Options)
                    ?? throw new MspgtException(path, "empty training record");
         }
         catch (JsonException e) { throw new MspgtException(path, $"invalid training.json: {e.Message}"); }

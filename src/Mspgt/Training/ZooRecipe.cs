@@ -36,7 +36,7 @@ public sealed record ZooRecipe
     {
         if (!System.IO.File.Exists(path)) throw new MspgtException(path, "zoo recipe not found");
         JsonNode? root;
-        try { root = JsonNode.Parse(System.IO.File.ReadAllText(path)); }
+        try { root = JsonNode.Parse(RegularFile.ReadAllText(path)); }
         catch (JsonException e) { throw new MspgtException(path, JsonOutput.Problem(e)); }
         if (root is not JsonObject o) throw new MspgtException(path, "a zoo recipe is a JSON object");
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;

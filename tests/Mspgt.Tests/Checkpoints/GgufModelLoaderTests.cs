@@ -384,7 +384,7 @@ public class GgufModelLoaderTests
         Fails(Minimal(extra: w => w.String("llama.rope.scaling.type", "yarn")), "yarn.gguf", "rope scaling type \"yarn\"");
         Fails(Minimal(extra: w => w.U32("llama.rope.dimension_count", 2)), "partial.gguf", "partial rotary");
         Fails(Minimal(extra: w => w.String("llama.rope.freq_base", "big")), "type.gguf",
-            "metadata llama.rope.freq_base is the string \"big\", expected a number");
+            "metadata llama.rope.freq_base is a string, but llama.cpp requires a float32");
         Fails(Minimal(extra: w => w.U32("llama.vocab_size", 5)), "vocab.gguf", "token_embd.weight has shape [4, 8] but the config needs [5, 8]");
         Fails(Minimal(extra: w => w.F32Tensor("rope_freqs.weight", [3], [1, 1, 1])), "rf.gguf", "rope frequency factors");
         // the llama3 factors only make sense for llama; other architectures refuse the tensor

@@ -287,4 +287,96 @@ public class GgufReaderTests
         var missing = Path.Combine(dir.Path, "nope.gguf");
         Assert.Contains("not found", OpenFails(missing).Message);
     }
+
+    [Fact]
+    public void KeysAndTensorNamesMustBeNonEmptyStrictUtf8WithoutControlCharacters()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("metadata key 1 is empty",
+            OpenFails(new GgufTestWriter().U32("a", 1).U32("", 2).WriteTo(dir.Path, "empty.gguf")).Message);
+        Assert.Contains("name of tensor 0 is empty",
+            OpenFails(new GgufTestWriter().F32Tensor("", [1], [1]).WriteTo(dir.Path, "emptyt.gguf")).Message);
+        // a lone continuation byte: the key is written raw so that no encoder repairs it
+        var bad = new GgufTestWriter().Raw("k\u00e9y", 4, b => b.Write(1u)).ToBytes();
+        int at = System.Array.IndexOf(bad, (byte)0xC3);
+        bad[at] = 0x80;
+        string p = Path.Combine(dir.Path, "utf8.gguf");
+        File.WriteAllBytes(p, bad);
+        Assert.Contains("metadata key 0 is not valid UTF-8", OpenFails(p).Message);
+        Assert.Contains("control character U+000A",
+            OpenFails(new GgufTestWriter().U32("a\nb", 1).WriteTo(dir.Path, "ctl.gguf")).Message);
+        // keys are unique (also when the second copy has another type)
+        Assert.Contains("duplicate metadata key k",
+            OpenFails(new GgufTestWriter().U32("k", 1).String("k", "x").WriteTo(dir.Path, "dup2.gguf")).Message);
+    }
+
+    [Fact]
+    public void OverlappingTensorDataIsRefused()
+    {
+        using var dir = new TempDir();
+        var bytes = new GgufTestWriter().F32Tensor("a", [16], new float[16]).F32Tensor("b", [16], new float[16]).ToBytes();
+        // b's offset (64, the second tensor's u64 after its type) rewritten to 32: inside a's 64 bytes
+        int at = LastIndexOf(bytes, BitConverter.GetBytes(64UL));
+        BitConverter.GetBytes(32UL).CopyTo(bytes, at);
+        string p = Path.Combine(dir.Path, "overlap.gguf");
+        File.WriteAllBytes(p, bytes);
+        Assert.Contains("tensors a (data bytes 0..64) and b (from 32) overlap", OpenFails(p).Message);
+        // the same range twice is an overlap too; empty tensors take no bytes and never overlap
+        BitConverter.GetBytes(0UL).CopyTo(bytes, at);
+        File.WriteAllBytes(p, bytes);
+        Assert.Contains("overlap", OpenFails(p).Message);
+        using var ok = GgufReader.Open(new GgufTestWriter().F32Tensor("e", [0], []).F32Tensor("f", [4], [1, 2, 3, 4]).WriteTo(dir.Path, "empty-tensor.gguf"));
+        Assert.Equal(2, ok.Tensors.Count);
+    }
+
+    private static int LastIndexOf(byte[] haystack, byte[] needle)
+    {
+        for (int i = haystack.Length - needle.Length; i >= 0; i--)
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle)) return i;
+        throw new InvalidOperationException("pattern not found");
+    }
+
+    [Fact]
+    public void KeysMspgtReadsMustHaveTheTypesLlamaCppRequires()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("metadata tokenizer.ggml.token_type is an array of uint8, but llama.cpp requires an array of int32",
+            OpenFails(new GgufTestWriter().Array("tokenizer.ggml.token_type", 0, 3, (b, _) => b.Write((byte)1)).WriteTo(dir.Path, "tt.gguf")).Message);
+        Assert.Contains("tokenizer.ggml.scores is an array of float64, but llama.cpp requires an array of float32",
+            OpenFails(new GgufTestWriter().Array("tokenizer.ggml.scores", 12, 1, (b, _) => b.Write(0.5)).WriteTo(dir.Path, "sc.gguf")).Message);
+        Assert.Contains("tokenizer.ggml.tokens is an array of int32",
+            OpenFails(new GgufTestWriter().Array("tokenizer.ggml.tokens", 5, 1, (b, _) => b.Write(7)).WriteTo(dir.Path, "tok.gguf")).Message);
+        Assert.Contains("tokenizer.ggml.bos_token_id is a uint16, but llama.cpp requires a uint32",
+            OpenFails(new GgufTestWriter().Raw("tokenizer.ggml.bos_token_id", 2, b => b.Write((ushort)1)).WriteTo(dir.Path, "bos.gguf")).Message);
+        Assert.Contains("general.alignment is a uint64",
+            OpenFails(new GgufTestWriter().Raw("general.alignment", 10, b => b.Write(32UL)).WriteTo(dir.Path, "al.gguf")).Message);
+        // per-architecture keys are checked under the file's own architecture only
+        Assert.Contains("metadata qwen3.block_count is a uint8, but llama.cpp requires a uint32",
+            OpenFails(new GgufTestWriter().String("general.architecture", "qwen3").Raw("qwen3.block_count", 0, b => b.Write((byte)2))
+                .WriteTo(dir.Path, "bc.gguf")).Message);
+        using (GgufReader.Open(new GgufTestWriter().String("general.architecture", "qwen3").Raw("llama.block_count", 0, b => b.Write((byte)2))
+                   .WriteTo(dir.Path, "other-arch.gguf"))) { }
+        // per-layer counts may be int32 or uint32 arrays, not int16 ones
+        using (var f = GgufReader.Open(new GgufTestWriter().String("general.architecture", "llama")
+                   .Array("llama.feed_forward_length", 5, 2, (b, _) => b.Write(8)).WriteTo(dir.Path, "ffn.gguf")))
+            Assert.Equal(new GgufValueType(GgufType.Array, GgufType.Int32), f.MetadataTypes["llama.feed_forward_length"]);
+        Assert.Contains("llama.attention.head_count is an array of int16",
+            OpenFails(new GgufTestWriter().String("general.architecture", "llama")
+                .Array("llama.attention.head_count", 3, 2, (b, _) => b.Write((short)2)).WriteTo(dir.Path, "hc.gguf")).Message);
+        Assert.Contains("general.architecture is a uint32",
+            OpenFails(new GgufTestWriter().U32("general.architecture", 1).WriteTo(dir.Path, "arch.gguf")).Message);
+    }
+
+    [Fact]
+    public void AHeaderThatSaysV1OnAV3FileGivesOneLineNamingTheFile()
+    {
+        using var dir = new TempDir();
+        var bytes = File.ReadAllBytes(Fixture("tiny-llama.f32.gguf"));
+        bytes[4] = 1;
+        string p = Path.Combine(dir.Path, "v1.gguf");
+        File.WriteAllBytes(p, bytes);
+        var e = OpenFails(p);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.DoesNotContain('\0', e.Message);
+    }
 }
