@@ -161,7 +161,8 @@ public sealed class DocumentSignals
         var reps = points.Select(p => cache[p].Data).ToArray();
 
         int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
-        var finalLp = _lens.LogProbs(Gather(reps[L], d, lensPositions), lensPositions.Length);
+        // Every block's output through the lens in one pass over the unembedding; the last block's is the reference.
+        var lensValues = _lens.MeasureLayers(Enumerable.Range(1, L).Select(r => Gather(reps[r], d, lensPositions)).ToArray(), lensPositions.Length);
         // Each representation (embedding, then every block's output) is block l's output and block l+1's input:
         // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
         var prepared = new PreparedRepresentation[L + 1];
@@ -170,7 +171,7 @@ public sealed class DocumentSignals
         var ksg = new KsgMutualInformationResult[L];
         Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
         {
-            var (kl, lensEntropy) = LogitLens.Compare(finalLp, _lens.LogProbs(Gather(reps[l + 1], d, lensPositions), lensPositions.Length), lensPositions.Length, c.Vocab);
+            var (kl, lensEntropy) = lensValues[l];
             var rep = MeasureRepresentations(prepared[l], prepared[l + 1], _s, l);
             ksg[l] = rep.Ksg;
             values[l, 0] = distance[l].Mean;

@@ -80,4 +80,35 @@ public class LensSamplingTests
         }
         Assert.True(differ > 0, "the sample never differed from the exact values: it was not a sample");
     }
+
+    /// <summary>
+    /// The one-pass lens over vocabulary slices (running max, rescaled sums) equals the per-layer log-softmax and
+    /// KL/entropy of <see cref="LogitLens.Compare"/>, whether the vocabulary is one slice or many (512 entries:
+    /// 8 slices, the max moving between them), and is 0 KL for the final layer against itself.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(512)]
+    public void OnePassLensEqualsThePerLayerLogSoftmax(int slice)
+    {
+        using var m = SyntheticModel.Build(Config(), seed: 9);
+        var tf = new Transformer(m.Config, m.Weights);
+        var lens = new LogitLens(m.Config, m.Weights);
+        int L = m.Config.Layers, V = m.Config.Vocab, T = 40;
+        var rng = new Random(3);
+        var ids = Enumerable.Range(0, T).Select(_ => rng.Next(V)).ToArray();
+        var points = Enumerable.Range(0, L).Select(HookPoint.ResidPost).ToArray();
+        var (_, cache) = tf.RunWithCache(ids, points, new Hooks(), LogitRows.None);
+        var rows = points.Select(p => cache[p].Data).ToArray();
+        var onePass = lens.MeasureLayers(rows, T, slice);
+        var final = lens.LogProbs(rows[L - 1], T);
+        for (int l = 0; l < L; l++)
+        {
+            var (kl, ent) = LogitLens.Compare(final, lens.LogProbs(rows[l], T), T, V);
+            Assert.Equal(kl, onePass[l].Kl, 9);
+            Assert.Equal(ent, onePass[l].Entropy, 9);
+        }
+        Assert.Equal(0, onePass[L - 1].Kl);
+        Assert.True(onePass[0].Kl > 0.01, $"layer 0 KL {onePass[0].Kl}");
+    }
 }
