@@ -107,3 +107,38 @@ public class OnePassLensBenchmarks
     [Benchmark]
     public double OnePass() => _lens.MeasureLayers(_rows, Positions).Sum(v => v.Kl);
 }
+
+/// <summary>
+/// One 256-token document's per-document signals on the Qwen2.5-0.5B shape (BF16, 151,936-entry vocabulary)
+/// against the forward pass they need (every block's output cached, no logits): issue 13's "signals ≤ 1× the
+/// forward" at a real vocabulary size. Signals = SignalsWithForward − Forward.
+/// </summary>
+public class SignalCostBenchmarks
+{
+    private LoadedModel _model = null!;
+    private Transformer _tf = null!;
+    private int[] _ids = null!;
+    private HookPoint[] _points = null!;
+    private DocumentSignals _signals = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var c = SyntheticModel.Preset("qwen2.5-0.5b");
+        _model = SyntheticModel.Build(c, seed: 1, weightType: Checkpoints.TensorType.BF16);
+        _tf = new Transformer(_model.Config, _model.Weights);
+        var rng = new Random(1);
+        _ids = Enumerable.Range(0, 256).Select(_ => rng.Next(c.Vocab)).ToArray();
+        _points = Enumerable.Range(0, c.Layers).Select(HookPoint.ResidPost).Prepend(HookPoint.Embed).ToArray();
+        _signals = new DocumentSignals(_tf, new SignalSettings());
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _model.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public ActivationCache Forward() => _tf.RunWithCache(_ids, _points, null, LogitRows.None).Cache;
+
+    [Benchmark]
+    public DocumentMeasurement SignalsWithForward() => _signals.Measure(_ids);
+}
