@@ -29,7 +29,7 @@ public static class AnalyzeCommand
         var nullReplicates = new Option<int>("--null-replicates") { Description = "Parametric-bootstrap replicates per test of K", DefaultValueFactory = _ => 200 };
         var penalty = new Option<double?>("--penalty") { Description = "PELT penalty (exploratory; default: from the smooth null)" };
         var pca = new Option<int>("--pca-dims") { Description = "PCA components per side for the Gaussian MI", DefaultValueFactory = _ => 16 };
-        var exactLens = new Option<bool>("--exact-lens") { Description = "Read every position through the logit lens (default: an evenly spaced sample sized so the lens costs at most the forward pass)" };
+        var exactLens = new Option<bool>("--exact-lens") { Description = "Read every position through the logit lens (default: an evenly spaced sample sized so the lens costs at most half the forward pass)" };
         var includeBos = new Option<bool>("--include-bos") { Description = "Let position 0 (BOS) into MI, adjacent CKA, effective rank and TwoNN (left out by default: attention-sink rows)" };
         var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, signals.png/.svg and cka.png here" };
         var json = CliCommon.JsonOption("Print summary.json on stdout");

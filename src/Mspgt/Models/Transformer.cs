@@ -83,7 +83,8 @@ public sealed class Transformer
         var (attnOut, gate, up, mlpOut) = (ws.AttnOut, ws.Gate, ws.Up, ws.MlpOut);
 
         // Token embeddings into the residual stream x [T, dim].
-        for (int t = 0; t < T; t++) Weights.Embedding.DecodeRow(ids[t], x.AsSpan(t * dim, dim));
+        var idArray = ids.ToArray();
+        Rows(T, dim, (t0, t1) => { for (int t = t0; t < t1; t++) Weights.Embedding.DecodeRow(idArray[t], x.AsSpan(t * dim, dim)); });
         fire.At(HookPoint.Embed, x, T, dim);
         var (cos, sin) = _rope.Tables(start, T);
 
@@ -93,19 +94,19 @@ public sealed class Transformer
             fire.At(HookPoint.ResidPre(l), x, T, dim);
 
             // Attention: RMSNorm, then the q, k, v projections (+ bias, Qwen2).
-            Kernels.RmsNormRows(x, T, L.AttnNorm, c.NormEps, h);
-            Kernels.Linear(h, T, L.Q, L.QBias, q);
-            Kernels.Linear(h, T, L.K, L.KBias, k);
-            Kernels.Linear(h, T, L.V, L.VBias, v);
+            RmsNorm(x, T, L.AttnNorm, c.NormEps, h);
+            Linear(h, T, L.Q, L.QBias, q);
+            Linear(h, T, L.K, L.KBias, k);
+            Linear(h, T, L.V, L.VBias, v);
             // Per-head RMSNorm of q and k (Qwen3).
-            if (L.QNorm != null) Kernels.RmsNormRows(q, T * H, L.QNorm, c.NormEps, q);
-            if (L.KNorm != null) Kernels.RmsNormRows(k, T * kvH, L.KNorm, c.NormEps, k);
+            if (L.QNorm != null) RmsNorm(q, T, L.QNorm, c.NormEps, q, H);
+            if (L.KNorm != null) RmsNorm(k, T, L.KNorm, c.NormEps, k, kvH);
             fire.At(HookPoint.AttnQ(l), q, T, H, hd);
             fire.At(HookPoint.AttnK(l), k, T, kvH, hd);
             fire.At(HookPoint.AttnV(l), v, T, kvH, hd);
             // Rotary position embeddings on q and k; the keys and values join the cache.
-            _rope.Apply(q, T, H, cos, sin);
-            _rope.Apply(k, T, kvH, cos, sin);
+            Rotate(q, T, H, hd, cos, sin);
+            Rotate(k, T, kvH, hd, cos, sin);
             cache.Write(l, start, k, v);
             // Causal attention of the T queries over every cached position: z [T, heads, head_dim].
             Attend(l, new AttentionShape(T, start, H, kvH, hd, c.AttentionWindow(l)), cache, ws, fire);
@@ -113,18 +114,19 @@ public sealed class Transformer
             // Output projection, added to the residual stream.
             Kernels.Linear(z, T, L.O, default, attnOut);
             fire.At(HookPoint.AttnOut(l), attnOut, T, dim);
-            TensorPrimitives.Add(x, attnOut, x);
+            Add(x, attnOut, T, dim);
             fire.At(HookPoint.ResidMid(l), x, T, dim);
 
             // SwiGLU MLP: RMSNorm, hidden silu(gate)·up, down projection, added to the residual stream.
-            Kernels.RmsNormRows(x, T, L.FfnNorm, c.NormEps, h);
+            RmsNorm(x, T, L.FfnNorm, c.NormEps, h);
             Kernels.Linear(h, T, L.Gate, default, gate);
             Kernels.Linear(h, T, L.Up, default, up);
-            Kernels.SwiGlu(gate, up, gate);
+            int ffn = c.Ffn;
+            Rows(T, ffn, (t0, t1) => Kernels.SwiGlu(gate.AsSpan(t0 * ffn, (t1 - t0) * ffn), up.AsSpan(t0 * ffn, (t1 - t0) * ffn), gate.AsSpan(t0 * ffn, (t1 - t0) * ffn)));
             fire.At(HookPoint.MlpPost(l), gate, T, c.Ffn);
             Kernels.Linear(gate, T, L.Down, default, mlpOut);
             fire.At(HookPoint.MlpOut(l), mlpOut, T, dim);
-            TensorPrimitives.Add(x, mlpOut, x);
+            Add(x, mlpOut, T, dim);
             fire.At(HookPoint.ResidPost(l), x, T, dim);
         }
         cache.Length = start + T;
@@ -132,13 +134,79 @@ public sealed class Transformer
         // Final RMSNorm (skipped when nothing reads it), then the unembedding of the rows asked for.
         int rows = logitRows switch { LogitRows.All => T, LogitRows.Last => 1, _ => 0 };
         if (rows == 0 && !fire.Has(HookPoint.FinalNorm) && !fire.Has(HookPoint.Logits)) return [];
-        Kernels.RmsNormRows(x, T, Weights.FinalNorm, c.NormEps, h);
+        RmsNorm(x, T, Weights.FinalNorm, c.NormEps, h);
         fire.At(HookPoint.FinalNorm, h, T, dim);
         if (rows == 0) return [];
         var logits = new float[(long)rows * c.Vocab];
         MatMul.Multiply(h.AsSpan((T - rows) * dim, rows * dim), rows, Weights.Output, logits);
         fire.At(HookPoint.Logits, logits, rows, c.Vocab, firstRow: T - rows);
         return logits;
+    }
+
+    /// <summary>Tokens per work item of the row-wise steps (norms, RoPE, biases, SwiGLU, residual adds): 32 items
+    /// for a 256-token prefill. Fixed, so results do not depend on the thread count.</summary>
+    public const int RowChunk = 8;
+
+    /// <summary>body(t0, t1) over fixed chunks of <see cref="RowChunk"/> tokens, in parallel when the step touches
+    /// enough values (<see cref="Parallelism.ForChunks"/>), so no step of a prefill runs on one core alone.</summary>
+    private static void Rows(int tokens, int width, Action<int, int> body) =>
+        Parallelism.ForChunks(tokens, RowChunk, (long)tokens * width, body);
+
+    /// <summary>RMSNorm of every row of width w.Length of tokens × <paramref name="perToken"/> rows (per head for
+    /// Qwen3's q/k norms); chunks are whole tokens.</summary>
+    private static void RmsNorm(float[] x, int tokens, float[] w, float eps, float[] dst, int perToken = 1)
+    {
+        int d = w.Length * perToken;
+        Rows(tokens, d, (t0, t1) => Kernels.RmsNormRows(x.AsSpan(t0 * d, (t1 - t0) * d), (t1 - t0) * perToken, w, eps, dst.AsSpan(t0 * d, (t1 - t0) * d)));
+    }
+
+    private static void Linear(float[] x, int tokens, WeightMatrix w, float[]? bias, float[] y)
+    {
+        MatMul.Multiply(x, tokens, w, y);
+        if (bias == null || bias.Length == 0) return;
+        int n = w.Rows;
+        Rows(tokens, n, (t0, t1) => { for (int t = t0; t < t1; t++) TensorPrimitives.Add(y.AsSpan(t * n, n), bias, y.AsSpan(t * n, n)); });
+    }
+
+    private static void Rotate(float[] x, int tokens, int heads, int hd, float[] cos, float[] sin)
+    {
+        int half = hd / 2, width = heads * hd;
+        Rows(tokens, width, (t0, t1) => Rope.Rotate(x.AsSpan(t0 * width, (t1 - t0) * width), t1 - t0, heads, hd,
+            cos.AsSpan(t0 * half, (t1 - t0) * half), sin.AsSpan(t0 * half, (t1 - t0) * half)));
+    }
+
+    private static void Add(float[] x, float[] y, int tokens, int dim) =>
+        Rows(tokens, dim, (t0, t1) => TensorPrimitives.Add(x.AsSpan(t0 * dim, (t1 - t0) * dim), y.AsSpan(t0 * dim, (t1 - t0) * dim), x.AsSpan(t0 * dim, (t1 - t0) * dim)));
+
+    /// <summary>
+    /// The independent work items of each stage of a <paramref name="tokens"/>-token prefill (no KV cache) at
+    /// <paramref name="threads"/> threads: what the loops above cut the work into (1 = the stage runs serially).
+    /// A structural check that the work can spread, not a timing.
+    /// </summary>
+    public static IReadOnlyList<(string Stage, int Items)> WorkItems(ModelConfig c, int tokens, int threads)
+    {
+        int rows(int width) => Parallelism.Chunks(tokens, RowChunk, (long)tokens * width);
+        var list = new List<(string, int)>
+        {
+            ("embed", rows(c.Dim)),
+            ("rms_norm", rows(c.Dim)),
+            ("q_proj", MatMul.GemmWorkItems(tokens, c.QDim, c.Dim, threads)),
+            ("k_proj", MatMul.GemmWorkItems(tokens, c.KvDim, c.Dim, threads)),
+            ("v_proj", MatMul.GemmWorkItems(tokens, c.KvDim, c.Dim, threads)),
+        };
+        if (c.QkvBias) list.Add(("qkv_bias", rows(c.KvDim)));
+        if (c.QkNorm) list.Add(("qk_norm", rows(c.KvDim)));
+        list.Add(("rope", rows(c.KvDim)));
+        for (int l = 0; l < c.Layers; l++)
+            list.Add(($"attention.{l}", Attention.WorkItems(new AttentionShape(tokens, 0, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l)))));
+        list.Add(("o_proj", MatMul.GemmWorkItems(tokens, c.Dim, c.QDim, threads)));
+        list.Add(("residual_add", rows(c.Dim)));
+        list.Add(("gate_proj", MatMul.GemmWorkItems(tokens, c.Ffn, c.Dim, threads)));
+        list.Add(("up_proj", MatMul.GemmWorkItems(tokens, c.Ffn, c.Dim, threads)));
+        list.Add(("swiglu", rows(c.Ffn)));
+        list.Add(("down_proj", MatMul.GemmWorkItems(tokens, c.Dim, c.Ffn, threads)));
+        list.Add(("lm_head", MatMul.GemmWorkItems(tokens, c.Vocab, c.Dim, threads)));
+        return list;
     }
 
     /// <summary>

@@ -8,7 +8,9 @@ namespace Mspgt.Numerics;
 /// Causal grouped-query attention (<see cref="AttentionShape"/>), fast. With at least <see cref="GemmKernel.Mr"/>
 /// queries, scores (Q·Kᵀ) and mixing (P·V) run as small GEMMs on <see cref="GemmKernel"/> tiles over each KV head's
 /// keys and values, packed once per call, skipping tiles wholly above the causal diagonal. Fewer queries (decoding)
-/// or no SIMD take <see cref="AttentionReference"/>'s rows. Heads run in parallel when the call is big enough.
+/// or no SIMD take <see cref="AttentionReference"/>'s rows. The parallel unit is one head × one block of
+/// <see cref="QueryBlock"/> queries (<see cref="WorkItems"/>), so a 256-token prefill with 12 heads makes 72 items,
+/// enough for 16 threads; blocks are fixed, so results do not depend on the thread count.
 /// </summary>
 /// <remarks>
 /// The instance owns its packing buffers and score blocks (reused from call to call), so it serves one call at a
@@ -16,8 +18,9 @@ namespace Mspgt.Numerics;
 /// </remarks>
 public sealed unsafe class Attention
 {
-    /// <summary>Queries per score block of <see cref="Forward"/>: bounds a worker's block to QueryBlock × Keys floats.</summary>
-    private const int QueryBlock = 16 * GemmKernel.Mr;
+    /// <summary>Queries per work item (and per score block of <see cref="Forward"/>: a worker's block is
+    /// QueryBlock × Keys floats); a multiple of <see cref="GemmKernel.Mr"/>.</summary>
+    public const int QueryBlock = 8 * GemmKernel.Mr;
 
     /// <summary>Per KV head g, from g·_keysStride: Kᵀ as panels of Nr keys, k-major (kt[panel][d][i] = K[panel·Nr + i, d]).</summary>
     private float[] _keys = [];
@@ -37,10 +40,9 @@ public sealed unsafe class Attention
         {
             var o = new Operands(pq, pk, pv, pz, s);
             if (tiles) { PackKeys(o); PackValues(o); }
-            int blockRows = tiles ? Math.Min(QueryBlock, s.Tokens) : 1;
-            ForEachHead(s, head =>
+            ForEachItem(s, (head, t0, n) =>
             {
-                var block = Rent((long)blockRows * s.Keys);
+                var block = Rent((long)(tiles ? n : 1) * s.Keys);
                 try
                 {
                     fixed (float* pb = block)
@@ -48,7 +50,7 @@ public sealed unsafe class Attention
                         if (!tiles)
                         {
                             var row = new Span<float>(pb, s.Keys);
-                            for (int t = 0; t < s.Tokens; t++)
+                            for (int t = t0; t < t0 + n; t++)
                             {
                                 AttentionReference.ScoreRow(o.QSpan, o.KSpan, s, head, t, row);
                                 AttentionReference.SoftmaxRow(s, t, row);
@@ -56,13 +58,10 @@ public sealed unsafe class Attention
                             }
                             return;
                         }
-                        for (int t0 = 0; t0 < s.Tokens; t0 += blockRows)
-                        {
-                            int n = Math.Min(blockRows, s.Tokens - t0);
-                            ScoresTiles(o, head, t0, n, pb, s.Keys);
-                            FinishRows(s, t0, n, pb, s.Keys, softmax: true);
-                            MixTiles(o, head, t0, n, pb, s.Keys);
-                        }
+                        // Score blocks of Mr-aligned groups: the same tiles whatever the block, so the same sums.
+                        ScoresTiles(o, head, t0, n, pb, s.Keys);
+                        FinishRows(s, t0, n, pb, s.Keys, softmax: true);
+                        MixTiles(o, head, t0, n, pb, s.Keys);
                     }
                 }
                 finally { _blocks.Add(block); }
@@ -98,10 +97,11 @@ public sealed unsafe class Attention
             if (tiles) PackValues(o);
             float* p0 = pp;
             long perHead = (long)s.Tokens * s.Keys;
-            ForEachHead(s, head =>
+            ForEachItem(s, (head, t0, n) =>
             {
-                if (tiles) { MixTiles(o, head, 0, s.Tokens, p0 + head * perHead, s.Keys); return; }
-                for (int t = 0; t < s.Tokens; t++)
+                float* p = p0 + head * perHead + (long)t0 * s.Keys;
+                if (tiles) { MixTiles(o, head, t0, n, p, s.Keys); return; }
+                for (int t = t0; t < t0 + n; t++)
                     AttentionReference.MixRow(new ReadOnlySpan<float>(p0 + head * perHead + (long)t * s.Keys, s.Keys), o.VSpan, s, head, t, o.ZSpan);
             });
         }
@@ -117,16 +117,16 @@ public sealed unsafe class Attention
             if (tiles) PackKeys(o);
             float* d0 = pd;
             long perHead = (long)s.Tokens * s.Keys;
-            ForEachHead(s, head =>
+            ForEachItem(s, (head, t0, n) =>
             {
                 float* p = d0 + head * perHead;
                 if (tiles)
                 {
-                    ScoresTiles(o, head, 0, s.Tokens, p, s.Keys);
-                    FinishRows(s, 0, s.Tokens, p, s.Keys, softmax);
+                    ScoresTiles(o, head, t0, n, p + (long)t0 * s.Keys, s.Keys);
+                    FinishRows(s, t0, n, p + (long)t0 * s.Keys, s.Keys, softmax);
                     return;
                 }
-                for (int t = 0; t < s.Tokens; t++)
+                for (int t = t0; t < t0 + n; t++)
                 {
                     var row = new Span<float>(p + (long)t * s.Keys, s.Keys);
                     AttentionReference.ScoreRow(o.QSpan, o.KSpan, s, head, t, row);
@@ -151,10 +151,23 @@ public sealed unsafe class Attention
 
     private static bool Parallel(AttentionShape s) => (double)s.Heads * s.Tokens * s.Keys * s.HeadDim > 100_000;
 
-    private static void ForEachHead(AttentionShape s, Action<int> body)
+    /// <summary>Independent work items of a call: heads × query blocks, or 1 when the call is too small to share.</summary>
+    public static int WorkItems(AttentionShape s) => Parallel(s) ? s.Heads * Blocks(s) : 1;
+
+    private static int Blocks(AttentionShape s) => (s.Tokens + QueryBlock - 1) / QueryBlock;
+
+    /// <summary>body(head, t0, n) for every head and block of queries [t0, t0 + n); the last blocks (the most keys
+    /// under the causal mask) are handed out first, so the long items do not finish the loop alone.</summary>
+    private static void ForEachItem(AttentionShape s, Action<int, int, int> body)
     {
-        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, s.Heads, Parallelism.Options, body);
-        else for (int h = 0; h < s.Heads; h++) body(h);
+        int blocks = Blocks(s), items = s.Heads * blocks;
+        void Item(int i)
+        {
+            int head = i % s.Heads, t0 = (blocks - 1 - i / s.Heads) * QueryBlock;
+            body(head, t0, Math.Min(QueryBlock, s.Tokens - t0));
+        }
+        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, items, Parallelism.Options, Item);
+        else for (int i = 0; i < items; i++) Item(i);
     }
 
     private float[] Rent(long n) =>

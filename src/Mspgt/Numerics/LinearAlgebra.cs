@@ -372,14 +372,7 @@ public static class LinearAlgebra
                         if (zt != null)
                         {
                             // (row i, row i+1) ← (c·zi − s·zi1, s·zi + c·zi1)
-                            var zi = zt.Row(i);
-                            var zi1 = zt.Row(i + 1);
-                            for (int k = 0; k < zi.Length; k++)
-                            {
-                                double hk = zi1[k];
-                                zi1[k] = s * zi[k] + c * hk;
-                                zi[k] = c * zi[k] - s * hk;
-                            }
+                            Rotate(zt.Row(i), zt.Row(i + 1), c, s);
                         }
                     }
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
@@ -389,6 +382,31 @@ public static class LinearAlgebra
             }
             d[l] += f;
             e[l] = 0;
+        }
+    }
+
+    /// <summary>(zi, zi1) ← (c·zi − s·zi1, s·zi + c·zi1), vectorised with separate multiplies and adds (no fused
+    /// multiply-add), so every element is rounded exactly as the scalar expression rounds it.</summary>
+    private static void Rotate(Span<double> zi, Span<double> zi1, double c, double s)
+    {
+        int k = 0, w = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vc = new Vector<double>(c);
+            var vs = new Vector<double>(s);
+            for (; k + w <= zi.Length; k += w)
+            {
+                var a = new Vector<double>(zi.Slice(k));
+                var b = new Vector<double>(zi1.Slice(k));
+                (vs * a + vc * b).CopyTo(zi1.Slice(k));
+                (vc * a - vs * b).CopyTo(zi.Slice(k));
+            }
+        }
+        for (; k < zi.Length; k++)
+        {
+            double hk = zi1[k];
+            zi1[k] = s * zi[k] + c * hk;
+            zi[k] = c * zi[k] - s * hk;
         }
     }
 

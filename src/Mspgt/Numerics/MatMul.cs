@@ -10,9 +10,10 @@ namespace Mspgt.Numerics;
 /// the model itself); quantized weights are dequantized to float32 a panel at a time, never up front.
 /// <list type="bullet">
 /// <item>Prefill (T ≥ <see cref="GemmMinTokens"/>): a packed GEMM. Output columns are split into tiles of a few
-/// <see cref="GemmKernel.Nr"/>-wide panels (the parallel unit); per tile and per <see cref="Kc"/>-long slice of
-/// the inner dimension, the tile's weight rows are decoded into a per-thread buffer, packed k-major and swept
-/// over all T activation rows by the outer-product micro-kernel.</item>
+/// <see cref="GemmKernel.Nr"/>-wide panels, and, when those are too few for the threads, the T activation rows
+/// into blocks as well (<see cref="GemmPartition"/>; a tile × block is the parallel unit); per item and per
+/// <see cref="Kc"/>-long slice of the inner dimension, the tile's weight rows are decoded into a per-thread
+/// buffer, packed k-major and swept over the block's activation rows by the outer-product micro-kernel.</item>
 /// <item>Decode (T &lt; <see cref="GemmMinTokens"/>): memory-bound matrix-vector products; panels of 32 weight
 /// rows (decoded to float32 unless already F32) dotted with each activation row by a 4-row FMA kernel.</item>
 /// </list>
@@ -60,15 +61,51 @@ public static unsafe class MatMul
         }
     }
 
+    /// <summary>
+    /// How a prefill GEMM of <paramref name="tokens"/> activation rows against a weight of <paramref name="rows"/>
+    /// output rows is cut into independent work items: column tiles of <c>ColumnTile</c> output columns (a whole
+    /// number of <see cref="GemmKernel.Nr"/>-wide panels, 4 at most) times token blocks of <c>TokenBlock</c>
+    /// activation rows (a multiple of <see cref="GemmKernel.Mr"/>). Tiles shrink first, so that there are at least 4
+    /// items per thread (dynamic scheduling then balances well even when other processes share the cores); only when
+    /// single-panel tiles are still too few are the tokens split as well (each block then decodes and packs its
+    /// tiles' weights again, which costs little against the block's arithmetic). Every output element is the same
+    /// fused-multiply-add chain over k whatever the cut, so results do not depend on it.
+    /// </summary>
+    public static (int ColumnTile, int ColumnTiles, int TokenBlock, int TokenBlocks) GemmPartition(int tokens, int rows, int threads)
+    {
+        int nr = GemmKernel.Nr, mr = GemmKernel.Mr;
+        int minItems = 4 * Math.Max(1, threads);
+        int nc = 4 * nr;
+        while (nc > nr && (rows + nc - 1) / nc < minItems) nc -= nr;
+        int tiles = (rows + nc - 1) / nc;
+        int blocks = 1, mb = tokens;
+        if (tiles < minItems)
+        {
+            blocks = Math.Min((minItems + tiles - 1) / tiles, Math.Max(1, tokens / MinTokenBlock));
+            mb = ((tokens + blocks - 1) / blocks + mr - 1) / mr * mr;
+            blocks = (tokens + mb - 1) / mb;
+        }
+        return (nc, tiles, mb, blocks);
+    }
+
+    /// <summary>Fewest activation rows in a token block of <see cref="GemmPartition"/>.</summary>
+    private const int MinTokenBlock = 8 * GemmKernel.Mr;
+
+    /// <summary>Below this many multiply-adds a GEMM runs on the calling thread.</summary>
+    private const double MinParallelWork = 2_000_000;
+
+    /// <summary>Independent work items of a prefill GEMM at <paramref name="threads"/> threads (1 when it runs serially).</summary>
+    public static int GemmWorkItems(int tokens, int rows, int cols, int threads)
+    {
+        if (tokens < GemmMinTokens || (double)tokens * rows * cols < MinParallelWork) return 1;
+        var p = GemmPartition(tokens, rows, threads);
+        return p.ColumnTiles * p.TokenBlocks;
+    }
+
     private static void Gemm(float* x, int tokens, WeightMatrix w, float* y)
     {
         int rows = w.Rows, cols = w.Cols, nr = GemmKernel.Nr;
-        // Tiles of up to 4 panels, fewer when that leaves under 4 tiles per core (dynamic scheduling then
-        // balances well even when other processes share the cores).
-        int minTiles = 4 * Parallelism.Threads;
-        int nc = 4 * nr;
-        while (nc > nr && (rows + nc - 1) / nc < minTiles) nc -= nr;
-        int tiles = (rows + nc - 1) / nc;
+        var (nc, tiles, mb, blocks) = GemmPartition(tokens, rows, Parallelism.Threads);
         // The activations, packed once and shared read-only by every tile.
         long packedRows = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr * GemmKernel.Mr;
         float[] packed = ThreadBuffer(ref _packedActivations, packedRows * cols);
@@ -76,21 +113,22 @@ public static unsafe class MatMul
         {
             float* ap = xp;
             GemmKernel.PackA(x, cols, tokens, cols, ap);
-            double work = (double)tokens * rows * cols;
-            if (work < 2_000_000 || tiles == 1)
+            int items = tiles * blocks;
+            void Item(int i)
             {
-                for (int t = 0; t < tiles; t++) GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc));
+                int t = i % tiles, b = i / tiles, m0 = b * mb;
+                GemmTile(nr, ap, m0, Math.Min(mb, tokens - m0), w, y, t * nc, Math.Min(nc, rows - t * nc));
             }
-            else
-            {
-                Parallel.For(0, tiles, Parallelism.Options, t => GemmTile(nr, ap, tokens, w, y, t * nc, Math.Min(nc, rows - t * nc)));
-            }
+            if ((double)tokens * rows * cols < MinParallelWork || items == 1)
+                for (int i = 0; i < items; i++) Item(i);
+            else Parallel.For(0, items, Parallelism.Options, Item);
         }
     }
 
-    /// <summary>Output columns [n0, n0 + nv) for all tokens; ap = the activations packed by GemmKernel.PackA.</summary>
+    /// <summary>Output columns [n0, n0 + nv) for activation rows [t0, t0 + tokens) (t0 a multiple of Mr); ap = the
+    /// activations packed by GemmKernel.PackA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GemmTile(int nr, float* ap, int tokens, WeightMatrix w, float* y, int n0, int nv)
+    private static void GemmTile(int nr, float* ap, int t0, int tokens, WeightMatrix w, float* y, int n0, int nv)
     {
         int cols = w.Cols, rows = w.Rows;
         int panels = (nv + nr - 1) / nr;
@@ -102,8 +140,8 @@ public static unsafe class MatMul
             {
                 int kc = Math.Min(Kc, cols - k0);
                 PackWeights(nr, w, n0, nv, k0, kc, pp, rp);
-                for (int m0 = 0; m0 < tokens; m0 += Mc)
-                    GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, tokens - m0), pp, kc, nv,
+                for (int m0 = t0; m0 < t0 + tokens; m0 += Mc)
+                    GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, t0 + tokens - m0), pp, kc, nv,
                         y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
             }
         }

@@ -28,4 +28,23 @@ public static class Parallelism
     /// <summary>Options capped at <paramref name="threads"/> if given (&gt; 0), else the process-wide ones.</summary>
     public static ParallelOptions OptionsFor(int threads) =>
         threads > 0 ? new ParallelOptions { MaxDegreeOfParallelism = threads } : _options;
+
+    /// <summary>
+    /// Runs body(start, end) over [0, count) in fixed chunks of <paramref name="chunk"/> (the last may be shorter),
+    /// in parallel when <paramref name="work"/> (the loop's total cost, in whatever unit the caller's threshold of
+    /// 65,536 suits: elements touched) makes it worth it. The chunks never depend on the thread count.
+    /// </summary>
+    public static void ForChunks(int count, int chunk, long work, Action<int, int> body)
+    {
+        int chunks = Chunks(count, chunk, work);
+        if (chunks <= 1) { if (count > 0) body(0, count); return; }
+        Parallel.For(0, chunks, _options, i => body(i * chunk, Math.Min(count, (i + 1) * chunk)));
+    }
+
+    /// <summary>Independent work items <see cref="ForChunks"/> makes of the loop (1 when it runs it serially).</summary>
+    public static int Chunks(int count, int chunk, long work) =>
+        count <= 0 ? 0 : work < MinParallelWork ? 1 : (count + chunk - 1) / chunk;
+
+    /// <summary>Below this much work (elements touched) a loop runs on the calling thread.</summary>
+    public const long MinParallelWork = 65_536;
 }

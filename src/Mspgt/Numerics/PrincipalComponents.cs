@@ -39,32 +39,25 @@ public sealed class PrincipalComponents
     public static PrincipalComponents Fit(DenseMatrix x, int maxComponents, string source = "pca")
     {
         if (maxComponents < 1) throw new MspgtException(source, $"number of components must be at least 1, got {maxComponents}");
-        if (x.Rows < 2) throw new MspgtException(source, $"needs at least 2 samples, got {x.Rows}");
-        if (x.Cols < 1) throw new MspgtException(source, "samples have no features");
-        LinearAlgebra.RequireFinite(x, source);
-        int n = x.Rows, d = x.Cols;
-        var mean = LinearAlgebra.ColumnMeans(x);
-        var xc = LinearAlgebra.Center(x);
-        double total = LinearAlgebra.FrobeniusSquared(xc) / (n - 1);
+        return Fit(CenteredGram.Of(x, source), maxComponents, source);
+    }
 
-        double[] values;
+    /// <summary>Fits at most <paramref name="maxComponents"/> components from a prepared Gram matrix (which must
+    /// still hold its centred samples when it is in the sample form).</summary>
+    public static PrincipalComponents Fit(CenteredGram g, int maxComponents, string source = "pca")
+    {
+        if (maxComponents < 1) throw new MspgtException(source, $"number of components must be at least 1, got {maxComponents}");
+        int n = g.Rows, d = g.Cols;
+        double total = g.TotalSquares / (n - 1);
+        var eig = g.Eigen;
+        var values = eig.Values;
+        int k = KeptCount(values, maxComponents);
         DenseMatrix directions;
-        if (d <= n)
-        {
-            var cov = LinearAlgebra.FeatureGram(xc);
-            var eig = LinearAlgebra.SymmetricEigen(cov);
-            values = eig.Values;
-            int k = KeptCount(values, maxComponents);
-            directions = eig.Vectors.LeadingColumns(k);
-            values = values.Take(k).ToArray();
-        }
+        if (!g.SampleForm) directions = eig.Vectors.LeadingColumns(k);
         else
         {
             // Xc = U S Vᵀ: the Gram matrix Xc Xcᵀ has eigenvectors U and eigenvalues S²; directions V = Xcᵀ U / S.
-            var gram = LinearAlgebra.SampleGram(xc);
-            var eig = LinearAlgebra.SymmetricEigen(gram);
-            values = eig.Values;
-            int k = KeptCount(values, maxComponents);
+            var xc = g.Centered ?? throw new InvalidOperationException("the centred samples were dropped before the PCA fit");
             var u = eig.Vectors.LeadingColumns(k);
             directions = LinearAlgebra.TransposeMultiply(xc, u);
             for (int j = 0; j < k; j++)
@@ -72,11 +65,11 @@ public sealed class PrincipalComponents
                 double inv = 1 / Math.Sqrt(values[j]);
                 for (int r = 0; r < d; r++) directions[r, j] *= inv;
             }
-            values = values.Take(k).ToArray();
         }
+        values = values.Take(k).ToArray();
         if (values.Length == 0) throw new MspgtException(source, "all samples are identical (zero variance)");
         TensorPrimitives.Divide(values, n - 1, values);
-        return new PrincipalComponents(mean, directions, values, total);
+        return new PrincipalComponents(g.Mean, directions, values, total);
     }
 
     private static int KeptCount(double[] descending, int max)

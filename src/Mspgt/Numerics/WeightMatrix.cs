@@ -56,6 +56,15 @@ public sealed unsafe class WeightMatrix
 
     public WeightMatrix WithRowMap(int[] rowMap) => new(Name, Rows, Cols, Type, _data, _keepAlive, rowMap);
 
+    /// <summary>Rows [r0, r0 + n) as a matrix over the same memory (a slice of the vocabulary of an unembedding).</summary>
+    public WeightMatrix RowSlice(int r0, int n)
+    {
+        if (r0 < 0 || n < 0 || r0 + n > Rows) throw new ArgumentOutOfRangeException(nameof(r0), $"rows {r0}..{r0 + n} of {Rows}");
+        return _rowMap != null
+            ? new(Name, n, Cols, Type, _data, _keepAlive, _rowMap.AsSpan(r0, n).ToArray())
+            : new(Name, n, Cols, Type, _data + r0 * RowBytes, _keepAlive);
+    }
+
     public long StoredBytes => RowBytes * Rows;
 
     /// <summary>Stored bytes of logical row r.</summary>

@@ -13,7 +13,7 @@ public sealed record SignalSettings
     public int KsgNeighbors { get; init; } = 3;
     /// <summary>
     /// Most positions per document read through the logit lens (evenly spaced). Fewer are read when the lens over
-    /// that many would cost more arithmetic than the document's forward pass (<see cref="DocumentSignals.LensSampleSize"/>).
+    /// that many would cost more arithmetic than half the document's forward pass (<see cref="DocumentSignals.LensSampleSize"/>).
     /// </summary>
     public int LensPositions { get; init; } = 64;
     /// <summary>Read every position through the lens (exact lens_kl / lens_entropy; costs (layers+1)·vocab·dim per token).</summary>
@@ -92,7 +92,7 @@ public sealed class DocumentSignals
     private readonly Transformer _model;
     private readonly SignalSettings _s;
     private readonly LogitLens _lens;
-    private readonly float[]? _projection; // [dim × pooledDims] when the model is wider than PooledDims
+    private readonly WeightMatrix? _projection; // pooledDims × dim (row q = the q-th random direction) when the model is wider than PooledDims
 
     public int PooledDims { get; }
 
@@ -109,12 +109,19 @@ public sealed class DocumentSignals
         {
             PooledDims = settings.PooledDims;
             var rng = new Random(settings.Seed ^ 0x5eed);
-            _projection = new float[d * PooledDims];
+            var p = new float[d * PooledDims];   // drawn as [dim × pooledDims], stored transposed for the GEMM
             double scale = 1 / Math.Sqrt(PooledDims);
-            for (int i = 0; i < _projection.Length; i++) _projection[i] = (float)(Gaussian(rng) * scale);
+            for (int i = 0; i < p.Length; i++) p[(i % PooledDims) * d + i / PooledDims] = (float)(Gaussian(rng) * scale);
+            _projection = WeightMatrix.FromFloats("pooled projection", PooledDims, d, p);
         }
         else PooledDims = d;
     }
+
+    /// <summary>
+    /// The lens's share of the forward pass's arithmetic when sampled: half, so that the lens and the other
+    /// estimators together can stay within one forward pass (issue 13).
+    /// </summary>
+    public const double LensShareOfForward = 0.5;
 
     /// <summary>Fewest positions the lens reads when it is sampled (its standard error then stays usable).</summary>
     public const int MinimumLensPositions = 16;
@@ -122,17 +129,18 @@ public sealed class DocumentSignals
     /// <summary>
     /// Positions the lens reads in a <paramref name="tokens"/>-token document: all of them with
     /// <see cref="SignalSettings.ExactLens"/>; otherwise at most <see cref="SignalSettings.LensPositions"/>, and no more
-    /// than keeps the lens's multiply-adds ((layers + 1) · vocab · dim per position) within the forward pass's
-    /// (every weight matrix once per token), but never under <see cref="MinimumLensPositions"/>. Lens values are then
+    /// than keeps the lens's multiply-adds ((layers + 1) · vocab · dim per position) within
+    /// <see cref="LensShareOfForward"/> of the forward pass the signals run (every block's weight matrices once per
+    /// token; that pass computes no logits), but never under <see cref="MinimumLensPositions"/>. Lens values are then
     /// means over an evenly spaced sample of positions: their standard error is about sd/√n · √(1 − n/T).
     /// </summary>
     public static int LensSampleSize(ModelConfig c, int tokens, SignalSettings s)
     {
         if (s.ExactLens) return tokens;
         double q = (double)c.Heads * c.HeadDim, kv = (double)c.KvHeads * c.HeadDim;
-        double perToken = c.Layers * (c.Dim * (2 * q + 2 * kv) + 3.0 * c.Dim * c.Ffn) + (double)c.Vocab * c.Dim;
+        double perToken = c.Layers * (c.Dim * (2 * q + 2 * kv) + 3.0 * c.Dim * c.Ffn);
         double perLensPosition = (c.Layers + 1.0) * c.Vocab * c.Dim;
-        int budget = (int)Math.Min(int.MaxValue, Math.Floor(tokens * perToken / perLensPosition));
+        int budget = (int)Math.Min(int.MaxValue, Math.Floor(LensShareOfForward * tokens * perToken / perLensPosition));
         return Math.Min(tokens, Math.Min(s.LensPositions, Math.Max(MinimumLensPositions, budget)));
     }
 
@@ -153,14 +161,18 @@ public sealed class DocumentSignals
         var reps = points.Select(p => cache[p].Data).ToArray();
 
         int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
-        var finalLp = _lens.LogProbs(Gather(reps[L], d, lensPositions), lensPositions.Length);
-        var mats = reps.Select(r => DenseMatrix.FromFloats(r, T, d)).ToArray();
+        // Every block's output through the lens in one pass over the unembedding; the last block's is the reference.
+        var lensValues = _lens.MeasureLayers(Enumerable.Range(1, L).Select(r => Gather(reps[r], d, lensPositions)).ToArray(), lensPositions.Length);
+        // Each representation (embedding, then every block's output) is block l's output and block l+1's input:
+        // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
+        var prepared = new PreparedRepresentation[L + 1];
+        Parallel.For(0, L + 1, Mspgt.Numerics.Parallelism.Options, r => prepared[r] = PreparedRepresentation.Of(DenseMatrix.FromFloats(reps[r], T, d), _s));
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
         Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
         {
-            var (kl, lensEntropy) = LogitLens.Compare(finalLp, _lens.LogProbs(Gather(reps[l + 1], d, lensPositions), lensPositions.Length), lensPositions.Length, c.Vocab);
-            var rep = MeasureRepresentations(mats[l], mats[l + 1], _s, l);
+            var (kl, lensEntropy) = lensValues[l];
+            var rep = MeasureRepresentations(prepared[l], prepared[l + 1], _s, l);
             ksg[l] = rep.Ksg;
             values[l, 0] = distance[l].Mean;
             values[l, 1] = entropy[l].Mean;
@@ -191,15 +203,38 @@ public sealed class DocumentSignals
     /// T × dim resid_pre (<paramref name="pre"/>) and resid_post (<paramref name="post"/>) of block
     /// <paramref name="layer"/>; row 0 is left out unless <see cref="SignalSettings.IncludeBos"/>.
     /// </summary>
-    public static RepresentationValues MeasureRepresentations(DenseMatrix pre, DenseMatrix post, SignalSettings s, int layer)
+    public static RepresentationValues MeasureRepresentations(DenseMatrix pre, DenseMatrix post, SignalSettings s, int layer) =>
+        MeasureRepresentations(PreparedRepresentation.Of(pre, s), PreparedRepresentation.Of(post, s), s, layer);
+
+    private static RepresentationValues MeasureRepresentations(PreparedRepresentation pre, PreparedRepresentation post, SignalSettings s, int layer)
     {
-        var x = s.IncludeBos ? pre : WithoutFirstRow(pre);
-        var y = s.IncludeBos ? post : WithoutFirstRow(post);
-        var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer }.Estimate(x, y);
-        double cka = LinearCka.Compute(x, y);
-        double rank = EffectiveRank.Compute(y);
-        double twonn = new TwoNnIntrinsicDimension { Seed = s.Seed + layer }.Estimate(y).Dimension;
+        var (x, y) = (pre.Rows, post.Rows);
+        var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer }.Estimate(x, y, pre.Pca, post.Pca);
+        double cka = pre.Gram != null && post.Gram != null ? LinearCka.Compute(pre.Gram, post.Gram) : LinearCka.Compute(x, y);
+        double rank = post.Gram != null ? EffectiveRank.Compute(post.Gram) : EffectiveRank.Compute(y);
+        double twonn = new TwoNnIntrinsicDimension { Seed = s.Seed + layer }.Estimate(y, post.Gram).Dimension;
         return new RepresentationValues(ksg, cka, rank, twonn);
+    }
+
+    /// <summary>
+    /// One representation's rows as the estimators read them (row 0 left out unless IncludeBos) with, when they
+    /// are valid input, its <see cref="CenteredGram"/> and its KSG-sized PCA fit. Invalid input (too few rows, a
+    /// non-finite value, zero variance) leaves those null, so each estimator reports it in its own words.
+    /// </summary>
+    private sealed record PreparedRepresentation(DenseMatrix Rows, CenteredGram? Gram, PrincipalComponents? Pca)
+    {
+        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s)
+        {
+            var rows = s.IncludeBos ? m : WithoutFirstRow(m);
+            if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null);
+            foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null);
+            var g = CenteredGram.Of(rows, "signals");
+            if (!(g.TotalSquares > 0)) return new(rows, null, null);
+            var pca = rows.Rows <= new KsgMutualInformation().MaxSamples
+                ? PrincipalComponents.Fit(g, new KsgMutualInformation().Components, "ksg-mi") : null;
+            g.DropCentered();
+            return new(rows, g, pca);
+        }
     }
 
     private static DenseMatrix WithoutFirstRow(DenseMatrix m) =>
@@ -227,15 +262,8 @@ public sealed class DocumentSignals
     private float[] Project(float[] rows, int n, int d)
     {
         if (_projection == null) return rows;
-        int k = PooledDims;
-        var outp = new float[n * k];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < d; j++)
-            {
-                float v = rows[i * d + j];
-                if (v == 0) continue;
-                for (int q = 0; q < k; q++) outp[i * k + q] += v * _projection[j * k + q];
-            }
+        var outp = new float[n * PooledDims];
+        MatMul.Multiply(rows, n, _projection, outp);   // the model's own GEMM: fixed order, any thread count
         return outp;
     }
 }

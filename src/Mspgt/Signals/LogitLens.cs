@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Mspgt.Models;
 using Mspgt.Numerics;
 
@@ -25,13 +26,125 @@ public sealed class LogitLens
         var logits = new float[rows * V];
         MatMul.Multiply(normed, rows, _w.Output, logits);
         var lp = new double[rows * V];
-        for (int r = 0; r < rows; r++)
+        // Rows are independent; each is one fixed sequence of vector operations, whatever the thread count.
+        Parallelism.ForChunks(rows, 1, (long)rows * V, (r0, r1) =>
         {
-            var row = logits.AsSpan(r * V, V);
-            double lse = Kernels.LogSumExp(row);
-            for (int i = 0; i < V; i++) lp[r * V + i] = row[i] - lse;
-        }
+            var exp = new double[V];
+            for (int r = r0; r < r1; r++)
+            {
+                var row = logits.AsSpan(r * V, V);
+                double lse = LogSumExp(row, exp);
+                var dst = lp.AsSpan(r * V, V);
+                for (int i = 0; i < V; i++) dst[i] = row[i] - lse;
+            }
+        });
         return lp;
+    }
+
+    /// <summary>log Σ exp(x), the exponentials vectorised in double.</summary>
+    private static double LogSumExp(ReadOnlySpan<float> x, double[] scratch)
+    {
+        float max = TensorPrimitives.Max(x);
+        var e = scratch.AsSpan(0, x.Length);
+        TensorPrimitives.ConvertChecked<float, double>(x, e);
+        TensorPrimitives.Subtract(e, max, e);
+        TensorPrimitives.Exp(e, e);
+        return max + Math.Log(TensorPrimitives.Sum<double>(e));
+    }
+
+    /// <summary>Vocabulary entries per slice of <see cref="MeasureLayers"/>: the slice's logits of every row stay
+    /// within about 32 MB (between 512 and 8192 entries; fixed by the row count, never by the thread count).</summary>
+    private static int SliceFor(int rows) => Math.Clamp((int)Math.Min(8192, (32L << 20) / (4L * Math.Max(1, rows))) / 64 * 64, 512, 8192);
+
+    /// <summary>
+    /// The lens at every layer at once: for each set j of <paramref name="rows"/> residual rows [rows, dim] in
+    /// <paramref name="layerRows"/> (the last set is the final layer, the reference), the mean over rows of
+    /// KL(p_final ‖ p_lens) and of the lens entropy — the values <see cref="Compare"/> gives from
+    /// <see cref="LogProbs"/>, to round-off. All sets go through one GEMM per slice of the vocabulary, so a quantized
+    /// or BF16 unembedding is decoded once for all layers instead of once per layer, and no [rows, vocab] array is
+    /// kept: per row a running max m, S = Σ e^(z−m) and B = Σ e^(z−m)·z (rescaled when m grows) give
+    /// ln Z = m + ln S and the entropy ln Z − B/S; per lens row A = Σ e^(z_f−m_f)(z_f − z) gives
+    /// KL = A/S_f − ln Z_f + ln Z. Rows are independent and slices go in order, so results do not depend on the
+    /// thread count.
+    /// </summary>
+    /// <param name="slice">Vocabulary entries per slice; 0 chooses them (tests pass small ones to cross slices).</param>
+    public (double Kl, double Entropy)[] MeasureLayers(IReadOnlyList<float[]> layerRows, int rows, int slice = 0)
+    {
+        int sets = layerRows.Count, d = _c.Dim, V = _c.Vocab, R = sets * rows;
+        if (sets == 0 || rows == 0) return new (double, double)[sets];
+        var normed = new float[(long)R * d];
+        for (int j = 0; j < sets; j++)
+            Kernels.RmsNormRows(layerRows[j].AsSpan(0, rows * d), rows, _w.FinalNorm, _c.NormEps, normed.AsSpan(j * rows * d, rows * d));
+        if (slice <= 0) slice = SliceFor(R);
+        var logits = new float[(long)R * slice];
+        var m = new double[R];
+        var S = new double[R];
+        var B = new double[R];
+        var A = new double[R];
+        Array.Fill(m, double.NegativeInfinity);
+        int f0 = (sets - 1) * rows;                       // first final row
+        var finalExp = new double[(long)rows * slice];    // e^(z_f − m_f) of this slice, per final row
+        var finalScale = new double[rows];                // e^(m_f,old − m_f,new) of this slice
+        for (int v0 = 0; v0 < V; v0 += slice)
+        {
+            int vs = Math.Min(slice, V - v0);
+            MatMul.Multiply(normed, R, _w.Output.RowSlice(v0, vs), logits);
+            Parallelism.ForChunks(rows, 1, (long)rows * vs, (i0, i1) =>
+            {
+                for (int i = i0; i < i1; i++)
+                    finalScale[i] = Accumulate(logits.AsSpan((f0 + i) * vs, vs), ref m[f0 + i], ref S[f0 + i], ref B[f0 + i],
+                        finalExp.AsSpan(i * vs, vs));
+            });
+            Parallelism.ForChunks(f0, 1, (long)f0 * vs, (r0, r1) =>
+            {
+                var e = new double[vs];
+                var diff = new double[vs];
+                for (int r = r0; r < r1; r++)
+                {
+                    int i = r % rows;
+                    var z = logits.AsSpan(r * vs, vs);
+                    Accumulate(z, ref m[r], ref S[r], ref B[r], e);
+                    // A += Σ e^(z_f − m_f)(z_f − z), after rescaling to the final row's new max.
+                    TensorPrimitives.ConvertChecked<float, double>(logits.AsSpan((f0 + i) * vs, vs), diff);
+                    TensorPrimitives.ConvertChecked<float, double>(z, e);
+                    TensorPrimitives.Subtract(diff, e, diff);
+                    A[r] = A[r] * finalScale[i] + TensorPrimitives.Dot<double>(finalExp.AsSpan(i * vs, vs), diff);
+                }
+            });
+        }
+        var result = new (double Kl, double Entropy)[sets];
+        for (int j = 0; j < sets; j++)
+        {
+            double kl = 0, ent = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                int r = j * rows + i, f = f0 + i;
+                double lnZ = m[r] + Math.Log(S[r]), lnZf = m[f] + Math.Log(S[f]);
+                kl += j == sets - 1 ? 0 : Math.Max(0, A[r] / S[f] - lnZf + lnZ);
+                ent += lnZ - B[r] / S[r];
+            }
+            result[j] = (kl / rows, ent / rows);
+        }
+        return result;
+    }
+
+    /// <summary>Folds one slice of a row's logits into its running max, S and B; leaves e^(z − m) (new m) in
+    /// <paramref name="exp"/> and returns e^(m_old − m_new), the factor earlier sums were rescaled by.</summary>
+    private static double Accumulate(ReadOnlySpan<float> z, ref double m, ref double s, ref double b, Span<double> exp)
+    {
+        double mNew = Math.Max(m, TensorPrimitives.Max(z));
+        double scale = double.IsNegativeInfinity(m) ? 0 : Math.Exp(m - mNew);
+        m = mNew;
+        var e = exp[..z.Length];
+        // Σ e^(z−m)·z in float·double pairs: z is exact in double, so no second buffer is needed.
+        TensorPrimitives.ConvertChecked<float, double>(z, e);
+        TensorPrimitives.Subtract(e, mNew, e);
+        TensorPrimitives.Exp(e, e);
+        double zDotE = 0;
+        for (int i = 0; i < z.Length; i++) zDotE += e[i] * z[i];
+        s = s * scale + TensorPrimitives.Sum<double>(e);
+        b = b * scale + zDotE;
+        return scale;
     }
 
     /// <summary>Mean over rows of KL(p_final ‖ p_lens) and of the lens entropy.</summary>
@@ -41,23 +154,23 @@ public sealed class LogitLens
         return (kl.Sum() / rows, ent.Sum() / rows);
     }
 
-    /// <summary>Per row, KL(p_final ‖ p_lens) and the lens entropy (for sampling errors).</summary>
+    /// <summary>Per row, KL(p_final ‖ p_lens) = Σ p_f (ln p_f − ln p_l) and the lens entropy −Σ p_l ln p_l
+    /// (for sampling errors); vectorised exponentials and dot products.</summary>
     public static (double[] Kl, double[] Entropy) CompareRows(double[] finalLogProbs, double[] lensLogProbs, int rows, int vocab)
     {
         var kl = new double[rows];
         var ent = new double[rows];
+        var p = new double[vocab];
+        var diff = new double[vocab];
         for (int r = 0; r < rows; r++)
         {
-            double k = 0, e = 0;
-            for (int i = 0; i < vocab; i++)
-            {
-                double lf = finalLogProbs[r * vocab + i], ll = lensLogProbs[r * vocab + i];
-                double pf = Math.Exp(lf), pl = Math.Exp(ll);
-                if (pf > 0) k += pf * (lf - ll);
-                if (pl > 0) e -= pl * ll;
-            }
-            kl[r] = Math.Max(0, k);
-            ent[r] = e;
+            var lf = finalLogProbs.AsSpan(r * vocab, vocab);
+            var ll = lensLogProbs.AsSpan(r * vocab, vocab);
+            TensorPrimitives.Exp(lf, p);
+            TensorPrimitives.Subtract(lf, ll, diff);
+            kl[r] = Math.Max(0, TensorPrimitives.Dot<double>(p, diff));
+            TensorPrimitives.Exp(ll, p);
+            ent[r] = -TensorPrimitives.Dot<double>(p, ll);
         }
         return (kl, ent);
     }

@@ -54,6 +54,69 @@ public class ThreadCountTests
         Assert.Contains(signals[0].Cast<double>(), v => !double.IsNaN(v) && v != 0);
     }
 
+    /// <summary>
+    /// The attention kernel cuts a call into heads × query blocks: with a KV cache (Start &gt; 0), a sliding window
+    /// and grouped heads, the fused forward and the hooked scores → softmax → mix path give bit-identical outputs
+    /// with 1, 3 and 7 threads, and the fused forward equals the hooked path's mix of its own probabilities.
+    /// </summary>
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(40)]
+    public void AttentionIsBitIdenticalWhateverTheThreadCount(int window)
+    {
+        var s = new AttentionShape(Tokens: 131, Start: 29, Heads: 6, KvHeads: 2, HeadDim: 40, Window: window);
+        Assert.True(Attention.WorkItems(s) > s.Heads, "the shape must be cut into more items than heads");
+        var rng = new Random(5);
+        float[] R(long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var (q, k, v) = (R(s.QueryLength), R(s.KeyLength), R(s.KeyLength));
+        var fused = new List<float[]>();
+        var mixed = new List<float[]>();
+        var patterns = new List<float[]>();
+        try
+        {
+            foreach (int threads in new[] { 1, 3, 7 })
+            {
+                Parallelism.Set(threads);
+                var a = new Attention();
+                var z = new float[s.QueryLength];
+                a.Forward(q, k, v, s, z);
+                fused.Add(z);
+                var p = new float[s.PatternLength];
+                a.Probabilities(q, k, s, p);
+                patterns.Add(p.ToArray());
+                var z2 = new float[s.QueryLength];
+                a.Mix(p, v, s, z2);
+                mixed.Add(z2);
+            }
+        }
+        finally { Parallelism.Set(null); }
+        for (int i = 1; i < fused.Count; i++)
+        {
+            Assert.Equal(fused[0], fused[i]);
+            Assert.Equal(patterns[0], patterns[i]);
+            Assert.Equal(mixed[0], mixed[i]);
+        }
+        Assert.Equal(fused[0], mixed[0]);
+    }
+
+    /// <summary>
+    /// Issue 13's structural condition for 16 threads: a 256-token prefill of the 110M shape is cut into at least
+    /// 2 × 16 independent work items at every stage (GEMMs, attention, norms, RoPE, SwiGLU, residual adds), so no
+    /// stage runs on fewer cores than are there. Not a timing; what the loops would hand to 16 threads.
+    /// </summary>
+    [Fact]
+    public void A256TokenPrefillOfThe110MShapeGivesEveryStageWorkFor16Threads()
+    {
+        var items = Transformer.WorkItems(SyntheticModel.Preset("110m"), 256, threads: 16);
+        Assert.Contains(items, i => i.Stage == "attention.0");
+        Assert.Contains(items, i => i.Stage == "swiglu");
+        foreach (var (stage, n) in items) Assert.True(n >= 2 * 16, $"{stage}: {n} work items at 16 threads");
+        // A few tokens' row-wise steps and attention stay on the calling thread.
+        var small = Transformer.WorkItems(SyntheticModel.Preset("110m"), 4, threads: 16);
+        Assert.Equal(1, small.Single(i => i.Stage == "rms_norm").Items);
+        Assert.Equal(1, small.Single(i => i.Stage == "attention.0").Items);
+    }
+
     [Fact]
     public void ANegativeCountIsBadInput() =>
         Assert.Throws<MspgtException>(() => Parallelism.Set(-1));

@@ -19,10 +19,12 @@ public static class EffectiveRank
     {
         const string source = "effective-rank";
         SampleChecks.Require(x, source, MinimumSamples);
-        var xc = LinearAlgebra.Center(x);
-        var gram = xc.Cols <= xc.Rows ? LinearAlgebra.FeatureGram(xc) : LinearAlgebra.SampleGram(xc);
-        return FromSquaredSingularValues(LinearAlgebra.SymmetricEigenvalues(gram), Math.Max(xc.Rows, xc.Cols), source);
+        return Compute(CenteredGram.Of(x, source));
     }
+
+    /// <summary>The effective rank from a prepared Gram matrix (its eigenvalues are the squared singular values).</summary>
+    public static double Compute(CenteredGram g) =>
+        FromSquaredSingularValues(g.Eigenvalues, Math.Max(g.Rows, g.Cols), "effective-rank");
 
     internal static double FromSquaredSingularValues(double[] squared, int size, string source)
     {

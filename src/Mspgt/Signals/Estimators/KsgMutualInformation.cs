@@ -43,7 +43,15 @@ public sealed class KsgMutualInformation
     public int Seed { get; init; }
 
     /// <summary>Estimates I(X;Y) from paired samples (rows of X and Y are the same samples).</summary>
-    public KsgMutualInformationResult Estimate(DenseMatrix x, DenseMatrix y)
+    public KsgMutualInformationResult Estimate(DenseMatrix x, DenseMatrix y) => Estimate(x, y, null, null);
+
+    /// <summary>
+    /// As <see cref="Estimate(DenseMatrix, DenseMatrix)"/>, with the principal components of each side already fitted
+    /// (<see cref="PrincipalComponents.Fit(CenteredGram, int, string)"/> with <see cref="Components"/> on all of its
+    /// rows), so a representation that is one block's output and the next block's input is fitted once. The fits are
+    /// used only when no subsample is drawn (N ≤ <see cref="MaxSamples"/>); the result is the same either way.
+    /// </summary>
+    public KsgMutualInformationResult Estimate(DenseMatrix x, DenseMatrix y, PrincipalComponents? fitX, PrincipalComponents? fitY)
     {
         const string source = "ksg-mi";
         if (Neighbors < 1) throw new MspgtException(source, $"neighbour count k must be at least 1, got {Neighbors}");
@@ -53,9 +61,9 @@ public sealed class KsgMutualInformation
         SampleChecks.Require(y, source, MinimumSamples);
 
         var rows = SeededSampling.Subset(x.Rows, MaxSamples, Seed);
-        if (rows.Length != x.Rows) { x = x.SelectRows(rows); y = y.SelectRows(rows); }
-        var zx = PrincipalComponents.Fit(x, Components, source).Project(x, whiten: true);
-        var zy = PrincipalComponents.Fit(y, Components, source).Project(y, whiten: true);
+        if (rows.Length != x.Rows) { x = x.SelectRows(rows); y = y.SelectRows(rows); fitX = fitY = null; }
+        var zx = (fitX ?? PrincipalComponents.Fit(x, Components, source)).Project(x, whiten: true);
+        var zy = (fitY ?? PrincipalComponents.Fit(y, Components, source)).Project(y, whiten: true);
         var rng = new Random(unchecked(Seed * 31 + 7));
         Jitter(zx, rng);
         Jitter(zy, rng);

@@ -29,6 +29,17 @@ public static class LinearCka
         return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);
     }
 
+    /// <summary>Linear CKA from two prepared Gram matrices of the same samples (each must still hold its centred
+    /// samples unless both are in the sample form): the same value as <see cref="Compute(DenseMatrix, DenseMatrix)"/>.</summary>
+    public static double Compute(CenteredGram x, CenteredGram y)
+    {
+        if (x.Rows != y.Rows)
+            throw new MspgtException("cka", $"the two representations must hold the same samples, got {x.Rows} and {y.Rows} rows");
+        var a = Prepared.Of(x, 0);
+        var b = Prepared.Of(y, 1);
+        return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);
+    }
+
     /// <summary>
     /// The symmetric layer × layer CKA matrix for representations of the same samples (one matrix per layer, all
     /// with the same rows), with 1 on the diagonal. With <paramref name="maxSamples"/> &gt; 0 and more samples than
@@ -65,41 +76,33 @@ public static class LinearCka
         return m;
     }
 
-    /// <summary>A centered representation with its ‖XcᵀXc‖_F and, when n² is small, its sample Gram matrix.</summary>
+    /// <summary>A centered representation with its ‖XcᵀXc‖_F and, when n² is small, its sample Gram matrix
+    /// (the <see cref="CenteredGram"/> of the representation: ‖XcᵀXc‖_F = ‖Xc Xcᵀ‖_F, same non-zero eigenvalues).</summary>
     private sealed class Prepared
     {
-        public required DenseMatrix Centered { get; init; }
+        public required CenteredGram G { get; init; }
         public required double SelfNorm { get; init; }
-        public DenseMatrix? Gram { get; init; }
 
-        public static Prepared Of(DenseMatrix x, int index)
+        public static Prepared Of(DenseMatrix x, int index) => Of(CenteredGram.Of(x, "cka"), index);
+
+        public static Prepared Of(CenteredGram g, int index)
         {
-            var xc = LinearAlgebra.Center(x);
-            int n = xc.Rows, d = xc.Cols;
-            DenseMatrix? gram = null;
-            double selfSq;
-            if ((long)n * n < (long)d * d)
-            {
-                gram = LinearAlgebra.SampleGram(xc);   // ‖XcᵀXc‖_F = ‖Xc Xcᵀ‖_F (same non-zero eigenvalues)
-                selfSq = LinearAlgebra.FrobeniusSquared(gram);
-            }
-            else selfSq = LinearAlgebra.FrobeniusSquared(LinearAlgebra.FeatureGram(xc));
-            double norm = Math.Sqrt(selfSq);
+            double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
             if (!(norm > 0))
                 throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
-            return new Prepared { Centered = xc, SelfNorm = norm, Gram = gram };
+            return new Prepared { G = g, SelfNorm = norm };
         }
+
+        private DenseMatrix SampleGram => G.SampleForm ? G.Gram : LinearAlgebra.SampleGram(Centered);
+
+        private DenseMatrix Centered => G.Centered ?? throw new InvalidOperationException("the centred samples were dropped but CKA needs them");
 
         /// <summary>‖YcᵀXc‖²_F, by whichever form is cheaper.</summary>
         public double Cross(Prepared other)
         {
-            int n = Centered.Rows;
-            if ((long)n * n < (long)Centered.Cols * other.Centered.Cols)
-            {
-                var kx = Gram ?? LinearAlgebra.SampleGram(Centered);
-                var ky = other.Gram ?? LinearAlgebra.SampleGram(other.Centered);
-                return TensorPrimitives.Dot<double>(kx.Data, ky.Data);   // tr(Kx Ky), both symmetric
-            }
+            int n = G.Rows;
+            if ((long)n * n < (long)G.Cols * other.G.Cols)
+                return TensorPrimitives.Dot<double>(SampleGram.Data, other.SampleGram.Data);   // tr(Kx Ky), both symmetric
             return LinearAlgebra.FrobeniusSquared(LinearAlgebra.TransposeMultiply(Centered, other.Centered));
         }
     }

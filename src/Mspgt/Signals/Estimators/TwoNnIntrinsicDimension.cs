@@ -48,7 +48,15 @@ public sealed class TwoNnIntrinsicDimension
     /// <summary>Fewest (distinct) points accepted: 3, so every point has a first and a second neighbour.</summary>
     public const int MinimumSamples = 3;
 
-    public TwoNnResult Estimate(DenseMatrix x)
+    public TwoNnResult Estimate(DenseMatrix x) => Estimate(x, null);
+
+    /// <summary>
+    /// As <see cref="Estimate(DenseMatrix)"/>, with <paramref name="gram"/> (the <see cref="CenteredGram"/> of
+    /// <paramref name="x"/>) supplying the candidate distances ‖a‖² + ‖b‖² − 2a·b when it is in the sample form and
+    /// every row is used (distinct, not subsampled): the neighbour search then costs O(N²) on top of a Gram matrix
+    /// the other estimators share. The candidates are re-measured exactly either way.
+    /// </summary>
+    public TwoNnResult Estimate(DenseMatrix x, CenteredGram? gram)
     {
         const string source = "two-nn";
         if (!(DiscardFraction >= 0 && DiscardFraction < 1))
@@ -59,8 +67,11 @@ public sealed class TwoNnIntrinsicDimension
         if (distinct.Length < MinimumSamples)
             throw new MspgtException(source, $"needs at least 3 distinct points, got {distinct.Length} ({dropped} duplicates dropped)");
         var pick = SeededSampling.Subset(distinct.Length, MaxSamples, Seed);
-        var points = x.SelectRows(pick.Select(i => distinct[i]).ToArray());
-        var logMu = LogRatios(points);
+        bool all = pick.Length == x.Rows;   // every row distinct and none subsampled: points are x's rows in order
+        if (gram != null && (gram.Rows != x.Rows || gram.Cols != x.Cols))
+            throw new ArgumentException("the Gram matrix is not of these samples");
+        var points = all ? x : x.SelectRows(pick.Select(i => distinct[i]).ToArray());
+        var logMu = LogRatios(points, all && gram is { SampleForm: true } ? gram.Gram : null);
         double d = Fit == TwoNnFit.MaximumLikelihood ? MaximumLikelihood(logMu) : LinearFit(logMu, DiscardFraction);
         return new TwoNnResult(d, logMu.Length, dropped);
     }
@@ -94,19 +105,21 @@ public sealed class TwoNnIntrinsicDimension
 
     // ln(r2/r1) for every point. Candidates come from ‖a‖² + ‖b‖² − 2a·b on centered data (fast, blocked), then the
     // best few are re-measured exactly as ‖a − b‖ on the original rows so round-off in the expansion cannot distort small distances.
-    private static double[] LogRatios(DenseMatrix points)
+    // With sampleGram (Xc Xcᵀ of these points) the dot products are read from it instead.
+    private static double[] LogRatios(DenseMatrix points, DenseMatrix? sampleGram)
     {
-        var xc = LinearAlgebra.Center(points);
-        int n = xc.Rows;
+        var xc = sampleGram == null ? LinearAlgebra.Center(points) : null;
+        int n = points.Rows;
         var sq = new double[n];
-        for (int i = 0; i < n; i++) sq[i] = TensorPrimitives.Dot<double>(xc.Row(i), xc.Row(i));
+        for (int i = 0; i < n; i++) sq[i] = xc != null ? TensorPrimitives.Dot<double>(xc.Row(i), xc.Row(i)) : sampleGram![i, i];
         const int block = 256, candidates = 6;
         var result = new double[n];
         for (int b0 = 0; b0 < n; b0 += block)
         {
             int bl = Math.Min(block, n - b0);
-            var rows = xc.SelectRows(Enumerable.Range(b0, bl).ToArray());
-            var dots = LinearAlgebra.MultiplyTransposed(rows, xc);   // bl × n
+            DenseMatrix dots; int first;   // row r of the block is dots.Row(first + r)
+            if (xc != null) { dots = LinearAlgebra.MultiplyTransposed(xc.SelectRows(Enumerable.Range(b0, bl).ToArray()), xc); first = 0; }   // bl × n
+            else { dots = sampleGram!; first = b0; }
             Parallel.For(0, bl, Mspgt.Numerics.Parallelism.Options, r =>
             {
                 int i = b0 + r;
@@ -114,7 +127,7 @@ public sealed class TwoNnIntrinsicDimension
                 Span<int> bestJ = stackalloc int[candidates];
                 bestD.Fill(double.PositiveInfinity);
                 bestJ.Fill(-1);
-                var drow = dots.Row(r);
+                var drow = dots.Row(first + r);
                 for (int j = 0; j < n; j++)
                 {
                     if (j == i) continue;

@@ -1,0 +1,79 @@
+namespace Mspgt.Numerics;
+
+/// <summary>
+/// One sample matrix X (n × d) prepared once for every estimator that reads its second moments: the column means,
+/// the centred Xc, the Gram matrix of the smaller side (XcᵀXc when d ≤ n, else Xc Xcᵀ) and, on demand, its
+/// eigen-decomposition. PCA, effective rank, linear CKA and the TwoNN neighbour search each used to centre X and
+/// form the same Gram matrix again; built here with the very calls they made, it gives them bit-identical results
+/// while the O(n·d·min(n, d)) product and the O(min(n, d)³) decomposition are paid once per representation.
+/// </summary>
+/// <remarks>Safe to read from several threads once built; the eigen-decomposition is computed once under a lock.</remarks>
+public sealed class CenteredGram
+{
+    private readonly object _gate = new();
+    private SymmetricEigen? _eigen;
+    private double[]? _values;
+
+    public int Rows { get; }
+    public int Cols { get; }
+    public double[] Mean { get; }
+
+    /// <summary>Xc, the column-centred samples; null after <see cref="DropCentered"/>.</summary>
+    public DenseMatrix? Centered { get; private set; }
+
+    /// <summary>Whether <see cref="Gram"/> is the sample Gram Xc Xcᵀ (n × n, when d &gt; n) rather than XcᵀXc (d × d).</summary>
+    public bool SampleForm { get; }
+
+    /// <summary>Xc Xcᵀ or XcᵀXc (see <see cref="SampleForm"/>), exactly symmetric.</summary>
+    public DenseMatrix Gram { get; }
+
+    /// <summary>‖Xc‖²_F, the total sum of squares about the mean.</summary>
+    public double TotalSquares { get; }
+
+    private CenteredGram(DenseMatrix x)
+    {
+        Rows = x.Rows;
+        Cols = x.Cols;
+        Mean = LinearAlgebra.ColumnMeans(x);
+        var xc = LinearAlgebra.Center(x);
+        Centered = xc;
+        TotalSquares = LinearAlgebra.FrobeniusSquared(xc);
+        SampleForm = !(Cols <= Rows);
+        Gram = SampleForm ? LinearAlgebra.SampleGram(xc) : LinearAlgebra.FeatureGram(xc);
+    }
+
+    /// <summary>Centres <paramref name="x"/> and forms its Gram matrix (needs 2 or more finite samples of 1 or more features).</summary>
+    public static CenteredGram Of(DenseMatrix x, string source = "gram")
+    {
+        if (x.Rows < 2) throw new MspgtException(source, $"needs at least 2 samples, got {x.Rows}");
+        if (x.Cols < 1) throw new MspgtException(source, "samples have no features");
+        LinearAlgebra.RequireFinite(x, source);
+        return new CenteredGram(x);
+    }
+
+    /// <summary>Eigenvalues and eigenvectors of <see cref="Gram"/> (largest first), computed on first use.</summary>
+    public SymmetricEigen Eigen
+    {
+        get
+        {
+            lock (_gate) return _eigen ??= LinearAlgebra.SymmetricEigen(Gram);
+        }
+    }
+
+    /// <summary>Eigenvalues of <see cref="Gram"/>, largest first: the same numbers <see cref="Eigen"/> holds
+    /// (accumulating eigenvectors does not touch them), without the vectors' cost when those were not asked for.</summary>
+    public double[] Eigenvalues
+    {
+        get
+        {
+            lock (_gate) return _eigen?.Values ?? (_values ??= LinearAlgebra.SymmetricEigenvalues(Gram));
+        }
+    }
+
+    /// <summary>Frees <see cref="Centered"/> when the Gram matrix alone serves what is left to compute (the
+    /// sample form: CKA and neighbour distances read only Xc Xcᵀ).</summary>
+    public void DropCentered()
+    {
+        if (SampleForm) Centered = null;
+    }
+}

@@ -1,0 +1,46 @@
+using Mspgt.Numerics;
+using Mspgt.Signals;
+using Mspgt.Signals.Estimators;
+using static Mspgt.Tests.Signals.Estimators.Synthetic;
+
+namespace Mspgt.Tests.Signals;
+
+/// <summary>
+/// The per-document signals prepare each representation once (<see cref="CenteredGram"/>: centring, Gram matrix,
+/// eigen-decomposition, PCA fit) and hand it to KSG, CKA, effective rank and TwoNN. That sharing must not change
+/// what they estimate: the values equal, bit for bit, each estimator run on its own rows, for wide representations
+/// (more dimensions than samples: the sample Gram) and narrow ones (the feature Gram).
+/// </summary>
+public class SharedGramTests
+{
+    [Theory]
+    [InlineData(120, 300)]
+    [InlineData(200, 24)]
+    public void SharedPreparationGivesEachEstimatorsOwnValue(int samples, int dims)
+    {
+        var rng = new Random(samples + dims);
+        var pre = Gaussian(samples + 1, dims, rng);
+        var post = Gaussian(samples + 1, dims, rng);
+        for (int i = 0; i < post.Data.Length; i++) post.Data[i] = 0.8 * pre.Data[i] + 0.6 * post.Data[i] * post.Data[i];
+        var s = new SignalSettings { Seed = 4 };
+        var shared = DocumentSignals.MeasureRepresentations(pre, post, s, layer: 3);
+        var x = pre.SelectRows(Enumerable.Range(1, samples).ToArray());
+        var y = post.SelectRows(Enumerable.Range(1, samples).ToArray());
+        var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + 3 }.Estimate(x, y);
+        Assert.Equal(ksg, shared.Ksg);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(LinearCka.Compute(x, y)), BitConverter.DoubleToInt64Bits(shared.Cka));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(EffectiveRank.Compute(y)), BitConverter.DoubleToInt64Bits(shared.EffectiveRank));
+        double twonn = new TwoNnIntrinsicDimension { Seed = s.Seed + 3 }.Estimate(y).Dimension;
+        Assert.Equal(BitConverter.DoubleToInt64Bits(twonn), BitConverter.DoubleToInt64Bits(shared.TwoNn));
+        Assert.Equal(dims > samples, CenteredGram.Of(y).SampleForm);
+    }
+
+    [Fact]
+    public void EigenvaluesAreTheSameWithOrWithoutTheVectors()
+    {
+        var g = CenteredGram.Of(Gaussian(60, 90, new Random(2)));
+        var alone = CenteredGram.Of(Gaussian(60, 90, new Random(2)));
+        Assert.Equal(alone.Eigenvalues, g.Eigen.Values);
+        Assert.Equal(60, g.Gram.Rows);
+    }
+}
