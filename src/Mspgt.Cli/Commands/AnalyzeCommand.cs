@@ -54,7 +54,7 @@ public static class AnalyzeCommand
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
             var source = new CorpusSource(p.GetValue(corpus), settings.Documents, maxTok, settings.Seed);
-            var tf = new Transformer(m.Config, m.Weights);
+            var tf = m.Decoder;
             var docs = source.IsSampled
                 ? Progress.Run("sampling corpus", report => source.Open(tf, tok, i => report(i, settings.Documents)))
                 : source.Open(tf, tok);

@@ -53,7 +53,7 @@ public static class RunCommand
                 : null;
             if ((p.GetValue(cacheNames) == null) != (p.GetValue(cacheOut) == null))
                 throw new MspgtException("run", "--cache and --cache-out go together: which hooks, and the file to write them to");
-            var transformer = new Transformer(m.Config, m.Weights);
+            var transformer = m.Decoder;
             if (p.GetValue(cacheOut) is { } outPath)
             {
                 var (_, cache) = transformer.RunWithCache(input, HookPoint.ParseList(p.GetValue(cacheNames)!, m.Config.Layers));

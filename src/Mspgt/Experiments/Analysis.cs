@@ -165,7 +165,7 @@ public static class Analysis
         if (c.Layers < BoundaryDetector.MinLayers)
             throw new MspgtException(model.Path, $"the model has {c.Layers} layers; finding two boundaries needs at least {BoundaryDetector.MinLayers}");
         var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); give a tokenizer");
-        var tf = new Transformer(model.Config, model.Weights);
+        var tf = model.Decoder;
         var signals = new DocumentSignals(tf, new SignalSettings
         {
             PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions, ExactLens = s.LensExact,

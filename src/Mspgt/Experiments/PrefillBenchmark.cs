@@ -32,7 +32,7 @@ public static class PrefillBenchmark
         if (runs <= 0) throw MspgtException.ForSetting("runs", "must be ≥ 1");
         var rng = new Random(seed);
         var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray();
-        var tf = new Transformer(model.Config, model.Weights);
+        var tf = model.Decoder;
         var hooks = new Hooks();
         AttentionStatistics.Observe(hooks, c.Layers);
         tf.Forward(ids, null, hooks, LogitRows.All); // warm-up (JIT, page-in of mapped weights)

@@ -178,7 +178,7 @@ public static class StudyRunner
 
         Corpus? corpus = null;
         Corpus GetCorpus() => corpus ??= InSection(null, () => new CorpusSource(def.Corpus.Path, def.Corpus.Documents, settings.MaxTokens, def.Corpus.Seed)
-            .Open(new Transformer(m.Config, m.Weights), tok,
+            .Open(m.Decoder, tok,
                 d => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: sampling corpus", d, def.Corpus.Documents); }));
 
         var (record, summary) = TryReadCached(dir, key);

@@ -61,6 +61,9 @@ internal sealed class HookTable
 
     public bool Has(HookPoint p) => _slots[Slot(p)] != null;
 
+    /// <summary>Whether a hook at <paramref name="p"/> may change the activation (a device copies it back only then).</summary>
+    public bool HasEditor(HookPoint p) => _slots[Slot(p)]?.Any(e => e.Editor != null) == true;
+
     /// <summary>Runs the hooks at <paramref name="p"/>, if any, on <paramref name="data"/>.</summary>
     public void Fire(HookPoint p, Span<float> data, ReadOnlySpan<int> shape, int startPosition)
     {
