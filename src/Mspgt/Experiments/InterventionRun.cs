@@ -72,7 +72,7 @@ public sealed class InterventionRun
         var corpus = _corpus ?? _source!.Open(_transformer, _tokenizer, sampled);
         var documents = corpus.Documents.Take(Documents ?? int.MaxValue).ToList();
         var inputs = new InterventionInputs(name ?? Analysis.ModelName(_model.Path), _model.Path, ModelHash.Of(_model),
-            _tokenizer.Description, corpus.Description, corpus.Sha256);
+            _tokenizer.Description, corpus.Description, corpus.Sha256, _transformer.Device);
         return InterventionExperiment.Run(_transformer, _tokenizer, documents, _settings, inputs, progress);
     }
 }

@@ -12,7 +12,7 @@ namespace Mspgt.Interventions;
 /// <summary>Where the model and corpus came from, for the manifest and the parquet "model" column.</summary>
 public sealed record InterventionInputs(
     string ModelName, string ModelPath, string? ModelSha256, string? TokenizerDescription,
-    string CorpusDescription, string? CorpusSha256);
+    string CorpusDescription, string? CorpusSha256, string Device = "cpu");
 
 /// <summary>
 /// Runs the scale-specific causal interventions of <c>mspgt intervene</c>: every intervention condition on every
