@@ -18,11 +18,22 @@ public static class BenchCommand
         var cmd = new Command("bench", "Measure prefill tokens/s, effective GFLOP/s and peak RSS");
         var threads = CliCommon.ThreadsOption();
         var device = CliCommon.DeviceOption();
+        var parity = new Option<string?>("--parity")
+        {
+            Description = "Instead of timing: check the forward pass on --device against the F32 goldens of the fixtures in this folder "
+                          + "(the one holding fixtures/ and models/); prints one JSON object, exit 1 when a case is off",
+        };
         var batch = new Option<int>("--batch") { Description = "Documents per timed run (run one after another: the forward pass is not batched yet)", DefaultValueFactory = _ => 1 };
-        foreach (var o in new Option[] { model, synthetic, weightType, tokens, batch, runs, json, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, synthetic, weightType, tokens, batch, runs, json, parity, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
+            if (p.GetValue(parity) is string shared)
+            {
+                var check = DeviceParity.Run(shared, device.Spec(p), device.Type(p), note => Console.Error.WriteLine(note));
+                CliCommon.PrintJson(check, indented: true);
+                return check.Passed ? 0 : 1;
+            }
             string? syn = p.GetValue(synthetic);
             string? wt = p.GetValue(weightType);
             if (syn == null && wt != null)

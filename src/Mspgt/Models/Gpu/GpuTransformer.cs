@@ -15,7 +15,8 @@ public sealed class GpuTransformer : IDecoder, IDisposable
 {
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
-    public string Device => device.Description;
+    /// <summary>The device, and ", cuBLAS" when its matrix products run there: "cuda:0 (NVIDIA H200, cuBLAS)".</summary>
+    public string Device => cublas == null ? device.Description : device.Description.TrimEnd(')') + ", cuBLAS)";
     /// <summary>Whether matrix products run in cuBLAS (false: the ILGPU kernel).</summary>
     public bool UsesCublas => cublas != null;
 
