@@ -165,6 +165,7 @@ public sealed class Transformer : IDecoder
         }
         else attention.Probabilities(ws.Q, K, s, p);
         fire.At(HookPoint.AttnPattern(l), p, s.Heads, s.Tokens, s.Keys);
+        fire.Rows(HookPoint.AttnPattern(l), p, s);
         attention.Mix(p, V, s, ws.Z);
     }
 
@@ -172,6 +173,15 @@ public sealed class Transformer : IDecoder
     private readonly struct Fire(HookTable? table, int start)
     {
         public bool Has(HookPoint p) => table != null && table.Has(p);
+
+        /// <summary>Per-row entropy and distance of a pattern, for attention-rows observers at <paramref name="p"/>.</summary>
+        public void Rows(HookPoint p, float[] pattern, AttentionShape s)
+        {
+            if (table == null || !table.HasRows(p)) return;
+            var (entropy, distance) = (new double[s.Heads * s.Tokens], new double[s.Heads * s.Tokens]);
+            AttentionRows.Compute(pattern, s.Heads, s.Tokens, s.Keys, start, entropy, distance);
+            table.FireRows(p, new AttentionRowValues(entropy, distance, s.Heads, s.Tokens, start));
+        }
 
         public void At(HookPoint p, float[] buffer, int d0, int d1, int d2 = 0, int firstRow = 0)
         {

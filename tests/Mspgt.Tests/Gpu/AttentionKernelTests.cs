@@ -55,5 +55,15 @@ public class AttentionKernelTests
         Close(pattern, dp.GetAsArray1D());
         kernels.Mix(dp.View, dv.View, s, dz.View);
         Close(z, dz.GetAsArray1D());
+
+        int n = s.Heads * s.Tokens;
+        var (entropy, distance) = (new double[n], new double[n]);
+        AttentionRows.Compute(pattern, s.Heads, s.Tokens, s.Keys, s.Start, entropy, distance);
+        using var de = acc.Allocate1D<double>(n);
+        using var dd = acc.Allocate1D<double>(n);
+        kernels.Rows(dp.View, s, de.View, dd.View);
+        Close(entropy.Select(x => (float)x).ToArray(), de.GetAsArray1D().Select(x => (float)x).ToArray());
+        Close(distance.Select(x => (float)x).ToArray(), dd.GetAsArray1D().Select(x => (float)x).ToArray());
+        Assert.Contains(entropy, e => e > 0.1); // rows with several visible keys
     }
 }

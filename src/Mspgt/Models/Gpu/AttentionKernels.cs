@@ -26,12 +26,14 @@ public sealed class AttentionKernels
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims> scores;
     readonly Action<Index1D, ArrayView<float>, Dims> softmax;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims> mix;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims> rows;
 
     public AttentionKernels(Accelerator a)
     {
         scores = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(ScoresKernel);
         softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, Dims>(SoftmaxKernel);
         mix = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(MixKernel);
+        rows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims>(RowsKernel);
     }
 
     /// <summary>
@@ -56,6 +58,32 @@ public sealed class AttentionKernels
     {
         Check(s, pattern);
         mix((int)s.QueryLength, pattern, v, z, new Dims(s));
+    }
+
+    /// <summary>
+    /// Per query row [heads·T]: entropy −Σ p log p and distance Σ p·(position − key) over the keys up to the query's
+    /// position, summed in double in key order (the logarithm in float: the PTX backend has no double log without
+    /// libdevice; the difference to the CPU's double log is far below the statistics' tolerance).
+    /// </summary>
+    public void Rows(ArrayView<float> pattern, AttentionShape s, ArrayView<double> entropy, ArrayView<double> distance)
+    {
+        Check(s, pattern);
+        rows(s.Heads * s.Tokens, pattern, entropy, distance, new Dims(s));
+    }
+
+    static void RowsKernel(Index1D row, ArrayView<float> p, ArrayView<double> entropy, ArrayView<double> distance, Dims s)
+    {
+        int t = row % s.Tokens, pos = s.Start + t;
+        long o = (long)row.X * s.Keys;
+        double e = 0, d = 0;
+        for (int j = 0; j <= pos; j++)
+        {
+            float w = p[o + j];
+            if (w > 0) e -= w * (double)MathF.Log(w);
+            d += w * (double)(pos - j);
+        }
+        entropy[row] = e;
+        distance[row] = d;
     }
 
     static void Check(AttentionShape s, ArrayView<float> pattern)

@@ -127,6 +127,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
             Fire(table, HookPoint.AttnScores(l), pattern, start, H, T, s.Keys);
             attention.Softmax(pattern, s);
             Fire(table, HookPoint.AttnPattern(l), pattern, start, H, T, s.Keys);
+            FireRows(table, HookPoint.AttnPattern(l), pattern, s, ws);
             attention.Mix(pattern, values, s, V(ws.Z));
             Fire(table, HookPoint.AttnZ(l), V(ws.Z), start, T, H, hd);
             Linear(V(ws.Z), T, L.O, dim, c.QDim, null, V(ws.AttnOut));
@@ -186,7 +187,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     /// <summary>Runs the hooks at <paramref name="p"/> on a host copy; copies back only when an editor may have changed it.</summary>
     void Fire(HookTable? table, HookPoint p, ArrayView<float> view, int start, int d0, int d1, int d2 = 0, int firstRow = 0)
     {
-        if (table == null || !table.Has(p)) return;
+        if (table == null || !table.HasTensorHooks(p)) return;
         int n = checked(d0 * d1 * Math.Max(d2, 1));
         if (hostScratch.Length < n) hostScratch = new float[n];
         var host = hostScratch.AsSpan(0, n);
@@ -195,6 +196,19 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         ReadOnlySpan<int> shape = d2 == 0 ? [d0, d1] : [d0, d1, d2];
         table.Fire(p, host, shape, start + firstRow);
         if (table.HasEditor(p)) part.CopyFromCPU((ReadOnlySpan<float>)host);
+    }
+
+    /// <summary>Attention-rows observers get per-row entropy and distance reduced on the device: 2·heads·T doubles leave it.</summary>
+    void FireRows(HookTable? table, HookPoint p, ArrayView<float> pattern, AttentionShape s, Workspace ws)
+    {
+        if (table == null || !table.HasRows(p)) return;
+        int n = s.Heads * s.Tokens;
+        var (e, d) = ws.Rows(acc, n);
+        attention.Rows(pattern, s, e, d);
+        var (entropy, distance) = (new double[n], new double[n]);
+        e.CopyToCPU(entropy);
+        d.CopyToCPU(distance);
+        table.FireRows(p, new AttentionRowValues(entropy, distance, s.Heads, s.Tokens, s.Start));
     }
 
     /// <summary>
@@ -291,6 +305,15 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         public readonly MemoryBuffer1D<float, Stride1D.Dense> Gate = a.Allocate1D<float>((long)T * c.Ffn), Up = a.Allocate1D<float>((long)T * c.Ffn);
         public readonly MemoryBuffer1D<float, Stride1D.Dense> Cos = a.Allocate1D<float>((long)T * (c.HeadDim / 2)), Sin = a.Allocate1D<float>((long)T * (c.HeadDim / 2));
         MemoryBuffer1D<float, Stride1D.Dense>? pattern, logits;
+        MemoryBuffer1D<double, Stride1D.Dense>? entropy, distance;
+
+        /// <summary>Per-row entropy and distance [n] each (n = heads·T, fixed for this length).</summary>
+        public (ArrayView<double> Entropy, ArrayView<double> Distance) Rows(Accelerator acc, int n)
+        {
+            entropy ??= acc.Allocate1D<double>(n);
+            distance ??= acc.Allocate1D<double>(n);
+            return (entropy.View, distance.View);
+        }
 
         public ArrayView<float> Pattern(Accelerator acc, long n) => Grow(acc, ref pattern, n);
         public ArrayView<float> Logits(Accelerator acc, long n) => Grow(acc, ref logits, n);
@@ -306,6 +329,8 @@ public sealed class GpuTransformer : IDecoder, IDisposable
             foreach (var b in new MemoryBuffer[] { Ids, X, H, Q, Z, K, Vv, AttnOut, MlpOut, Gate, Up, Cos, Sin }) b.Dispose();
             pattern?.Dispose();
             logits?.Dispose();
+            entropy?.Dispose();
+            distance?.Dispose();
         }
     }
 }
