@@ -93,3 +93,38 @@ public class GpuCommandTests
         Assert.Equal("cuda:0 (emulated on CPU)", doc.RootElement.GetProperty("device").GetString());
     }
 }
+
+/// <summary>A study file's "device": parsed once, recorded in the manifest; a bad one is one line naming the file.</summary>
+public class StudyDeviceTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mspgt-study-device").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string device)
+    {
+        string path = Path.Combine(_dir, "study.yaml");
+        File.WriteAllText(path, $"""
+            output: out
+            device: {device}
+            models:
+              - path: {TestData.Path("models", "stories260K", "stories260K.bin")}
+                family: llama
+                size: 260K
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void DeviceIsReadAndNormalised() =>
+        Assert.Equal("cuda:1", Mspgt.Experiments.StudyFile.Load(Write("CUDA:1")).Device);
+
+    [Fact]
+    public void ABadDeviceNamesTheFile()
+    {
+        string file = Write("gpu");
+        var e = Assert.Throws<MspgtException>(() => Mspgt.Experiments.StudyFile.Load(file));
+        Assert.EndsWith("study.yaml", e.Source);
+        Assert.Contains("not a device", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}
