@@ -34,6 +34,26 @@ public static class CliCommon
     /// <summary>Applies -t/--threads process-wide; every parallel loop reads it.</summary>
     public static void ApplyThreads(ParseResult p, Option<int?> threads) => Parallelism.Set(p.GetValue(threads));
 
+    /// <summary>--device and --dtype: where the forward pass runs and in what number format (applied with <see cref="ApplyDevice"/>).</summary>
+    public sealed record DeviceOptions(Option<string?> Device, Option<string?> Dtype)
+    {
+        public Models.Gpu.DeviceSpec Spec(ParseResult p) => Models.Gpu.DeviceSpec.Parse(p.GetValue(Device) ?? "cpu");
+
+        public Models.Gpu.ComputeType? Type(ParseResult p) => Models.Gpu.DeviceChoice.ParseDtype(p.GetValue(Dtype));
+    }
+
+    public static DeviceOptions DeviceOption() => new(
+        new Option<string?>("--device")
+        {
+            Description = "Where the forward pass runs: cpu (default), cuda, cuda:N, or auto (CUDA when a device is present, else the CPU with a note); "
+                          + "MSPGT_GPU_EMULATE=1 runs 'cuda' on ILGPU's CPU accelerator (tests)",
+        },
+        new Option<string?>("--dtype") { Description = "Number format of the forward pass: f32 (the only one implemented so far; bf16 and f16 are refused)" });
+
+    /// <summary>Puts <paramref name="m"/>'s forward pass where --device/--dtype say; auto's fallback note goes to stderr.</summary>
+    public static void ApplyDevice(ParseResult p, DeviceOptions o, LoadedModel m) =>
+        m.UseDevice(o.Spec(p), o.Type(p), note => Console.Error.WriteLine(note));
+
     public static Option<bool> JsonOption(string what = "Print one JSON object") => new("--json") { Description = what };
 
     /// <summary>--model if given, else the default model (stories260K beside the repository) when it exists.</summary>

@@ -29,6 +29,7 @@ public static class SettingFlags
         ["context"] = "--ctx-size",
         ["file"] = "--file",
         ["runs"] = "--runs",
+        ["batch"] = "--batch",
         // boundaries and analyze
         ["k"] = "--k",
         ["penalty"] = "--penalty",

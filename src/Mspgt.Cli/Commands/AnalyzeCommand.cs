@@ -35,11 +35,13 @@ public static class AnalyzeCommand
         var json = CliCommon.JsonOption("Print summary.json on stdout");
         var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
         var threads = CliCommon.ThreadsOption();
-        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, exactLens, outDir, json, threads }) cmd.Options.Add(o);
+        var device = CliCommon.DeviceOption();
+        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, exactLens, outDir, json, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
+            CliCommon.ApplyDevice(p, device, m);
             var tok = ModelPrompts.TokenizerOf(m);
             int maxTok = p.GetValue(maxTokens);
             if (maxTok < 2) throw new MspgtException("--max-tokens", "must be at least 2");
@@ -54,7 +56,7 @@ public static class AnalyzeCommand
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
             var source = new CorpusSource(p.GetValue(corpus), settings.Documents, maxTok, settings.Seed);
-            var tf = new Transformer(m.Config, m.Weights);
+            var tf = m.Decoder;
             var docs = source.IsSampled
                 ? Progress.Run("sampling corpus", report => source.Open(tf, tok, i => report(i, settings.Documents)))
                 : source.Open(tf, tok);

@@ -17,10 +17,23 @@ public static class BenchCommand
         var json = CliCommon.JsonOption();
         var cmd = new Command("bench", "Measure prefill tokens/s, effective GFLOP/s and peak RSS");
         var threads = CliCommon.ThreadsOption();
-        foreach (var o in new Option[] { model, synthetic, weightType, tokens, runs, json, threads }) cmd.Options.Add(o);
+        var device = CliCommon.DeviceOption();
+        var parity = new Option<string?>("--parity")
+        {
+            Description = "Instead of timing: check the forward pass on --device against the F32 goldens of the fixtures in this folder "
+                          + "(the one holding fixtures/ and models/); prints one JSON object, exit 1 when a case is off",
+        };
+        var batch = new Option<int>("--batch") { Description = "Documents per timed run (run one after another: the forward pass is not batched yet)", DefaultValueFactory = _ => 1 };
+        foreach (var o in new Option[] { model, synthetic, weightType, tokens, batch, runs, json, parity, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
+            if (p.GetValue(parity) is string shared)
+            {
+                var check = DeviceParity.Run(shared, device.Spec(p), device.Type(p), note => Console.Error.WriteLine(note));
+                CliCommon.PrintJson(check, indented: true);
+                return check.Passed ? 0 : 1;
+            }
             string? syn = p.GetValue(synthetic);
             string? wt = p.GetValue(weightType);
             if (syn == null && wt != null)
@@ -28,9 +41,10 @@ public static class BenchCommand
             using var m = syn != null
                 ? SyntheticModel.Build(SyntheticModel.Preset(syn), weightType: SyntheticModel.ParseWeightType(wt ?? "f32"))
                 : ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), loadTokenizer: false);
-            var r = PrefillBenchmark.Measure(m, p.GetValue(tokens), p.GetValue(runs));
+            CliCommon.ApplyDevice(p, device, m);
+            var r = PrefillBenchmark.Measure(m, p.GetValue(tokens), p.GetValue(runs), batch: p.GetValue(batch));
             if (p.GetValue(json)) { CliCommon.PrintJson(r, indented: true); return 0; }
-            Console.WriteLine($"{(syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path)}: prefill {r.Tokens} tokens: {r.TokensPerSecond:F1} tokens/s, {r.Gflops:F1} GFLOP/s effective, peak RSS {r.PeakRssMb:F0} MB (weights {r.WeightBytes / 1048576.0:F1} MB), load average {r.LoadAverage:F2}, runs: {string.Join(", ", r.Runs.Select(x => $"{x.Seconds:F3}s"))}");
+            Console.WriteLine($"{(syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path)} on {r.Device}: prefill {r.Batch} × {r.Tokens} tokens: {r.TokensPerSecond:F1} tokens/s, {r.Gflops:F1} GFLOP/s effective, peak RSS {r.PeakRssMb:F0} MB (weights {r.WeightBytes / 1048576.0:F1} MB), load average {r.LoadAverage:F2}, runs: {string.Join(", ", r.Runs.Select(x => $"{x.Seconds:F3}s"))}");
             return 0;
         });
         return cmd;

@@ -24,13 +24,15 @@ public static class GenerateCommand
         var chat = new Option<bool>("--chat") { Description = "Wrap the prompt in the model's chat template" };
         var cmd = new Command("generate", "Generate text from a prompt");
         var threads = CliCommon.ThreadsOption();
-        foreach (var o in new Option[] { model, tokenizer, prompt, file, maxTokens, context, temperature, topP, topK, seed, chat, threads }) cmd.Options.Add(o);
+        var device = CliCommon.DeviceOption();
+        foreach (var o in new Option[] { model, tokenizer, prompt, file, maxTokens, context, temperature, topP, topK, seed, chat, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
             if (p.GetValue(prompt) is not null && p.GetValue(file) is not null) throw new MspgtException("generate", "give --prompt or --file, not both");
             string text = p.GetValue(file) is { } path ? CliCommon.ReadTextFile(path) : p.GetValue(prompt) ?? "";
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
+            CliCommon.ApplyDevice(p, device, m);
             var sampling = new SamplingOptions(p.GetValue(temperature), p.GetValue(topK), p.GetValue(topP), p.GetValue(seed));
             Console.Out.WriteLine(TextGeneration.Continue(m, text, p.GetValue(maxTokens), sampling, p.GetValue(chat), p.GetValue(tokenizer), p.GetValue(context)));
             return 0;

@@ -38,12 +38,13 @@ public static class InterventionCommand
         var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples per effect", DefaultValueFactory = _ => Interventions.Statistics.PairedStatistics.DefaultBootstrapResamples };
         var permutations = new Option<int>("--permutations") { Description = "Monte Carlo sign flips per effect (above 16 documents; up to 16 the test is exact)", DefaultValueFactory = _ => Interventions.Statistics.PairedStatistics.DefaultPermutationResamples };
         var threads = new Option<int?>("--threads", "-t") { Description = "Worker threads (default: all cores; results do not depend on it)" };
+        var device = CliCommon.DeviceOption();
         var output = new Option<string?>("--out") { Description = "Folder for interventions.parquet, effects.json, dissociation.png, dose_response.png" };
         var json = CliCommon.JsonOption("Print effects.json ({\"effects\", \"dissociation\", \"manifest\"}) to stdout");
 
         var cmd = new Command("intervene", "Perturb each scale segment (noise, zero/mean/resample ablation, skip) and measure next-token and text effects against random-segment controls");
         foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, segments, scales, interventions, component, alpha, controls,
-                     continuations, genTokens, promptTokens, temperature, topP, seed, bootstrap, permutations, threads, output, json })
+                     continuations, genTokens, promptTokens, temperature, topP, seed, bootstrap, permutations, threads, output, json, device.Device, device.Dtype })
             cmd.Options.Add(o);
 
         cmd.SetAction(p =>
@@ -51,6 +52,7 @@ public static class InterventionCommand
             CliCommon.ApplyThreads(p, threads);
             var specs = InterventionSpec.Expand(SplitList(p.GetValue(interventions)!), SplitList(p.GetValue(component)!), ParseAlphas(p.GetValue(alpha)!));
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
+            CliCommon.ApplyDevice(p, device, m);
             var (segs, source) = LayerSegments.Select(p.GetValue(segments), p.GetValue(scales), m.Config.Layers);
             var settings = new InterventionSettings
             {

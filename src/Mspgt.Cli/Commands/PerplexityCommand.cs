@@ -16,14 +16,16 @@ public static class PerplexityCommand
         var context = new Option<int?>("--ctx-size", "-c") { Description = "Chunk length in tokens (default: 512, or the model's context if shorter)" };
         var json = CliCommon.JsonOption();
         var threads = CliCommon.ThreadsOption();
+        var device = CliCommon.DeviceOption();
         var cmd = new Command("perplexity", "Perplexity of a text file by llama.cpp's llama-perplexity method: chunks of -c tokens, the second half of each scored; printed per chunk and in total");
-        foreach (var o in new Option[] { model, tokenizer, file, context, json, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, file, context, json, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
             string path = p.GetValue(file)!;
             string text = CliCommon.ReadTextFile(path);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
+            CliCommon.ApplyDevice(p, device, m);
             var result = Progress.Run("perplexity", report => Perplexity.Compute(m, path, text, p.GetValue(context), report));
             if (p.GetValue(json)) { CliCommon.PrintJson(result); return 0; }
             // llama-perplexity's own line of running estimates, then a table and the final estimate.

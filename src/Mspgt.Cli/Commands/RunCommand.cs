@@ -34,7 +34,8 @@ public static class RunCommand
         var json = CliCommon.JsonOption();
         var cmd = new Command("run", "Run one forward pass and print ids, NLL, argmax, last logits, residual norms and attention entropy/distance per layer");
         var threads = CliCommon.ThreadsOption();
-        foreach (var o in new Option[] { model, tokenizer, text, file, ids, context, chat, hooks, cacheNames, cacheOut, json, threads }) cmd.Options.Add(o);
+        var device = CliCommon.DeviceOption();
+        foreach (var o in new Option[] { model, tokenizer, text, file, ids, context, chat, hooks, cacheNames, cacheOut, json, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
@@ -42,6 +43,7 @@ public static class RunCommand
             if ((t != null ? 1 : 0) + (i != null ? 1 : 0) + (f != null ? 1 : 0) != 1) throw new MspgtException("run", "give exactly one of --text, --file or --ids");
             if (f != null) t = CliCommon.ReadTextFile(f);
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer), loadTokenizer: t != null);
+            CliCommon.ApplyDevice(p, device, m);
             int[] input = t != null ? ModelPrompts.Encode(m, t, p.GetValue(chat), p.GetValue(tokenizer)) : CliCommon.ParseIds(i!, m.Config.Vocab);
             int ctx = p.GetValue(context) ?? m.Config.MaxSeq;
             if (ctx < 1 || ctx > m.Config.MaxSeq) throw new MspgtException("--ctx-size", $"must be in 1..{m.Config.MaxSeq} (the model's context), got {ctx}");
@@ -53,7 +55,7 @@ public static class RunCommand
                 : null;
             if ((p.GetValue(cacheNames) == null) != (p.GetValue(cacheOut) == null))
                 throw new MspgtException("run", "--cache and --cache-out go together: which hooks, and the file to write them to");
-            var transformer = new Transformer(m.Config, m.Weights);
+            var transformer = m.Decoder;
             if (p.GetValue(cacheOut) is { } outPath)
             {
                 var (_, cache) = transformer.RunWithCache(input, HookPoint.ParseList(p.GetValue(cacheNames)!, m.Config.Layers));

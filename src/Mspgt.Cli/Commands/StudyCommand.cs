@@ -29,15 +29,24 @@ public static class StudyCommand
         var cmd = new Command("study", "Run a cross-model study (cached per model, resumable, shardable), test predictions P1–P7 and write report.html, study.json and the tables signals, interventions and predictions.parquet");
         cmd.Arguments.Add(file);
         var threads = CliCommon.ThreadsOption();
-        foreach (var o in new Option[] { outDir, relativeTo, json, shard, mergeOnly, emit, shards, partition, gpus, cpus, command, image, threads }) cmd.Options.Add(o);
+        var device = new Option<string?>("--device")
+        {
+            Description = "Where each model's forward pass runs: cpu (default), cuda, cuda:N or auto (overrides the study file's \"device\"; "
+                          + "--emit passes --device cuda to the jobs when --gpus-per-task > 0)",
+        };
+        foreach (var o in new Option[] { outDir, relativeTo, json, shard, mergeOnly, emit, shards, partition, gpus, cpus, command, image, threads, device }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
             var def = StudyFile.Load(p.GetValue(file)!, p.GetValue(outDir), p.GetValue(relativeTo));
+            if (p.GetValue(device) is string d) def = def with { Device = Models.Gpu.DeviceSpec.Parse(d).ToString() };
             if (p.GetValue(emit) is string kind)
             {
                 var cluster = new ClusterSettings(p.GetValue(shards), p.GetValue(command) ?? ThisExecutable(), p.GetValue(partition),
-                    p.GetValue(gpus), p.GetValue(cpus), /* no --device yet: the GPU forward pass (issue 12) is not on the commands, so a GPU task runs the CPU path */ null, p.GetValue(image));
+                    p.GetValue(gpus), p.GetValue(cpus),
+                    // A task given GPUs runs the GPU forward pass (each job sees its own GPU as cuda:0), unless --device said otherwise.
+                    p.GetValue(device) is string dev ? $"--device {Models.Gpu.DeviceSpec.Parse(dev)}" : p.GetValue(gpus) > 0 ? "--device cuda" : null,
+                    p.GetValue(image));
                 Console.Out.Write(kind == "slurm" ? StudyScripts.Slurm(def, cluster) : StudyScripts.Kubernetes(def, cluster));
                 return 0;
             }

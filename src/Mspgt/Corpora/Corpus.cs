@@ -89,7 +89,7 @@ public sealed class Corpus
     /// N documents sampled from the model at temperature 1, each started from BOS, stopped at EOS/BOS or maxTokens.
     /// Document i uses seed (seed + i), so the corpus is identical for a given seed.
     /// </summary>
-    public static Corpus Sample(Transformer model, ITokenizer? tokenizer, int documents, int maxTokens, int seed, Action<int>? progress = null)
+    public static Corpus Sample(IDecoder model, ITokenizer? tokenizer, int documents, int maxTokens, int seed, Action<int>? progress = null)
     {
         if (documents <= 0) throw MspgtException.ForSetting("documents", $"must be ≥ 1, got {documents}");
         int bos = StopTokens.BosOf(model.Config, tokenizer)
@@ -117,7 +117,7 @@ public sealed record CorpusSource(string? Path, int Documents, int MaxTokens, in
     public bool IsSampled => Path is null;
 
     /// <param name="sampled">Documents sampled so far (only when sampling).</param>
-    public Corpus Open(Transformer model, ITokenizer tokenizer, Action<int>? sampled = null) => Path is not null
+    public Corpus Open(IDecoder model, ITokenizer tokenizer, Action<int>? sampled = null) => Path is not null
         ? Corpus.FromFile(Path, tokenizer, MaxTokens)
         : Corpus.Sample(model, tokenizer, Documents, MaxTokens, Seed, sampled);
 }

@@ -101,6 +101,9 @@ public sealed record AnalysisManifest(
     /// <summary>Worker threads the run used (-t/--threads); results do not depend on it.</summary>
     [JsonPropertyName("threads")] public int Threads { get; init; } = Mspgt.Numerics.Parallelism.Threads;
 
+    /// <summary>Where the forward pass ran: "cpu" or e.g. "cuda:0 (NVIDIA H200)".</summary>
+    [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
+
     /// <summary>What is exact and what is sampled: per signal group, how many positions per document it read.</summary>
     [JsonPropertyName("sampling")] public Dictionary<string, string> Sampling { get; init; } = [];
 
@@ -165,7 +168,7 @@ public static class Analysis
         if (c.Layers < BoundaryDetector.MinLayers)
             throw new MspgtException(model.Path, $"the model has {c.Layers} layers; finding two boundaries needs at least {BoundaryDetector.MinLayers}");
         var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); give a tokenizer");
-        var tf = new Transformer(model.Config, model.Weights);
+        var tf = model.Decoder;
         var signals = new DocumentSignals(tf, new SignalSettings
         {
             PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions, ExactLens = s.LensExact,
@@ -220,6 +223,7 @@ public static class Analysis
             SignalNames.All.ToDictionary(a => a.Name, a => a.Meaning))
         {
             SkippedDocumentList = skipped.ToArray(),
+            Device = tf.Device,
             Sampling = SamplingNote(c, measured.Select(x => x.Doc.Ids.Length).ToArray(), signals.Settings),
         };
         var summary = new AnalysisSummary(

@@ -18,7 +18,7 @@ public sealed class InterventionRun
 {
     private readonly LoadedModel _model;
     private readonly ITokenizer _tokenizer;
-    private readonly Transformer _transformer;
+    private readonly IDecoder _transformer;
     private readonly InterventionSettings _settings;
     private readonly CorpusSource? _source;
     private readonly Corpus? _corpus;
@@ -33,7 +33,7 @@ public sealed class InterventionRun
     {
         _model = model;
         _tokenizer = tokenizer;
-        _transformer = new Transformer(model.Config, model.Weights);
+        _transformer = model.Decoder;
         _settings = settings;
         _source = source;
         _corpus = corpus;
@@ -72,7 +72,7 @@ public sealed class InterventionRun
         var corpus = _corpus ?? _source!.Open(_transformer, _tokenizer, sampled);
         var documents = corpus.Documents.Take(Documents ?? int.MaxValue).ToList();
         var inputs = new InterventionInputs(name ?? Analysis.ModelName(_model.Path), _model.Path, ModelHash.Of(_model),
-            _tokenizer.Description, corpus.Description, corpus.Sha256);
+            _tokenizer.Description, corpus.Description, corpus.Sha256, _transformer.Device);
         return InterventionExperiment.Run(_transformer, _tokenizer, documents, _settings, inputs, progress);
     }
 }

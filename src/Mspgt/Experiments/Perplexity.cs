@@ -49,7 +49,7 @@ public static class Perplexity
         if (chunks == 0)
             throw new MspgtException(file, $"{ids.Length} tokens are fewer than one chunk of {ctx} (give more text or a smaller context)");
 
-        var transformer = new Transformer(model.Config, model.Weights);
+        var transformer = model.Decoder;
         int first = ctx / 2;
         // Welford's running mean and squared deviations: the textbook sum-of-squares form loses the spread to rounding.
         double nll = 0, mean = 0, m2 = 0;

@@ -64,7 +64,8 @@ public sealed record StudyDefinition(
     [property: JsonPropertyName("corpus")] StudyCorpusSpec Corpus,
     [property: JsonPropertyName("analyze")] AnalysisSettings Analyze,
     [property: JsonPropertyName("intervene")] StudyInterventionSettings? Intervene,
-    [property: JsonPropertyName("models")] IReadOnlyList<StudyModelSpec> Models);
+    [property: JsonPropertyName("models")] IReadOnlyList<StudyModelSpec> Models,
+    [property: JsonPropertyName("device")] string? Device = null);
 
 /// <summary>
 /// Reads a study file (JSON, or YAML for .yaml/.yml) into a <see cref="StudyDefinition"/>. Every problem is one
@@ -75,12 +76,13 @@ public sealed record StudyDefinition(
 ///   "corpus": { "path": "stories.jsonl" }  |  { "documents": 64, "seed": 0 },   // absent: sampled, 64 documents
 ///   "analyze": { "bootstrap": 200, "max_tokens": 256, ... },   // AnalysisSettings keys
 ///   "intervene": { "alpha": [0.25, 0.5, 1], ... },             // optional; StudyInterventionSettings keys
-///   "models": [ { "name", "path", "family", "size", "precision"?, "base"?, "tokenizer"?, "control"?, "student"?, "step"? } ] }
+///   "models": [ { "name", "path", "family", "size", "precision"?, "base"?, "tokenizer"?, "control"?, "student"?, "step"? } ],
+///   "device": "cuda" }                                          // optional: auto, cpu (default), cuda, cuda:N
 /// </code>
 /// </summary>
 public static class StudyFile
 {
-    private static readonly string[] TopKeys = ["title", "output", "corpus", "analyze", "intervene", "models"];
+    private static readonly string[] TopKeys = ["title", "output", "corpus", "analyze", "intervene", "models", "device"];
     private static readonly string[] ModelKeys = ["name", "path", "family", "size", "precision", "base", "tokenizer", "control", "student", "step"];
     private static readonly string[] CorpusKeys = ["path", "documents", "seed"];
 
@@ -231,7 +233,14 @@ public static class StudyFile
         }
         var dup = models.GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (dup != null) throw new MspgtException(src, $"model name \"{dup.Key}\" is used twice; give each model a distinct \"name\"");
-        return new StudyDefinition(title, System.IO.Path.GetFullPath(studyPath), output, corpus, analyze, intervene, models);
+        // Where each model's forward pass runs (auto, cpu, cuda, cuda:N); `mspgt study --device` overrides it.
+        string? device = OptionalString(top, "device", "device", src);
+        if (device != null)
+        {
+            try { device = Models.Gpu.DeviceSpec.Parse(device, "device").ToString(); }
+            catch (MspgtException e) { throw new MspgtException(src, e.Message); }
+        }
+        return new StudyDefinition(title, System.IO.Path.GetFullPath(studyPath), output, corpus, analyze, intervene, models, device);
     }
 
     private static void ValidateAnalysis(AnalysisSettings s, string src)

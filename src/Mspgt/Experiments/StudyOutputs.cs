@@ -68,7 +68,11 @@ public sealed record StudyManifest(
     [property: JsonPropertyName("intervene")] StudyInterventionSettings? Intervene,
     [property: JsonPropertyName("prediction_seed")] int PredictionSeed,
     [property: JsonPropertyName("prediction_resamples")] int PredictionResamples,
-    [property: JsonPropertyName("models")] IReadOnlyList<StudyManifestModel> Models);
+    [property: JsonPropertyName("models")] IReadOnlyList<StudyManifestModel> Models)
+{
+    /// <summary>The device the study asked for (its file's "device" or --device); null: the CPU.</summary>
+    [JsonPropertyName("device")] public string? Device { get; init; }
+}
 
 /// <summary>study.json and what `mspgt study --json` prints.</summary>
 public sealed record StudySummary(
@@ -94,7 +98,7 @@ public static class StudyOutputs
             def.Analyze.Seed, predictionResamples,
             models.Select(m => new StudyManifestModel(m.Spec.Name, m.Spec.Path, m.Record.Format, m.Record.ModelSha256, m.Record.Tokenizer,
                 m.Record.TokenizerSha256, m.Record.Corpus, m.Record.CorpusSha256, m.Record.CorpusSeed, m.Record.Settings,
-                m.Folder.Replace('\\', '/'), m.Record.CacheKey)).ToList());
+                m.Folder.Replace('\\', '/'), m.Record.CacheKey)).ToList()) { Device = def.Device };
         return new StudySummary(entries, predictions, manifest);
     }
 

@@ -156,6 +156,7 @@ public static class StudyRunner
         bool compute = true, List<string>? missing = null)
     {
         using var m = ModelLoader.Load(spec.Path, spec.Tokenizer);
+        if (def.Device is string device) m.UseDevice(Models.Gpu.DeviceSpec.Parse(device, "device"), note: o.Log, deferred: true);
         var tok = m.Tokenizer ?? throw new MspgtException(spec.Path, m.TokenizerError != null
             ? $"cannot read the model's tokenizer ({m.TokenizerError}); set \"tokenizer\" for model {spec.Name} in the study file"
             : $"no tokenizer found for model {spec.Name}; set its \"tokenizer\" in the study file (tokenizer.json, a llama2.c vocab or a .gguf)");
@@ -178,7 +179,7 @@ public static class StudyRunner
 
         Corpus? corpus = null;
         Corpus GetCorpus() => corpus ??= InSection(null, () => new CorpusSource(def.Corpus.Path, def.Corpus.Documents, settings.MaxTokens, def.Corpus.Seed)
-            .Open(new Transformer(m.Config, m.Weights), tok,
+            .Open(m.Decoder, tok,
                 d => { o.Cancellation.ThrowIfCancellationRequested(); o.Progress?.Invoke($"{label}: sampling corpus", d, def.Corpus.Documents); }));
 
         var (record, summary) = TryReadCached(dir, key);

@@ -24,7 +24,7 @@ public static class TextGeneration
         int budget = Math.Min(maxNewTokens, ctx - ids.Length);
         if (budget < 0)
             throw MspgtException.ForSetting("prompt", $"prompt of {ids.Length} tokens is longer than the context of {ctx}");
-        var generated = Generator.Generate(new Transformer(model.Config, model.Weights), ids, budget, sampling, StopTokens.For(model.Config, tok));
+        var generated = Generator.Generate(model.Decoder, ids, budget, sampling, StopTokens.For(model.Config, tok));
         return tok.Decode([.. ids, .. generated]);
     }
 }

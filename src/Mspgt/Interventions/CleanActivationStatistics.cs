@@ -13,7 +13,7 @@ namespace Mspgt.Interventions;
 public sealed record CleanActivationStatistics(double[] MeanResidNorm, float[][] MeanAttnOut, float[][] MeanMlpOut, long Positions)
 {
     /// <summary>One clean forward pass per document; sums are accumulated in double, in document order.</summary>
-    public static CleanActivationStatistics Compute(Transformer model, IReadOnlyList<int[]> documents)
+    public static CleanActivationStatistics Compute(IDecoder model, IReadOnlyList<int[]> documents)
     {
         var c = model.Config;
         if (documents.Count == 0) throw new MspgtException("corpus", "no documents to measure activations on");

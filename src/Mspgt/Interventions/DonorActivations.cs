@@ -17,7 +17,7 @@ public sealed class DonorActivations
     private DonorActivations(int length, int dim) { Length = length; Dim = dim; }
 
     /// <summary>Runs the clean model over <paramref name="ids"/> and keeps attn.out, mlp.out and resid_post of blocks first..last.</summary>
-    public static DonorActivations Capture(Transformer model, ReadOnlySpan<int> ids, int first, int last)
+    public static DonorActivations Capture(IDecoder model, ReadOnlySpan<int> ids, int first, int last)
     {
         int dim = model.Config.Dim;
         var donor = new DonorActivations(ids.Length, dim);

@@ -12,7 +12,7 @@ namespace Mspgt.Interventions;
 /// <summary>Where the model and corpus came from, for the manifest and the parquet "model" column.</summary>
 public sealed record InterventionInputs(
     string ModelName, string ModelPath, string? ModelSha256, string? TokenizerDescription,
-    string CorpusDescription, string? CorpusSha256);
+    string CorpusDescription, string? CorpusSha256, string Device = "cpu");
 
 /// <summary>
 /// Runs the scale-specific causal interventions of <c>mspgt intervene</c>: every intervention condition on every
@@ -27,7 +27,7 @@ public sealed record InterventionInputs(
 /// </summary>
 public sealed partial class InterventionExperiment
 {
-    private readonly Transformer _model;
+    private readonly IDecoder _model;
     private readonly ITokenizer _tokenizer;
     private readonly InterventionSettings _s;
     private readonly SentenceEmbedder _embedder;
@@ -65,7 +65,7 @@ public sealed partial class InterventionExperiment
 
     private readonly record struct ConditionKey(InterventionKind Kind, InterventionComponent Component, double? Alpha, int First, int Last);
 
-    private InterventionExperiment(Transformer model, ITokenizer tokenizer, InterventionSettings settings)
+    private InterventionExperiment(IDecoder model, ITokenizer tokenizer, InterventionSettings settings)
     {
         _model = model;
         _tokenizer = tokenizer;
@@ -76,7 +76,7 @@ public sealed partial class InterventionExperiment
     }
 
     /// <param name="progress">(done, total, what is running) after each step; called on the calling thread.</param>
-    public static InterventionResult Run(Transformer model, ITokenizer tokenizer, IReadOnlyList<Document> documents,
+    public static InterventionResult Run(IDecoder model, ITokenizer tokenizer, IReadOnlyList<Document> documents,
         InterventionSettings settings, InterventionInputs inputs, Action<int, int, string>? progress = null)
     {
         settings.Validate(model.Config.Layers, model.Config.MaxSeq);

@@ -152,6 +152,8 @@ public sealed record InterventionManifest
     /// <summary>Worker threads the run used (-t/--threads); results do not depend on it.</summary>
     [JsonPropertyName("threads")] public int Threads { get; init; } = Mspgt.Numerics.Parallelism.Threads;
     [JsonPropertyName("model")] public required string Model { get; init; }
+    /// <summary>Where the forward pass ran: "cpu" or e.g. "cuda:0 (NVIDIA H200)".</summary>
+    [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
     [JsonPropertyName("model_sha256")] public string? ModelSha256 { get; init; }
     [JsonPropertyName("n_layers")] public int NLayers { get; init; }
     [JsonPropertyName("tokenizer")] public string? Tokenizer { get; init; }

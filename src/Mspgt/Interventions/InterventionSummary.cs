@@ -77,6 +77,7 @@ public sealed partial class InterventionExperiment
         {
             Model = inputs.ModelPath,
             ModelSha256 = inputs.ModelSha256,
+            Device = inputs.Device,
             NLayers = c.Layers,
             Tokenizer = inputs.TokenizerDescription,
             Corpus = inputs.CorpusDescription,

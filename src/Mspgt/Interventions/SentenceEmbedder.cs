@@ -11,7 +11,7 @@ namespace Mspgt.Interventions;
 /// (BOS excluded). Embedding a sentence alone rather than in context keeps one sentence's vector independent of its
 /// neighbours, which is what a similarity between consecutive sentences needs. Results are cached by text.
 /// </summary>
-public sealed class SentenceEmbedder(Transformer model, ITokenizer tokenizer)
+public sealed class SentenceEmbedder(IDecoder model, ITokenizer tokenizer)
 {
     private readonly ConcurrentDictionary<string, float[]> _cache = new(StringComparer.Ordinal);
 

@@ -25,6 +25,48 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Mapped files and other resources that must outlive the weights.</summary>
     public List<IDisposable> Owned { get; init; } = [];
 
+    private IDecoder? _decoder;
+    private Func<IDecoder>? _deferred;
+
+    /// <summary>
+    /// The forward pass every command runs: the CPU <see cref="Transformer"/> unless <see cref="UseDevice"/> put the
+    /// model on a GPU. One per model, so weights are uploaded once however many steps use it.
+    /// </summary>
+    public IDecoder Decoder
+    {
+        get
+        {
+            if (Volatile.Read(ref _decoder) is { } d) return d;
+            lock (Owned)
+            {
+                if (_decoder == null && _deferred is { } open) { _deferred = null; Use(open()); }
+                return _decoder ??= new Transformer(Config, Weights);
+            }
+        }
+    }
+
+    /// <summary>Where <see cref="Decoder"/> runs ("cpu", "cuda:0 (…)"), for manifests.</summary>
+    public string Device => Decoder.Device;
+
+    /// <summary>
+    /// Puts the forward pass on <paramref name="spec"/> (see <see cref="Models.Gpu.DeviceChoice.Open"/>); a note for
+    /// stderr when <c>auto</c> falls back to the CPU. <paramref name="deferred"/>: open the device when the forward
+    /// pass is first needed (a study whose model is cached never touches it), not now.
+    /// </summary>
+    public void UseDevice(Models.Gpu.DeviceSpec spec, Models.Gpu.ComputeType? dtype = null, Action<string>? note = null, bool deferred = false)
+    {
+        IDecoder Open() => Models.Gpu.DeviceChoice.Open(Config, Weights, spec, dtype, note);
+        if (deferred) _deferred = Open;
+        else Use(Open());
+    }
+
+    private void Use(IDecoder decoder)
+    {
+        if (_decoder is IDisposable old) { old.Dispose(); Owned.Remove(old); }
+        _decoder = decoder;
+        if (decoder is IDisposable d) Owned.Insert(0, d);
+    }
+
     public void Dispose()
     {
         foreach (var d in Owned) d.Dispose();

@@ -5,7 +5,7 @@ public static class Generator
 {
     /// <param name="stopIds">Ids that end generation (not included in the result).</param>
     /// <param name="hooks">Hooks run on the prompt and on every generated position.</param>
-    public static int[] Generate(Transformer model, ReadOnlySpan<int> prompt, int maxNewTokens, SamplingOptions sampling,
+    public static int[] Generate(IDecoder model, ReadOnlySpan<int> prompt, int maxNewTokens, SamplingOptions sampling,
         IReadOnlyCollection<int>? stopIds = null, Hooks? hooks = null, Action<int>? onToken = null)
     {
         if (prompt.Length == 0) throw MspgtException.ForSetting("prompt", "empty prompt (no tokens)");

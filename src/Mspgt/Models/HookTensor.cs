@@ -34,6 +34,22 @@ public readonly ref struct WritableHookTensor(HookPoint point, ReadOnlySpan<int>
     public static implicit operator HookTensor(WritableHookTensor t) => new(t.Point, t.Shape, t.StartPosition, t.Data);
 }
 
+/// <summary>
+/// Per query row of one layer's attention: entropy (nats) and mean distance (positions), [heads·queries] head-major,
+/// for queries at positions StartPosition.. (views valid only during the call).
+/// </summary>
+public readonly ref struct AttentionRowValues(ReadOnlySpan<double> entropy, ReadOnlySpan<double> distance, int heads, int queries, int startPosition)
+{
+    public ReadOnlySpan<double> Entropy { get; } = entropy;
+    public ReadOnlySpan<double> Distance { get; } = distance;
+    public int Heads { get; } = heads;
+    public int Queries { get; } = queries;
+    public int StartPosition { get; } = startPosition;
+}
+
+/// <summary>Reads a layer's per-row attention entropy and distance; must not keep the views.</summary>
+public delegate void AttentionRowsObserver(AttentionRowValues rows);
+
 /// <summary>Reads an activation; must not keep the view.</summary>
 public delegate void HookObserver(HookTensor activation);
 

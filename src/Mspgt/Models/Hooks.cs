@@ -14,6 +14,14 @@ public sealed class Hooks
 
     public Hooks Edit(HookPoint point, HookEditor editor) => Add(new HookEntry(point, null, editor));
 
+    /// <summary>
+    /// Per query row of layer <paramref name="layer"/>'s attention pattern: its entropy and mean distance (see
+    /// <see cref="Numerics.AttentionRows"/>), after the pattern's own hooks. The pattern itself is not handed out, so a
+    /// GPU forward pass reduces it on the device and copies only 2·heads·T numbers.
+    /// </summary>
+    public Hooks ObserveAttentionRows(int layer, AttentionRowsObserver observer) =>
+        Add(new HookEntry(HookPoint.AttnPattern(layer), null, null, observer));
+
     public bool IsEmpty => _entries.Count == 0;
 
     /// <summary>A new set with these hooks, to add to without changing this one.</summary>
@@ -42,7 +50,7 @@ public sealed class Hooks
     }
 }
 
-internal sealed record HookEntry(HookPoint Point, HookObserver? Observer, HookEditor? Editor);
+internal sealed record HookEntry(HookPoint Point, HookObserver? Observer, HookEditor? Editor, AttentionRowsObserver? Rows = null);
 
 /// <summary>Hooks by point for one model depth: an array slot per (kind, layer), so a miss costs one load.</summary>
 internal sealed class HookTable
@@ -59,7 +67,24 @@ internal sealed class HookTable
 
     private int Slot(HookPoint p) => (int)p.Kind * (Layers + 1) + p.Layer + 1;
 
+    /// <summary>Whether any hook (tensor or attention rows) is at <paramref name="p"/>: the CPU then materialises it.</summary>
     public bool Has(HookPoint p) => _slots[Slot(p)] != null;
+
+    /// <summary>Whether an observer or editor of the tensor itself is at <paramref name="p"/> (a device copies it to the host only then).</summary>
+    public bool HasTensorHooks(HookPoint p) => _slots[Slot(p)]?.Any(e => e.Rows == null) == true;
+
+    /// <summary>Whether an attention-rows observer is at <paramref name="p"/> (a layer's pattern point).</summary>
+    public bool HasRows(HookPoint p) => _slots[Slot(p)]?.Any(e => e.Rows != null) == true;
+
+    public void FireRows(HookPoint p, AttentionRowValues rows)
+    {
+        var hooks = _slots[Slot(p)];
+        if (hooks == null) return;
+        foreach (var h in hooks) h.Rows?.Invoke(rows);
+    }
+
+    /// <summary>Whether a hook at <paramref name="p"/> may change the activation (a device copies it back only then).</summary>
+    public bool HasEditor(HookPoint p) => _slots[Slot(p)]?.Any(e => e.Editor != null) == true;
 
     /// <summary>Runs the hooks at <paramref name="p"/>, if any, on <paramref name="data"/>.</summary>
     public void Fire(HookPoint p, Span<float> data, ReadOnlySpan<int> shape, int startPosition)
@@ -68,6 +93,7 @@ internal sealed class HookTable
         if (hooks == null) return;
         foreach (var h in hooks)
         {
+            if (h.Rows != null) continue;
             var t = new WritableHookTensor(p, shape, startPosition, data);
             if (h.Editor != null) h.Editor(t);
             else h.Observer!(t);

@@ -16,7 +16,7 @@ public enum LogitRows
 /// buffers, in the manner of llama2.c's run.c, with TransformerLens-style hook points between the ops.
 /// One call processes T new tokens after the positions already in the KV cache.
 /// </summary>
-public sealed class Transformer
+public sealed class Transformer : IDecoder
 {
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
@@ -29,6 +29,8 @@ public sealed class Transformer
         Weights = weights;
         _rope = new Rope(config, weights.RopeFreqFactors);
     }
+
+    public string Device => "cpu";
 
     public KvCache NewCache(int capacity) => new(Config, capacity);
 
@@ -43,13 +45,7 @@ public sealed class Transformer
         if (T == 0) throw new MspgtException("input", "no tokens to run");
         cache ??= new KvCache(c, Math.Min(c.MaxSeq, T));
         int start = cache.Length;
-        if (start + T > cache.Capacity)
-            throw new MspgtException("input", start + T > c.MaxSeq
-                ? $"sequence of {start + T} tokens is longer than the model's context of {c.MaxSeq}"
-                : $"sequence of {start + T} tokens does not fit the KV cache of {cache.Capacity}");
-        for (int t = 0; t < T; t++)
-            if ((uint)ids[t] >= (uint)c.Vocab)
-                throw new MspgtException("input", $"token id {ids[t]} at position {start + t} is outside the vocabulary (0..{c.Vocab - 1})");
+        CheckInput(c, ids, start, cache.Capacity);
 
         var fire = new Fire(hooks?.Resolve(c.Layers), start);
         // Buffers are kept for the next call of the same length (hooks may only use them during the call); a
@@ -60,20 +56,26 @@ public sealed class Transformer
         finally { Volatile.Write(ref _spare, ws); }
     }
 
+    /// <summary>The checks every device makes before running: the sequence fits the cache and the context, ids the vocabulary.</summary>
+    internal static void CheckInput(ModelConfig c, ReadOnlySpan<int> ids, int start, int capacity)
+    {
+        int T = ids.Length;
+        if (start + T > capacity)
+            throw new MspgtException("input", start + T > c.MaxSeq
+                ? $"sequence of {start + T} tokens is longer than the model's context of {c.MaxSeq}"
+                : $"sequence of {start + T} tokens does not fit the KV cache of {capacity}");
+        for (int t = 0; t < T; t++)
+            if ((uint)ids[t] >= (uint)c.Vocab)
+                throw new MspgtException("input", $"token id {ids[t]} at position {start + t} is outside the vocabulary (0..{c.Vocab - 1})");
+    }
+
     /// <summary>
     /// A forward pass that also returns copies of the activations at <paramref name="points"/> and only those
     /// (TransformerLens's <c>run_with_cache(names_filter=…)</c>). <paramref name="hooks"/> run first, so the cache
     /// holds what editors left. A point the pass does not reach (logits with <see cref="LogitRows.None"/>) is absent.
     /// </summary>
     public (float[] Logits, ActivationCache Cache) RunWithCache(ReadOnlySpan<int> ids, IEnumerable<HookPoint> points,
-        Hooks? hooks = null, LogitRows logitRows = LogitRows.All)
-    {
-        var cache = new ActivationCache();
-        var all = hooks?.Copy() ?? new Hooks();
-        foreach (var p in points.Distinct()) all.Observe(p, cache.Add);
-        var logits = Forward(ids, null, all, logitRows);
-        return (logits, cache);
-    }
+        Hooks? hooks = null, LogitRows logitRows = LogitRows.All) => CachedRun.Run(this, ids, points, hooks, logitRows);
 
     private float[] Run(ReadOnlySpan<int> ids, KvCache cache, Workspace ws, Fire fire, LogitRows logitRows)
     {
@@ -231,6 +233,7 @@ public sealed class Transformer
         }
         else attention.Probabilities(ws.Q, K, s, p);
         fire.At(HookPoint.AttnPattern(l), p, s.Heads, s.Tokens, s.Keys);
+        fire.Rows(HookPoint.AttnPattern(l), p, s);
         attention.Mix(p, V, s, ws.Z);
     }
 
@@ -238,6 +241,15 @@ public sealed class Transformer
     private readonly struct Fire(HookTable? table, int start)
     {
         public bool Has(HookPoint p) => table != null && table.Has(p);
+
+        /// <summary>Per-row entropy and distance of a pattern, for attention-rows observers at <paramref name="p"/>.</summary>
+        public void Rows(HookPoint p, float[] pattern, AttentionShape s)
+        {
+            if (table == null || !table.HasRows(p)) return;
+            var (entropy, distance) = (new double[s.Heads * s.Tokens], new double[s.Heads * s.Tokens]);
+            AttentionRows.Compute(pattern, s.Heads, s.Tokens, s.Keys, start, entropy, distance);
+            table.FireRows(p, new AttentionRowValues(entropy, distance, s.Heads, s.Tokens, start));
+        }
 
         public void At(HookPoint p, float[] buffer, int d0, int d1, int d2 = 0, int firstRow = 0)
         {

@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace Mspgt.Signals;
 
 /// <summary>
@@ -27,39 +24,21 @@ public sealed class AttentionEntropy
             }
     }
 
-    /// <summary>
-    /// −Σ p log p of one row in double precision, 0 log 0 = 0. Streamed over every pattern row of every layer, so
-    /// it runs 4 doubles at a time (Vector256.Log, within an ulp of Math.Log) into two fixed partial sums: the
-    /// result is deterministic and differs from a sequential sum only by double rounding.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    internal static double Entropy(ReadOnlySpan<float> row)
-    {
-        int i = 0;
-        double e = 0;
-        if (Vector256.IsHardwareAccelerated && row.Length >= 8)
-        {
-            ref float r0 = ref MemoryMarshal.GetReference(row);
-            var acc0 = Vector256<double>.Zero;
-            var acc1 = Vector256<double>.Zero;
-            for (; i + 8 <= row.Length; i += 8)
-            {
-                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref r0, (nuint)i));
-                acc0 += PLogP(lo);
-                acc1 += PLogP(hi);
-            }
-            e = -Vector256.Sum(acc0 + acc1);
-        }
-        for (; i < row.Length; i++)
-        {
-            float p = row[i];
-            if (p > 0) e -= p * Math.Log(p);
-        }
-        return e;
-    }
+    internal static double Entropy(ReadOnlySpan<float> row) => Numerics.AttentionRows.Entropy(row);
 
-    private static Vector256<double> PLogP(Vector256<double> p) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThan(p, Vector256<double>.Zero), p * Vector256.Log(p), Vector256<double>.Zero);
+    /// <summary>Adds per-row entropies [heads·queries] (head-major) as an attention-rows hook hands them over.</summary>
+    public void AddRows(ReadOnlySpan<double> entropy, int heads, int queries, int startPosition)
+    {
+        for (int h = 0; h < heads; h++)
+            for (int t = 0; t < queries; t++)
+            {
+                int visible = startPosition + t + 1;
+                double e = entropy[h * queries + t];
+                _sum += e;
+                _sumNorm += visible > 1 ? e / Math.Log(visible) : 0;
+                _count++;
+            }
+    }
 
     public double Mean => _count == 0 ? double.NaN : _sum / _count;
     public double MeanNormalised => _count == 0 ? double.NaN : _sumNorm / _count;
@@ -88,6 +67,12 @@ public sealed class AttentionDistance
             }
     }
 
+    /// <summary>Adds per-row distances [heads·queries] as an attention-rows hook hands them over.</summary>
+    public void AddRows(ReadOnlySpan<double> distance)
+    {
+        foreach (double d in distance) { _sum += d; _count++; }
+    }
+
     public double Mean => _count == 0 ? double.NaN : _sum / _count;
 }
 
@@ -110,10 +95,11 @@ public sealed class AttentionStatistics
         for (int l = 0; l < layers; l++)
         {
             int layer = l;
-            hooks.Observe(Models.HookPoint.AttnPattern(l), t =>
+            // Per-row values, not the pattern: a GPU forward pass reduces them on the device.
+            hooks.ObserveAttentionRows(l, r =>
             {
-                s.Entropy[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
-                s.Distance[layer].Add(t.Data, t.Shape[0], t.Shape[1], t.Shape[2], t.StartPosition);
+                s.Entropy[layer].AddRows(r.Entropy, r.Heads, r.Queries, r.StartPosition);
+                s.Distance[layer].AddRows(r.Distance);
             });
         }
         return s;

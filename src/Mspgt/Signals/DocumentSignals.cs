@@ -89,7 +89,7 @@ public sealed class DocumentSignals
     /// <summary>Fewest tokens a document needs: <see cref="MinimumRepresentationRows"/> plus position 0 unless it is included.</summary>
     public int MinimumTokens => MinimumRepresentationRows(_s) + (_s.IncludeBos ? 0 : 1);
 
-    private readonly Transformer _model;
+    private readonly IDecoder _model;
     private readonly SignalSettings _s;
     private readonly LogitLens _lens;
     private readonly WeightMatrix? _projection; // pooledDims × dim (row q = the q-th random direction) when the model is wider than PooledDims
@@ -99,7 +99,7 @@ public sealed class DocumentSignals
     /// <summary>The settings the signals are measured with.</summary>
     public SignalSettings Settings => _s;
 
-    public DocumentSignals(Transformer model, SignalSettings settings)
+    public DocumentSignals(IDecoder model, SignalSettings settings)
     {
         _model = model;
         _s = settings;

@@ -23,7 +23,7 @@ public sealed record RunSummary
     [JsonPropertyName("hooks"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<HookActivation>? Hooks { get; init; }
 
-    public static RunSummary Compute(Transformer model, int[] ids, IReadOnlyList<HookPoint>? cached = null)
+    public static RunSummary Compute(IDecoder model, int[] ids, IReadOnlyList<HookPoint>? cached = null)
     {
         var c = model.Config;
         int T = ids.Length;

@@ -65,7 +65,7 @@ public sealed class TrainingData
     /// Documents sampled from a teacher at temperature 1: document i starts from BOS, uses seed (seed + i) and stops at
     /// EOS/BOS (not stored) or maxTokens — exactly <see cref="Corpus.Sample"/>'s documents, computed in parallel.
     /// </summary>
-    public static List<int[]> SampleTeacher(Transformer teacher, int bos, int? eos, int documents, int maxTokens, int seed,
+    public static List<int[]> SampleTeacher(IDecoder teacher, int bos, int? eos, int documents, int maxTokens, int seed,
         int threads = 0, Action<int>? progress = null)
     {
         if (documents <= 0) throw MspgtException.ForSetting("teacher_docs", $"must be ≥ 1, got {documents}");

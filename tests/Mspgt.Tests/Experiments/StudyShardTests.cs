@@ -141,7 +141,7 @@ public sealed class StudyShardTests : IDisposable
         Assert.Contains("--cpus-per-task=2", slurm);
         Assert.Contains("--partition='gpu'", slurm);
         Assert.Contains("--gpus-per-task=1", slurm);
-        Assert.DoesNotContain("--device", slurm); // study has no --device until the GPU forward pass exists
+        Assert.Contains("--device cuda", slurm); // a task given a GPU runs the GPU forward pass
         Assert.Contains("DOTNET_PROCESSOR_COUNT=${SLURM_CPUS_PER_TASK:-1}", slurm);
         Assert.Contains("'/opt/mspgt/mspgt'", slurm);
         var check = Process.Start(new ProcessStartInfo("bash", ["-n"]) { RedirectStandardInput = true, RedirectStandardError = true })!;
@@ -155,6 +155,7 @@ public sealed class StudyShardTests : IDisposable
         Assert.Contains("completionMode: Indexed", k8s);
         Assert.Contains("--shard $JOB_COMPLETION_INDEX/3", k8s);
         Assert.Contains("--merge-only", k8s);
+        Assert.DoesNotContain("--device", k8s); // no GPUs asked for: the CPU path
     }
 
     /// <summary>Starts `mspgt study FILE` as a child process; stderr lines go to <paramref name="onLine"/>.</summary>

@@ -8,10 +8,12 @@ namespace Mspgt.Tests.Models;
 public class ParityTests
 {
     /// <summary>Runs the full golden case (all fields) for the F32 weights.</summary>
-    internal static void CheckFullCase(string modelPath, GoldenCase g, string? tokenizer = null)
+    /// <param name="decoder">The forward pass to check (default: the CPU one).</param>
+    internal static void CheckFullCase(string modelPath, GoldenCase g, string? tokenizer = null, Func<LoadedModel, IDecoder>? decoder = null)
     {
         using var m = ModelLoader.Load(modelPath, tokenizer, loadTokenizer: false);
-        var tf = new Transformer(m.Config, m.Weights);
+        var tf = decoder?.Invoke(m) ?? new Transformer(m.Config, m.Weights);
+        using var owned = tf as IDisposable;
         var s = RunSummary.Compute(tf, g.Ids);
         Golden.Close(g.LogitsLast, s.LogitsLast.Select(v => (double)v).ToArray(), "logits_last");
         if (g.Argmax != null) Assert.Equal(g.Argmax, s.Argmax);

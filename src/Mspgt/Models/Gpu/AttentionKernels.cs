@@ -1,0 +1,131 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Mspgt.Numerics;
+
+namespace Mspgt.Models.Gpu;
+
+/// <summary>
+/// Causal grouped-query attention on the device in the three steps of <see cref="AttentionReference"/>: scaled
+/// scores [heads, T, keys] (−∞ where a query does not see a key: after its own position or before its sliding
+/// window), softmax over each query's visible keys (0 elsewhere), and z = pattern · v. Kept as separate steps so
+/// hooks on scores or pattern see (and may edit) exactly what the next step reads. Every sum runs in index order
+/// in one thread, so results do not depend on the group size.
+/// </summary>
+public sealed class AttentionKernels
+{
+    /// <summary>The shape as plain fields, the form a kernel argument takes.</summary>
+    public readonly struct Dims(AttentionShape s)
+    {
+        public readonly int Tokens = s.Tokens, Start = s.Start, Heads = s.Heads, Group = s.Group, HeadDim = s.HeadDim;
+        public readonly int KvDim = s.KvDim, Keys = s.Keys, Window = s.Window;
+        public readonly float Scale = s.Scale;
+
+        public int FirstKey(int position) => Window == int.MaxValue ? 0 : (position - Window + 1 > 0 ? position - Window + 1 : 0);
+    }
+
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims> scores;
+    readonly Action<Index1D, ArrayView<float>, Dims> softmax;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims> mix;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims> rows;
+
+    public AttentionKernels(Accelerator a)
+    {
+        scores = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(ScoresKernel);
+        softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, Dims>(SoftmaxKernel);
+        mix = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(MixKernel);
+        rows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims>(RowsKernel);
+    }
+
+    /// <summary>
+    /// Scores of q [T, heads, hd] against keys [≥ Keys, kv_heads, hd] into <paramref name="pattern"/>
+    /// [heads, T, Keys]; −∞ where not visible.
+    /// </summary>
+    public void Scores(ArrayView<float> q, ArrayView<float> k, AttentionShape s, ArrayView<float> pattern)
+    {
+        Check(s, pattern);
+        scores((int)s.PatternLength, q, k, pattern, new Dims(s));
+    }
+
+    /// <summary>Scores to probabilities in place over each query's visible keys, 0 at every other key.</summary>
+    public void Softmax(ArrayView<float> pattern, AttentionShape s)
+    {
+        Check(s, pattern);
+        softmax(s.Heads * s.Tokens, pattern, new Dims(s));
+    }
+
+    /// <summary>z [T, heads, hd] = Σ_{j ≤ position} pattern[h, t, j] · v[j, kv head of h].</summary>
+    public void Mix(ArrayView<float> pattern, ArrayView<float> v, AttentionShape s, ArrayView<float> z)
+    {
+        Check(s, pattern);
+        mix((int)s.QueryLength, pattern, v, z, new Dims(s));
+    }
+
+    /// <summary>
+    /// Per query row [heads·T]: entropy −Σ p log p and distance Σ p·(position − key) over the keys up to the query's
+    /// position, summed in double in key order (the logarithm in float: the PTX backend has no double log without
+    /// libdevice; the difference to the CPU's double log is far below the statistics' tolerance).
+    /// </summary>
+    public void Rows(ArrayView<float> pattern, AttentionShape s, ArrayView<double> entropy, ArrayView<double> distance)
+    {
+        Check(s, pattern);
+        rows(s.Heads * s.Tokens, pattern, entropy, distance, new Dims(s));
+    }
+
+    static void RowsKernel(Index1D row, ArrayView<float> p, ArrayView<double> entropy, ArrayView<double> distance, Dims s)
+    {
+        int t = row % s.Tokens, pos = s.Start + t;
+        long o = (long)row.X * s.Keys;
+        double e = 0, d = 0;
+        for (int j = 0; j <= pos; j++)
+        {
+            float w = p[o + j];
+            if (w > 0) e -= w * (double)MathF.Log(w);
+            d += w * (double)(pos - j);
+        }
+        entropy[row] = e;
+        distance[row] = d;
+    }
+
+    static void Check(AttentionShape s, ArrayView<float> pattern)
+    {
+        if (pattern.Length < s.PatternLength || s.PatternLength > int.MaxValue)
+            throw new ArgumentException($"attention pattern buffer of {pattern.Length} values for {s.PatternLength}");
+    }
+
+    static void ScoresKernel(Index1D i, ArrayView<float> q, ArrayView<float> k, ArrayView<float> p, Dims s)
+    {
+        int j = i % s.Keys, ht = i / s.Keys, t = ht % s.Tokens, h = ht / s.Tokens;
+        int pos = s.Start + t;
+        if (j > pos || j < s.FirstKey(pos)) { p[i] = float.NegativeInfinity; return; }
+        long qo = ((long)t * s.Heads + h) * s.HeadDim, ko = (long)j * s.KvDim + (long)(h / s.Group) * s.HeadDim;
+        float dot = 0;
+        for (int d = 0; d < s.HeadDim; d++) dot += q[qo + d] * k[ko + d];
+        p[i] = dot * s.Scale;
+    }
+
+    static void SoftmaxKernel(Index1D row, ArrayView<float> p, Dims s)
+    {
+        int t = row % s.Tokens, pos = s.Start + t, lo = s.FirstKey(pos);
+        long o = (long)row.X * s.Keys;
+        for (int j = 0; j < lo; j++) p[o + j] = 0;
+        for (int j = pos + 1; j < s.Keys; j++) p[o + j] = 0;
+        float max = float.NegativeInfinity;
+        for (int j = lo; j <= pos; j++) max = MathF.Max(max, p[o + j]);
+        float sum = 0;
+        for (int j = lo; j <= pos; j++) { float e = MathF.Exp(p[o + j] - max); p[o + j] = e; sum += e; }
+        for (int j = lo; j <= pos; j++) p[o + j] /= sum;
+    }
+
+    static void MixKernel(Index1D i, ArrayView<float> p, ArrayView<float> v, ArrayView<float> z, Dims s)
+    {
+        int d = i % s.HeadDim, th = i / s.HeadDim, h = th % s.Heads, t = th / s.Heads, pos = s.Start + t;
+        long po = ((long)h * s.Tokens + t) * s.Keys, vo = (long)(h / s.Group) * s.HeadDim + d;
+        float acc = 0;
+        for (int j = 0; j <= pos; j++)
+        {
+            float w = p[po + j];
+            if (w != 0f) acc += w * v[(long)j * s.KvDim + vo];
+        }
+        z[i] = acc;
+    }
+}
