@@ -153,14 +153,33 @@ public sealed class DocumentSignals
         var reps = points.Select(p => cache[p].Data).ToArray();
 
         int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
-        var finalLp = _lens.LogProbs(Gather(reps[L], d, lensPositions), lensPositions.Length);
-        var mats = reps.Select(r => DenseMatrix.FromFloats(r, T, d)).ToArray();
+        var final = _lens.Read(Gather(reps[L], d, lensPositions), lensPositions.Length);
+        var lensBuffers = new System.Collections.Concurrent.ConcurrentBag<float[]>();
+        var matrixBuffers = new System.Collections.Concurrent.ConcurrentBag<double[]>();
+        int skip = _s.IncludeBos ? 0 : 1;
+        DenseMatrix Rows(float[] r)
+        {
+            var a = matrixBuffers.TryTake(out var m) ? m : new double[(T - skip) * d];
+            var src = r.AsSpan(skip * d, (T - skip) * d);
+            for (int i = 0; i < a.Length; i++) a[i] = src[i];
+            return new DenseMatrix(T - skip, d, a);
+        }
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
         Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
         {
-            var (kl, lensEntropy) = LogitLens.Compare(finalLp, _lens.LogProbs(Gather(reps[l + 1], d, lensPositions), lensPositions.Length), lensPositions.Length, c.Vocab);
-            var rep = MeasureRepresentations(mats[l], mats[l + 1], _s, l);
+            // One lens buffer per concurrent layer, taken from this call's own pool (not kept per thread: the pool's
+            // threads change from call to call, and a buffer per thread ever used would pile up).
+            var buffer = lensBuffers.TryTake(out var b) ? b : new float[lensPositions.Length * c.Vocab];
+            var (kl, lensEntropy) = _lens.CompareLayer(final, Gather(reps[l + 1], d, lensPositions), buffer);
+            lensBuffers.Add(buffer);
+            // The float64 copies the estimators read are made where a block is measured, into arrays this call
+            // reuses: a few per concurrent block, not two per layer (or per layer and document) left to the GC.
+            var pre = Rows(reps[l]);
+            var post = Rows(reps[l + 1]);
+            var rep = MeasureRows(pre, post, _s, l);
+            matrixBuffers.Add(pre.Data);
+            matrixBuffers.Add(post.Data);
             ksg[l] = rep.Ksg;
             values[l, 0] = distance[l].Mean;
             values[l, 1] = entropy[l].Mean;
@@ -192,9 +211,11 @@ public sealed class DocumentSignals
     /// <paramref name="layer"/>; row 0 is left out unless <see cref="SignalSettings.IncludeBos"/>.
     /// </summary>
     public static RepresentationValues MeasureRepresentations(DenseMatrix pre, DenseMatrix post, SignalSettings s, int layer)
+        => MeasureRows(s.IncludeBos ? pre : WithoutFirstRow(pre), s.IncludeBos ? post : WithoutFirstRow(post), s, layer);
+
+    /// <summary>The same over rows already chosen (row 0 left out or not); reads x and y, never writes them.</summary>
+    private static RepresentationValues MeasureRows(DenseMatrix x, DenseMatrix y, SignalSettings s, int layer)
     {
-        var x = s.IncludeBos ? pre : WithoutFirstRow(pre);
-        var y = s.IncludeBos ? post : WithoutFirstRow(post);
         var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer }.Estimate(x, y);
         double cka = LinearCka.Compute(x, y);
         double rank = EffectiveRank.Compute(y);
