@@ -154,7 +154,11 @@ public sealed class DocumentSignals
 
         int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
         var final = _lens.Read(Gather(reps[L], d, lensPositions), lensPositions.Length);
-        var lensBuffers = new System.Collections.Concurrent.ConcurrentBag<float[]>();
+        // The lens layer by layer into one buffer (its GEMM and its per-row comparison spread over the threads), so
+        // memory holds two [positions × vocab] float arrays whatever the thread count, not one per concurrent layer.
+        var lensBuffer = new float[lensPositions.Length * c.Vocab];
+        var lens = new (double Kl, double Entropy)[L];
+        for (int l = 0; l < L; l++) lens[l] = _lens.CompareLayer(final, Gather(reps[l + 1], d, lensPositions), lensBuffer);
         var matrixBuffers = new System.Collections.Concurrent.ConcurrentBag<double[]>();
         int skip = _s.IncludeBos ? 0 : 1;
         DenseMatrix Rows(float[] r)
@@ -168,11 +172,7 @@ public sealed class DocumentSignals
         var ksg = new KsgMutualInformationResult[L];
         Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
         {
-            // One lens buffer per concurrent layer, taken from this call's own pool (not kept per thread: the pool's
-            // threads change from call to call, and a buffer per thread ever used would pile up).
-            var buffer = lensBuffers.TryTake(out var b) ? b : new float[lensPositions.Length * c.Vocab];
-            var (kl, lensEntropy) = _lens.CompareLayer(final, Gather(reps[l + 1], d, lensPositions), buffer);
-            lensBuffers.Add(buffer);
+            var (kl, lensEntropy) = lens[l];
             // The float64 copies the estimators read are made where a block is measured, into arrays this call
             // reuses: a few per concurrent block, not two per layer (or per layer and document) left to the GC.
             var pre = Rows(reps[l]);

@@ -54,7 +54,8 @@ public sealed class LogitLens
         int rows = final.Rows, vocab = final.Vocab;
         var kl = new double[rows];
         var ent = new double[rows];
-        for (int r = 0; r < rows; r++)
+        // Rows are independent and each is summed in token order, so the values do not depend on the thread count.
+        Parallel.For(0, rows, Parallelism.Options, r =>
         {
             var f = final.Logits.AsSpan(r * vocab, vocab);
             var g = lens.Logits.AsSpan(r * vocab, vocab);
@@ -69,7 +70,7 @@ public sealed class LogitLens
             }
             kl[r] = Math.Max(0, k);
             ent[r] = e;
-        }
+        });
         return (kl, ent);
     }
 
