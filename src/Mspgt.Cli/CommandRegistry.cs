@@ -22,6 +22,7 @@ public static class CommandRegistry
         yield return InspectCommand.Create();
         yield return TokenizeCommand.Create();
         yield return BenchCommand.Create();
+        yield return SynthCommand.Create();
         yield return TrainCommand.Create();
         yield return ZooCommand.Create();
         yield return VersionCommand.Create();

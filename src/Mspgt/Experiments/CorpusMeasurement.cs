@@ -45,6 +45,7 @@ public static class CorpusMeasurement
                 }
             }
             progress?.Invoke(++done, corpus.Documents.Count);
+            Mspgt.Numerics.Garbage.Release(); // the document's streams and copies, before the next one's
         }
         if (measured.Count < 2)
         {

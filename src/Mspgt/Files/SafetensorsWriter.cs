@@ -35,6 +35,28 @@ public static class SafetensorsWriter
         foreach (var t in tensors) output.Write(t.Bytes.Span);
     }
 
+    /// <summary>
+    /// A tensor whose bytes are produced while the file is written (a model far larger than memory): WriteData
+    /// must write exactly the shape's bytes to the stream it is given.
+    /// </summary>
+    public sealed record StreamedTensor(string Name, string DType, int ElementBytes, int[] Shape, Action<Stream> WriteData)
+    {
+        public long ByteLength => Shape.Aggregate((long)ElementBytes, (a, b) => a * b);
+    }
+
+    /// <summary>Tensors written one after another as their writers produce them; checks each wrote its length.</summary>
+    public static void Write(Stream output, IReadOnlyList<StreamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        WriteHeader(output, tensors.Select(t => (t.Name, t.DType, t.ElementBytes, t.Shape, t.ByteLength)), metadata);
+        foreach (var t in tensors)
+        {
+            long start = output.Position;
+            t.WriteData(output);
+            if (output.Position - start != t.ByteLength)
+                throw new InvalidOperationException($"tensor {t.Name}: wrote {output.Position - start} bytes, its shape needs {t.ByteLength}");
+        }
+    }
+
     /// <summary>The length prefix and the JSON header for tensors laid out back to back in the given order.</summary>
     private static void WriteHeader(Stream output, IEnumerable<(string Name, string DType, int ElementBytes, int[] Shape, long Bytes)> tensors,
         IReadOnlyDictionary<string, string>? metadata)

@@ -123,27 +123,54 @@ public sealed partial class InterventionExperiment
                 foreach (var (f, l) in set.Windows) Want(spec, f, l);
         }
         Want(InterventionSpec.Noop, 0, c.Layers - 1);
-        int total = 1 + conditions.Count, done = 0;
+
+        // Every condition compares a document with its clean logits ([tokens × vocab] floats: 38 MB for 64 tokens of
+        // a 150k vocabulary). They are all kept when that is small beside the weights; otherwise the documents go in
+        // groups of as many as run at once, each group's clean logits computed once and dropped after its conditions,
+        // so memory holds a group's logits, not the corpus's. The order of the work changes, not its results.
+        long logitBytes = _clean.Sum(d => (long)(d.Ids.Length - 1) * c.Vocab * sizeof(float));
+        bool keepLogits = logitBytes <= (_s.CleanLogitsBudget ?? Math.Min(512L << 20, Math.Max(32L << 20, WeightBytes(_model.Weights) / 8)));
+        int groupSize = keepLogits ? n : Math.Max(1, _parallel.MaxDegreeOfParallelism);
+        var groups = Enumerable.Range(0, (n + groupSize - 1) / groupSize)
+            .Select(g => (First: g * groupSize, Count: Math.Min(groupSize, n - g * groupSize))).ToList();
+        int total = 1 + conditions.Count * groups.Count, done = 0;
 
         progress?.Invoke(done, total, "clean model");
         _stats = CleanActivationStatistics.Compute(_model, _clean.Select(d => d.Ids).ToList());
-        long logitBytes = _clean.Sum(d => (long)(d.Ids.Length - 1) * c.Vocab * sizeof(float));
-        bool keepLogits = logitBytes <= 512L << 20; // else recompute the clean logits per condition
         Parallel.For(0, n, _parallel, i => RunClean(i, keepLogits));
         progress?.Invoke(++done, total, "clean model");
 
-        var results = new Dictionary<ConditionKey, DocOutcome[]>();
-        foreach (var (key, spec) in conditions)
+        var results = conditions.ToDictionary(x => x.Key, _ => new DocOutcome[n]);
+        foreach (var (first, count) in groups)
         {
-            string label = $"{spec.Label} on blocks {key.First}-{key.Last}";
-            progress?.Invoke(done, total, label);
-            var outcomes = new DocOutcome[n];
-            Parallel.For(0, n, _parallel, i => outcomes[i] = RunDocument(spec, key.First, key.Last, i));
-            results[key] = outcomes;
-            progress?.Invoke(++done, total, label);
+            string docs = groups.Count == 1 ? "" : $" (documents {first + 1}–{first + count} of {n})";
+            if (!keepLogits)
+                Parallel.For(first, first + count, _parallel, i => _clean[i].Logits = _model.Forward(_clean[i].Ids, null, null, LogitRows.All));
+            foreach (var (key, spec) in conditions)
+            {
+                string label = $"{spec.Label} on blocks {key.First}-{key.Last}{docs}";
+                progress?.Invoke(done, total, label);
+                var outcomes = results[key];
+                Parallel.For(first, first + count, _parallel, i => outcomes[i] = RunDocument(spec, key.First, key.Last, i));
+                Garbage.Release(); // this condition's logits, before the next condition's
+                progress?.Invoke(++done, total, label);
+            }
+            if (!keepLogits)
+                for (int i = first; i < first + count; i++) _clean[i].Logits = null;
         }
 
         return Summarise(results, draws, conditions.Count, inputs);
+    }
+
+    /// <summary>Bytes of the weight matrices as stored (a tied embedding counted once).</summary>
+    private static long WeightBytes(ModelWeights w)
+    {
+        var seen = new HashSet<WeightMatrix>(ReferenceEqualityComparer.Instance);
+        foreach (var l in w.Layers)
+            foreach (var m in new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }) seen.Add(m);
+        seen.Add(w.Embedding);
+        seen.Add(w.Output);
+        return seen.Sum(m => m.StoredBytes);
     }
 
     private static ConditionKey KeyOf(InterventionSpec spec, int first, int last) => spec.Kind == InterventionKind.Skip

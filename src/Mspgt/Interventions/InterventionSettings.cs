@@ -27,6 +27,11 @@ public sealed record InterventionSettings
     public int PermutationResamples { get; init; } = PairedStatistics.DefaultPermutationResamples;
     /// <summary>Documents processed at once (null: one per CPU). Results do not depend on it.</summary>
     public int? Threads { get; init; }
+    /// <summary>
+    /// Most bytes of clean logits held for all documents at once; above it documents go in groups of
+    /// <see cref="Threads"/> (null: min(512 MB, max(32 MB, weights / 8))). Memory only: results do not depend on it.
+    /// </summary>
+    public long? CleanLogitsBudget { get; init; }
 
     /// <summary>The checks that need no model; every error names its setting (as a study's intervene keys do).</summary>
     public void Validate()

@@ -73,7 +73,7 @@ public static class SyntheticModel
         var tensors = new List<TensorEntry>();
         WeightMatrix M(string name, int rows, int cols)
         {
-            float range = 1.7f / MathF.Sqrt(cols);
+            float range = WeightRange(cols);
             long n = (long)rows * cols;
             WeightMatrix w;
             switch (weightType)
@@ -81,7 +81,7 @@ public static class SyntheticModel
                 case TensorType.F32:
                 {
                     var v = GC.AllocateUninitializedArray<float>(checked((int)n), pinned: true);
-                    for (long i = 0; i < n; i++) v[i] = (float)(rng.NextDouble() * 2 - 1) * range;
+                    for (long i = 0; i < n; i++) v[i] = DrawWeight(rng, range);
                     w = WeightMatrix.FromFloats(name, rows, cols, v);
                     break;
                 }
@@ -90,8 +90,7 @@ public static class SyntheticModel
                     var b = GC.AllocateUninitializedArray<byte>(checked((int)(2 * n)), pinned: true);
                     for (long i = 0; i < n; i++)
                     {
-                        uint u = BitConverter.SingleToUInt32Bits((float)(rng.NextDouble() * 2 - 1) * range);
-                        u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16; // round to nearest even
+                        ushort u = ToBf16(DrawWeight(rng, range));
                         b[2 * i] = (byte)u;
                         b[2 * i + 1] = (byte)(u >> 8);
                     }
@@ -123,34 +122,100 @@ public static class SyntheticModel
             tensors.Add(new TensorEntry(name, TensorType.F32, [n], 4L * n));
             return Enumerable.Repeat(1f, n).ToArray();
         }
-        float[]? Bias(string name, int n)
+        float[] Bias(string name, int n)
         {
-            if (!c.QkvBias) return null;
             tensors.Add(new TensorEntry(name, TensorType.F32, [n], 4L * n));
             var b = new float[n];
-            for (int i = 0; i < n; i++) b[i] = (float)(rng.NextDouble() * 2 - 1) * 0.1f;
+            for (int i = 0; i < n; i++) b[i] = DrawBias(rng);
             return b;
         }
-        float[]? HeadNorm(string name) => c.QkNorm ? Ones(name, c.HeadDim) : null;
+        // Every tensor in DrawOrder's order, so the generator's draws are the ones SyntheticCheckpoint writes.
+        var made = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var t in DrawOrder(c))
+            made[t.Name] = t.Kind switch
+            {
+                SyntheticTensorKind.Matrix => M(t.Name, t.Rows, t.Cols),
+                SyntheticTensorKind.Bias => Bias(t.Name, t.Rows),
+                _ => Ones(t.Name, t.Rows),
+            };
+        WeightMatrix Mat(string name) => (WeightMatrix)made[name];
+        float[] Vec(string name) => (float[])made[name];
+        float[]? OptVec(string name) => made.TryGetValue(name, out var v) ? (float[])v : null;
         var layers = new LayerWeights[c.Layers];
         for (int l = 0; l < c.Layers; l++)
             layers[l] = new LayerWeights
             {
-                AttnNorm = Ones($"blk.{l}.attn_norm", c.Dim), FfnNorm = Ones($"blk.{l}.ffn_norm", c.Dim),
-                Q = M($"blk.{l}.q", c.QDim, c.Dim), K = M($"blk.{l}.k", c.KvDim, c.Dim), V = M($"blk.{l}.v", c.KvDim, c.Dim),
-                O = M($"blk.{l}.o", c.Dim, c.QDim), Gate = M($"blk.{l}.gate", c.Ffn, c.Dim), Up = M($"blk.{l}.up", c.Ffn, c.Dim),
-                Down = M($"blk.{l}.down", c.Dim, c.Ffn),
-                QBias = Bias($"blk.{l}.q_bias", c.QDim), KBias = Bias($"blk.{l}.k_bias", c.KvDim), VBias = Bias($"blk.{l}.v_bias", c.KvDim),
-                QNorm = HeadNorm($"blk.{l}.q_norm"), KNorm = HeadNorm($"blk.{l}.k_norm"),
+                AttnNorm = Vec($"blk.{l}.attn_norm"), FfnNorm = Vec($"blk.{l}.ffn_norm"),
+                Q = Mat($"blk.{l}.q"), K = Mat($"blk.{l}.k"), V = Mat($"blk.{l}.v"), O = Mat($"blk.{l}.o"),
+                Gate = Mat($"blk.{l}.gate"), Up = Mat($"blk.{l}.up"), Down = Mat($"blk.{l}.down"),
+                QBias = OptVec($"blk.{l}.q_bias"), KBias = OptVec($"blk.{l}.k_bias"), VBias = OptVec($"blk.{l}.v_bias"),
+                QNorm = OptVec($"blk.{l}.q_norm"), KNorm = OptVec($"blk.{l}.k_norm"),
             };
-        var emb = M("embed", c.Vocab, c.Dim);
-        var weights = new ModelWeights { Embedding = emb, Layers = layers, FinalNorm = Ones("final_norm", c.Dim), Output = c.TiedEmbeddings ? emb : M("output", c.Vocab, c.Dim) };
+        var emb = Mat("embed");
+        var weights = new ModelWeights { Embedding = emb, Layers = layers, FinalNorm = Vec("final_norm"), Output = c.TiedEmbeddings ? emb : Mat("output") };
         weights.Validate(c, "synthetic");
         string typeName = weightType.ToString().ToLowerInvariant();
         return new LoadedModel
         {
             Config = c, Weights = weights, Path = "synthetic", Format = $"synthetic (random {typeName}, in memory)", Tensors = tensors,
         };
+    }
+
+    /// <summary>What a tensor of a synthetic model holds: a random matrix, a random bias, or ones (norm weights).</summary>
+    internal enum SyntheticTensorKind { Matrix, Bias, Ones }
+
+    /// <summary>One tensor of a synthetic model: engine name, Hugging Face name, kind and shape (Cols = 1 for vectors).</summary>
+    internal sealed record SyntheticTensor(string Name, string HfName, SyntheticTensorKind Kind, int Rows, int Cols);
+
+    /// <summary>
+    /// Every tensor of a synthetic model in the order its values are drawn from the seeded generator (layer by layer:
+    /// norms, q, k, v, o, gate, up, down, q/k/v biases, q/k norms; then the embedding, the final norm and an untied
+    /// output). <see cref="Build"/> and <see cref="SyntheticCheckpoint"/> both follow it, so a model written to disk
+    /// holds the values the in-memory one has for the same seed.
+    /// </summary>
+    internal static IEnumerable<SyntheticTensor> DrawOrder(ModelConfig c)
+    {
+        for (int l = 0; l < c.Layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            yield return new($"blk.{l}.attn_norm", p + "input_layernorm.weight", SyntheticTensorKind.Ones, c.Dim, 1);
+            yield return new($"blk.{l}.ffn_norm", p + "post_attention_layernorm.weight", SyntheticTensorKind.Ones, c.Dim, 1);
+            yield return new($"blk.{l}.q", p + "self_attn.q_proj.weight", SyntheticTensorKind.Matrix, c.QDim, c.Dim);
+            yield return new($"blk.{l}.k", p + "self_attn.k_proj.weight", SyntheticTensorKind.Matrix, c.KvDim, c.Dim);
+            yield return new($"blk.{l}.v", p + "self_attn.v_proj.weight", SyntheticTensorKind.Matrix, c.KvDim, c.Dim);
+            yield return new($"blk.{l}.o", p + "self_attn.o_proj.weight", SyntheticTensorKind.Matrix, c.Dim, c.QDim);
+            yield return new($"blk.{l}.gate", p + "mlp.gate_proj.weight", SyntheticTensorKind.Matrix, c.Ffn, c.Dim);
+            yield return new($"blk.{l}.up", p + "mlp.up_proj.weight", SyntheticTensorKind.Matrix, c.Ffn, c.Dim);
+            yield return new($"blk.{l}.down", p + "mlp.down_proj.weight", SyntheticTensorKind.Matrix, c.Dim, c.Ffn);
+            if (c.QkvBias)
+            {
+                yield return new($"blk.{l}.q_bias", p + "self_attn.q_proj.bias", SyntheticTensorKind.Bias, c.QDim, 1);
+                yield return new($"blk.{l}.k_bias", p + "self_attn.k_proj.bias", SyntheticTensorKind.Bias, c.KvDim, 1);
+                yield return new($"blk.{l}.v_bias", p + "self_attn.v_proj.bias", SyntheticTensorKind.Bias, c.KvDim, 1);
+            }
+            if (c.QkNorm)
+            {
+                yield return new($"blk.{l}.q_norm", p + "self_attn.q_norm.weight", SyntheticTensorKind.Ones, c.HeadDim, 1);
+                yield return new($"blk.{l}.k_norm", p + "self_attn.k_norm.weight", SyntheticTensorKind.Ones, c.HeadDim, 1);
+            }
+        }
+        yield return new("embed", "model.embed_tokens.weight", SyntheticTensorKind.Matrix, c.Vocab, c.Dim);
+        yield return new("final_norm", "model.norm.weight", SyntheticTensorKind.Ones, c.Dim, 1);
+        if (!c.TiedEmbeddings) yield return new("output", "lm_head.weight", SyntheticTensorKind.Matrix, c.Vocab, c.Dim);
+    }
+
+    /// <summary>Matrix values are uniform in ±1.7/√cols: unit-variance inputs give outputs of about unit variance.</summary>
+    internal static float WeightRange(int cols) => 1.7f / MathF.Sqrt(cols);
+
+    internal static float DrawWeight(Random rng, float range) => (float)(rng.NextDouble() * 2 - 1) * range;
+
+    internal static float DrawBias(Random rng) => (float)(rng.NextDouble() * 2 - 1) * 0.1f;
+
+    /// <summary>float32 → bfloat16 bits, rounded to nearest even.</summary>
+    internal static ushort ToBf16(float f)
+    {
+        uint u = BitConverter.SingleToUInt32Bits(f);
+        return (ushort)((u + 0x7FFF + ((u >> 16) & 1)) >> 16);
     }
 
     /// <summary>Multiply-add FLOPs of one prefill of T tokens: 2·(matrix params)·T plus attention scores and mixing.</summary>

@@ -12,6 +12,9 @@ public static class ByteLevelMap
 
     public static char ByteToChar(byte b) => ByteToCharTable[b];
 
+    /// <summary>The one-character token of byte <paramref name="b"/> (0–255).</summary>
+    public static string Token(int b) => ByteToCharTable[checked((byte)b)].ToString();
+
     public static bool TryCharToByte(char c, out byte b) => CharToByteTable.TryGetValue(c, out b);
 
     /// <summary>The byte-level spelling of a UTF-8 byte string (what the vocabulary stores).</summary>

@@ -13,7 +13,7 @@ namespace Mspgt.Tests.Interventions;
 /// <summary>The whole experiment on stories260K with a tiny corpus and tiny settings.</summary>
 public class InterventionExperimentTests
 {
-    private static InterventionResult Run(int threads)
+    private static InterventionResult Run(int threads, long? cleanLogitsBudget = null)
     {
         using var m = ModelLoader.Load(TestData.Path("models", "stories260K", "stories260K.bin"));
         var tok = m.Tokenizer!;
@@ -30,6 +30,7 @@ public class InterventionExperimentTests
             PermutationResamples = 200,
             Seed = 5,
             Threads = threads,
+            CleanLogitsBudget = cleanLogitsBudget,
         };
         var inputs = new InterventionInputs("stories260K.bin", m.Path, null, tok.Description, corpus.Description, corpus.Sha256);
         return InterventionExperiment.Run(new Transformer(m.Config, m.Weights), tok, corpus.Documents.Take(3).ToList(), settings, inputs);
@@ -42,6 +43,15 @@ public class InterventionExperimentTests
     {
         var a = One.Value;
         var b = Run(2);
+        Assert.Equal(JsonOutput.Serialize(a.Report), JsonOutput.Serialize(b.Report));
+        Assert.Equal(a.Rows, b.Rows);
+    }
+
+    [Fact]
+    public void DocumentsInGroupsGiveTheResultsOfAllDocumentsAtOnce()
+    {
+        var a = One.Value;
+        var b = Run(2, cleanLogitsBudget: 0); // no clean logits kept across groups: two groups of ≤ 2 documents
         Assert.Equal(JsonOutput.Serialize(a.Report), JsonOutput.Serialize(b.Report));
         Assert.Equal(a.Rows, b.Rows);
     }
