@@ -4,7 +4,6 @@ using Mspgt.Loading;
 using Mspgt.Experiments;
 using Mspgt.Interventions;
 using Mspgt.Interventions.Outcomes;
-using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Reporting;
 using Spectre.Console;
