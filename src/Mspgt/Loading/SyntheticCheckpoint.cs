@@ -57,7 +57,7 @@ public static class SyntheticCheckpoint
 
         AtomicFile.WriteFolder(folder, tmp =>
         {
-            WriteFile(tmp, "config.json", s => WriteConfig(s, c, dtypeName));
+            WriteFile(tmp, "config.json", s => HuggingFaceConfigJson.Write(s, c, dtypeName));
             var specials = new Dictionary<int, string>();
             if (c.BosId is int bos) specials[bos] = "<|begin_of_text|>";
             if (c.EosId is int eos) specials.TryAdd(eos, "<|end_of_text|>");
@@ -135,52 +135,5 @@ public static class SyntheticCheckpoint
         using var fs = new FileStream(Path.Combine(dir, name), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
         write(fs);
         fs.Flush(true);
-    }
-
-    /// <summary>config.json as transformers writes it for the architecture (the fields the loaders read, and the usual others).</summary>
-    private static void WriteConfig(Stream s, ModelConfig c, string dtypeName)
-    {
-        var spec = c.Spec;
-        using var w = new Utf8JsonWriter(s, new JsonWriterOptions { Indented = true });
-        w.WriteStartObject();
-        w.WriteStartArray("architectures");
-        w.WriteStringValue(spec.HfClass);
-        w.WriteEndArray();
-        w.WriteString("model_type", spec.Name);
-        if (!spec.QkvBias) w.WriteBoolean("attention_bias", false);
-        w.WriteNumber("hidden_size", c.Dim);
-        w.WriteNumber("intermediate_size", c.Ffn);
-        w.WriteNumber("num_hidden_layers", c.Layers);
-        w.WriteNumber("num_attention_heads", c.Heads);
-        w.WriteNumber("num_key_value_heads", c.KvHeads);
-        w.WriteNumber("head_dim", c.HeadDim);
-        w.WriteString("hidden_act", "silu");
-        w.WriteNumber("vocab_size", c.Vocab);
-        w.WriteNumber("max_position_embeddings", c.MaxSeq);
-        w.WriteNumber("rms_norm_eps", c.NormEps);
-        w.WriteNumber("rope_theta", c.RopeTheta);
-        if (c.RopeScaling is { } r)
-        {
-            w.WriteStartObject("rope_scaling");
-            w.WriteString("rope_type", "llama3");
-            w.WriteNumber("factor", r.Factor);
-            w.WriteNumber("low_freq_factor", r.LowFreqFactor);
-            w.WriteNumber("high_freq_factor", r.HighFreqFactor);
-            w.WriteNumber("original_max_position_embeddings", r.OriginalMaxPositions);
-            w.WriteEndObject();
-        }
-        else w.WriteNull("rope_scaling");
-        if (spec.SlidingWindow)
-        {
-            w.WriteBoolean("use_sliding_window", c.SlidingWindow is not null);
-            if (c.SlidingWindow is int sw) { w.WriteNumber("sliding_window", sw); w.WriteNumber("max_window_layers", c.SlidingWindowFromLayer); }
-            else w.WriteNull("sliding_window");
-        }
-        w.WriteBoolean("tie_word_embeddings", c.TiedEmbeddings);
-        if (c.BosId is int bos) w.WriteNumber("bos_token_id", bos); else w.WriteNull("bos_token_id");
-        if (c.EosId is int eos) w.WriteNumber("eos_token_id", eos); else w.WriteNull("eos_token_id");
-        w.WriteString("torch_dtype", dtypeName);
-        w.WriteBoolean("use_cache", true);
-        w.WriteEndObject();
     }
 }

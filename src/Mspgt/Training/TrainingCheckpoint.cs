@@ -32,7 +32,7 @@ public static class TrainingCheckpoint
         Directory.CreateDirectory(tmp);
         try
         {
-            File.WriteAllText(Path.Combine(tmp, "config.json"), ConfigJson(model.Config));
+            File.WriteAllText(Path.Combine(tmp, "config.json"), HuggingFaceConfigJson.Text(model.Config, "float32"));
             using (var fs = File.Create(Path.Combine(tmp, "model.safetensors")))
                 SafetensorsWriter.Write(fs,
                     model.Parameters.Select(p => new SafetensorsWriter.Tensor(p.Name, p.Shape, model.Values.AsMemory(p.Offset, p.Length))).ToList(),
@@ -111,51 +111,4 @@ public static class TrainingCheckpoint
         o.Step = step;
     }
 
-    /// <summary>config.json as transformers writes it for LlamaForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM.</summary>
-    public static string ConfigJson(ModelConfig c)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("architectures");
-            w.WriteStringValue(c.Spec.HfClass);
-            w.WriteEndArray();
-            w.WriteString("model_type", c.Spec.Name);
-            w.WriteNumber("hidden_size", c.Dim);
-            w.WriteNumber("intermediate_size", c.Ffn);
-            w.WriteNumber("num_hidden_layers", c.Layers);
-            w.WriteNumber("num_attention_heads", c.Heads);
-            w.WriteNumber("num_key_value_heads", c.KvHeads);
-            w.WriteNumber("head_dim", c.HeadDim);
-            w.WriteNumber("vocab_size", c.Vocab);
-            w.WriteNumber("max_position_embeddings", c.MaxSeq);
-            w.WriteNumber("rms_norm_eps", (double)(decimal)c.NormEps);
-            w.WriteNumber("rope_theta", (double)c.RopeTheta);
-            w.WriteNull("rope_scaling");
-            w.WriteString("hidden_act", "silu");
-            w.WriteBoolean("tie_word_embeddings", c.TiedEmbeddings);
-            if (c.BosId is int bos) w.WriteNumber("bos_token_id", bos); else w.WriteNull("bos_token_id");
-            if (c.EosId is int eos) w.WriteNumber("eos_token_id", eos); else w.WriteNull("eos_token_id");
-            w.WriteNumber("initializer_range", 0.02);
-            w.WriteNumber("attention_dropout", 0.0);
-            w.WriteBoolean("use_cache", true);
-            w.WriteString("torch_dtype", "float32");
-            if (c.Architecture == Architecture.Llama)
-            {
-                w.WriteBoolean("attention_bias", false);
-                w.WriteBoolean("mlp_bias", false);
-                w.WriteNumber("pretraining_tp", 1);
-            }
-            else
-            {
-                if (c.Architecture == Architecture.Qwen3) w.WriteBoolean("attention_bias", false);
-                w.WriteBoolean("use_sliding_window", false);
-                w.WriteNull("sliding_window");
-                w.WriteNumber("max_window_layers", c.Layers);
-            }
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
-    }
 }
