@@ -1,7 +1,6 @@
 using Mspgt.Interventions.Outcomes;
 using System.Text.Json.Serialization;
 using Mspgt.Files;
-using Mspgt.Files;
 
 namespace Mspgt.Interventions;
 

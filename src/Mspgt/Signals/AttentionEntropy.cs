@@ -10,18 +10,19 @@ public sealed class AttentionEntropy
     private double _sum, _sumNorm;
     private long _count;
 
+    /// <summary>Adds a whole pattern [heads, T, keys] (tests and benchmarks; the model hands over rows, see <see cref="AddRows"/>).</summary>
     public void Add(ReadOnlySpan<float> pattern, int heads, int queries, int keys, int startPosition)
     {
-        for (int h = 0; h < heads; h++)
-            for (int t = 0; t < queries; t++)
-            {
-                int visible = startPosition + t + 1;
-                var row = pattern.Slice((h * queries + t) * keys, visible);
-                double e = Entropy(row);
-                _sum += e;
-                _sumNorm += visible > 1 ? e / Math.Log(visible) : 0;
-                _count++;
-            }
+        var (entropy, _) = Rows(pattern, heads, queries, keys, startPosition);
+        AddRows(entropy, heads, queries, startPosition);
+    }
+
+    internal static (double[] Entropy, double[] Distance) Rows(ReadOnlySpan<float> pattern, int heads, int queries, int keys, int startPosition)
+    {
+        var entropy = new double[heads * queries];
+        var distance = new double[heads * queries];
+        Numerics.AttentionRows.Compute(pattern, heads, queries, keys, startPosition, entropy, distance);
+        return (entropy, distance);
     }
 
     internal static double Entropy(ReadOnlySpan<float> row) => Numerics.AttentionRows.Entropy(row);
@@ -53,19 +54,9 @@ public sealed class AttentionDistance
     private double _sum;
     private long _count;
 
-    public void Add(ReadOnlySpan<float> pattern, int heads, int queries, int keys, int startPosition)
-    {
-        for (int h = 0; h < heads; h++)
-            for (int t = 0; t < queries; t++)
-            {
-                int pos = startPosition + t;
-                var row = pattern.Slice((h * queries + t) * keys, pos + 1);
-                double d = 0;
-                for (int k = 0; k <= pos; k++) d += row[k] * (double)(pos - k);
-                _sum += d;
-                _count++;
-            }
-    }
+    /// <summary>Adds a whole pattern [heads, T, keys] (tests and benchmarks; the model hands over rows, see <see cref="AddRows"/>).</summary>
+    public void Add(ReadOnlySpan<float> pattern, int heads, int queries, int keys, int startPosition) =>
+        AddRows(AttentionEntropy.Rows(pattern, heads, queries, keys, startPosition).Distance);
 
     /// <summary>Adds per-row distances [heads·queries] as an attention-rows hook hands them over.</summary>
     public void AddRows(ReadOnlySpan<double> distance)
