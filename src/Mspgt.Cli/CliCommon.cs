@@ -48,7 +48,7 @@ public static class CliCommon
             Description = "Where the forward pass runs: cpu (default), cuda, cuda:N, or auto (CUDA when a device is present, else the CPU with a note); "
                           + "MSPGT_GPU_EMULATE=1 runs 'cuda' on ILGPU's CPU accelerator (tests)",
         },
-        new Option<string?>("--dtype") { Description = "Number format of the forward pass: f32 (the only one implemented so far; bf16 and f16 are refused)" });
+        new Option<string?>("--dtype") { Description = "Number format of the weights and matrix products on --device cuda: bf16 (default there), f16, or f32 (the parity mode, no TF32); norms, attention and the residual stream stay f32. The CPU computes in f32 only" });
 
     /// <summary>Puts <paramref name="m"/>'s forward pass where --device/--dtype say; auto's fallback note goes to stderr.</summary>
     public static void ApplyDevice(ParseResult p, DeviceOptions o, LoadedModel m) =>

@@ -29,6 +29,10 @@ public static class PrefillBenchmark
         [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
         /// <summary>Documents per timed run (run one after another); tokens/s counts all of them.</summary>
         [JsonPropertyName("batch")] public int Batch { get; init; } = 1;
+        /// <summary>The number format of the weights and matrix products: f32 on the CPU, the <c>--dtype</c> on a device.</summary>
+        [JsonPropertyName("dtype")] public string Dtype { get; init; } = "f32";
+        /// <summary>Bytes the weights take on the device (null on the CPU; half the f32 size for bf16/f16 matrices).</summary>
+        [JsonPropertyName("device_weight_bytes")] public long? DeviceWeightBytes { get; init; }
     }
 
     public static Result Measure(LoadedModel model, int tokens, int runs, int seed = 1, int batch = 1)
@@ -54,7 +58,11 @@ public static class PrefillBenchmark
         double median = list.Select(x => x.Seconds).Order().ElementAt(list.Count / 2);
         long weightBytes = model.Tensors.Sum(t => t.Bytes);
         return new Result(model.Path, tokens, (double)batch * tokens / median, batch * SyntheticModel.PrefillFlops(c, tokens) / median / 1e9,
-            PeakRssMegabytes(), weightBytes, Mspgt.Numerics.Parallelism.Threads, LoadAverage(), list) { Device = tf.Device, Batch = batch };
+            PeakRssMegabytes(), weightBytes, Mspgt.Numerics.Parallelism.Threads, LoadAverage(), list) {
+                Device = tf.Device, Batch = batch,
+                Dtype = tf is Models.Gpu.GpuTransformer g ? Models.Gpu.DeviceChoice.Name(g.Dtype) : "f32",
+                DeviceWeightBytes = (tf as Models.Gpu.GpuTransformer)?.WeightBytes,
+            };
     }
 
     /// <summary>

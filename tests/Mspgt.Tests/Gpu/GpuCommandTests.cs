@@ -6,7 +6,7 @@ namespace Mspgt.Tests.Gpu;
 
 /// <summary>
 /// --device and --dtype on the commands: one line when CUDA is asked for and absent, auto's fallback note, bf16
-/// refused, and analyze / the parity check on the emulated device (MSPGT_GPU_EMULATE=1, set only inside these
+/// refused on the CPU, the dtype recorded, and analyze / the parity check on the emulated device (MSPGT_GPU_EMULATE=1, set only inside these
 /// serialised tests) agreeing with the CPU path.
 /// </summary>
 [Collection("Console")]
@@ -42,7 +42,8 @@ public class GpuCommandTests
     }
 
     [Theory]
-    [InlineData("bf16", "not implemented")]
+    [InlineData("bf16", "--device cuda only")]
+    [InlineData("f16", "--device cuda only")]
     [InlineData("f8", "not a dtype")]
     public void UnsupportedDtypesAreRefusedInOneLine(string dtype, string says)
     {
@@ -62,7 +63,7 @@ public class GpuCommandTests
         string[] args = ["analyze", "--model", Stories, "--corpus", Sample, "--max-tokens", "64", "--bootstrap", "10", "--json"];
         var (code, cpuOut, err) = CliHarness.Run(args);
         Assert.True(code == 0, err);
-        var (code2, gpuOut, err2) = Emulated(() => CliHarness.Run([.. args, "--device", "cuda"]));
+        var (code2, gpuOut, err2) = Emulated(() => CliHarness.Run([.. args, "--device", "cuda", "--dtype", "f32"]));
         Assert.True(code2 == 0, err2);
         using var cpu = JsonDocument.Parse(cpuOut);
         using var gpu = JsonDocument.Parse(gpuOut);
@@ -71,7 +72,7 @@ public class GpuCommandTests
             Assert.Equal(c.GetProperty(key).GetRawText(), g.GetProperty(key).GetRawText());
         Assert.Equal(c.GetProperty("forced_k2").GetProperty("boundaries").GetRawText(), g.GetProperty("forced_k2").GetProperty("boundaries").GetRawText());
         Assert.Equal("cpu", c.GetProperty("manifest").GetProperty("device").GetString());
-        Assert.Equal("cuda:0 (emulated on CPU)", g.GetProperty("manifest").GetProperty("device").GetString());
+        Assert.Equal("cuda:0 (emulated on CPU, f32)", g.GetProperty("manifest").GetProperty("device").GetString());
         foreach (var s in c.GetProperty("signals").EnumerateObject())
         {
             var want = s.Value.EnumerateArray().Select(x => x.GetDouble()).ToArray();
@@ -81,16 +82,40 @@ public class GpuCommandTests
         }
     }
 
-    /// <summary>What scripts/gpu-check.sh runs on a GPU machine, here on the emulated device.</summary>
-    [Fact]
-    public void TheParityCheckPassesOnTheEmulatedDevice()
+    /// <summary>What scripts/gpu-check.sh runs on a GPU machine, here on the emulated device: f32 and bf16.</summary>
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("bf16")]
+    public void TheParityCheckPassesOnTheEmulatedDevice(string dtype)
     {
-        var (code, output, err) = Emulated(() => CliHarness.Run("bench", "--parity", TestData.SharedDir, "--device", "cuda"));
+        var (code, output, err) = Emulated(() => CliHarness.Run("bench", "--parity", TestData.SharedDir, "--device", "cuda", "--dtype", dtype));
         Assert.True(code == 0, err + output);
         using var doc = JsonDocument.Parse(output);
         Assert.True(doc.RootElement.GetProperty("passed").GetBoolean());
         Assert.Equal(5, doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("model").GetString()).Distinct().Count());
-        Assert.Equal("cuda:0 (emulated on CPU)", doc.RootElement.GetProperty("device").GetString());
+        Assert.Equal($"cuda:0 (emulated on CPU, {dtype})", doc.RootElement.GetProperty("device").GetString());
+        Assert.Equal(dtype, doc.RootElement.GetProperty("dtype").GetString());
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+            Assert.Equal(dtype == "bf16", c.TryGetProperty("weights_rounded_cpu_diff", out _));
+    }
+
+    /// <summary>Without --dtype a CUDA device computes in bf16, and bench records it with the weights' bytes there (half of f32's, less the f32 norms).</summary>
+    [Fact]
+    public void BenchOnCudaDefaultsToBf16AndRecordsIt()
+    {
+        string[] args = ["bench", "--model", Stories, "--tokens", "8", "--runs", "1", "--json", "--device", "cuda"];
+        var (code, output, err) = Emulated(() => CliHarness.Run(args));
+        Assert.True(code == 0, err + output);
+        var (code32, output32, err32) = Emulated(() => CliHarness.Run([.. args, "--dtype", "f32"]));
+        Assert.True(code32 == 0, err32 + output32);
+        using var doc = JsonDocument.Parse(output);
+        using var doc32 = JsonDocument.Parse(output32);
+        var (r, r32) = (doc.RootElement, doc32.RootElement);
+        Assert.Equal("bf16", r.GetProperty("dtype").GetString());
+        Assert.Equal("cuda:0 (emulated on CPU, bf16)", r.GetProperty("device").GetString());
+        Assert.Equal("f32", r32.GetProperty("dtype").GetString());
+        double ratio = (double)r.GetProperty("device_weight_bytes").GetInt64() / r32.GetProperty("device_weight_bytes").GetInt64();
+        Assert.InRange(ratio, 0.5, 0.52);
     }
 }
 

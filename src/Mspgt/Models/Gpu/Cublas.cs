@@ -4,12 +4,15 @@ namespace Mspgt.Models.Gpu;
 
 /// <summary>
 /// cuBLAS found at run time (no build-time dependency): probes libcublas.so.13, .so.12, then .so. Column-major like
-/// all of cuBLAS; enum values from /work/shared/docs/gpu-notes.md (measured on the GPU machine).
+/// all of cuBLAS; enum values from /work/shared/docs/gpu-notes.md (measured on the GPU machine) and NVIDIA's
+/// cublasMath_t (CUBLAS_DEFAULT_MATH = 0). The handle's math mode is set to CUBLAS_DEFAULT_MATH explicitly: SGEMM then
+/// computes in full f32, never TF32 (which needs CUBLAS_TF32_TENSOR_OP_MATH or a FAST_TF32 compute type), so
+/// <c>--dtype f32</c> stays the parity mode whatever a library default or another caller might have chosen.
 /// </summary>
 public sealed unsafe class Cublas : IDisposable
 {
     public const int OpN = 0, OpT = 1;
-    public const int R32F = 0, R16F = 2, R16BF = 14, Compute32F = 68, GemmDefault = -1;
+    public const int R32F = 0, R16F = 2, R16BF = 14, Compute32F = 68, GemmDefault = -1, DefaultMath = 0;
 
     static readonly string[] Candidates = ["libcublas.so.13", "libcublas.so.12", "libcublas.so"];
 
@@ -27,9 +30,11 @@ public sealed unsafe class Cublas : IDisposable
         gemmEx = (delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int>)
             NativeLibrary.GetExport(library, "cublasGemmEx");
         destroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(library, "cublasDestroy_v2");
+        var setMathMode = (delegate* unmanaged<nint, int, int>)NativeLibrary.GetExport(library, "cublasSetMathMode");
         nint h;
         Check(create(&h), "cublasCreate_v2");
         handle = h;
+        Check(setMathMode(handle, DefaultMath), "cublasSetMathMode");
     }
 
     /// <summary>Loads cuBLAS, or null when no candidate library is found (the ILGPU kernel is used instead).</summary>
@@ -50,7 +55,10 @@ public sealed unsafe class Cublas : IDisposable
         Check(sgemm(handle, OpT, OpN, n, m, k, &one, b, k, a, k, &zero, c, n), "cublasSgemm_v2");
     }
 
-    /// <summary>As <see cref="MatMulABt"/> with 16-bit inputs (<see cref="R16BF"/> or <see cref="R16F"/>), F32 output and compute.</summary>
+    /// <summary>
+    /// As <see cref="MatMulABt"/> with 16-bit inputs (<see cref="R16BF"/> or <see cref="R16F"/> for both A and B),
+    /// F32 output (C in CUDA_R_32F) and CUBLAS_COMPUTE_32F (f32 accumulation; alpha and beta are floats).
+    /// </summary>
     public void MatMulABt16(nint a, nint b, nint c, int m, int n, int k, int inputType)
     {
         float one = 1, zero = 0;

@@ -7,7 +7,8 @@ namespace Mspgt.Models.Gpu;
 /// <summary>
 /// The decoder forward pass of <see cref="Transformer"/> on a device: the same ops in the same order over the same
 /// config and architecture table, with device kernels (ILGPU) and matrix products by cuBLAS when it is found on a
-/// real device (else the ILGPU product kernel). Weights are uploaded once as f32. One document per call.
+/// real device (else the ILGPU product kernel). Weights are uploaded once, as f32 (the parity mode) or bf16/f16 with
+/// f32 accumulation (<see cref="MatrixOps"/>: only the matrix products see the 16-bit type). One document per call.
 /// Hooks keep their API: an activation is copied to the host only when a hook asks for its point, and copied back
 /// only when a hook there is an editor, so editors change what the next device op reads exactly as on the CPU.
 /// </summary>
@@ -15,8 +16,15 @@ public sealed class GpuTransformer : IDecoder, IDisposable
 {
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
-    /// <summary>The device, and ", cuBLAS" when its matrix products run there: "cuda:0 (NVIDIA H200, cuBLAS)".</summary>
-    public string Device => cublas == null ? device.Description : device.Description.TrimEnd(')') + ", cuBLAS)";
+    /// <summary>
+    /// The device, ", cuBLAS" when its matrix products run there, and the dtype, as manifests record it:
+    /// "cuda:0 (NVIDIA H200, cuBLAS, bf16)", "cuda:0 (emulated on CPU, f32)".
+    /// </summary>
+    public string Device => device.Description.TrimEnd(')') + (cublas == null ? "" : ", cuBLAS") + $", {DeviceChoice.Name(Dtype)})";
+    /// <summary>The number format the weights are stored and multiplied in.</summary>
+    public ComputeType Dtype => w.Type;
+    /// <summary>Device bytes the uploaded weights take (half the f32 size for the matrices in bf16/f16).</summary>
+    public long WeightBytes => w.Bytes;
     /// <summary>Whether matrix products run in cuBLAS (false: the ILGPU kernel).</summary>
     public bool UsesCublas => cublas != null;
 
@@ -26,7 +34,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     readonly RowKernels rows;
     readonly RopeKernel rope;
     readonly AttentionKernels attention;
-    readonly GemmKernel gemm;
+    readonly MatrixOps ops;
     readonly Cublas? cublas;
     readonly Rope hostRope;
     readonly object gate = new();
@@ -42,19 +50,22 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         rows = new RowKernels(acc);
         rope = new RopeKernel(acc);
         attention = new AttentionKernels(acc);
-        gemm = new GemmKernel(acc);
         if (!device.Emulated) acc.Bind();
         cublas = device.Emulated ? null : Cublas.TryLoad();
+        ops = new MatrixOps(acc, rows, cublas, w.Type);
         hostRope = new Rope(config, weights.RopeFreqFactors);
     }
 
     /// <summary>
     /// Uploads the weights to <paramref name="device"/> (which the model then owns) after checking that they and
     /// the buffers of a <paramref name="plannedTokens"/>-token pass fit; a model that does not fit fails in one line.
+    /// <paramref name="dtype"/>: the type the matrices are stored and multiplied in (f32, the parity mode, by default).
     /// </summary>
-    public static GpuTransformer Create(GpuDevice device, ModelConfig config, ModelWeights weights, int plannedTokens = 1024)
+    public static GpuTransformer Create(GpuDevice device, ModelConfig config, ModelWeights weights, int plannedTokens = 1024,
+        ComputeType dtype = ComputeType.F32)
     {
-        var gw = GpuWeights.Upload(device, weights, PassBytes(config, Math.Min(config.MaxSeq, plannedTokens)));
+        int tokens = Math.Min(config.MaxSeq, plannedTokens);
+        var gw = GpuWeights.Upload(device, weights, PassBytes(config, tokens) + MatrixOps.ScratchBytes(config, tokens, dtype), dtype);
         return new GpuTransformer(device, config, weights, gw);
     }
 
@@ -95,7 +106,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         var c = Config;
         int T = ids.Length, dim = c.Dim, H = c.Heads, kvH = c.KvHeads, hd = c.HeadDim;
         V(ws.Ids).CopyFromCPU(ids);
-        rows.Gather(V(w.Embedding), V(ws.Ids), V(ws.X), dim);
+        ops.Gather(w.Embedding, V(ws.Ids), V(ws.X));
         Fire(table, HookPoint.Embed, V(ws.X), start, T, dim);
         var (cos, sin) = hostRope.Tables(start, T);
         V(ws.Cos).CopyFromCPU((ReadOnlySpan<float>)cos);
@@ -164,25 +175,15 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     static ArrayView<float> V(MemoryBuffer1D<float, Stride1D.Dense> b) => b.View;
     static ArrayView<int> V(MemoryBuffer1D<int, Stride1D.Dense> b) => b.View;
 
-    /// <summary>y[T, outDim] = x[T, inDim] · Wᵀ (+ bias), W row-major [outDim, inDim] as a linear layer stores it.</summary>
-    void Linear(ArrayView<float> x, int T, MemoryBuffer1D<float, Stride1D.Dense> weight, int outDim, int inDim,
+    /// <summary>y[T, outDim] = x[T, inDim] · Wᵀ (+ bias), W [outDim, inDim] as a linear layer stores it, in the pass's dtype.</summary>
+    void Linear(ArrayView<float> x, int T, DeviceMatrix weight, int outDim, int inDim,
         MemoryBuffer1D<float, Stride1D.Dense>? bias, ArrayView<float> y)
     {
-        var xv = x.SubView(0, (long)T * inDim);
-        var yv = y.SubView(0, (long)T * outDim);
-        if (cublas != null)
-        {
-            // cuBLAS runs on its own stream: finish the kernels it reads, and let it finish before ours read (a
-            // context synchronisation waits for every stream).
-            acc.Synchronize();
-            cublas.MatMulABt(Ptr(xv), Ptr(V(weight)), Ptr(yv), T, outDim, inDim);
-            acc.Synchronize();
-        }
-        else gemm.MatMulABt(xv, V(weight), yv, T, outDim, inDim);
-        if (bias != null) rows.AddBias(yv, V(bias));
+        if (weight.Rows != outDim || weight.Cols != inDim)
+            throw new ArgumentException($"a [{weight.Rows}, {weight.Cols}] matrix used as [{outDim}, {inDim}]");
+        ops.MatMulABt(x, T, weight, y);
+        if (bias != null) rows.AddBias(y.SubView(0, (long)T * outDim), V(bias));
     }
-
-    static nint Ptr(ArrayView<float> v) => ((IArrayView)v).Buffer.NativePtr + (nint)((IContiguousArrayView)v).IndexInBytes;
 
     /// <summary>Runs the hooks at <paramref name="p"/> on a host copy; copies back only when an editor may have changed it.</summary>
     void Fire(HookTable? table, HookPoint p, ArrayView<float> view, int start, int d0, int d1, int d2 = 0, int firstRow = 0)
@@ -251,6 +252,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
             workspaces.Clear();
             kv?.Dispose();
             w.Dispose();
+            ops.Dispose();
             cublas?.Dispose();
             device.Dispose();
         }

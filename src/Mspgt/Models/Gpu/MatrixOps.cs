@@ -1,0 +1,93 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Mspgt.Models.Gpu;
+
+/// <summary>
+/// The two operations of the forward pass that read a weight matrix, in the dtype it is stored in: the linear
+/// product y = x·Wᵀ and the embedding gather. f32: cuBLAS SGEMM (default math mode, no TF32) or the ILGPU kernel.
+/// bf16/f16: the f32 activations are rounded to the dtype by a kernel into a scratch buffer, then multiplied with
+/// 16-bit inputs and f32 accumulation and output (cublasGemmEx with CUBLAS_COMPUTE_32F, or the ILGPU 16-bit kernel
+/// with the same input rounding). Everything else (norms, softmax, attention, the residual stream, the KV cache)
+/// stays f32.
+/// </summary>
+public sealed class MatrixOps : IDisposable
+{
+    public ComputeType Type { get; }
+    readonly Accelerator acc;
+    readonly Cublas? cublas;
+    readonly GemmKernel gemm;
+    readonly Action<Index1D, ArrayView<float>, ArrayView<ushort>, int> narrow;
+    readonly RowKernels rows;
+    readonly Action<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, int, int> gather16;
+    MemoryBuffer1D<ushort, Stride1D.Dense>? scratch;
+
+    /// <param name="cublas">cuBLAS when the products run there (a real device with libcublas), else null.</param>
+    public MatrixOps(Accelerator acc, RowKernels rows, Cublas? cublas, ComputeType type)
+    {
+        (this.acc, this.rows, this.cublas, Type) = (acc, rows, cublas, type);
+        gemm = new GemmKernel(acc);
+        narrow = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<ushort>, int>(NarrowKernel);
+        gather16 = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, int, int>(Gather16Kernel);
+    }
+
+    /// <summary>Device bytes of the 16-bit activation scratch for <paramref name="tokens"/> rows (0 in f32).</summary>
+    public static long ScratchBytes(ModelConfig c, long tokens, ComputeType type) =>
+        type == ComputeType.F32 ? 0 : sizeof(ushort) * tokens * Math.Max(c.Dim, Math.Max(c.QDim, c.Ffn));
+
+    /// <summary>y[T, W.Rows] = x[T, W.Cols] · Wᵀ, W as stored on the device.</summary>
+    public void MatMulABt(ArrayView<float> x, int T, DeviceMatrix w, ArrayView<float> y)
+    {
+        if (w.Type != Type) throw new ArgumentException($"a {w.Type} matrix in a {Type} pass");
+        int n = w.Rows, k = w.Cols;
+        var xv = x.SubView(0, (long)T * k);
+        var yv = y.SubView(0, (long)T * n);
+        if (Type == ComputeType.F32)
+        {
+            if (cublas == null) { gemm.MatMulABt(xv, w.F32!.View, yv, T, n, k); return; }
+            // cuBLAS runs on its own stream: finish the kernels it reads, and let it finish before ours read (a
+            // context synchronisation waits for every stream).
+            acc.Synchronize();
+            cublas.MatMulABt(Ptr(xv), Ptr<float>(w.F32!.View), Ptr(yv), T, n, k);
+            acc.Synchronize();
+            return;
+        }
+        int code = HalfBits.Code(Type);
+        var xh = Scratch((long)T * k);
+        narrow((int)xv.Length, xv, xh, code);
+        if (cublas == null) { gemm.MatMulABt16(xh, w.Half!.View, yv, T, n, k, code); return; }
+        acc.Synchronize();
+        cublas.MatMulABt16(Ptr(xh), Ptr<ushort>(w.Half!.View), Ptr(yv), T, n, k, Type == ComputeType.Bf16 ? Cublas.R16BF : Cublas.R16F);
+        acc.Synchronize();
+    }
+
+    /// <summary>dst[t, :] = table[ids[t], :] widened to f32 (the token embedding).</summary>
+    public void Gather(DeviceMatrix table, ArrayView<int> ids, ArrayView<float> dst)
+    {
+        if (table.Type == ComputeType.F32) rows.Gather(table.F32!.View, ids, dst, table.Cols);
+        else gather16((int)dst.Length, table.Half!.View, ids, dst, table.Cols, HalfBits.Code(table.Type));
+    }
+
+    ArrayView<ushort> Scratch(long n)
+    {
+        if (scratch == null || scratch.Length < n) { scratch?.Dispose(); scratch = null; scratch = acc.Allocate1D<ushort>(n); }
+        return scratch.View.SubView(0, n);
+    }
+
+    static nint Ptr<T>(ArrayView<T> v) where T : unmanaged =>
+        ((IArrayView)v).Buffer.NativePtr + (nint)((IContiguousArrayView)v).IndexInBytes;
+
+    static void NarrowKernel(Index1D i, ArrayView<float> x, ArrayView<ushort> dst, int code) => dst[i] = HalfBits.FromFloat(x[i], code);
+
+    static void Gather16Kernel(Index1D i, ArrayView<ushort> table, ArrayView<int> ids, ArrayView<float> dst, int width, int code)
+    {
+        int t = i / width, c = i % width;
+        dst[i] = HalfBits.ToFloat(table[(long)ids[t] * width + c], code);
+    }
+
+    public void Dispose()
+    {
+        scratch?.Dispose();
+        scratch = null;
+    }
+}
