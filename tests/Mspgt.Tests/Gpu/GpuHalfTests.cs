@@ -15,7 +15,7 @@ namespace Mspgt.Tests.Gpu;
 /// within <see cref="DeviceParity.HalfWithin"/>'s derived bounds, and the checks that would fail if the pass
 /// silently ran in f32 (bytes on the device, stored bits, a difference from f32 above a floor).
 /// </summary>
-public class GpuHalfTests
+public class GpuHalfTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     static GpuTransformer OnDevice(LoadedModel m, ComputeType t) =>
         GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, m.Config, m.Weights, 64, t);
@@ -135,6 +135,7 @@ public class GpuHalfTests
         var got = gpu.Forward(g.Ids);
         double Max(float[] a) => a.Select((v, i) => (double)Math.Abs(v - f32[i])).Max();
         double diff = Max(got), rw = Max(weightsOnly);
+        output.WriteLine($"{model} {type}: max |Δlogit| {diff:G4}, rounded-weights CPU {rw:G4}, ratio {diff / rw:F2}");
         Assert.True(DeviceParity.HalfWithin(diff, rw), $"{type}: max |Δlogit| {diff:G4} vs the rounded-weights CPU pass's {rw:G4}");
         Assert.True(diff > 1e-3, $"{type} logits are within {diff:G3} of f32: the pass did not round");
         Assert.EndsWith($", {DeviceChoice.Name(type)})", gpu.Device);
