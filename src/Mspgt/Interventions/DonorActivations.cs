@@ -33,7 +33,8 @@ public sealed class DonorActivations
         return donor;
     }
 
-    internal ReadOnlySpan<float> Attn(int layer, int position) => _attn[layer].AsSpan(position * Dim, Dim);
-    internal ReadOnlySpan<float> Mlp(int layer, int position) => _mlp[layer].AsSpan(position * Dim, Dim);
-    internal ReadOnlySpan<float> Resid(int layer, int position) => _resid[layer].AsSpan(position * Dim, Dim);
+    /// <summary>Block <paramref name="layer"/>'s attn.out rows [Length, Dim] (shared, not to be changed).</summary>
+    internal float[] AttnRows(int layer) => _attn[layer];
+    internal float[] MlpRows(int layer) => _mlp[layer];
+    internal float[] ResidRows(int layer) => _resid[layer];
 }
