@@ -403,6 +403,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         if (workspaces.Count == 1 && workspaces[0].Capacity >= tokens) return workspaces[0];
         foreach (var old in workspaces) old.Dispose();
         workspaces.Clear();
+        device.EnsureFits(sizeof(float) * tokens * Workspace.FloatsPerToken(Config), $"the buffers of a {tokens}-token pass");
         var ws = new Workspace(acc, Config, tokens);
         workspaces.Add(ws);
         return ws;
