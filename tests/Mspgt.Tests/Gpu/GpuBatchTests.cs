@@ -118,4 +118,20 @@ public class GpuBatchTests
         Assert.Equal(GpuTransformer.MaxBatchTokens / 256, gpu.BatchSize(256));
         Assert.Equal(1, gpu.BatchSize(GpuTransformer.MaxBatchTokens));
     }
+
+    [Fact]
+    public void ABatchThatDoesNotFitIsOneLineBeforeAllocating()
+    {
+        var (m, config) = Open("tiny-llama");
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        // Enough documents that all their logits rows alone exceed what the (emulated) device has free.
+        var document = Enumerable.Range(0, config.MaxSeq).Select(i => i % config.Vocab).ToArray();
+        long perDocument = GpuTransformer.BatchBytes(config, 2, config.MaxSeq) - GpuTransformer.BatchBytes(config, 1, config.MaxSeq);
+        int count = checked((int)(2 * GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / perDocument + 2));
+        var e = Assert.Throws<MspgtException>(() => gpu.ForwardBatch(Enumerable.Repeat(document, count).ToArray()));
+        Assert.Contains($"a batch of {count} documents", e.Message);
+        Assert.Contains("bytes on cuda:0", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }

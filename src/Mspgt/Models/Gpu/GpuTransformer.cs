@@ -121,6 +121,11 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         foreach (var (seg, ids) in segments.Zip(documents)) ids.CopyTo(packed, seg.Offset);
         lock (gate)
         {
+            // A batch that cannot fit fails in one line before allocating (what this model already holds counts as free).
+            int longest = documents.Max(d => d.Length);
+            long rowsOut = logitRows switch { LogitRows.All => total, LogitRows.Last => documents.Count, _ => 0 };
+            long need = sizeof(float) * (total * Workspace.FloatsPerToken(c) + (long)c.Heads * longest * longest + rowsOut * c.Vocab);
+            device.EnsureFits(need - workspaces.Sum(x => x.Bytes), $"a batch of {documents.Count} documents ({total} tokens)");
             if (cublas != null) acc.Bind();
             return Run(packed, segments, WorkspaceFor(total), logitRows, null);
         }
