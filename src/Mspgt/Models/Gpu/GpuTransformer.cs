@@ -33,7 +33,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     readonly Cublas? cublas;
     readonly Rope hostRope;
     readonly object gate = new();
-    readonly List<Workspace> workspaces = [];
+    readonly List<GpuWorkspace> workspaces = [];
     DeviceKv? kv;
     KvCache? kvOwner;
     float[] hostScratch = [];
@@ -124,7 +124,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
             // A batch that cannot fit fails in one line before allocating (what this model already holds counts as free).
             int longest = documents.Max(d => d.Length);
             long rowsOut = logitRows switch { LogitRows.All => total, LogitRows.Last => documents.Count, _ => 0 };
-            long need = sizeof(float) * (total * Workspace.FloatsPerToken(c) + (long)c.Heads * longest * longest + rowsOut * c.Vocab);
+            long need = sizeof(float) * (total * GpuWorkspace.FloatsPerToken(c) + (long)c.Heads * longest * longest + rowsOut * c.Vocab);
             device.EnsureFits(need - workspaces.Sum(x => x.Bytes), $"a batch of {documents.Count} documents ({total} tokens)");
             if (cublas != null) acc.Bind();
             return Run(packed, segments, WorkspaceFor(total), logitRows, null);
@@ -156,13 +156,13 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     public static long BatchBytes(ModelConfig c, int documents, int tokens)
     {
         long rows = (long)documents * tokens;
-        return sizeof(float) * (rows * Workspace.FloatsPerToken(c) + (long)c.Heads * tokens * tokens + rows * c.Vocab);
+        return sizeof(float) * (rows * GpuWorkspace.FloatsPerToken(c) + (long)c.Heads * tokens * tokens + rows * c.Vocab);
     }
 
     /// <summary>One document of a pass: its rows in the packed token buffers, its first absolute position, its hooks.</summary>
     readonly record struct Segment(int Offset, int Tokens, int Start, HookTable? Table);
 
-    float[][] Run(ReadOnlySpan<int> ids, Segment[] segs, Workspace ws, LogitRows logitRows, KvCache? cache)
+    float[][] Run(ReadOnlySpan<int> ids, Segment[] segs, GpuWorkspace ws, LogitRows logitRows, KvCache? cache)
     {
         var c = Config;
         int T = ids.Length, dim = c.Dim, H = c.Heads, kvH = c.KvHeads, hd = c.HeadDim;
@@ -213,7 +213,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     /// Causal attention of one document: its queries over its own keys, which are the device KV cache's (a cached
     /// single-document pass, whose keys join the cache first) or its rows of this pass's k and v.
     /// </summary>
-    void Attend(int l, Segment seg, Workspace ws, KvCache? cache)
+    void Attend(int l, Segment seg, GpuWorkspace ws, KvCache? cache)
     {
         var c = Config;
         var s = new AttentionShape(seg.Tokens, seg.Start, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
@@ -241,7 +241,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     }
 
     /// <summary>Each row's cos/sin: the positions of its own document (a batch restarts them at 0 per document).</summary>
-    void UploadRope(Segment[] segs, Workspace ws)
+    void UploadRope(Segment[] segs, GpuWorkspace ws)
     {
         if (segs.Length == 1)
         {
@@ -263,7 +263,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     }
 
     /// <summary>Final norm and the logits rows asked for, per document: all its rows, its last, or none.</summary>
-    float[][] Unembed(Segment[] segs, Workspace ws, LogitRows logitRows)
+    float[][] Unembed(Segment[] segs, GpuWorkspace ws, LogitRows logitRows)
     {
         var c = Config;
         int T = ws.Tokens, dim = c.Dim, B = segs.Length;
@@ -301,7 +301,6 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     }
 
     static ArrayView<float> V(MemoryBuffer1D<float, Stride1D.Dense> b) => b.View;
-    static ArrayView<int> V(MemoryBuffer1D<int, Stride1D.Dense> b) => b.View;
 
     /// <summary>y[T, outDim] = x[T, inDim] · Wᵀ (+ bias), W row-major [outDim, inDim] as a linear layer stores it.</summary>
     void Linear(ArrayView<float> x, int T, MemoryBuffer1D<float, Stride1D.Dense> weight, int outDim, int inDim,
@@ -324,7 +323,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     static nint Ptr(ArrayView<float> v) => ((IArrayView)v).Buffer.NativePtr + (nint)((IContiguousArrayView)v).IndexInBytes;
 
     /// <summary>Each document's hooks at <paramref name="p"/> on its rows of a [T, d1(, d2)] activation.</summary>
-    void Fire(Segment[] segs, HookPoint p, ArrayView<float> view, Workspace ws, int d1, int d2 = 0)
+    void Fire(Segment[] segs, HookPoint p, ArrayView<float> view, GpuWorkspace ws, int d1, int d2 = 0)
     {
         long width = (long)d1 * Math.Max(d2, 1);
         foreach (var seg in segs)
@@ -337,7 +336,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     /// (<see cref="ActivationEdit"/>) on the device; observers and other editors on a host copy, made only when such
     /// a hook comes and uploaded again only after an editor ran on it.
     /// </summary>
-    void Fire(Segment seg, HookPoint p, ArrayView<float> part, Workspace ws, int d0, int d1, int d2 = 0, int firstRow = 0)
+    void Fire(Segment seg, HookPoint p, ArrayView<float> part, GpuWorkspace ws, int d0, int d1, int d2 = 0, int firstRow = 0)
     {
         var table = seg.Table;
         if (table == null || !table.HasTensorHooks(p)) return;
@@ -367,7 +366,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     }
 
     /// <summary>Attention-rows observers get per-row entropy and distance reduced on the device: 2·heads·T doubles leave it.</summary>
-    void FireRows(Segment seg, HookPoint p, ArrayView<float> pattern, AttentionShape s, Workspace ws)
+    void FireRows(Segment seg, HookPoint p, ArrayView<float> pattern, AttentionShape s, GpuWorkspace ws)
     {
         var table = seg.Table;
         if (table == null || !table.HasRows(p)) return;
@@ -403,13 +402,13 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     /// Buffers for a pass of <paramref name="tokens"/> rows: the ones held when they are large enough (a prompt's serve
     /// its decoding steps), else new ones of that size in their place.
     /// </summary>
-    Workspace WorkspaceFor(int tokens)
+    GpuWorkspace WorkspaceFor(int tokens)
     {
         if (workspaces.Count == 1 && workspaces[0].Capacity >= tokens) return workspaces[0];
         foreach (var old in workspaces) old.Dispose();
         workspaces.Clear();
-        device.EnsureFits(sizeof(float) * tokens * Workspace.FloatsPerToken(Config), $"the buffers of a {tokens}-token pass");
-        var ws = new Workspace(acc, Config, tokens);
+        device.EnsureFits(sizeof(float) * tokens * GpuWorkspace.FloatsPerToken(Config), $"the buffers of a {tokens}-token pass");
+        var ws = new GpuWorkspace(acc, Config, tokens);
         workspaces.Add(ws);
         return ws;
     }
@@ -463,84 +462,5 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         }
 
         public void Dispose() { k.Dispose(); v.Dispose(); }
-    }
-
-    /// <summary>
-    /// Device buffers for passes of up to <see cref="Capacity"/> rows; <see cref="Use"/> sets the pass's row count
-    /// and the views cover exactly those rows. The pattern, logits and staging buffers grow as passes need.
-    /// </summary>
-    sealed class Workspace : IDisposable
-    {
-        readonly ModelConfig c;
-        public int Capacity { get; }
-        public int Tokens { get; private set; }
-        readonly MemoryBuffer1D<int, Stride1D.Dense> ids;
-        readonly MemoryBuffer1D<float, Stride1D.Dense> x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin;
-        MemoryBuffer1D<float, Stride1D.Dense>? pattern, logits, lastRows, staging;
-        MemoryBuffer1D<double, Stride1D.Dense>? entropy, distance;
-
-        public Workspace(Accelerator a, ModelConfig c, int capacity)
-        {
-            (this.c, Capacity, Tokens) = (c, capacity, capacity);
-            long T = capacity;
-            ids = a.Allocate1D<int>(T);
-            (x, h, attnOut, mlpOut) = (a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim));
-            (q, z) = (a.Allocate1D<float>(T * c.QDim), a.Allocate1D<float>(T * c.QDim));
-            (k, v) = (a.Allocate1D<float>(T * c.KvDim), a.Allocate1D<float>(T * c.KvDim));
-            (gate, up) = (a.Allocate1D<float>(T * c.Ffn), a.Allocate1D<float>(T * c.Ffn));
-            (cos, sin) = (a.Allocate1D<float>(T * (c.HeadDim / 2)), a.Allocate1D<float>(T * (c.HeadDim / 2)));
-        }
-
-        /// <summary>Floats per row of the fixed buffers (the id counted as one).</summary>
-        public static long FloatsPerToken(ModelConfig c) => 1 + 4L * c.Dim + 2L * c.QDim + 2L * c.KvDim + 2L * c.Ffn + c.HeadDim;
-
-        /// <summary>Device bytes held now.</summary>
-        public long Bytes => sizeof(float) * Capacity * FloatsPerToken(c)
-            + new MemoryBuffer?[] { pattern, logits, lastRows, staging, entropy, distance }.Sum(b => b?.LengthInBytes ?? 0);
-
-        public void Use(int tokens)
-        {
-            if (tokens > Capacity) throw new ArgumentException($"a pass of {tokens} rows in buffers of {Capacity}");
-            Tokens = tokens;
-        }
-
-        ArrayView<float> Rows(MemoryBuffer1D<float, Stride1D.Dense> b, int width) => b.View.SubView(0, (long)Tokens * width);
-
-        public ArrayView<int> Ids => ids.View.SubView(0, Tokens);
-        public ArrayView<float> X => Rows(x, c.Dim);
-        public ArrayView<float> H => Rows(h, c.Dim);
-        public ArrayView<float> Q => Rows(q, c.QDim);
-        public ArrayView<float> Z => Rows(z, c.QDim);
-        public ArrayView<float> K => Rows(k, c.KvDim);
-        public ArrayView<float> Vv => Rows(v, c.KvDim);
-        public ArrayView<float> AttnOut => Rows(attnOut, c.Dim);
-        public ArrayView<float> MlpOut => Rows(mlpOut, c.Dim);
-        public ArrayView<float> Gate => Rows(gate, c.Ffn);
-        public ArrayView<float> Up => Rows(up, c.Ffn);
-        public ArrayView<float> Cos => Rows(cos, c.HeadDim / 2);
-        public ArrayView<float> Sin => Rows(sin, c.HeadDim / 2);
-
-        /// <summary>Per-row entropy and distance [n] each.</summary>
-        public (ArrayView<double> Entropy, ArrayView<double> Distance) Rows(Accelerator acc, int n) =>
-            (Grow(acc, ref entropy, n), Grow(acc, ref distance, n));
-
-        public ArrayView<float> Pattern(Accelerator acc, long n) => Grow(acc, ref pattern, n);
-        public ArrayView<float> Logits(Accelerator acc, long n) => Grow(acc, ref logits, n);
-        /// <summary>Each document's last row of the final norm, gathered for the unembedding.</summary>
-        public ArrayView<float> LastRows(Accelerator acc, long n) => Grow(acc, ref lastRows, n);
-        /// <summary>Values an edit uploads (a fill row, noise).</summary>
-        public ArrayView<float> Staging(Accelerator acc, long n) => Grow(acc, ref staging, n);
-
-        static ArrayView<T> Grow<T>(Accelerator acc, ref MemoryBuffer1D<T, Stride1D.Dense>? b, long n) where T : unmanaged
-        {
-            if (b == null || b.Length < n) { b?.Dispose(); b = null; b = acc.Allocate1D<T>(n); }
-            return b.View.SubView(0, n);
-        }
-
-        public void Dispose()
-        {
-            foreach (var b in new MemoryBuffer?[] { ids, x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin, pattern, logits, lastRows, staging, entropy, distance })
-                b?.Dispose();
-        }
     }
 }
