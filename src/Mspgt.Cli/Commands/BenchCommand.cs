@@ -23,7 +23,7 @@ public static class BenchCommand
             Description = "Instead of timing: check the forward pass on --device against the F32 goldens of the fixtures in this folder "
                           + "(the one holding fixtures/ and models/); prints one JSON object, exit 1 when a case is off",
         };
-        var batch = new Option<int>("--batch") { Description = "Documents per timed run (run one after another: the forward pass is not batched yet)", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--batch") { Description = "Documents per timed run: one batched launch on a GPU (--device cuda), one after another on the CPU", DefaultValueFactory = _ => 1 };
         foreach (var o in new Option[] { model, synthetic, weightType, tokens, batch, runs, json, parity, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {

@@ -27,7 +27,34 @@ public static class CorpusMeasurement
     {
         var measured = new List<(Document Doc, DocumentMeasurement M)>();
         var skipped = new List<SkippedDocument>();
+        var group = new List<Document>();
         int done = 0;
+        // Usable documents go to the model in groups (one batched pass each on a GPU; groups of one on the CPU), as
+        // many as the device takes at the group's longest length; each is then measured on its own, in corpus order.
+        void Flush()
+        {
+            if (group.Count == 0) return;
+            CapturedDocument[]? captured = null;
+            if (group.Count > 1)
+            {
+                // A failure of the batched pass falls back to one pass per document, so it names its document.
+                try { captured = signals.Capture(group.Select(d => d.Ids).ToArray()); }
+                catch (Exception e) when (AsMeasurementFailure(e) != null) { }
+            }
+            for (int i = 0; i < group.Count; i++)
+            {
+                var doc = group[i];
+                try { measured.Add((doc, captured != null ? signals.Measure(captured[i]) : signals.Measure(doc.Ids))); }
+                catch (Exception e) when (AsMeasurementFailure(e) is { } failure)
+                {
+                    skipped.Add(new(doc.Index, SkippedDocument.MeasurementFailed, $"{failure.Source}: {failure.Message}"));
+                }
+                if (captured != null) captured[i] = null!; // its streams, before the next document's measurement
+                progress?.Invoke(++done, corpus.Documents.Count);
+                Mspgt.Numerics.Garbage.Release(); // the document's streams and copies, before the next one's
+            }
+            group.Clear();
+        }
         foreach (var doc in corpus.Documents)
         {
             int T = doc.Ids.Length;
@@ -38,15 +65,14 @@ public static class CorpusMeasurement
                     $"{T} tokens; the per-document estimators need {signals.MinimumTokens}{(s.IncludeBos ? "" : " (position 0 left out)")}"));
             else
             {
-                try { measured.Add((doc, signals.Measure(doc.Ids))); }
-                catch (Exception e) when (AsMeasurementFailure(e) is { } failure)
-                {
-                    skipped.Add(new(doc.Index, SkippedDocument.MeasurementFailed, $"{failure.Source}: {failure.Message}"));
-                }
+                if (group.Count > 0 && group.Count + 1 > signals.BatchSize(Math.Max(T, group.Max(d => d.Ids.Length)))) Flush();
+                group.Add(doc);
+                continue;
             }
             progress?.Invoke(++done, corpus.Documents.Count);
-            Mspgt.Numerics.Garbage.Release(); // the document's streams and copies, before the next one's
         }
+        Flush();
+        skipped.Sort((a, b) => a.Index.CompareTo(b.Index)); // corpus order, as measured is
         if (measured.Count < 2)
         {
             string why = skipped.Count == 0 ? "" : $" ({string.Join(", ", CountByReason(skipped).Where(kv => kv.Value > 0).Select(kv => $"{kv.Value} {kv.Key}"))})";

@@ -12,7 +12,7 @@ namespace Mspgt.Interventions;
 /// <param name="Positions">Number of positions averaged.</param>
 public sealed record CleanActivationStatistics(double[] MeanResidNorm, float[][] MeanAttnOut, float[][] MeanMlpOut, long Positions)
 {
-    /// <summary>One clean forward pass per document; sums are accumulated in double, in document order.</summary>
+    /// <summary>One clean forward pass per document (batched where the model batches); sums are accumulated in double, in document order.</summary>
     public static CleanActivationStatistics Compute(IDecoder model, IReadOnlyList<int[]> documents)
     {
         var c = model.Config;
@@ -34,10 +34,13 @@ public sealed record CleanActivationStatistics(double[] MeanResidNorm, float[][]
             hooks.Observe(HookPoint.AttnOut(l), t => AddRows(t, attnSum[layer]));
             hooks.Observe(HookPoint.MlpOut(l), t => AddRows(t, mlpSum[layer]));
         }
-        foreach (var ids in documents)
+        // In batches as large as the model takes (1 on the CPU): the hooks still run document by document, in order.
+        int batch = model.BatchSize(documents.Max(d => d.Length));
+        for (int i = 0; i < documents.Count; i += batch)
         {
-            model.Forward(ids, null, hooks, LogitRows.None);
-            positions += ids.Length;
+            var group = documents.Skip(i).Take(batch).ToArray();
+            model.ForwardBatch(group, group.Select(_ => (Hooks?)hooks).ToArray(), LogitRows.None);
+            positions += group.Sum(ids => (long)ids.Length);
         }
 
         var meanNorm = new double[c.Layers];

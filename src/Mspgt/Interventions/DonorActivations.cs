@@ -17,23 +17,33 @@ public sealed class DonorActivations
     private DonorActivations(int length, int dim) { Length = length; Dim = dim; }
 
     /// <summary>Runs the clean model over <paramref name="ids"/> and keeps attn.out, mlp.out and resid_post of blocks first..last.</summary>
-    public static DonorActivations Capture(IDecoder model, ReadOnlySpan<int> ids, int first, int last)
+    public static DonorActivations Capture(IDecoder model, ReadOnlySpan<int> ids, int first, int last) =>
+        CaptureBatch(model, [ids.ToArray()], first, last)[0];
+
+    /// <summary><see cref="Capture"/> for several donor sequences in one <see cref="IDecoder.ForwardBatch"/>.</summary>
+    public static DonorActivations[] CaptureBatch(IDecoder model, IReadOnlyList<int[]> sequences, int first, int last)
     {
         int dim = model.Config.Dim;
-        var donor = new DonorActivations(ids.Length, dim);
-        var hooks = new Hooks();
-        for (int l = first; l <= last; l++)
+        var donors = new DonorActivations[sequences.Count];
+        var hooks = new Hooks?[sequences.Count];
+        for (int i = 0; i < sequences.Count; i++)
         {
-            int layer = l;
-            hooks.Observe(HookPoint.AttnOut(l), t => donor._attn[layer] = t.Data.ToArray());
-            hooks.Observe(HookPoint.MlpOut(l), t => donor._mlp[layer] = t.Data.ToArray());
-            hooks.Observe(HookPoint.ResidPost(l), t => donor._resid[layer] = t.Data.ToArray());
+            var donor = donors[i] = new DonorActivations(sequences[i].Length, dim);
+            var h = hooks[i] = new Hooks();
+            for (int l = first; l <= last; l++)
+            {
+                int layer = l;
+                h.Observe(HookPoint.AttnOut(l), t => donor._attn[layer] = t.Data.ToArray());
+                h.Observe(HookPoint.MlpOut(l), t => donor._mlp[layer] = t.Data.ToArray());
+                h.Observe(HookPoint.ResidPost(l), t => donor._resid[layer] = t.Data.ToArray());
+            }
         }
-        model.Forward(ids, null, hooks, LogitRows.None);
-        return donor;
+        model.ForwardBatch(sequences, hooks, LogitRows.None);
+        return donors;
     }
 
-    internal ReadOnlySpan<float> Attn(int layer, int position) => _attn[layer].AsSpan(position * Dim, Dim);
-    internal ReadOnlySpan<float> Mlp(int layer, int position) => _mlp[layer].AsSpan(position * Dim, Dim);
-    internal ReadOnlySpan<float> Resid(int layer, int position) => _resid[layer].AsSpan(position * Dim, Dim);
+    /// <summary>Block <paramref name="layer"/>'s attn.out rows [Length, Dim] (shared, not to be changed).</summary>
+    internal float[] AttnRows(int layer) => _attn[layer];
+    internal float[] MlpRows(int layer) => _mlp[layer];
+    internal float[] ResidRows(int layer) => _resid[layer];
 }

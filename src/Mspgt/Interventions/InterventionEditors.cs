@@ -2,7 +2,11 @@ using Mspgt.Models;
 
 namespace Mspgt.Interventions;
 
-/// <summary>Builds the editors that apply one intervention to every block of one segment.</summary>
+/// <summary>
+/// Builds the editors that apply one intervention to every block of one segment, as <see cref="ActivationEdit"/>s:
+/// data the forward pass applies itself, so on a GPU the edit runs on the device (no copy of the activation to the
+/// host and back) and on the CPU exactly as before.
+/// </summary>
 public static class InterventionEditors
 {
     /// <summary>
@@ -29,31 +33,28 @@ public static class InterventionEditors
                     var key = noise ?? throw new ArgumentException("noise needs a noise key");
                     // Per-coordinate σ so that the noise vector's root-mean-square length is α × the mean ‖resid_post‖.
                     double sigma = spec.Alpha!.Value * stats.MeanResidNorm[layer] / Math.Sqrt(stats.MeanAttnOut[layer].Length);
-                    hooks.Edit(resid, t =>
-                    {
-                        for (int r = 0; r < t.Shape[0]; r++) key.AddTo(t.Row(r), layer, t.StartPosition + r, sigma);
-                    });
+                    hooks.Edit(resid, new ActivationEdit.AddRows((position, row) => key.Write(row, layer, position, sigma)));
                     break;
                 }
                 case InterventionKind.Zero or InterventionKind.Skip:
-                    if (spec.EditsAttn) hooks.Edit(attn, t => t.Data.Clear());
-                    if (spec.EditsMlp) hooks.Edit(mlp, t => t.Data.Clear());
+                    if (spec.EditsAttn) hooks.Edit(attn, new ActivationEdit.Zero());
+                    if (spec.EditsMlp) hooks.Edit(mlp, new ActivationEdit.Zero());
                     break;
                 case InterventionKind.Mean:
                 {
                     var stats = statistics ?? throw new ArgumentException("mean ablation needs the clean activation statistics");
-                    if (spec.EditsAttn) hooks.Edit(attn, t => FillRows(t, stats.MeanAttnOut[layer]));
-                    if (spec.EditsMlp) hooks.Edit(mlp, t => FillRows(t, stats.MeanMlpOut[layer]));
+                    if (spec.EditsAttn) hooks.Edit(attn, new ActivationEdit.FillRows(stats.MeanAttnOut[layer]));
+                    if (spec.EditsMlp) hooks.Edit(mlp, new ActivationEdit.FillRows(stats.MeanMlpOut[layer]));
                     break;
                 }
                 case InterventionKind.Resample:
                 {
                     var d = donor ?? throw new ArgumentException("resample needs donor activations");
-                    if (spec.EditsAttn) hooks.Edit(attn, t => CopyDonorRows(t, p => d.Attn(layer, p), d.Length));
-                    if (spec.EditsMlp) hooks.Edit(mlp, t => CopyDonorRows(t, p => d.Mlp(layer, p), d.Length));
+                    if (spec.EditsAttn) hooks.Edit(attn, new ActivationEdit.CopyRows(d.AttnRows(layer), d.Length));
+                    if (spec.EditsMlp) hooks.Edit(mlp, new ActivationEdit.CopyRows(d.MlpRows(layer), d.Length));
                     // Cross-document patching of the residual stream itself: every block of the segment hands on the
                     // donor's resid_post, so what leaves the segment is the donor's stream at the same positions.
-                    if (spec.Component == InterventionComponent.ResidPost) hooks.Edit(resid, t => CopyDonorRows(t, p => d.Resid(layer, p), d.Length));
+                    if (spec.Component == InterventionComponent.ResidPost) hooks.Edit(resid, new ActivationEdit.CopyRows(d.ResidRows(layer), d.Length));
                     break;
                 }
                 default:
@@ -61,21 +62,5 @@ public static class InterventionEditors
             }
         }
         return hooks;
-    }
-
-    private static void FillRows(WritableHookTensor t, float[] value)
-    {
-        for (int r = 0; r < t.Shape[0]; r++) value.CopyTo(t.Row(r));
-    }
-
-    private delegate ReadOnlySpan<float> RowAt(int position);
-
-    private static void CopyDonorRows(WritableHookTensor t, RowAt donorRow, int donorLength)
-    {
-        for (int r = 0; r < t.Shape[0]; r++)
-        {
-            int p = t.StartPosition + r;
-            if (p < donorLength) donorRow(p).CopyTo(t.Row(r));
-        }
     }
 }

@@ -130,28 +130,34 @@ public sealed partial class InterventionExperiment
         // so memory holds a group's logits, not the corpus's. The order of the work changes, not its results.
         long logitBytes = _clean.Sum(d => (long)(d.Ids.Length - 1) * c.Vocab * sizeof(float));
         bool keepLogits = logitBytes <= (_s.CleanLogitsBudget ?? Math.Min(512L << 20, Math.Max(32L << 20, WeightBytes(_model.Weights) / 8)));
-        int groupSize = keepLogits ? n : Math.Max(1, _parallel.MaxDegreeOfParallelism);
+        int batch = DeviceBatch(_clean.Max(d => d.Ids.Length));
+        int groupSize = keepLogits ? n : Math.Max(batch, Math.Max(1, _parallel.MaxDegreeOfParallelism));
         var groups = Enumerable.Range(0, (n + groupSize - 1) / groupSize)
             .Select(g => (First: g * groupSize, Count: Math.Min(groupSize, n - g * groupSize))).ToList();
         int total = 1 + conditions.Count * groups.Count, done = 0;
 
         progress?.Invoke(done, total, "clean model");
         _stats = CleanActivationStatistics.Compute(_model, _clean.Select(d => d.Ids).ToList());
-        Parallel.For(0, n, _parallel, i => RunClean(i, keepLogits));
+        if (batch == 1) Parallel.For(0, n, _parallel, i => RunClean(i, keepLogits));
+        else InBatches(0, n, batch, chunk => CleanLogits(chunk), (i, logits) => RunClean(i, keepLogits, logits));
         progress?.Invoke(++done, total, "clean model");
 
         var results = conditions.ToDictionary(x => x.Key, _ => new DocOutcome[n]);
         foreach (var (first, count) in groups)
         {
             string docs = groups.Count == 1 ? "" : $" (documents {first + 1}–{first + count} of {n})";
-            if (!keepLogits)
+            if (!keepLogits && batch == 1)
                 Parallel.For(first, first + count, _parallel, i => _clean[i].Logits = _model.Forward(_clean[i].Ids, null, null, LogitRows.All));
+            else if (!keepLogits)
+                InBatches(first, count, batch, chunk => CleanLogits(chunk), (i, logits) => _clean[i].Logits = logits);
             foreach (var (key, spec) in conditions)
             {
                 string label = $"{spec.Label} on blocks {key.First}-{key.Last}{docs}";
                 progress?.Invoke(done, total, label);
                 var outcomes = results[key];
-                Parallel.For(first, first + count, _parallel, i => outcomes[i] = RunDocument(spec, key.First, key.Last, i));
+                if (batch == 1) Parallel.For(first, first + count, _parallel, i => outcomes[i] = RunDocument(spec, key.First, key.Last, i));
+                else InBatches(first, count, batch, chunk => IntervenedLogits(spec, key.First, key.Last, chunk),
+                    (i, logits) => outcomes[i] = RunDocument(spec, key.First, key.Last, i, logits));
                 Garbage.Release(); // this condition's logits, before the next condition's
                 progress?.Invoke(++done, total, label);
             }
@@ -160,6 +166,48 @@ public sealed partial class InterventionExperiment
         }
 
         return Summarise(results, draws, conditions.Count, inputs);
+    }
+
+    /// <summary>
+    /// Documents per forward pass: 1 where the model runs one at a time (the CPU; documents then run in parallel),
+    /// else the device's batch size, no more than keeps a batch's intervened and clean logits within a quarter of
+    /// the memory the process may still use.
+    /// </summary>
+    private int DeviceBatch(int tokens)
+    {
+        int device = _model.BatchSize(tokens);
+        if (device <= 1) return 1;
+        long perDocument = 2L * tokens * _model.Config.Vocab * sizeof(float);
+        long host = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+        return (int)Math.Clamp(Math.Min(device, host / perDocument), 1, int.MaxValue);
+    }
+
+    /// <summary>
+    /// Documents first..first+count−1 in chunks of <paramref name="batch"/>: <paramref name="run"/> gives a chunk's
+    /// logits from batched passes, then <paramref name="finish"/> takes each document's in parallel (its metrics
+    /// and continuations). Each document writes only its own slot, so the result does not depend on the chunking.
+    /// </summary>
+    private void InBatches(int first, int count, int batch, Func<int[], IReadOnlyList<float[]>> run, Action<int, float[]> finish)
+    {
+        for (int start = first; start < first + count; start += batch)
+        {
+            var chunk = Enumerable.Range(start, Math.Min(batch, first + count - start)).ToArray();
+            var logits = run(chunk);
+            Parallel.For(0, chunk.Length, _parallel, k => finish(chunk[k], logits[k]));
+        }
+    }
+
+    private IReadOnlyList<float[]> CleanLogits(int[] documents) =>
+        _model.ForwardBatch(documents.Select(i => _clean[i].Ids).ToArray(), null, LogitRows.All);
+
+    /// <summary>The intervened logits of <paramref name="documents"/>, with the editors <see cref="RunDocument"/> would make, in one batch.</summary>
+    private IReadOnlyList<float[]> IntervenedLogits(InterventionSpec spec, int first, int last, int[] documents)
+    {
+        var donors = spec.Kind == InterventionKind.Resample
+            ? DonorActivations.CaptureBatch(_model, documents.Select(i => _clean[(i + _donorShift) % _clean.Length].Ids).ToArray(), first, last)
+            : null;
+        var hooks = documents.Select((i, k) => (Hooks?)InterventionEditors.Create(spec, first, last, _stats, new NoiseKey(_s.Seed, i, -1), donors?[k])).ToArray();
+        return _model.ForwardBatch(documents.Select(i => _clean[i].Ids).ToArray(), hooks, LogitRows.All);
     }
 
     /// <summary>Bytes of the weight matrices as stored (a tied embedding counted once).</summary>
@@ -180,10 +228,10 @@ public sealed partial class InterventionExperiment
     private int SamplingSeed(int document, int continuation) =>
         (int)(NoiseKey.Mix(NoiseKey.Mix(NoiseKey.Mix((ulong)(uint)_s.Seed ^ 0x73616D706C65UL) ^ (ulong)(uint)document) ^ (ulong)(uint)continuation) & 0x7FFFFFFF);
 
-    private void RunClean(int i, bool keepLogits)
+    private void RunClean(int i, bool keepLogits, float[]? batchLogits = null)
     {
         var d = _clean[i];
-        var logits = _model.Forward(d.Ids, null, null, LogitRows.All);
+        var logits = batchLogits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
         int V = _model.Config.Vocab, rows = d.Ids.Length - 1;
         double nll = 0;
         for (int r = 0; r < rows; r++) nll += NextTokenDivergence.Nll(logits.AsSpan(r * V, V), d.Ids[r + 1]);
@@ -212,15 +260,20 @@ public sealed partial class InterventionExperiment
         return new Continuation(ids, logProbs.ToArray(), _tokenizer.Decode(ids));
     }
 
-    private DocOutcome RunDocument(InterventionSpec spec, int first, int last, int i)
+    /// <param name="batchLogits">The intervened logits when a batched pass made them (<see cref="IntervenedLogits"/>).</param>
+    private DocOutcome RunDocument(InterventionSpec spec, int first, int last, int i, float[]? batchLogits = null)
     {
         var d = _clean[i];
         var donorDoc = _clean[(i + _donorShift) % _clean.Length];
         bool resample = spec.Kind == InterventionKind.Resample;
 
-        var donor = resample ? DonorActivations.Capture(_model, donorDoc.Ids, first, last) : null;
-        var hooks = InterventionEditors.Create(spec, first, last, _stats, new NoiseKey(_s.Seed, i, -1), donor);
-        var logits = _model.Forward(d.Ids, null, hooks, LogitRows.All);
+        var logits = batchLogits;
+        if (logits == null)
+        {
+            var donor = resample ? DonorActivations.Capture(_model, donorDoc.Ids, first, last) : null;
+            var hooks = InterventionEditors.Create(spec, first, last, _stats, new NoiseKey(_s.Seed, i, -1), donor);
+            logits = _model.Forward(d.Ids, null, hooks, LogitRows.All);
+        }
         var cleanLogits = d.Logits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
         int V = _model.Config.Vocab, rows = d.Ids.Length - 1;
         var next = NextTokenDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), logits.AsSpan(0, rows * V), V, d.Ids.AsSpan(1));

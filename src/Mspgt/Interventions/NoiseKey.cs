@@ -9,8 +9,12 @@ namespace Mspgt.Interventions;
 /// </summary>
 public readonly record struct NoiseKey(int Seed, int Document, int Run)
 {
-    /// <summary>Adds σ·z (z standard normal, one per coordinate) to <paramref name="row"/>.</summary>
-    public void AddTo(Span<float> row, int layer, int position, double sigma)
+    /// <summary>
+    /// Writes σ·z (z standard normal, one per coordinate) into <paramref name="row"/>, each value rounded to float:
+    /// the noise an edit adds to a row, computed on the host on either device (a GPU uploads it, so host and device
+    /// add the same floats).
+    /// </summary>
+    public void Write(Span<float> row, int layer, int position, double sigma)
     {
         var rng = new SplitMix64(Mix(Mix(Mix(Mix(Mix((ulong)(uint)Seed ^ 0x6E6F697365UL) ^ (ulong)(uint)Document) ^ (ulong)(uint)Run) ^ (ulong)(uint)layer) ^ (ulong)(uint)position));
         for (int d = 0; d < row.Length; d += 2)
@@ -19,8 +23,8 @@ public readonly record struct NoiseKey(int Seed, int Document, int Run)
             double u1 = ((rng.NextUInt64() >> 11) + 1) * (1.0 / (1UL << 53));
             double u2 = (rng.NextUInt64() >> 11) * (1.0 / (1UL << 53));
             double radius = Math.Sqrt(-2.0 * Math.Log(u1));
-            row[d] += (float)(sigma * radius * Math.Cos(2 * Math.PI * u2));
-            if (d + 1 < row.Length) row[d + 1] += (float)(sigma * radius * Math.Sin(2 * Math.PI * u2));
+            row[d] = (float)(sigma * radius * Math.Cos(2 * Math.PI * u2));
+            if (d + 1 < row.Length) row[d + 1] = (float)(sigma * radius * Math.Sin(2 * Math.PI * u2));
         }
     }
 

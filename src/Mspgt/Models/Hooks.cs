@@ -15,6 +15,12 @@ public sealed class Hooks
     public Hooks Edit(HookPoint point, HookEditor editor) => Add(new HookEntry(point, null, editor));
 
     /// <summary>
+    /// An edit described as data (<see cref="ActivationEdit"/>): the CPU applies it like any editor, a GPU forward
+    /// pass applies it on the device without copying the activation to the host and back.
+    /// </summary>
+    public Hooks Edit(HookPoint point, ActivationEdit edit) => Add(new HookEntry(point, null, null, Edit: edit));
+
+    /// <summary>
     /// Per query row of layer <paramref name="layer"/>'s attention pattern: its entropy and mean distance (see
     /// <see cref="Numerics.AttentionRows"/>), after the pattern's own hooks. The pattern itself is not handed out, so a
     /// GPU forward pass reduces it on the device and copies only 2·heads·T numbers.
@@ -50,7 +56,8 @@ public sealed class Hooks
     }
 }
 
-internal sealed record HookEntry(HookPoint Point, HookObserver? Observer, HookEditor? Editor, AttentionRowsObserver? Rows = null);
+internal sealed record HookEntry(HookPoint Point, HookObserver? Observer, HookEditor? Editor, AttentionRowsObserver? Rows = null,
+    ActivationEdit? Edit = null);
 
 /// <summary>Hooks by point for one model depth: an array slot per (kind, layer), so a miss costs one load.</summary>
 internal sealed class HookTable
@@ -83,8 +90,11 @@ internal sealed class HookTable
         foreach (var h in hooks) h.Rows?.Invoke(rows);
     }
 
-    /// <summary>Whether a hook at <paramref name="p"/> may change the activation (a device copies it back only then).</summary>
-    public bool HasEditor(HookPoint p) => _slots[Slot(p)]?.Any(e => e.Editor != null) == true;
+    /// <summary>Whether a hook at <paramref name="p"/> may change the activation.</summary>
+    public bool HasEditor(HookPoint p) => _slots[Slot(p)]?.Any(e => e.Editor != null || e.Edit != null) == true;
+
+    /// <summary>The hooks at <paramref name="p"/> in the order they were added (empty when none).</summary>
+    public ReadOnlySpan<HookEntry> At(HookPoint p) => _slots[Slot(p)];
 
     /// <summary>Runs the hooks at <paramref name="p"/>, if any, on <paramref name="data"/>.</summary>
     public void Fire(HookPoint p, Span<float> data, ReadOnlySpan<int> shape, int startPosition)
@@ -95,7 +105,8 @@ internal sealed class HookTable
         {
             if (h.Rows != null) continue;
             var t = new WritableHookTensor(p, shape, startPosition, data);
-            if (h.Editor != null) h.Editor(t);
+            if (h.Edit != null) h.Edit.Apply(t);
+            else if (h.Editor != null) h.Editor(t);
             else h.Observer!(t);
         }
     }

@@ -28,6 +28,37 @@ public interface IDecoder
     /// </summary>
     (float[] Logits, ActivationCache Cache) RunWithCache(ReadOnlySpan<int> ids, IEnumerable<HookPoint> points,
         Hooks? hooks = null, LogitRows logitRows = LogitRows.All);
+
+    /// <summary>
+    /// Runs several documents, each from position 0 without a KV cache, and returns each one's logits as
+    /// <see cref="Forward"/> would. Document i's hooks are <paramref name="hooks"/>[i] (null: none; one Hooks may
+    /// serve several documents, its hooks then run once per document, in document order): they see that document's
+    /// activations as if it ran alone. A device that gains from it runs them as one batched launch; the default
+    /// runs them one after another.
+    /// </summary>
+    IReadOnlyList<float[]> ForwardBatch(IReadOnlyList<int[]> documents, IReadOnlyList<Hooks?>? hooks = null, LogitRows logitRows = LogitRows.All)
+    {
+        BatchArguments.Check(documents, hooks);
+        var result = new float[documents.Count][];
+        for (int i = 0; i < documents.Count; i++) result[i] = Forward(documents[i], null, hooks?[i], logitRows);
+        return result;
+    }
+
+    /// <summary>
+    /// How many documents of <paramref name="tokens"/> tokens each one <see cref="ForwardBatch"/> call should take:
+    /// 1 where batching gains nothing (the CPU), else as many as the device holds (see the GPU's own rule).
+    /// </summary>
+    int BatchSize(int tokens) => 1;
+}
+
+/// <summary>Batch argument checks shared by every device.</summary>
+internal static class BatchArguments
+{
+    public static void Check(IReadOnlyList<int[]> documents, IReadOnlyList<Hooks?>? hooks)
+    {
+        if (hooks != null && hooks.Count != documents.Count)
+            throw new ArgumentException($"{hooks.Count} hook sets for {documents.Count} documents");
+    }
 }
 
 /// <summary>RunWithCache written once for every device: observers that copy, added after the caller's hooks.</summary>
@@ -42,4 +73,33 @@ internal static class CachedRun
         var logits = model.Forward(ids, null, all, logitRows);
         return (logits, cache);
     }
+
+    /// <summary>RunWithCache for a batch: each document's copies in its own cache.</summary>
+    public static (IReadOnlyList<float[]> Logits, ActivationCache[] Caches) RunBatch(IDecoder model, IReadOnlyList<int[]> documents,
+        IEnumerable<HookPoint> points, IReadOnlyList<Hooks?>? hooks, LogitRows logitRows)
+    {
+        BatchArguments.Check(documents, hooks);
+        var distinct = points.Distinct().ToArray();
+        var caches = new ActivationCache[documents.Count];
+        var all = new Hooks?[documents.Count];
+        for (int i = 0; i < documents.Count; i++)
+        {
+            var cache = caches[i] = new ActivationCache();
+            all[i] = hooks?[i]?.Copy() ?? new Hooks();
+            foreach (var p in distinct) all[i]!.Observe(p, cache.Add);
+        }
+        return (model.ForwardBatch(documents, all, logitRows), caches);
+    }
+}
+
+/// <summary>Batched forms of the <see cref="IDecoder"/> calls that every device shares.</summary>
+public static class DecoderBatch
+{
+    /// <summary>
+    /// <see cref="IDecoder.RunWithCache"/> for several documents in one <see cref="IDecoder.ForwardBatch"/>: each
+    /// document's copies of <paramref name="points"/> in its own cache, as if it ran alone.
+    /// </summary>
+    public static (IReadOnlyList<float[]> Logits, ActivationCache[] Caches) RunWithCacheBatch(this IDecoder model,
+        IReadOnlyList<int[]> documents, IEnumerable<HookPoint> points, IReadOnlyList<Hooks?>? hooks = null,
+        LogitRows logitRows = LogitRows.All) => CachedRun.RunBatch(model, documents, points, hooks, logitRows);
 }

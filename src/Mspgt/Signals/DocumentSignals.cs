@@ -53,6 +53,12 @@ public sealed class DocumentMeasurement
     public required KsgMutualInformationResult[] Ksg { get; init; }
 }
 
+/// <summary>
+/// One document's forward pass as the signals read it: its attention statistics per block and its representations
+/// (index 0 the embedding, l+1 block l's output, each [T × dim]).
+/// </summary>
+public sealed record CapturedDocument(int[] Ids, AttentionStatistics Attention, float[][] Representations);
+
 /// <summary>The per-document values of the representation signals of one block.</summary>
 public sealed record RepresentationValues(KsgMutualInformationResult Ksg, double Cka, double EffectiveRank, double TwoNn);
 
@@ -146,19 +152,49 @@ public sealed class DocumentSignals
 
     private static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
-    public DocumentMeasurement Measure(int[] ids)
+    public DocumentMeasurement Measure(int[] ids) => Measure(Capture([ids])[0]);
+
+    /// <summary>
+    /// Documents of up to <paramref name="tokens"/> tokens that one <see cref="Capture"/> should take: the model's
+    /// batch size (1 on the CPU), no more than keeps their captured representations within a quarter of the
+    /// memory the process may still use.
+    /// </summary>
+    public int BatchSize(int tokens)
     {
         var c = _model.Config;
-        int L = c.Layers, T = ids.Length, d = c.Dim;
-        if (T < MinimumTokens)
-            throw new MspgtException("signals", $"{T} tokens are too few: the per-document estimators need {MinimumTokens}");
-        var hooks = new Hooks();
-        var attention = AttentionStatistics.Observe(hooks, L);
-        var (entropy, distance) = (attention.Entropy, attention.Distance);
+        long perDocument = (c.Layers + 1L) * Math.Max(tokens, 1) * c.Dim * sizeof(float);
+        long host = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+        return (int)Math.Clamp(Math.Min(_model.BatchSize(tokens), host / perDocument), 1, int.MaxValue);
+    }
+
+    /// <summary>
+    /// What the model hands over for each document's measurement: its attention entropy and distance per block and
+    /// its representations (the embedding, then each block's output), from one <see cref="IDecoder.ForwardBatch"/>
+    /// over all <paramref name="documents"/> (a batched launch on a GPU, one by one on the CPU).
+    /// </summary>
+    public CapturedDocument[] Capture(IReadOnlyList<int[]> documents)
+    {
+        var c = _model.Config;
+        int L = c.Layers;
+        foreach (var ids in documents)
+            if (ids.Length < MinimumTokens)
+                throw new MspgtException("signals", $"{ids.Length} tokens are too few: the per-document estimators need {MinimumTokens}");
+        var hooks = new Hooks?[documents.Count];
+        var attention = new AttentionStatistics[documents.Count];
+        for (int i = 0; i < documents.Count; i++) attention[i] = AttentionStatistics.Observe((hooks[i] = new Hooks())!, L);
         // Representations: the embedding, then each block's output.
         var points = Enumerable.Range(0, L).Select(HookPoint.ResidPost).Prepend(HookPoint.Embed).ToArray();
-        var (_, cache) = _model.RunWithCache(ids, points, hooks, LogitRows.None);
-        var reps = points.Select(p => cache[p].Data).ToArray();
+        var (_, caches) = _model.RunWithCacheBatch(documents, points, hooks, LogitRows.None);
+        return documents.Select((ids, i) => new CapturedDocument(ids, attention[i], points.Select(p => caches[i][p].Data).ToArray())).ToArray();
+    }
+
+    /// <summary>Every per-document signal of one captured document.</summary>
+    public DocumentMeasurement Measure(CapturedDocument captured)
+    {
+        var c = _model.Config;
+        var (ids, reps) = (captured.Ids, captured.Representations);
+        int L = c.Layers, T = ids.Length, d = c.Dim;
+        var (entropy, distance) = (captured.Attention.Entropy, captured.Attention.Distance);
 
         int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
         // Every block's output through the lens in one pass over the unembedding; the last block's is the reference.

@@ -8,9 +8,11 @@ namespace Mspgt.Models.Gpu;
 /// The decoder forward pass of <see cref="Transformer"/> on a device: the same ops in the same order over the same
 /// config and architecture table, with device kernels (ILGPU) and matrix products by cuBLAS when it is found on a
 /// real device (else the ILGPU product kernel). Weights are uploaded once, as f32 (the parity mode) or bf16/f16 with
-/// f32 accumulation (<see cref="MatrixOps"/>: only the matrix products see the 16-bit type). One document per call.
-/// Hooks keep their API: an activation is copied to the host only when a hook asks for its point, and copied back
-/// only when a hook there is an editor, so editors change what the next device op reads exactly as on the CPU.
+/// f32 accumulation (<see cref="MatrixOps"/>: only the matrix products see the 16-bit type).
+/// One document per <see cref="Forward"/> call, several packed into one pass by <see cref="ForwardBatch"/>.
+/// Hooks keep their API: an activation is copied to the host only when an observer or a host editor asks for its
+/// point, and copied back only after a host editor; an <see cref="ActivationEdit"/> runs on the device, so every
+/// editor changes what the next device op reads exactly as on the CPU.
 /// </summary>
 public sealed class GpuTransformer : IDecoder, IDisposable
 {
@@ -35,13 +37,16 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     readonly RopeKernel rope;
     readonly AttentionKernels attention;
     readonly MatrixOps ops;
+    readonly EditKernels edits;
     readonly Cublas? cublas;
     readonly Rope hostRope;
     readonly object gate = new();
-    readonly Dictionary<int, Workspace> workspaces = [];
+    readonly List<GpuWorkspace> workspaces = [];
     DeviceKv? kv;
     KvCache? kvOwner;
     float[] hostScratch = [];
+    /// <summary>Activations copied to the host for hooks so far (device edits need none; tests check it).</summary>
+    internal long HookDownloads { get; private set; }
 
     GpuTransformer(GpuDevice device, ModelConfig config, ModelWeights weights, GpuWeights w)
     {
@@ -50,6 +55,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         rows = new RowKernels(acc);
         rope = new RopeKernel(acc);
         attention = new AttentionKernels(acc);
+        edits = new EditKernels(acc, rows);
         if (!device.Emulated) acc.Bind();
         cublas = device.Emulated ? null : Cublas.TryLoad();
         ops = new MatrixOps(acc, rows, cublas, w.Type);
@@ -94,86 +100,220 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         // One pass at a time on the device: its buffers and resident KV cache are shared.
         lock (gate)
         {
-            Bind(cache, T);
+            if (cache != null) Bind(cache);
             // cuBLAS runs in the context current on the calling thread: make it the accelerator's.
             if (cublas != null) acc.Bind();
-            return Run(ids, start, table, WorkspaceFor(T), logitRows, cache);
+            return Run(ids, [new Segment(0, T, start, table)], WorkspaceFor(T), logitRows, cache)[0];
         }
     }
 
-    float[] Run(ReadOnlySpan<int> ids, int start, HookTable? table, Workspace ws, LogitRows logitRows, KvCache? cache)
+    /// <summary>
+    /// Several documents in one pass: their tokens packed one after another into the same buffers (no padding), so
+    /// every matrix product, norm and elementwise op runs once over all of them; attention runs per document over
+    /// that document's own keys (a document never sees another's tokens) and RoPE positions restart at 0 in each.
+    /// Every row-wise op treats rows independently, so each document's results are those of its own pass.
+    /// </summary>
+    public IReadOnlyList<float[]> ForwardBatch(IReadOnlyList<int[]> documents, IReadOnlyList<Hooks?>? hooks = null, LogitRows logitRows = LogitRows.All)
+    {
+        BatchArguments.Check(documents, hooks);
+        if (documents.Count == 0) return [];
+        var c = Config;
+        var segments = new Segment[documents.Count];
+        int total = 0;
+        for (int i = 0; i < documents.Count; i++)
+        {
+            var ids = documents[i];
+            if (ids.Length == 0) throw new MspgtException("input", $"document {i + 1} of the batch has no tokens to run");
+            Transformer.CheckInput(c, ids, 0, Math.Min(c.MaxSeq, ids.Length));
+            segments[i] = new Segment(total, ids.Length, 0, hooks?[i]?.Resolve(c.Layers));
+            total = checked(total + ids.Length);
+        }
+        var packed = new int[total];
+        foreach (var (seg, ids) in segments.Zip(documents)) ids.CopyTo(packed, seg.Offset);
+        lock (gate)
+        {
+            // A batch that cannot fit fails in one line before allocating (what this model already holds counts as free).
+            int longest = documents.Max(d => d.Length);
+            long rowsOut = logitRows switch { LogitRows.All => total, LogitRows.Last => documents.Count, _ => 0 };
+            long need = sizeof(float) * (total * GpuWorkspace.FloatsPerToken(c) + (long)c.Heads * longest * longest + rowsOut * c.Vocab)
+                + MatrixOps.ScratchBytes(c, total, Dtype);
+            device.EnsureFits(need - workspaces.Sum(x => x.Bytes), $"a batch of {documents.Count} documents ({total} tokens)");
+            if (cublas != null) acc.Bind();
+            return Run(packed, segments, WorkspaceFor(total), logitRows, null);
+        }
+    }
+
+    /// <summary>Most tokens one batch holds: past a few thousand rows the matrix products are at full speed, and more only costs memory.</summary>
+    public const int MaxBatchTokens = 8192;
+
+    /// <summary>
+    /// Documents of <paramref name="tokens"/> tokens per batch: as many as keep the batch within
+    /// <see cref="MaxBatchTokens"/> and its buffers (<see cref="BatchBytes"/>, all logits rows included) within
+    /// half of the device memory now free, at least 1.
+    /// </summary>
+    public int BatchSize(int tokens)
+    {
+        if (tokens <= 0) return 1;
+        long budget;
+        lock (gate) budget = device.FreeBytes / 2 + workspaces.Sum(w => w.Bytes);
+        int n = Math.Max(1, MaxBatchTokens / tokens);
+        while (n > 1 && BatchBytes(Config, n, tokens) + MatrixOps.ScratchBytes(Config, (long)n * tokens, Dtype) > budget) n--;
+        return n;
+    }
+
+    /// <summary>
+    /// Device bytes of a batch of <paramref name="documents"/> documents of <paramref name="tokens"/> tokens:
+    /// activations and logits of all rows, one document's attention pattern at a time (bf16/f16 add their
+    /// <see cref="MatrixOps.ScratchBytes"/>).
+    /// </summary>
+    public static long BatchBytes(ModelConfig c, int documents, int tokens)
+    {
+        long rows = (long)documents * tokens;
+        return sizeof(float) * (rows * GpuWorkspace.FloatsPerToken(c) + (long)c.Heads * tokens * tokens + rows * c.Vocab);
+    }
+
+    /// <summary>One document of a pass: its rows in the packed token buffers, its first absolute position, its hooks.</summary>
+    readonly record struct Segment(int Offset, int Tokens, int Start, HookTable? Table);
+
+    float[][] Run(ReadOnlySpan<int> ids, Segment[] segs, GpuWorkspace ws, LogitRows logitRows, KvCache? cache)
     {
         var c = Config;
         int T = ids.Length, dim = c.Dim, H = c.Heads, kvH = c.KvHeads, hd = c.HeadDim;
-        V(ws.Ids).CopyFromCPU(ids);
-        ops.Gather(w.Embedding, V(ws.Ids), V(ws.X));
-        Fire(table, HookPoint.Embed, V(ws.X), start, T, dim);
-        var (cos, sin) = hostRope.Tables(start, T);
-        V(ws.Cos).CopyFromCPU((ReadOnlySpan<float>)cos);
-        V(ws.Sin).CopyFromCPU((ReadOnlySpan<float>)sin);
+        ws.Use(T);
+        ws.Ids.CopyFromCPU(ids);
+        ops.Gather(w.Embedding, ws.Ids, ws.X);
+        Fire(segs, HookPoint.Embed, ws.X, ws, dim);
+        UploadRope(segs, ws);
 
         for (int l = 0; l < c.Layers; l++)
         {
             var L = w.Layers[l];
-            Fire(table, HookPoint.ResidPre(l), V(ws.X), start, T, dim);
-            rows.RmsNormRows(V(ws.X), T, V(L.AttnNorm), c.NormEps, V(ws.H));
-            Linear(V(ws.H), T, L.Q, c.QDim, dim, L.QBias, V(ws.Q));
-            Linear(V(ws.H), T, L.K, c.KvDim, dim, L.KBias, V(ws.K));
-            Linear(V(ws.H), T, L.V, c.KvDim, dim, L.VBias, V(ws.Vv));
-            if (L.QNorm != null) rows.RmsNormRows(V(ws.Q), T * H, V(L.QNorm), c.NormEps, V(ws.Q));
-            if (L.KNorm != null) rows.RmsNormRows(V(ws.K), T * kvH, V(L.KNorm), c.NormEps, V(ws.K));
-            Fire(table, HookPoint.AttnQ(l), V(ws.Q), start, T, H, hd);
-            Fire(table, HookPoint.AttnK(l), V(ws.K), start, T, kvH, hd);
-            Fire(table, HookPoint.AttnV(l), V(ws.Vv), start, T, kvH, hd);
+            Fire(segs, HookPoint.ResidPre(l), ws.X, ws, dim);
+            rows.RmsNormRows(ws.X, T, V(L.AttnNorm), c.NormEps, ws.H);
+            Linear(ws.H, T, L.Q, c.QDim, dim, L.QBias, ws.Q);
+            Linear(ws.H, T, L.K, c.KvDim, dim, L.KBias, ws.K);
+            Linear(ws.H, T, L.V, c.KvDim, dim, L.VBias, ws.Vv);
+            if (L.QNorm != null) rows.RmsNormRows(ws.Q, T * H, V(L.QNorm), c.NormEps, ws.Q);
+            if (L.KNorm != null) rows.RmsNormRows(ws.K, T * kvH, V(L.KNorm), c.NormEps, ws.K);
+            Fire(segs, HookPoint.AttnQ(l), ws.Q, ws, H, hd);
+            Fire(segs, HookPoint.AttnK(l), ws.K, ws, kvH, hd);
+            Fire(segs, HookPoint.AttnV(l), ws.Vv, ws, kvH, hd);
             // The engine holds every model in the Hugging Face layout, so RoPE is rotate-half here as on the CPU.
-            rope.Rotate(V(ws.Q), T, H, hd, V(ws.Cos), V(ws.Sin), RopeForm.RotateHalf);
-            rope.Rotate(V(ws.K), T, kvH, hd, V(ws.Cos), V(ws.Sin), RopeForm.RotateHalf);
-            var (keys, values) = kv!.Layer(l);
-            keys.SubView((long)start * c.KvDim, (long)T * c.KvDim).CopyFrom(V(ws.K));
-            values.SubView((long)start * c.KvDim, (long)T * c.KvDim).CopyFrom(V(ws.Vv));
+            rope.Rotate(ws.Q, T, H, hd, ws.Cos, ws.Sin, RopeForm.RotateHalf);
+            rope.Rotate(ws.K, T, kvH, hd, ws.Cos, ws.Sin, RopeForm.RotateHalf);
+            foreach (var seg in segs) Attend(l, seg, ws, cache);
+            Fire(segs, HookPoint.AttnZ(l), ws.Z, ws, H, hd);
+            Linear(ws.Z, T, L.O, dim, c.QDim, null, ws.AttnOut);
+            Fire(segs, HookPoint.AttnOut(l), ws.AttnOut, ws, dim);
+            rows.Add(ws.X, ws.AttnOut);
+            Fire(segs, HookPoint.ResidMid(l), ws.X, ws, dim);
 
-            var s = new AttentionShape(T, start, H, kvH, hd, c.AttentionWindow(l));
-            var pattern = ws.Pattern(acc, s.PatternLength);
-            attention.Scores(V(ws.Q), keys, s, pattern);
-            Fire(table, HookPoint.AttnScores(l), pattern, start, H, T, s.Keys);
-            attention.Softmax(pattern, s);
-            Fire(table, HookPoint.AttnPattern(l), pattern, start, H, T, s.Keys);
-            FireRows(table, HookPoint.AttnPattern(l), pattern, s, ws);
-            attention.Mix(pattern, values, s, V(ws.Z));
-            Fire(table, HookPoint.AttnZ(l), V(ws.Z), start, T, H, hd);
-            Linear(V(ws.Z), T, L.O, dim, c.QDim, null, V(ws.AttnOut));
-            Fire(table, HookPoint.AttnOut(l), V(ws.AttnOut), start, T, dim);
-            rows.Add(V(ws.X), V(ws.AttnOut));
-            Fire(table, HookPoint.ResidMid(l), V(ws.X), start, T, dim);
-
-            rows.RmsNormRows(V(ws.X), T, V(L.FfnNorm), c.NormEps, V(ws.H));
-            Linear(V(ws.H), T, L.Gate, c.Ffn, dim, null, V(ws.Gate));
-            Linear(V(ws.H), T, L.Up, c.Ffn, dim, null, V(ws.Up));
-            rows.SwiGlu(V(ws.Gate), V(ws.Up), V(ws.Gate));
-            Fire(table, HookPoint.MlpPost(l), V(ws.Gate), start, T, c.Ffn);
-            Linear(V(ws.Gate), T, L.Down, dim, c.Ffn, null, V(ws.MlpOut));
-            Fire(table, HookPoint.MlpOut(l), V(ws.MlpOut), start, T, dim);
-            rows.Add(V(ws.X), V(ws.MlpOut));
-            Fire(table, HookPoint.ResidPost(l), V(ws.X), start, T, dim);
+            rows.RmsNormRows(ws.X, T, V(L.FfnNorm), c.NormEps, ws.H);
+            Linear(ws.H, T, L.Gate, c.Ffn, dim, null, ws.Gate);
+            Linear(ws.H, T, L.Up, c.Ffn, dim, null, ws.Up);
+            rows.SwiGlu(ws.Gate, ws.Up, ws.Gate);
+            Fire(segs, HookPoint.MlpPost(l), ws.Gate, ws, c.Ffn);
+            Linear(ws.Gate, T, L.Down, dim, c.Ffn, null, ws.MlpOut);
+            Fire(segs, HookPoint.MlpOut(l), ws.MlpOut, ws, dim);
+            rows.Add(ws.X, ws.MlpOut);
+            Fire(segs, HookPoint.ResidPost(l), ws.X, ws, dim);
         }
-        if (cache != null) cache.Length = start + T;
+        if (cache != null) cache.Length = segs[0].Start + T;
+        return Unembed(segs, ws, logitRows);
+    }
 
-        int n = logitRows switch { LogitRows.All => T, LogitRows.Last => 1, _ => 0 };
-        bool has(HookPoint p) => table != null && table.Has(p);
-        if (n == 0 && !has(HookPoint.FinalNorm) && !has(HookPoint.Logits)) { acc.Synchronize(); return []; }
-        rows.RmsNormRows(V(ws.X), T, V(w.FinalNorm), c.NormEps, V(ws.H));
-        Fire(table, HookPoint.FinalNorm, V(ws.H), start, T, dim);
-        if (n == 0) { acc.Synchronize(); return []; }
+    /// <summary>
+    /// Causal attention of one document: its queries over its own keys, which are the device KV cache's (a cached
+    /// single-document pass, whose keys join the cache first) or its rows of this pass's k and v.
+    /// </summary>
+    void Attend(int l, Segment seg, GpuWorkspace ws, KvCache? cache)
+    {
+        var c = Config;
+        var s = new AttentionShape(seg.Tokens, seg.Start, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
+        ArrayView<float> keys, values;
+        if (cache != null)
+        {
+            (keys, values) = kv!.Layer(l);
+            keys.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.K);
+            values.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.Vv);
+        }
+        else
+        {
+            keys = ws.K.SubView((long)seg.Offset * c.KvDim, s.KeyLength);
+            values = ws.Vv.SubView((long)seg.Offset * c.KvDim, s.KeyLength);
+        }
+        var q = ws.Q.SubView((long)seg.Offset * c.QDim, s.QueryLength);
+        var z = ws.Z.SubView((long)seg.Offset * c.QDim, s.QueryLength);
+        var pattern = ws.Pattern(acc, s.PatternLength);
+        attention.Scores(q, keys, s, pattern);
+        Fire(seg, HookPoint.AttnScores(l), pattern, ws, s.Heads, s.Tokens, s.Keys);
+        attention.Softmax(pattern, s);
+        Fire(seg, HookPoint.AttnPattern(l), pattern, ws, s.Heads, s.Tokens, s.Keys);
+        FireRows(seg, HookPoint.AttnPattern(l), pattern, s, ws);
+        attention.Mix(pattern, values, s, z);
+    }
+
+    /// <summary>Each row's cos/sin: the positions of its own document (a batch restarts them at 0 per document).</summary>
+    void UploadRope(Segment[] segs, GpuWorkspace ws)
+    {
+        if (segs.Length == 1)
+        {
+            var (cos, sin) = hostRope.Tables(segs[0].Start, segs[0].Tokens);
+            ws.Cos.CopyFromCPU((ReadOnlySpan<float>)cos);
+            ws.Sin.CopyFromCPU((ReadOnlySpan<float>)sin);
+            return;
+        }
+        int half = Config.HeadDim / 2;
+        var (allCos, allSin) = (new float[ws.Cos.Length], new float[ws.Sin.Length]);
+        foreach (var seg in segs)
+        {
+            var (cos, sin) = hostRope.Tables(seg.Start, seg.Tokens);
+            cos.CopyTo(allCos, seg.Offset * half);
+            sin.CopyTo(allSin, seg.Offset * half);
+        }
+        ws.Cos.CopyFromCPU((ReadOnlySpan<float>)allCos);
+        ws.Sin.CopyFromCPU((ReadOnlySpan<float>)allSin);
+    }
+
+    /// <summary>Final norm and the logits rows asked for, per document: all its rows, its last, or none.</summary>
+    float[][] Unembed(Segment[] segs, GpuWorkspace ws, LogitRows logitRows)
+    {
+        var c = Config;
+        int T = ws.Tokens, dim = c.Dim, B = segs.Length;
+        var counts = segs.Select(s => logitRows switch { LogitRows.All => s.Tokens, LogitRows.Last => 1, _ => 0 }).ToArray();
+        int n = counts.Sum();
+        var result = new float[B][];
+        bool hooked(HookPoint p) => segs.Any(s => s.Table != null && s.Table.Has(p));
+        if (n == 0 && !hooked(HookPoint.FinalNorm) && !hooked(HookPoint.Logits)) { acc.Synchronize(); Array.Fill(result, []); return result; }
+        rows.RmsNormRows(ws.X, T, V(w.FinalNorm), c.NormEps, ws.H);
+        Fire(segs, HookPoint.FinalNorm, ws.H, ws, dim);
+        if (n == 0) { acc.Synchronize(); Array.Fill(result, []); return result; }
+
+        // The unembedding reads contiguous rows: all of them, one document's last, or each document's last gathered.
+        ArrayView<float> input;
+        if (logitRows == LogitRows.All) input = ws.H;
+        else if (B == 1) input = ws.H.SubView((long)(T - 1) * dim, dim);
+        else
+        {
+            input = ws.LastRows(acc, (long)B * dim);
+            for (int i = 0; i < B; i++)
+                input.SubView((long)i * dim, dim).CopyFrom(ws.H.SubView((long)(segs[i].Offset + segs[i].Tokens - 1) * dim, dim));
+        }
         var logits = ws.Logits(acc, (long)n * c.Vocab);
-        Linear(V(ws.H).SubView((long)(T - n) * dim, (long)n * dim), n, w.Output, c.Vocab, dim, null, logits);
-        Fire(table, HookPoint.Logits, logits, start, n, c.Vocab, firstRow: T - n);
-        var result = new float[(long)n * c.Vocab];
-        logits.CopyToCPU(result);
+        Linear(input, n, w.Output, c.Vocab, dim, null, logits);
+        long o = 0;
+        for (int i = 0; i < B; i++)
+        {
+            var part = logits.SubView(o * c.Vocab, (long)counts[i] * c.Vocab);
+            Fire(segs[i], HookPoint.Logits, part, ws, counts[i], c.Vocab, firstRow: segs[i].Tokens - counts[i]);
+            result[i] = new float[part.Length];
+            part.CopyToCPU(result[i]);
+            o += counts[i];
+        }
         return result;
     }
 
     static ArrayView<float> V(MemoryBuffer1D<float, Stride1D.Dense> b) => b.View;
-    static ArrayView<int> V(MemoryBuffer1D<int, Stride1D.Dense> b) => b.View;
 
     /// <summary>y[T, outDim] = x[T, inDim] · Wᵀ (+ bias), W [outDim, inDim] as a linear layer stores it, in the pass's dtype.</summary>
     void Linear(ArrayView<float> x, int T, DeviceMatrix weight, int outDim, int inDim,
@@ -185,23 +325,53 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         if (bias != null) rows.AddBias(y.SubView(0, (long)T * outDim), V(bias));
     }
 
-    /// <summary>Runs the hooks at <paramref name="p"/> on a host copy; copies back only when an editor may have changed it.</summary>
-    void Fire(HookTable? table, HookPoint p, ArrayView<float> view, int start, int d0, int d1, int d2 = 0, int firstRow = 0)
+    /// <summary>Each document's hooks at <paramref name="p"/> on its rows of a [T, d1(, d2)] activation.</summary>
+    void Fire(Segment[] segs, HookPoint p, ArrayView<float> view, GpuWorkspace ws, int d1, int d2 = 0)
     {
+        long width = (long)d1 * Math.Max(d2, 1);
+        foreach (var seg in segs)
+            if (seg.Table != null && seg.Table.HasTensorHooks(p))
+                Fire(seg, p, view.SubView(seg.Offset * width, seg.Tokens * width), ws, seg.Tokens, d1, d2);
+    }
+
+    /// <summary>
+    /// Runs one document's hooks at <paramref name="p"/> in the order they were added: device edits
+    /// (<see cref="ActivationEdit"/>) on the device; observers and other editors on a host copy, made only when such
+    /// a hook comes and uploaded again only after an editor ran on it.
+    /// </summary>
+    void Fire(Segment seg, HookPoint p, ArrayView<float> part, GpuWorkspace ws, int d0, int d1, int d2 = 0, int firstRow = 0)
+    {
+        var table = seg.Table;
         if (table == null || !table.HasTensorHooks(p)) return;
         int n = checked(d0 * d1 * Math.Max(d2, 1));
+        part = part.SubView(0, n);
+        ReadOnlySpan<int> shape = d2 == 0 ? [d0, d1] : [d0, d1, d2];
+        int start = seg.Start + firstRow;
         if (hostScratch.Length < n) hostScratch = new float[n];
         var host = hostScratch.AsSpan(0, n);
-        var part = view.SubView(0, n);
-        part.CopyToCPU(host);
-        ReadOnlySpan<int> shape = d2 == 0 ? [d0, d1] : [d0, d1, d2];
-        table.Fire(p, host, shape, start + firstRow);
-        if (table.HasEditor(p)) part.CopyFromCPU((ReadOnlySpan<float>)host);
+        bool onHost = false, dirty = false;
+        foreach (var h in table.At(p))
+        {
+            if (h.Rows != null) continue;
+            if (h.Edit != null)
+            {
+                if (dirty) part.CopyFromCPU((ReadOnlySpan<float>)host);
+                (onHost, dirty) = (false, false);
+                edits.Apply(h.Edit, p, part, shape[^1], start, ws.Staging(acc, n));
+                continue;
+            }
+            if (!onHost) { part.CopyToCPU(host); onHost = true; HookDownloads++; }
+            var t = new WritableHookTensor(p, shape, start, host);
+            if (h.Editor != null) { h.Editor(t); dirty = true; }
+            else h.Observer!(t);
+        }
+        if (dirty) part.CopyFromCPU((ReadOnlySpan<float>)host);
     }
 
     /// <summary>Attention-rows observers get per-row entropy and distance reduced on the device: 2·heads·T doubles leave it.</summary>
-    void FireRows(HookTable? table, HookPoint p, ArrayView<float> pattern, AttentionShape s, Workspace ws)
+    void FireRows(Segment seg, HookPoint p, ArrayView<float> pattern, AttentionShape s, GpuWorkspace ws)
     {
+        var table = seg.Table;
         if (table == null || !table.HasRows(p)) return;
         int n = s.Heads * s.Tokens;
         var (e, d) = ws.Rows(acc, n);
@@ -217,38 +387,40 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     /// the one it held before is copied to its host arrays first, so interleaving caches stays correct (it only
     /// costs copies). Without a cache the pass uses the device buffers as scratch.
     /// </summary>
-    void Bind(KvCache? cache, int tokens)
+    void Bind(KvCache cache)
     {
-        if (cache != null && ReferenceEquals(cache, kvOwner)) return;
+        if (ReferenceEquals(cache, kvOwner)) return;
         if (kvOwner != null) kv!.Save(kvOwner);
         kvOwner = cache;
-        int capacity = cache?.Capacity ?? tokens;
-        if (kv == null || kv.Capacity < capacity)
+        if (kv == null || kv.Capacity < cache.Capacity)
         {
             kv?.Dispose();
             kv = null;
-            kv = new DeviceKv(acc, Config, Math.Max(capacity, Math.Min(Config.MaxSeq, tokens)));
+            kv = new DeviceKv(acc, Config, cache.Capacity);
         }
-        if (cache != null) kv.Load(cache);
+        kv.Load(cache);
     }
 
-    Workspace WorkspaceFor(int tokens)
+    /// <summary>
+    /// Buffers for a pass of <paramref name="tokens"/> rows: the ones held when they are large enough (a prompt's serve
+    /// its decoding steps), else new ones of that size in their place.
+    /// </summary>
+    GpuWorkspace WorkspaceFor(int tokens)
     {
-        if (workspaces.TryGetValue(tokens, out var ws)) return ws;
-        // Keep the buffers of two lengths (a prompt and single-token decoding steps); drop others.
-        if (workspaces.Count >= 2)
-        {
-            foreach (var old in workspaces.Values) old.Dispose();
-            workspaces.Clear();
-        }
-        return workspaces[tokens] = new Workspace(acc, Config, tokens);
+        if (workspaces.Count == 1 && workspaces[0].Capacity >= tokens) return workspaces[0];
+        foreach (var old in workspaces) old.Dispose();
+        workspaces.Clear();
+        device.EnsureFits(sizeof(float) * tokens * GpuWorkspace.FloatsPerToken(Config), $"the buffers of a {tokens}-token pass");
+        var ws = new GpuWorkspace(acc, Config, tokens);
+        workspaces.Add(ws);
+        return ws;
     }
 
     public void Dispose()
     {
         lock (gate)
         {
-            foreach (var ws in workspaces.Values) ws.Dispose();
+            foreach (var ws in workspaces) ws.Dispose();
             workspaces.Clear();
             kv?.Dispose();
             w.Dispose();
@@ -294,45 +466,5 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         }
 
         public void Dispose() { k.Dispose(); v.Dispose(); }
-    }
-
-    /// <summary>One pass length's device buffers; the pattern and logits grow as keys and rows need.</summary>
-    sealed class Workspace(Accelerator a, ModelConfig c, int T) : IDisposable
-    {
-        public readonly MemoryBuffer1D<int, Stride1D.Dense> Ids = a.Allocate1D<int>(T);
-        public readonly MemoryBuffer1D<float, Stride1D.Dense> X = a.Allocate1D<float>((long)T * c.Dim), H = a.Allocate1D<float>((long)T * c.Dim);
-        public readonly MemoryBuffer1D<float, Stride1D.Dense> Q = a.Allocate1D<float>((long)T * c.QDim), Z = a.Allocate1D<float>((long)T * c.QDim);
-        public readonly MemoryBuffer1D<float, Stride1D.Dense> K = a.Allocate1D<float>((long)T * c.KvDim), Vv = a.Allocate1D<float>((long)T * c.KvDim);
-        public readonly MemoryBuffer1D<float, Stride1D.Dense> AttnOut = a.Allocate1D<float>((long)T * c.Dim), MlpOut = a.Allocate1D<float>((long)T * c.Dim);
-        public readonly MemoryBuffer1D<float, Stride1D.Dense> Gate = a.Allocate1D<float>((long)T * c.Ffn), Up = a.Allocate1D<float>((long)T * c.Ffn);
-        public readonly MemoryBuffer1D<float, Stride1D.Dense> Cos = a.Allocate1D<float>((long)T * (c.HeadDim / 2)), Sin = a.Allocate1D<float>((long)T * (c.HeadDim / 2));
-        MemoryBuffer1D<float, Stride1D.Dense>? pattern, logits;
-        MemoryBuffer1D<double, Stride1D.Dense>? entropy, distance;
-
-        /// <summary>Per-row entropy and distance [n] each (n = heads·T, fixed for this length).</summary>
-        public (ArrayView<double> Entropy, ArrayView<double> Distance) Rows(Accelerator acc, int n)
-        {
-            entropy ??= acc.Allocate1D<double>(n);
-            distance ??= acc.Allocate1D<double>(n);
-            return (entropy.View, distance.View);
-        }
-
-        public ArrayView<float> Pattern(Accelerator acc, long n) => Grow(acc, ref pattern, n);
-        public ArrayView<float> Logits(Accelerator acc, long n) => Grow(acc, ref logits, n);
-
-        static ArrayView<float> Grow(Accelerator acc, ref MemoryBuffer1D<float, Stride1D.Dense>? b, long n)
-        {
-            if (b == null || b.Length < n) { b?.Dispose(); b = null; b = acc.Allocate1D<float>(n); }
-            return V(b).SubView(0, n);
-        }
-
-        public void Dispose()
-        {
-            foreach (var b in new MemoryBuffer[] { Ids, X, H, Q, Z, K, Vv, AttnOut, MlpOut, Gate, Up, Cos, Sin }) b.Dispose();
-            pattern?.Dispose();
-            logits?.Dispose();
-            entropy?.Dispose();
-            distance?.Dispose();
-        }
     }
 }

@@ -1,0 +1,137 @@
+using Mspgt.Loading;
+using Mspgt.Models;
+using Mspgt.Models.Gpu;
+
+namespace Mspgt.Tests.Gpu;
+
+/// <summary>
+/// Batched prefill on the emulated device: documents of different lengths packed into one pass give each one what
+/// its own pass gives (logits, every observed activation, attention rows), and the CPU's ForwardBatch is its
+/// one-by-one Forward.
+/// </summary>
+public class GpuBatchTests
+{
+    static readonly int[][] Documents = [[1, 7, 3, 9, 20, 4], [5, 2, 8, 11, 13, 6, 17, 30, 12], [2, 40, 3]];
+
+    static readonly Func<int, HookPoint>[] PerLayer =
+        [HookPoint.ResidPre, HookPoint.AttnQ, HookPoint.AttnK, HookPoint.AttnV, HookPoint.AttnScores, HookPoint.AttnPattern,
+         HookPoint.AttnZ, HookPoint.AttnOut, HookPoint.MlpPost, HookPoint.ResidPost];
+
+    static HookPoint[] Points(int layers) =>
+        [HookPoint.Embed, .. Enumerable.Range(0, layers).SelectMany(l => PerLayer.Select(f => f(l))), HookPoint.FinalNorm, HookPoint.Logits];
+
+    static (LoadedModel Model, ModelConfig Config) Open(string fixture)
+    {
+        var m = ModelLoader.Load(TestData.Path("fixtures", fixture), loadTokenizer: false);
+        // tiny-qwen2 also gets a sliding window from layer 1, shorter than the documents.
+        var config = fixture == "tiny-qwen2" ? m.Config with { SlidingWindow = 3, SlidingWindowFromLayer = 1 } : m.Config;
+        return (m, config);
+    }
+
+    /// <summary>Observers of attention rows, recording (layer, entropy, distance, start) per call.</summary>
+    static Hooks Rows(int layers, List<(int Layer, double[] Entropy, double[] Distance, int Start)> seen)
+    {
+        var hooks = new Hooks();
+        for (int l = 0; l < layers; l++)
+        {
+            int layer = l;
+            hooks.ObserveAttentionRows(l, r => seen.Add((layer, r.Entropy.ToArray(), r.Distance.ToArray(), r.StartPosition)));
+        }
+        return hooks;
+    }
+
+    [Theory]
+    [InlineData("tiny-qwen2", LogitRows.All)]
+    [InlineData("tiny-llama", LogitRows.All)]
+    [InlineData("tiny-llama", LogitRows.Last)]
+    public void ABatchOfThreeGivesEachDocumentItsSoloRun(string fixture, LogitRows logitRows)
+    {
+        var (m, config) = Open(fixture);
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        var points = Points(config.Layers);
+        var seenBatch = Documents.Select(_ => new List<(int, double[], double[], int)>()).ToArray();
+        var (batchLogits, batchCaches) = gpu.RunWithCacheBatch(Documents, points, seenBatch.Select(s => Rows(config.Layers, s)).ToArray(), logitRows);
+        var cpu = new Transformer(config, m.Weights);
+        for (int i = 0; i < Documents.Length; i++)
+        {
+            var seenSolo = new List<(int, double[], double[], int)>();
+            var (soloLogits, soloCache) = gpu.RunWithCache(Documents[i], points, Rows(config.Layers, seenSolo), logitRows);
+            // Bit-equal: every kernel and the emulated matrix product treat rows independently.
+            Assert.Equal(soloLogits, batchLogits[i]);
+            foreach (var p in points)
+            {
+                Assert.Equal(soloCache[p].Shape, batchCaches[i][p].Shape);
+                Assert.Equal(soloCache[p].StartPosition, batchCaches[i][p].StartPosition);
+                Assert.True(soloCache[p].Data.AsSpan().SequenceEqual(batchCaches[i][p].Data), $"document {i}: {p.Name} differs from its solo run");
+            }
+            Assert.Equal(config.Layers, seenBatch[i].Count);
+            for (int k = 0; k < seenSolo.Count; k++)
+            {
+                Assert.Equal(seenSolo[k].Item1, seenBatch[i][k].Item1);
+                Assert.Equal(seenSolo[k].Item2, seenBatch[i][k].Item2);
+                Assert.Equal(seenSolo[k].Item3, seenBatch[i][k].Item3);
+            }
+            // And the solo run is the CPU's (as the parity tests check more widely).
+            var want = cpu.Forward(Documents[i], null, null, logitRows);
+            Assert.Equal(want.Length, batchLogits[i].Length);
+            for (int j = 0; j < want.Length; j++)
+                Assert.True(Math.Abs(want[j] - batchLogits[i][j]) <= 1e-4 * (1 + Math.Abs(want[j])), $"document {i} logit {j}: device {batchLogits[i][j]} vs CPU {want[j]}");
+        }
+    }
+
+    [Fact]
+    public void DocumentsOfABatchHaveTheirOwnEditors()
+    {
+        var (m, config) = Open("tiny-llama");
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        Hooks?[] hooks =
+        [
+            new Hooks().Edit(HookPoint.MlpOut(1), new ActivationEdit.Zero()),
+            null,
+            new Hooks().Edit(HookPoint.ResidPost(0), t => t.Row(1).Fill(0.25f)).Edit(HookPoint.AttnPattern(1), t => t.Data[0] = 0.5f),
+        ];
+        var batch = gpu.ForwardBatch(Documents, hooks, LogitRows.All);
+        for (int i = 0; i < Documents.Length; i++) Assert.Equal(gpu.Forward(Documents[i], null, hooks[i]), batch[i]);
+        Assert.NotEqual(gpu.Forward(Documents[0]), batch[0]);
+        Assert.NotEqual(gpu.Forward(Documents[2]), batch[2]);
+    }
+
+    [Fact]
+    public void TheCpuBatchIsItsForwardOneByOne()
+    {
+        var (m, config) = Open("tiny-qwen2");
+        using var _ = m;
+        IDecoder cpu = new Transformer(config, m.Weights);
+        Assert.Equal(1, cpu.BatchSize(256));
+        var batch = cpu.ForwardBatch(Documents, null, LogitRows.Last);
+        for (int i = 0; i < Documents.Length; i++) Assert.Equal(cpu.Forward(Documents[i], null, null, LogitRows.Last), batch[i]);
+    }
+
+    [Fact]
+    public void BatchSizeKeepsWithinTheTokenCapAndTheDevice()
+    {
+        var (m, config) = Open("tiny-llama");
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        Assert.Equal(GpuTransformer.MaxBatchTokens / 256, gpu.BatchSize(256));
+        Assert.Equal(1, gpu.BatchSize(GpuTransformer.MaxBatchTokens));
+    }
+
+    [Fact]
+    public void ABatchThatDoesNotFitIsOneLineBeforeAllocating()
+    {
+        var (m, config) = Open("tiny-llama");
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        // Enough documents that all their logits rows alone exceed what the (emulated) device has free.
+        var document = Enumerable.Range(0, config.MaxSeq).Select(i => i % config.Vocab).ToArray();
+        long perDocument = GpuTransformer.BatchBytes(config, 2, config.MaxSeq) - GpuTransformer.BatchBytes(config, 1, config.MaxSeq);
+        int count = checked((int)(2 * GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / perDocument + 2));
+        var e = Assert.Throws<MspgtException>(() => gpu.ForwardBatch(Enumerable.Repeat(document, count).ToArray()));
+        Assert.Contains($"a batch of {count} documents", e.Message);
+        Assert.Contains("bytes on cuda:0", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}
