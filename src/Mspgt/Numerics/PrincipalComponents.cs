@@ -49,7 +49,7 @@ public sealed class PrincipalComponents
         if (maxComponents < 1) throw new MspgtException(source, $"number of components must be at least 1, got {maxComponents}");
         int n = g.Rows, d = g.Cols;
         double total = g.TotalSquares / (n - 1);
-        var eig = g.Eigen;
+        var eig = g.LeadingEigen(maxComponents);
         var values = eig.Values;
         int k = KeptCount(values, maxComponents);
         DenseMatrix directions;
