@@ -14,14 +14,29 @@ public static class AttentionRows
     public static void Compute(ReadOnlySpan<float> pattern, int heads, int queries, int keys, int startPosition,
         Span<double> entropy, Span<double> distance)
     {
-        for (int h = 0; h < heads; h++)
-            for (int t = 0; t < queries; t++)
-            {
-                int pos = startPosition + t, r = h * queries + t;
-                var row = pattern.Slice(r * keys, pos + 1);
-                entropy[r] = Entropy(row);
-                distance[r] = Distance(row, pos);
-            }
+        Rows(pattern, queries, keys, startPosition, 0, heads * queries, entropy, distance);
+    }
+
+    /// <summary>
+    /// As the span overload, for the forward pass, which streams every layer's pattern through here: rows are
+    /// independent (one fixed sequence of operations each), so they run in fixed blocks of 16 in parallel and the
+    /// values never depend on the thread count.
+    /// </summary>
+    public static void Compute(float[] pattern, int heads, int queries, int keys, int startPosition,
+        double[] entropy, double[] distance) =>
+        Parallelism.ForChunks(heads * queries, 16, (long)heads * queries * keys, (r0, r1) =>
+            Rows(pattern, queries, keys, startPosition, r0, r1, entropy, distance));
+
+    private static void Rows(ReadOnlySpan<float> pattern, int queries, int keys, int startPosition, int r0, int r1,
+        Span<double> entropy, Span<double> distance)
+    {
+        for (int r = r0; r < r1; r++)
+        {
+            int pos = startPosition + r % queries;
+            var row = pattern.Slice(r * keys, pos + 1);
+            entropy[r] = Entropy(row);
+            distance[r] = Distance(row, pos);
+        }
     }
 
     /// <summary>Σ_k p_k·(pos − k) in double precision, in key order.</summary>

@@ -11,7 +11,7 @@ namespace Mspgt.Numerics;
 public sealed class CenteredGram
 {
     private readonly object _gate = new();
-    private SymmetricEigen? _eigen;
+    private SymmetricEigen? _eigen, _leading;
     private double[]? _values;
 
     public int Rows { get; }
@@ -60,13 +60,28 @@ public sealed class CenteredGram
         }
     }
 
+    /// <summary>
+    /// Every eigenvalue of <see cref="Gram"/> and the eigenvectors of the <paramref name="count"/> largest
+    /// (<see cref="LinearAlgebra.SymmetricEigen(DenseMatrix, int)"/>), computed on first use; a later call for fewer
+    /// returns the same object (its leading columns do not depend on how many were computed). PCA asks for this.
+    /// </summary>
+    public SymmetricEigen LeadingEigen(int count)
+    {
+        count = Math.Clamp(count, 0, Gram.Rows);
+        lock (_gate)
+        {
+            if (_leading == null || _leading.Vectors.Cols < count) _leading = LinearAlgebra.SymmetricEigen(Gram, count);
+            return _leading;
+        }
+    }
+
     /// <summary>Eigenvalues of <see cref="Gram"/>, largest first: the same numbers <see cref="Eigen"/> holds
     /// (accumulating eigenvectors does not touch them), without the vectors' cost when those were not asked for.</summary>
     public double[] Eigenvalues
     {
         get
         {
-            lock (_gate) return _eigen?.Values ?? (_values ??= LinearAlgebra.SymmetricEigenvalues(Gram));
+            lock (_gate) return _eigen?.Values ?? _leading?.Values ?? (_values ??= LinearAlgebra.SymmetricEigenvalues(Gram));
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Mspgt.Numerics;
 
 /// <summary>
@@ -71,7 +73,7 @@ public sealed class DenseMatrix
         if (rows < 0 || cols < 0 || rowMajor.Length != (long)rows * cols)
             throw new MspgtException("matrix", $"{rowMajor.Length} float values do not form a {rows}x{cols} matrix");
         var m = new DenseMatrix(rows, cols);
-        for (int i = 0; i < m.Data.Length; i++) m.Data[i] = rowMajor[i];
+        TensorPrimitives.ConvertChecked<float, double>(rowMajor, m.Data);   // exact widening, vectorised
         return m;
     }
 

@@ -49,7 +49,7 @@ public sealed class PrincipalComponents
         if (maxComponents < 1) throw new MspgtException(source, $"number of components must be at least 1, got {maxComponents}");
         int n = g.Rows, d = g.Cols;
         double total = g.TotalSquares / (n - 1);
-        var eig = g.Eigen;
+        var eig = g.LeadingEigen(maxComponents);
         var values = eig.Values;
         int k = KeptCount(values, maxComponents);
         DenseMatrix directions;
@@ -58,13 +58,17 @@ public sealed class PrincipalComponents
         {
             // Xc = U S Vᵀ: the Gram matrix Xc Xcᵀ has eigenvectors U and eigenvalues S²; directions V = Xcᵀ U / S.
             var xc = g.Centered ?? throw new InvalidOperationException("the centred samples were dropped before the PCA fit");
-            var u = eig.Vectors.LeadingColumns(k);
-            directions = LinearAlgebra.TransposeMultiply(xc, u);
-            for (int j = 0; j < k; j++)
+            // Row j of Vᵀ is Σ_i u_ij · (row i of Xc) / S_j: whole rows of Xc scaled and added in order (no transposed
+            // copy of Xc), each row of Vᵀ summed by one thread in one fixed order.
+            var u = eig.Vectors;
+            var vt = new DenseMatrix(k, d);
+            Parallel.For(0, k, new ParallelOptions { MaxDegreeOfParallelism = (long)n * d * k < 1_000_000 ? 1 : Parallelism.Threads }, j =>
             {
-                double inv = 1 / Math.Sqrt(values[j]);
-                for (int r = 0; r < d; r++) directions[r, j] *= inv;
-            }
+                var row = vt.Row(j);
+                for (int i = 0; i < n; i++) TensorPrimitives.MultiplyAdd(xc.Row(i), u[i, j], row, row);
+                TensorPrimitives.Multiply(row, 1 / Math.Sqrt(values[j]), row);
+            });
+            directions = vt.Transpose();
         }
         values = values.Take(k).ToArray();
         if (values.Length == 0) throw new MspgtException(source, "all samples are identical (zero variance)");

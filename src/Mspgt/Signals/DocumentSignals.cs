@@ -202,7 +202,9 @@ public sealed class DocumentSignals
         // Each representation (embedding, then every block's output) is block l's output and block l+1's input:
         // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
         var prepared = new PreparedRepresentation[L + 1];
-        Parallel.For(0, L + 1, Mspgt.Numerics.Parallelism.Options, r => prepared[r] = PreparedRepresentation.Of(DenseMatrix.FromFloats(reps[r], T, d), _s));
+        int skip = _s.IncludeBos ? 0 : 1;   // the estimators' rows, converted to double once (no full copy first)
+        Parallel.For(0, L + 1, Mspgt.Numerics.Parallelism.Options,
+            r => prepared[r] = PreparedRepresentation.OfRows(DenseMatrix.FromFloats(reps[r].AsSpan(skip * d), T - skip, d)));
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
         Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
@@ -259,9 +261,11 @@ public sealed class DocumentSignals
     /// </summary>
     private sealed record PreparedRepresentation(DenseMatrix Rows, CenteredGram? Gram, PrincipalComponents? Pca)
     {
-        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s)
+        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s) => OfRows(s.IncludeBos ? m : WithoutFirstRow(m));
+
+        /// <summary>As <see cref="Of"/>, from the rows the estimators read (row 0 already left out when it should be).</summary>
+        public static PreparedRepresentation OfRows(DenseMatrix rows)
         {
-            var rows = s.IncludeBos ? m : WithoutFirstRow(m);
             if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null);
             foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null);
             var g = CenteredGram.Of(rows, "signals");

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using Mspgt.Models;
 using Mspgt.Numerics;
@@ -92,23 +93,17 @@ public sealed class LogitLens
             Parallelism.ForChunks(rows, 1, (long)rows * vs, (i0, i1) =>
             {
                 for (int i = i0; i < i1; i++)
-                    finalScale[i] = Accumulate(logits.AsSpan((f0 + i) * vs, vs), ref m[f0 + i], ref S[f0 + i], ref B[f0 + i],
-                        finalExp.AsSpan(i * vs, vs));
+                    finalScale[i] = Fold(logits.AsSpan((f0 + i) * vs, vs), ref m[f0 + i], ref S[f0 + i], ref B[f0 + i],
+                        finalExp.AsSpan(i * vs, vs), default, default, out _);
             });
             Parallelism.ForChunks(f0, 1, (long)f0 * vs, (r0, r1) =>
             {
-                var e = new double[vs];
-                var diff = new double[vs];
                 for (int r = r0; r < r1; r++)
                 {
                     int i = r % rows;
-                    var z = logits.AsSpan(r * vs, vs);
-                    Accumulate(z, ref m[r], ref S[r], ref B[r], e);
-                    // A += Σ e^(z_f − m_f)(z_f − z), after rescaling to the final row's new max.
-                    TensorPrimitives.ConvertChecked<float, double>(logits.AsSpan((f0 + i) * vs, vs), diff);
-                    TensorPrimitives.ConvertChecked<float, double>(z, e);
-                    TensorPrimitives.Subtract(diff, e, diff);
-                    A[r] = A[r] * finalScale[i] + TensorPrimitives.Dot<double>(finalExp.AsSpan(i * vs, vs), diff);
+                    Fold(logits.AsSpan(r * vs, vs), ref m[r], ref S[r], ref B[r], default,
+                        logits.AsSpan((f0 + i) * vs, vs), finalExp.AsSpan(i * vs, vs), out double a);
+                    A[r] = A[r] * finalScale[i] + a;   // earlier slices' A rescaled to the final row's new max
                 }
             });
         }
@@ -128,22 +123,52 @@ public sealed class LogitLens
         return result;
     }
 
-    /// <summary>Folds one slice of a row's logits into its running max, S and B; leaves e^(z − m) (new m) in
-    /// <paramref name="exp"/> and returns e^(m_old − m_new), the factor earlier sums were rescaled by.</summary>
-    private static double Accumulate(ReadOnlySpan<float> z, ref double m, ref double s, ref double b, Span<double> exp)
+    /// <summary>
+    /// Folds one slice of a row's logits <paramref name="z"/> into its running max m, S = Σ e^(z−m) and
+    /// B = Σ e^(z−m)·z, in one vectorised pass (the logits widened to double, the exponentials in double). With
+    /// <paramref name="keep"/> it leaves e^(z − m) (new m) there (the final rows); with <paramref name="zf"/> and
+    /// <paramref name="fe"/> (the final row's logits and its e^(z_f − m_f)) it also returns this slice's
+    /// a = Σ e^(z_f − m_f)(z_f − z) (the lens rows). Returns e^(m_old − m_new), the factor earlier sums were
+    /// rescaled by. One fixed order of operations per row: the thread count never changes a result.
+    /// </summary>
+    private static double Fold(ReadOnlySpan<float> z, ref double m, ref double s, ref double b, Span<double> keep,
+        ReadOnlySpan<float> zf, ReadOnlySpan<double> fe, out double a)
     {
         double mNew = Math.Max(m, TensorPrimitives.Max(z));
         double scale = double.IsNegativeInfinity(m) ? 0 : Math.Exp(m - mNew);
         m = mNew;
-        var e = exp[..z.Length];
-        // Σ e^(z−m)·z in float·double pairs: z is exact in double, so no second buffer is needed.
-        TensorPrimitives.ConvertChecked<float, double>(z, e);
-        TensorPrimitives.Subtract(e, mNew, e);
-        TensorPrimitives.Exp(e, e);
-        double zDotE = 0;
-        for (int i = 0; i < z.Length; i++) zDotE += e[i] * z[i];
-        s = s * scale + TensorPrimitives.Sum<double>(e);
-        b = b * scale + zDotE;
+        bool kl = !zf.IsEmpty, store = !keep.IsEmpty;
+        int n = z.Length, i = 0, w = Vector<float>.Count, h = Vector<double>.Count;
+        var vm = new Vector<double>(mNew);
+        Vector<double> vs = default, vb = default, va = default;
+        for (; i + w <= n; i += w)
+        {
+            Vector.Widen(new Vector<float>(z.Slice(i)), out var z0, out var z1);
+            var e0 = Vector.Exp(z0 - vm);
+            var e1 = Vector.Exp(z1 - vm);
+            vs += e0 + e1;
+            vb = Vector.MultiplyAddEstimate(e0, z0, vb);
+            vb = Vector.MultiplyAddEstimate(e1, z1, vb);
+            if (store) { e0.CopyTo(keep.Slice(i)); e1.CopyTo(keep.Slice(i + h)); }
+            if (kl)
+            {
+                Vector.Widen(new Vector<float>(zf.Slice(i)), out var f0, out var f1);
+                va = Vector.MultiplyAddEstimate(new Vector<double>(fe.Slice(i)), f0 - z0, va);
+                va = Vector.MultiplyAddEstimate(new Vector<double>(fe.Slice(i + h)), f1 - z1, va);
+            }
+        }
+        double ss = Vector.Sum(vs), bb = Vector.Sum(vb), aa = Vector.Sum(va);
+        for (; i < n; i++)
+        {
+            double zi = z[i], e = Math.Exp(zi - mNew);
+            ss += e;
+            bb += e * zi;
+            if (store) keep[i] = e;
+            if (kl) aa += fe[i] * (zf[i] - zi);
+        }
+        s = s * scale + ss;
+        b = b * scale + bb;
+        a = aa;
         return scale;
     }
 

@@ -1,0 +1,113 @@
+using Mspgt.Numerics;
+
+namespace Mspgt.Tests.Numerics;
+
+/// <summary>
+/// <see cref="LinearAlgebra.SymmetricEigen(DenseMatrix, int)"/> computes only the leading eigenvectors by taking e_j
+/// back through the QL rotations and Householder reflections. Its eigenvalues must be the full decomposition's bit
+/// for bit and its vectors the full decomposition's leading columns to 1e-10 — on random spectra, on exactly
+/// repeated eigenvalues (where any basis of the eigenspace would be an answer, so only replaying the same
+/// transformations can agree) and on clusters 1e-12 apart — and independent of the thread count.
+/// </summary>
+[Collection(ParallelismCollection.Name)]
+public class LeadingEigenTests
+{
+    /// <summary>Q diag(λ) Qᵀ with a random orthogonal Q (the eigenvectors of a random symmetric matrix).</summary>
+    private static DenseMatrix WithSpectrum(double[] lambda, int seed)
+    {
+        int n = lambda.Length;
+        var q = LinearAlgebra.SymmetricEigen(LinearAlgebraTests.RandomSymmetric(n, seed)).Vectors;
+        var ql = q.Clone();
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) ql[i, j] *= lambda[j];
+        return LinearAlgebra.MultiplyTransposed(ql, q);
+    }
+
+    public static TheoryData<string> Spectra => new() { "random", "repeated", "clustered", "diagonal", "gram" };
+
+    private static DenseMatrix Matrix(string kind) => kind switch
+    {
+        "random" => LinearAlgebraTests.RandomSymmetric(131, 5),
+        // ten eigenvalues exactly 1, the rest 0: the top eigenspace has dimension 10
+        "repeated" => WithSpectrum(Enumerable.Range(0, 140).Select(i => i < 10 ? 1.0 : 0.0).ToArray(), 6),
+        // six eigenvalues 1e-12 apart at the top, then a spread spectrum
+        "clustered" => WithSpectrum(Enumerable.Range(0, 150).Select(i => i < 6 ? 5 + 1e-12 * i : 4.0 / (i + 1)).ToArray(), 7),
+        // already tridiagonal (diagonal): no Householder step, repeated values at the top
+        "diagonal" => Diagonal([3, 1, 3, 0, -2, 3, 1, 2, 2, 0.5]),
+        // a document's centred sample Gram matrix: 255 tokens of a 896-wide representation (rank 254 after centring)
+        _ => CenteredGram.Of(LinearAlgebraTests.RandomMatrix(255, 896, 8)).Gram,
+    };
+
+    private static DenseMatrix Diagonal(double[] d)
+    {
+        var m = new DenseMatrix(d.Length, d.Length);
+        for (int i = 0; i < d.Length; i++) m[i, i] = d[i];
+        return m;
+    }
+
+    [Theory]
+    [MemberData(nameof(Spectra))]
+    public void LeadingEigenpairsAreTheFullDecompositions(string kind)
+    {
+        var a = Matrix(kind);
+        int n = a.Rows;
+        var full = LinearAlgebra.SymmetricEigen(a);
+        double scale = Math.Max(1, Math.Abs(full.Values[0]));
+        foreach (int k in new[] { 1, 8, 16 })
+        {
+            var top = LinearAlgebra.SymmetricEigen(a, k);
+            int kk = Math.Min(k, n);
+            Assert.Equal(full.Values, top.Values);   // the same QL run: bit-identical eigenvalues
+            Assert.Equal((n, kk), (top.Vectors.Rows, top.Vectors.Cols));
+            for (int r = 0; r < n; r++)
+                for (int c = 0; c < kk; c++)
+                    Assert.True(Math.Abs(top.Vectors[r, c] - full.Vectors[r, c]) < 1e-10,
+                        $"{kind}, k = {k}: vector {c}, entry {r}: {top.Vectors[r, c]} vs {full.Vectors[r, c]}");
+            // and they are eigenpairs: orthonormal, A v = λ v
+            var vtv = LinearAlgebra.TransposeMultiply(top.Vectors, top.Vectors);
+            var av = LinearAlgebra.Multiply(a, top.Vectors);
+            for (int c = 0; c < kk; c++)
+            {
+                for (int c2 = 0; c2 < kk; c2++) Assert.True(Math.Abs(vtv[c, c2] - (c == c2 ? 1 : 0)) < 1e-12);
+                for (int r = 0; r < n; r++) Assert.True(Math.Abs(av[r, c] - top.Values[c] * top.Vectors[r, c]) < 1e-10 * scale);
+            }
+        }
+        Assert.Empty(LinearAlgebra.SymmetricEigen(a, 0).Vectors.Data);
+        Assert.Equal(full.Values, LinearAlgebra.SymmetricEigenvalues(a));
+    }
+
+    [Fact]
+    public void LeadingEigenvectorsAreBitIdenticalWhateverTheThreadCount()
+    {
+        var a = Matrix("gram");
+        var results = new List<double[]>();
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 5 })
+            {
+                Parallelism.Set(threads);
+                results.Add(LinearAlgebra.SymmetricEigen(a, 16).Vectors.Data);
+            }
+        }
+        finally { Parallelism.Set(null); }
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[0], results[2]);
+    }
+
+    [Fact]
+    public void PrincipalComponentsUseTheLeadingVectorsOfTheSharedGram()
+    {
+        var x = LinearAlgebraTests.RandomMatrix(120, 300, 9);
+        var g = CenteredGram.Of(x);
+        var pca = PrincipalComponents.Fit(g, 8);
+        Assert.Same(g.LeadingEigen(8), g.LeadingEigen(3));
+        Assert.Equal(g.Eigenvalues, g.LeadingEigen(8).Values);
+        // the directions are Xcᵀ u / √λ for the full decomposition's u too, to round-off
+        var full = g.Eigen;
+        var xc = LinearAlgebra.Center(x);
+        var u = full.Vectors.LeadingColumns(8);
+        var v = LinearAlgebra.TransposeMultiply(xc, u);
+        for (int c = 0; c < 8; c++)
+            for (int r = 0; r < 300; r++)
+                Assert.True(Math.Abs(pca.Directions[r, c] - v[r, c] / Math.Sqrt(full.Values[c])) < 1e-10);
+    }
+}
