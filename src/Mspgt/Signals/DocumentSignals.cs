@@ -159,20 +159,43 @@ public sealed class DocumentSignals
         var points = Enumerable.Range(0, L).Select(HookPoint.ResidPost).Prepend(HookPoint.Embed).ToArray();
         var (_, cache) = _model.RunWithCache(ids, points, hooks, LogitRows.None);
         var reps = points.Select(p => cache[p].Data).ToArray();
+        cache = null; // reps[r] is dropped once its representation is prepared
 
         int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
         // Every block's output through the lens in one pass over the unembedding; the last block's is the reference.
         var lensValues = _lens.MeasureLayers(Enumerable.Range(1, L).Select(r => Gather(reps[r], d, lensPositions)).ToArray(), lensPositions.Length);
         // Each representation (embedding, then every block's output) is block l's output and block l+1's input:
         // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
-        var prepared = new PreparedRepresentation[L + 1];
-        Parallel.For(0, L + 1, Mspgt.Numerics.Parallelism.Options, r => prepared[r] = PreparedRepresentation.Of(DenseMatrix.FromFloats(reps[r], T, d), _s));
+        // The pooled samples first, so that each representation's float rows can go as soon as it is prepared.
+        int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
+        var pooled = reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray();
+        int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
+        var miRows = reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray();
+
+        // The blocks go in windows of 2 per thread: a window's new representations are prepared, then its blocks
+        // measured, so memory holds a window's prepared representations (float64 rows, Gram matrix and eigenvectors:
+        // about 3 MB each at the 0.5B shape) rather than all L + 1, and what preparing left behind is returned before
+        // the estimators allocate theirs. Every block is measured exactly as before, whatever the window.
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
-        Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
+        var prepared = new PreparedRepresentation?[L + 1];
+        int window = Math.Max(1, 2 * Mspgt.Numerics.Parallelism.Threads);
+        for (int l0 = 0; l0 < L; l0 += window)
+        {
+            int l1 = Math.Min(L, l0 + window);
+            Parallel.For(l0 == 0 ? 0 : l0 + 1, l1 + 1, Mspgt.Numerics.Parallelism.Options, r =>
+            {
+                prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s);
+                reps[r] = null!;
+            });
+            if (l1 < L) Mspgt.Numerics.Garbage.Release();
+            Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => Measure(l, MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l)));
+            for (int r = l0; r < l1; r++) prepared[r] = null; // the window's last one is the next window's first
+        }
+
+        void Measure(int l, RepresentationValues rep)
         {
             var (kl, lensEntropy) = lensValues[l];
-            var rep = MeasureRepresentations(prepared[l], prepared[l + 1], _s, l);
             ksg[l] = rep.Ksg;
             values[l, 0] = distance[l].Mean;
             values[l, 1] = entropy[l].Mean;
@@ -185,16 +208,12 @@ public sealed class DocumentSignals
             values[l, 8] = lensEntropy;
             values[l, 9] = rep.EffectiveRank;
             values[l, 10] = rep.TwoNn;
-        });
+        }
         for (int l = 0; l < L; l++)
             for (int s = 0; s < PerDocumentSignals.Length; s++)
                 if (s != MiGaussianColumn && s != MiDeltaColumn && !double.IsFinite(values[l, s]))
                     throw new MspgtException("signals", $"{PerDocumentSignals[s]} is not finite at block {l}");
 
-        int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
-        var pooled = reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray();
-        int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
-        var miRows = reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray();
         return new DocumentMeasurement { Values = values, Positions = positions, Pooled = pooled, MiPositions = miPositions, MiRows = miRows, Ksg = ksg };
     }
 
@@ -223,9 +242,14 @@ public sealed class DocumentSignals
     /// </summary>
     private sealed record PreparedRepresentation(DenseMatrix Rows, CenteredGram? Gram, PrincipalComponents? Pca)
     {
-        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s)
+        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s) => OfRows(s.IncludeBos ? m : WithoutFirstRow(m), s);
+
+        /// <summary>The same from T × d float rows, converted once without row 0 rather than converted and then copied.</summary>
+        public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s) =>
+            OfRows(s.IncludeBos ? DenseMatrix.FromFloats(rowMajor, T, d) : DenseMatrix.FromFloats(rowMajor.AsSpan(d), T - 1, d), s);
+
+        private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s)
         {
-            var rows = s.IncludeBos ? m : WithoutFirstRow(m);
             if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null);
             foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null);
             var g = CenteredGram.Of(rows, "signals");
