@@ -125,21 +125,25 @@ public sealed partial class InterventionExperiment
         Want(InterventionSpec.Noop, 0, c.Layers - 1);
 
         // Every condition compares a document with its clean logits ([tokens × vocab] floats: 38 MB for 64 tokens of
-        // a 150k vocabulary). They are all kept when that is small beside the weights; otherwise the documents go in
-        // groups of as many as run at once, each group's clean logits computed once and dropped after its conditions,
-        // so memory holds a group's logits, not the corpus's. The order of the work changes, not its results.
+        // a 150k vocabulary). They are all kept when that is small beside the weights; otherwise the documents go one
+        // at a time, each one's clean logits computed once and dropped after its conditions, so memory holds one
+        // document's clean and intervened logits, not the corpus's (nor those of as many documents as there are
+        // threads: the forward pass spreads over the threads itself). The order of the work changes, not its results.
         long logitBytes = _clean.Sum(d => (long)(d.Ids.Length - 1) * c.Vocab * sizeof(float));
         bool keepLogits = logitBytes <= (_s.CleanLogitsBudget ?? Math.Min(512L << 20, Math.Max(32L << 20, WeightBytes(_model.Weights) / 8)));
         int batch = DeviceBatch(_clean.Max(d => d.Ids.Length));
-        int groupSize = keepLogits ? n : Math.Max(batch, Math.Max(1, _parallel.MaxDegreeOfParallelism));
+        int groupSize = keepLogits ? n : batch;
         var groups = Enumerable.Range(0, (n + groupSize - 1) / groupSize)
             .Select(g => (First: g * groupSize, Count: Math.Min(groupSize, n - g * groupSize))).ToList();
         int total = 1 + conditions.Count * groups.Count, done = 0;
 
         progress?.Invoke(done, total, "clean model");
         _stats = CleanActivationStatistics.Compute(_model, _clean.Select(d => d.Ids).ToList());
-        if (batch == 1) Parallel.For(0, n, _parallel, i => RunClean(i, keepLogits));
+        // Each clean pass makes a document's full logits for its NLL: one document at a time on the CPU when they are
+        // not kept (the forward pass spreads over the threads itself), a device batch at a time on a GPU.
+        if (batch == 1) Parallel.For(0, n, keepLogits ? _parallel : new ParallelOptions { MaxDegreeOfParallelism = 1 }, i => RunClean(i, keepLogits));
         else InBatches(0, n, batch, chunk => CleanLogits(chunk), (i, logits) => RunClean(i, keepLogits, logits));
+        Garbage.Release();
         progress?.Invoke(++done, total, "clean model");
 
         var results = conditions.ToDictionary(x => x.Key, _ => new DocOutcome[n]);

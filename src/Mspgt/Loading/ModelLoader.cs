@@ -36,13 +36,18 @@ public static class ModelLoader
             {
                 // A GGUF file carries its own vocabulary; a folder or .bin may have one beside it. A vocabulary we
                 // cannot read does not stop weight-only work (ids given directly): the error is kept for later.
-                string? source = model.Format.StartsWith("gguf") ? path : FindTokenizerBeside(path);
+                // A GGUF file's vocabulary is read from the metadata its loader already parsed, not from a second parse.
+                var gguf = model.Owned.OfType<GgufFile>().FirstOrDefault();
+                string? source = gguf != null ? path : FindTokenizerBeside(path);
                 if (source != null)
                 {
-                    try { model.Tokenizer = TokenizerLoader.Load(source); }
+                    try { model.Tokenizer = gguf != null ? TokenizerLoader.FromGgufMetadata(gguf.Metadata, path) : TokenizerLoader.Load(source); }
                     catch (MspgtException e) { model.TokenizerError = e.ToErrorLine()["error: ".Length..]; }
                 }
             }
+            // What loading left behind (metadata and tokenizer.json parses, the tokenizer's construction: tens of MB for
+            // a 150k vocabulary) goes back to the operating system now, before the weights are paged in beside it.
+            Mspgt.Numerics.Garbage.Release();
             return model;
         }
         catch

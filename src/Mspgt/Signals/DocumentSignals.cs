@@ -188,7 +188,10 @@ public sealed class DocumentSignals
         return documents.Select((ids, i) => new CapturedDocument(ids, attention[i], points.Select(p => caches[i][p].Data).ToArray())).ToArray();
     }
 
-    /// <summary>Every per-document signal of one captured document.</summary>
+    /// <summary>
+    /// Every per-document signal of one captured document. It consumes the capture: each representation is dropped
+    /// as soon as it is prepared, so a document holds a window's float64 copies, not all L + 1 float ones besides.
+    /// </summary>
     public DocumentMeasurement Measure(CapturedDocument captured)
     {
         var c = _model.Config;
@@ -201,16 +204,36 @@ public sealed class DocumentSignals
         var lensValues = _lens.MeasureLayers(Enumerable.Range(1, L).Select(r => Gather(reps[r], d, lensPositions)).ToArray(), lensPositions.Length);
         // Each representation (embedding, then every block's output) is block l's output and block l+1's input:
         // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
-        var prepared = new PreparedRepresentation[L + 1];
-        int skip = _s.IncludeBos ? 0 : 1;   // the estimators' rows, converted to double once (no full copy first)
-        Parallel.For(0, L + 1, Mspgt.Numerics.Parallelism.Options,
-            r => prepared[r] = PreparedRepresentation.OfRows(DenseMatrix.FromFloats(reps[r].AsSpan(skip * d), T - skip, d)));
+        // The pooled samples first, so that each representation's float rows can go as soon as it is prepared.
+        int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
+        var pooled = reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray();
+        int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
+        var miRows = reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray();
+
+        // The blocks go in windows of 2 per thread: a window's new representations are prepared, then its blocks
+        // measured, so memory holds a window's prepared representations (float64 rows, Gram matrix and eigenvectors:
+        // about 3 MB each at the 0.5B shape) rather than all L + 1, and what preparing left behind is returned before
+        // the estimators allocate theirs. Every block is measured exactly as before, whatever the window.
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
-        Parallel.For(0, L, Mspgt.Numerics.Parallelism.Options, l =>
+        var prepared = new PreparedRepresentation?[L + 1];
+        int window = Math.Max(1, 2 * Mspgt.Numerics.Parallelism.Threads);
+        for (int l0 = 0; l0 < L; l0 += window)
+        {
+            int l1 = Math.Min(L, l0 + window);
+            Parallel.For(l0 == 0 ? 0 : l0 + 1, l1 + 1, Mspgt.Numerics.Parallelism.Options, r =>
+            {
+                prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s);
+                reps[r] = null!;   // this document's floats are not read again
+            });
+            if (l1 < L) Mspgt.Numerics.Garbage.Release();
+            Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => Measure(l, MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l)));
+            for (int r = l0; r < l1; r++) prepared[r] = null; // the window's last one is the next window's first
+        }
+
+        void Measure(int l, RepresentationValues rep)
         {
             var (kl, lensEntropy) = lensValues[l];
-            var rep = MeasureRepresentations(prepared[l], prepared[l + 1], _s, l);
             ksg[l] = rep.Ksg;
             values[l, 0] = distance[l].Mean;
             values[l, 1] = entropy[l].Mean;
@@ -223,16 +246,12 @@ public sealed class DocumentSignals
             values[l, 8] = lensEntropy;
             values[l, 9] = rep.EffectiveRank;
             values[l, 10] = rep.TwoNn;
-        });
+        }
         for (int l = 0; l < L; l++)
             for (int s = 0; s < PerDocumentSignals.Length; s++)
                 if (s != MiGaussianColumn && s != MiDeltaColumn && !double.IsFinite(values[l, s]))
                     throw new MspgtException("signals", $"{PerDocumentSignals[s]} is not finite at block {l}");
 
-        int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
-        var pooled = reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray();
-        int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
-        var miRows = reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray();
         return new DocumentMeasurement { Values = values, Positions = positions, Pooled = pooled, MiPositions = miPositions, MiRows = miRows, Ksg = ksg };
     }
 
@@ -263,8 +282,11 @@ public sealed class DocumentSignals
     {
         public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s) => OfRows(s.IncludeBos ? m : WithoutFirstRow(m));
 
-        /// <summary>As <see cref="Of"/>, from the rows the estimators read (row 0 already left out when it should be).</summary>
-        public static PreparedRepresentation OfRows(DenseMatrix rows)
+        /// <summary>The same from T × d float rows, converted once without row 0 rather than converted and then copied.</summary>
+        public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s) =>
+            OfRows(s.IncludeBos ? DenseMatrix.FromFloats(rowMajor, T, d) : DenseMatrix.FromFloats(rowMajor.AsSpan(d), T - 1, d));
+
+        private static PreparedRepresentation OfRows(DenseMatrix rows)
         {
             if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null);
             foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null);

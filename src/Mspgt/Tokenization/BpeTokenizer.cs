@@ -43,7 +43,7 @@ public sealed class BpeTokenizer : ITokenizer
         bool addBosByDefault, string description)
     {
         Description = description;
-        _model = model;
+        _model = model with { Merges = [] }; // the merges live on in _merges; the strings need not (15 MB at 150k)
         _vocab = new Vocabulary(model.Tokens);
         _normalizers = normalizers;
         _preTokenizers = preTokenizers;

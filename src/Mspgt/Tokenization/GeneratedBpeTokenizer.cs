@@ -11,8 +11,14 @@ namespace Mspgt.Tokenization;
 /// </summary>
 public static class GeneratedBpeTokenizer
 {
-    /// <summary>Writes tokenizer.json: <paramref name="vocab"/> ids, <paramref name="specials"/> (id → text) as added tokens.</summary>
-    public static void WriteTokenizerJson(Stream output, int vocab, IReadOnlyDictionary<int, string> specials, int seed)
+    /// <summary>A generated vocabulary: every id's token text (specials at their ids) and the merges in rank order.</summary>
+    public sealed record GeneratedVocabulary(string[] Tokens, IReadOnlyList<(string A, string B)> Merges, IReadOnlyDictionary<int, string> Specials);
+
+    /// <summary>
+    /// The vocabulary <see cref="WriteTokenizerJson"/> writes: <paramref name="vocab"/> ids, <paramref name="specials"/>
+    /// (id → text) at their ids, the 256 byte tokens and the merged pieces at the others in order.
+    /// </summary>
+    public static GeneratedVocabulary Generate(int vocab, IReadOnlyDictionary<int, string> specials, int seed)
     {
         int merges = vocab - 256 - specials.Count;
         if (merges < 0 || specials.Keys.Any(id => id < 0 || id >= vocab))
@@ -31,7 +37,21 @@ public static class GeneratedBpeTokenizer
             pieces.Add(a + b);
             pairs.Add((a, b));
         }
+        var tokens = new string[vocab];
+        foreach (var (id, text) in specials) tokens[id] = text;
+        int next = 0;
+        foreach (string piece in pieces)
+        {
+            while (specials.ContainsKey(next)) next++;
+            tokens[next++] = piece;
+        }
+        return new GeneratedVocabulary(tokens, pairs, specials);
+    }
 
+    /// <summary>Writes tokenizer.json: <paramref name="vocab"/> ids, <paramref name="specials"/> (id → text) as added tokens.</summary>
+    public static void WriteTokenizerJson(Stream output, int vocab, IReadOnlyDictionary<int, string> specials, int seed)
+    {
+        var generated = Generate(vocab, specials, seed);
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = false });
         w.WriteStartObject();
         w.WriteString("version", "1.0");
@@ -73,15 +93,11 @@ public static class GeneratedBpeTokenizer
         w.WriteBoolean("byte_fallback", false);
         w.WriteBoolean("ignore_merges", false);
         w.WriteStartObject("vocab");
-        int next = 0;
-        foreach (string piece in pieces)
-        {
-            while (specials.ContainsKey(next)) next++;
-            w.WriteNumber(piece, next++);
-        }
+        for (int id = 0; id < generated.Tokens.Length; id++)
+            if (!specials.ContainsKey(id)) w.WriteNumber(generated.Tokens[id], id);
         w.WriteEndObject();
         w.WriteStartArray("merges");
-        foreach (var (a, b) in pairs)
+        foreach (var (a, b) in generated.Merges)
         {
             w.WriteStartArray();
             w.WriteStringValue(a);
