@@ -133,6 +133,30 @@ public class MatMulTests
     }
 
     [Fact]
+    public void ActivationsPackedInParallelChunksGiveTheSameProductAtAnyThreadCount()
+    {
+        // 203 rows: 34 Mr-row panels, so several packing chunks and a padded last panel; enough values to pack in parallel.
+        const int tokens = 203, rows = 60, cols = 400;
+        var w = RandomWeights(TensorType.F32, rows, cols, seed: 12);
+        var x = RandomActivations(tokens, cols, seed: 13);
+        var results = new List<float[]>();
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 5 })
+            {
+                Parallelism.Set(threads);
+                var y = new float[tokens * rows];
+                MatMul.Multiply(x, tokens, w, y);
+                results.Add(y);
+            }
+        }
+        finally { Parallelism.Set(null); }
+        CheckAgainstReference(x, tokens, w, results[0]);
+        Assert.Equal(results[0], results[1]);
+        Assert.Equal(results[0], results[2]);
+    }
+
+    [Fact]
     public void RowMapSelectsStoredRows()
     {
         var w = RandomWeights(TensorType.BF16, 20, 64, seed: 9);
