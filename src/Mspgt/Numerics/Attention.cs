@@ -88,8 +88,6 @@ public sealed unsafe class Attention
     public void Mix(Span<float> pattern, ReadOnlySpan<float> v, AttentionShape s, Span<float> z)
     {
         s.Check(v: v.Length, z: z.Length, pattern: pattern.Length);
-        for (int h = 0; h < s.Heads; h++)
-            for (int t = 0; t < s.Tokens; t++) AttentionReference.Row(pattern, s, h, t)[(s.Start + t + 1)..].Clear();
         bool tiles = UsesTiles(s);
         fixed (float* pp = pattern, pv = v, pz = z)
         {
@@ -100,6 +98,13 @@ public sealed unsafe class Attention
             ForEachItem(s, (head, t0, n) =>
             {
                 float* p = p0 + head * perHead + (long)t0 * s.Keys;
+                // The item's own rows are masked by the thread that mixes them (a serial pass over the whole
+                // pattern first was slower at 2 threads than the mixing at 1).
+                for (int t = t0; t < t0 + n; t++)
+                {
+                    int visible = Math.Min(s.Keys, s.Start + t + 1);
+                    new Span<float>(p0 + head * perHead + (long)t * s.Keys + visible, s.Keys - visible).Clear();
+                }
                 if (tiles) { MixTiles(o, head, t0, n, p, s.Keys); return; }
                 for (int t = t0; t < t0 + n; t++)
                     AttentionReference.MixRow(new ReadOnlySpan<float>(p0 + head * perHead + (long)t * s.Keys, s.Keys), o.VSpan, s, head, t, o.ZSpan);
