@@ -39,11 +39,36 @@ public static class AttentionRows
         }
     }
 
-    /// <summary>Σ_k p_k·(pos − k) in double precision, in key order.</summary>
+    /// <summary>
+    /// Σ_k p_k·(pos − k) in double precision. Each product is exact (a float times an integer below 2²⁴), and they
+    /// are summed 4 doubles at a time into two fixed partial sums, then the tail in key order: deterministic, and
+    /// differing from the sequential sum only by double rounding. (The sequential sum, one dependent add per key,
+    /// was a third of the attention statistics' time.)
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Distance(ReadOnlySpan<float> row, int pos)
     {
+        int n = Math.Min(row.Length, pos + 1), k = 0;
         double d = 0;
-        for (int k = 0; k <= pos; k++) d += row[k] * (double)(pos - k);
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            ref float r0 = ref MemoryMarshal.GetReference(row);
+            var acc0 = Vector256<double>.Zero;
+            var acc1 = Vector256<double>.Zero;
+            var w0 = Vector256.Create((double)pos, pos - 1, pos - 2, pos - 3);
+            var w1 = w0 - Vector256.Create(4.0);
+            var step = Vector256.Create(8.0);
+            for (; k + 8 <= n; k += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref r0, (nuint)k));
+                acc0 += lo * w0;
+                acc1 += hi * w1;
+                w0 -= step;
+                w1 -= step;
+            }
+            d = Vector256.Sum(acc0 + acc1);
+        }
+        for (; k < n; k++) d += row[k] * (double)(pos - k);
         return d;
     }
 

@@ -71,4 +71,23 @@ public class AttentionEntropyTests
             Assert.Equal(want, AttentionEntropy.Entropy(row), 1e-14);
         }
     }
+
+    [Fact]
+    public void VectorisedRowDistanceMatchesScalarSum()
+    {
+        var rng = new Random(4);
+        foreach (int n in new[] { 1, 7, 8, 9, 16, 64, 203, 1000 })
+        {
+            var row = new float[n + 5]; // longer than the query sees: keys past pos are not read
+            double s = 0;
+            for (int i = 0; i < n; i++) { row[i] = rng.Next(4) == 0 ? 0f : (float)rng.NextDouble(); s += row[i]; }
+            for (int i = 0; i < n; i++) row[i] = (float)(row[i] / Math.Max(s, 1e-30));
+            for (int i = n; i < row.Length; i++) row[i] = 1000f;
+            int pos = n - 1;
+            double want = 0;
+            for (int k = 0; k <= pos; k++) want += row[k] * (double)(pos - k);
+            double got = Mspgt.Numerics.AttentionRows.Distance(row, pos);
+            Assert.Equal(want, got, Math.Max(1e-14, 1e-14 * Math.Abs(want)));
+        }
+    }
 }
