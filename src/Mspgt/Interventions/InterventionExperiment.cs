@@ -271,16 +271,27 @@ public sealed partial class InterventionExperiment
         var donorDoc = _clean[(i + _donorShift) % _clean.Length];
         bool resample = spec.Kind == InterventionKind.Resample;
 
+        int V = _model.Config.Vocab, rows = d.Ids.Length - 1, T = d.Ids.Length, dim = _model.Config.Dim;
         var logits = batchLogits;
+        float[]? normed = null;
         if (logits == null)
         {
             var donor = resample ? DonorActivations.Capture(_model, donorDoc.Ids, first, last) : null;
             var hooks = InterventionEditors.Create(spec, first, last, _stats, new NoiseKey(_s.Seed, i, -1), donor);
-            logits = _model.Forward(d.Ids, null, hooks, LogitRows.All);
+            if (_model is Transformer)
+            {
+                // On the CPU the intervened logits are never whole: the final-norm rows go through the head a slice
+                // of the vocabulary at a time (HeadDivergence), 38 MB less per document at a 152k vocabulary.
+                normed = new float[T * dim];
+                hooks.Observe(HookPoint.FinalNorm, t => t.Data[..(T * dim)].CopyTo(normed));
+                _model.Forward(d.Ids, null, hooks, LogitRows.None);
+            }
+            else logits = _model.Forward(d.Ids, null, hooks, LogitRows.All);
         }
         var cleanLogits = d.Logits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
-        int V = _model.Config.Vocab, rows = d.Ids.Length - 1;
-        var next = NextTokenDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), logits.AsSpan(0, rows * V), V, d.Ids.AsSpan(1));
+        var next = normed != null
+            ? HeadDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), normed, T, ((Transformer)_model).Weights.Output, rows, d.Ids.AsSpan(1))
+            : NextTokenDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), logits!.AsSpan(0, rows * V), V, d.Ids.AsSpan(1));
         double kl = next[OutcomeMetrics.BrittlenessKl]!.Value, dNll = next[OutcomeMetrics.DeltaNll]!.Value;
         double agree = next[OutcomeMetrics.Top1Agreement]!.Value;
 

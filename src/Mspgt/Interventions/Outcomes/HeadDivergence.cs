@@ -1,0 +1,122 @@
+using Mspgt.Numerics;
+
+namespace Mspgt.Interventions.Outcomes;
+
+/// <summary>
+/// <see cref="NextTokenDivergence.MeasureRows"/> without the intervened [rows × vocab] logits: they are made from the
+/// intervened final-norm rows through the unembedding one slice of the vocabulary at a time and folded into per-row
+/// running sums, so memory holds one slice (a few MB) instead of the whole array (38 MB for 64 tokens of a 152k
+/// vocabulary). Per row: a running max and Σ e^(z − m) give log Z_q; A = Σ p_i (log p_i − z_i) with the clean row's
+/// log p (its log Z from the same sliced sum over the kept clean logits), so KL = A + log Z_q · Σ p_i; the argmax
+/// and the target's logit are picked up as their slice passes. The unembedding computes each logit as the same chain
+/// of multiply-adds as the full forward pass does, so a row whose intervened logits equal the clean ones (a no-op)
+/// gives KL 0 and ΔNLL 0 exactly; elsewhere the values differ from the full-array ones by double rounding only.
+/// </summary>
+public static class HeadDivergence
+{
+    private const string Source = "logits";
+
+    /// <summary>Vocabulary entries per slice for <paramref name="rows"/> rows: about 4 MB of float logits, in whole 64s.</summary>
+    public static int SliceFor(int rows) => Math.Clamp((int)((4L << 20) / (4L * Math.Max(1, rows))) / 64 * 64, 256, 32768);
+
+    /// <param name="clean">The clean logits of the first <paramref name="rows"/> positions, row-major.</param>
+    /// <param name="normed">The intervened final-norm rows of all <paramref name="tokens"/> positions (the head is
+    /// applied to all of them, as the forward pass does, so each logit is computed exactly as there).</param>
+    /// <param name="targets">The <paramref name="rows"/> next-token ids, or empty (delta NLL is then null).</param>
+    /// <param name="slice">Vocabulary entries per slice; 0 chooses (<see cref="SliceFor"/>); tests pass small ones.</param>
+    public static IReadOnlyDictionary<string, double?> MeasureRows(ReadOnlySpan<float> clean, float[] normed, int tokens,
+        WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
+    {
+        int V = head.Rows, dim = head.Cols;
+        if (rows < 1 || rows > tokens) throw new MspgtException(Source, $"{rows} rows to compare of {tokens} positions");
+        if (clean.Length != (long)rows * V)
+            throw new MspgtException(Source, $"clean logits have {clean.Length} values, {rows} rows of {V} need {(long)rows * V}");
+        if (normed.Length < (long)tokens * dim) throw new ArgumentException("normed is shorter than tokens × dim");
+        if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
+        for (int r = 0; r < rows; r++)
+        {
+            var row = clean.Slice(r * V, V);
+            for (int i = 0; i < V; i++)
+                if (!float.IsFinite(row[i])) throw new MspgtException(Source, $"clean logit row has {row[i]} at token {i}; logits must be finite");
+            if (!targets.IsEmpty && (uint)targets[r] >= (uint)V)
+                throw new MspgtException(Source, $"target token {targets[r]} is outside the vocabulary of {V}");
+        }
+        if (slice <= 0) slice = SliceFor(tokens);
+
+        // Clean: log Z by the same sliced running sum the intervened rows get, and the argmax.
+        var lseP = new double[rows];
+        var cleanTop = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = clean.Slice(r * V, V);
+            double m = double.NegativeInfinity, s = 0;
+            for (int v0 = 0; v0 < V; v0 += slice) Fold(row.Slice(v0, Math.Min(slice, V - v0)), ref m, ref s);
+            lseP[r] = m + Math.Log(s);
+            int best = 0;
+            for (int i = 1; i < V; i++) if (row[i] > row[best]) best = i;
+            cleanTop[r] = best;
+        }
+
+        var mq = new double[rows];
+        Array.Fill(mq, double.NegativeInfinity);
+        var sq = new double[rows];
+        var a = new double[rows];
+        var sumP = new double[rows];
+        var top = new int[rows];
+        var topValue = new float[rows];
+        Array.Fill(topValue, float.NegativeInfinity);
+        var target = new double[rows];
+        var same = new bool[rows];
+        Array.Fill(same, true);
+        var logits = new float[(long)tokens * slice];
+        for (int v0 = 0; v0 < V; v0 += slice)
+        {
+            int vs = Math.Min(slice, V - v0);
+            MatMul.Multiply(normed.AsSpan(0, tokens * dim), tokens, head.RowSlice(v0, vs), logits);
+            for (int r = 0; r < rows; r++)
+            {
+                var z = logits.AsSpan(r * vs, vs);
+                var c = clean.Slice(r * V + v0, vs);
+                for (int i = 0; i < vs; i++)
+                {
+                    float zi = z[i];
+                    if (!float.IsFinite(zi)) throw new MspgtException(Source, $"intervened logit row has {zi} at token {v0 + i}; logits must be finite");
+                    if (zi > topValue[r]) { topValue[r] = zi; top[r] = v0 + i; }
+                    if (zi != c[i]) same[r] = false;
+                    double logP = c[i] - lseP[r];
+                    double p = Math.Exp(logP);
+                    if (p == 0) continue; // as NextTokenDivergence: the term is 0 in the limit
+                    a[r] += p * (logP - zi);
+                    sumP[r] += p;
+                }
+                Fold(z, ref mq[r], ref sq[r]);
+                if (!targets.IsEmpty && targets[r] - v0 is int t && (uint)t < (uint)vs) target[r] = z[t];
+            }
+        }
+
+        double kl = 0, deltaNll = 0;
+        int agree = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            double lseQ = mq[r] + Math.Log(sq[r]);
+            kl += same[r] ? 0 : Math.Max(a[r] + lseQ * sumP[r], 0);
+            if (!targets.IsEmpty) deltaNll += (lseQ - target[r]) - (lseP[r] - clean[r * V + targets[r]]);
+            if (top[r] == cleanTop[r]) agree++;
+        }
+        return new Dictionary<string, double?>(StringComparer.Ordinal)
+        {
+            [OutcomeMetrics.BrittlenessKl] = kl / rows,
+            [OutcomeMetrics.DeltaNll] = targets.IsEmpty ? null : deltaNll / rows,
+            [OutcomeMetrics.Top1Agreement] = (double)agree / rows,
+        };
+    }
+
+    /// <summary>Folds one slice into a running max m and S = Σ e^(x − m) (S rescaled when the max rises).</summary>
+    private static void Fold(ReadOnlySpan<float> x, ref double m, ref double s)
+    {
+        double max = m;
+        foreach (float v in x) if (v > max) max = v;
+        if (max > m) { s *= Math.Exp(m - max); m = max; }
+        foreach (float v in x) s += Math.Exp(v - m);
+    }
+}
