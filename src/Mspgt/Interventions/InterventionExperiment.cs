@@ -273,12 +273,14 @@ public sealed partial class InterventionExperiment
 
         int V = _model.Config.Vocab, rows = d.Ids.Length - 1, T = d.Ids.Length, dim = _model.Config.Dim;
         var logits = batchLogits;
+        // The CPU model, when this document is not part of a device batch (which brings its logits whole).
+        var cpu = batchLogits == null ? _model as Transformer : null;
         float[]? normed = null;
         if (logits == null)
         {
             var donor = resample ? DonorActivations.Capture(_model, donorDoc.Ids, first, last) : null;
             var hooks = InterventionEditors.Create(spec, first, last, _stats, new NoiseKey(_s.Seed, i, -1), donor);
-            if (_model is Transformer)
+            if (cpu != null)
             {
                 // On the CPU the intervened logits are never whole: the final-norm rows go through the head a slice
                 // of the vocabulary at a time (HeadDivergence), 38 MB less per document at a 152k vocabulary.
@@ -289,8 +291,8 @@ public sealed partial class InterventionExperiment
             else logits = _model.Forward(d.Ids, null, hooks, LogitRows.All);
         }
         var cleanLogits = d.Logits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
-        var next = normed != null
-            ? HeadDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), normed, T, ((Transformer)_model).Weights.Output, rows, d.Ids.AsSpan(1))
+        var next = cpu != null
+            ? HeadDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), normed!, T, cpu.Weights.Output, rows, d.Ids.AsSpan(1))
             : NextTokenDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), logits!.AsSpan(0, rows * V), V, d.Ids.AsSpan(1));
         double kl = next[OutcomeMetrics.BrittlenessKl]!.Value, dNll = next[OutcomeMetrics.DeltaNll]!.Value;
         double agree = next[OutcomeMetrics.Top1Agreement]!.Value;

@@ -102,8 +102,8 @@ public sealed unsafe class Attention
                 // pattern first was slower at 2 threads than the mixing at 1).
                 for (int t = t0; t < t0 + n; t++)
                 {
-                    int visible = Math.Min(s.Keys, s.Start + t + 1);
-                    new Span<float>(p0 + head * perHead + (long)t * s.Keys + visible, s.Keys - visible).Clear();
+                    int visible = s.Start + t + 1;
+                    new Span<float>(p + (long)(t - t0) * s.Keys + visible, s.Keys - visible).Clear();
                 }
                 if (tiles) { MixTiles(o, head, t0, n, p, s.Keys); return; }
                 for (int t = t0; t < t0 + n; t++)

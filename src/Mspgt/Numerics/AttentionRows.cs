@@ -48,7 +48,8 @@ public static class AttentionRows
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static double Distance(ReadOnlySpan<float> row, int pos)
     {
-        int n = Math.Min(row.Length, pos + 1), k = 0;
+        row = row[..(pos + 1)];   // a row shorter than its query's keys is a bug: the slice throws, as indexing did
+        int n = row.Length, k = 0;
         double d = 0;
         if (Vector256.IsHardwareAccelerated && n >= 8)
         {

@@ -16,8 +16,8 @@ public static class HeadDivergence
 {
     private const string Source = "logits";
 
-    /// <summary>Vocabulary entries per slice for <paramref name="rows"/> rows: about 4 MB of float logits, in whole 64s.</summary>
-    public static int SliceFor(int rows) => Math.Clamp((int)((4L << 20) / (4L * Math.Max(1, rows))) / 64 * 64, 256, 32768);
+    /// <summary>Vocabulary entries per slice for <paramref name="tokens"/> rows: about 4 MB of float logits, in whole 64s.</summary>
+    public static int SliceFor(int tokens) => Math.Clamp((int)((4L << 20) / (4L * Math.Max(1, tokens))) / 64 * 64, 256, 32768);
 
     /// <param name="clean">The clean logits of the first <paramref name="rows"/> positions, row-major.</param>
     /// <param name="normed">The intervened final-norm rows of all <paramref name="tokens"/> positions (the head is
@@ -33,28 +33,22 @@ public static class HeadDivergence
             throw new MspgtException(Source, $"clean logits have {clean.Length} values, {rows} rows of {V} need {(long)rows * V}");
         if (normed.Length < (long)tokens * dim) throw new ArgumentException("normed is shorter than tokens × dim");
         if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
-        for (int r = 0; r < rows; r++)
-        {
-            var row = clean.Slice(r * V, V);
-            for (int i = 0; i < V; i++)
-                if (!float.IsFinite(row[i])) throw new MspgtException(Source, $"clean logit row has {row[i]} at token {i}; logits must be finite");
-            if (!targets.IsEmpty && (uint)targets[r] >= (uint)V)
-                throw new MspgtException(Source, $"target token {targets[r]} is outside the vocabulary of {V}");
-        }
         if (slice <= 0) slice = SliceFor(tokens);
 
-        // Clean: log Z by the same sliced running sum the intervened rows get, and the argmax.
+        // Clean: checked as NextTokenDivergence checks a row, log Z by the same sliced running sum the intervened
+        // rows get, and the argmax.
         var lseP = new double[rows];
         var cleanTop = new int[rows];
         for (int r = 0; r < rows; r++)
         {
             var row = clean.Slice(r * V, V);
+            NextTokenDivergence.CheckRow(row, "clean logit row");
+            if (!targets.IsEmpty && (uint)targets[r] >= (uint)V)
+                throw new MspgtException(Source, $"target token {targets[r]} is outside the vocabulary of {V}");
             double m = double.NegativeInfinity, s = 0;
             for (int v0 = 0; v0 < V; v0 += slice) Fold(row.Slice(v0, Math.Min(slice, V - v0)), ref m, ref s);
             lseP[r] = m + Math.Log(s);
-            int best = 0;
-            for (int i = 1; i < V; i++) if (row[i] > row[best]) best = i;
-            cleanTop[r] = best;
+            cleanTop[r] = NextTokenDivergence.ArgmaxUnchecked(row);
         }
 
         var mq = new double[rows];

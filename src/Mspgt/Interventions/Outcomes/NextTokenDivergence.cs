@@ -74,7 +74,7 @@ public static class NextTokenDivergence
         return ArgmaxUnchecked(logits);
     }
 
-    private static int ArgmaxUnchecked(ReadOnlySpan<float> logits)
+    internal static int ArgmaxUnchecked(ReadOnlySpan<float> logits)
     {
         int best = 0;
         for (int i = 1; i < logits.Length; i++)
@@ -154,7 +154,7 @@ public static class NextTokenDivergence
             throw new MspgtException(Source, $"clean row has {clean.Length} logits but intervened row has {intervened.Length}");
     }
 
-    private static void CheckRow(ReadOnlySpan<float> logits, string what)
+    internal static void CheckRow(ReadOnlySpan<float> logits, string what)
     {
         if (logits.IsEmpty) throw new MspgtException(Source, $"{what} is empty");
         for (int i = 0; i < logits.Length; i++)
