@@ -47,6 +47,10 @@ public sealed partial class InterventionExperiment
         public required int[] Prompt { get; init; }
         public required string PromptText { get; init; }
         public float[]? Logits { get; set; }
+        /// <summary>On the CPU when the clean logits are not kept: the clean final-norm rows and what the comparison
+        /// needs of each clean logit row (HeadDivergence remakes the clean logits from them a slice at a time).</summary>
+        public float[]? Normed { get; set; }
+        public HeadDivergence.CleanRows? Summary { get; set; }
         public double Nll { get; set; }
         public Continuation[] Continuations { get; set; } = [];
         public IReadOnlyDictionary<string, double?> Text { get; set; } = new Dictionary<string, double?>();
@@ -125,14 +129,17 @@ public sealed partial class InterventionExperiment
         Want(InterventionSpec.Noop, 0, c.Layers - 1);
 
         // Every condition compares a document with its clean logits ([tokens × vocab] floats: 38 MB for 64 tokens of
-        // a 150k vocabulary). They are all kept when that is small beside the weights; otherwise the documents go one
-        // at a time, each one's clean logits computed once and dropped after its conditions, so memory holds one
-        // document's clean and intervened logits, not the corpus's (nor those of as many documents as there are
-        // threads: the forward pass spreads over the threads itself). The order of the work changes, not its results.
+        // a 150k vocabulary). They are all kept when that is small beside the weights. Otherwise, on the CPU, each
+        // document keeps its clean final-norm rows instead (T × dim floats) and every comparison makes the clean
+        // logits again a slice of the vocabulary at a time (HeadDivergence): one more pass of the head's arithmetic
+        // per comparison for no [tokens × vocab] array at all. On a device, whose batches bring whole logits, the
+        // documents go a batch at a time, each one's clean logits computed once and dropped after its conditions.
+        // The order of the work changes, not its results.
         long logitBytes = _clean.Sum(d => (long)(d.Ids.Length - 1) * c.Vocab * sizeof(float));
         bool keepLogits = logitBytes <= (_s.CleanLogitsBudget ?? Math.Min(512L << 20, Math.Max(32L << 20, WeightBytes(_model.Weights) / 8)));
         int batch = DeviceBatch(_clean.Max(d => d.Ids.Length));
-        int groupSize = keepLogits ? n : batch;
+        bool cleanFromNorm = !keepLogits && batch == 1 && _model is Transformer;
+        int groupSize = keepLogits || cleanFromNorm ? n : batch;
         var groups = Enumerable.Range(0, (n + groupSize - 1) / groupSize)
             .Select(g => (First: g * groupSize, Count: Math.Min(groupSize, n - g * groupSize))).ToList();
         int total = 1 + conditions.Count * groups.Count, done = 0;
@@ -141,8 +148,8 @@ public sealed partial class InterventionExperiment
         _stats = CleanActivationStatistics.Compute(_model, _clean.Select(d => d.Ids).ToList());
         // Each clean pass makes a document's full logits for its NLL: one document at a time on the CPU when they are
         // not kept (the forward pass spreads over the threads itself), a device batch at a time on a GPU.
-        if (batch == 1) Parallel.For(0, n, keepLogits ? _parallel : new ParallelOptions { MaxDegreeOfParallelism = 1 }, i => RunClean(i, keepLogits));
-        else InBatches(0, n, batch, chunk => CleanLogits(chunk), (i, logits) => RunClean(i, keepLogits, logits));
+        if (batch == 1) Parallel.For(0, n, keepLogits ? _parallel : new ParallelOptions { MaxDegreeOfParallelism = 1 }, i => RunClean(i, keepLogits, cleanFromNorm));
+        else InBatches(0, n, batch, chunk => CleanLogits(chunk), (i, logits) => RunClean(i, keepLogits, false, logits));
         Garbage.Release();
         progress?.Invoke(++done, total, "clean model");
 
@@ -150,9 +157,9 @@ public sealed partial class InterventionExperiment
         foreach (var (first, count) in groups)
         {
             string docs = groups.Count == 1 ? "" : $" (documents {first + 1}–{first + count} of {n})";
-            if (!keepLogits && batch == 1)
+            if (!keepLogits && !cleanFromNorm && batch == 1)
                 Parallel.For(first, first + count, _parallel, i => _clean[i].Logits = _model.Forward(_clean[i].Ids, null, null, LogitRows.All));
-            else if (!keepLogits)
+            else if (!keepLogits && !cleanFromNorm)
                 InBatches(first, count, batch, chunk => CleanLogits(chunk), (i, logits) => _clean[i].Logits = logits);
             foreach (var (key, spec) in conditions)
             {
@@ -165,7 +172,7 @@ public sealed partial class InterventionExperiment
                 Garbage.Release(); // this condition's logits, before the next condition's
                 progress?.Invoke(++done, total, label);
             }
-            if (!keepLogits)
+            if (!keepLogits && !cleanFromNorm)
                 for (int i = first; i < first + count; i++) _clean[i].Logits = null;
         }
 
@@ -232,15 +239,24 @@ public sealed partial class InterventionExperiment
     private int SamplingSeed(int document, int continuation) =>
         (int)(NoiseKey.Mix(NoiseKey.Mix(NoiseKey.Mix((ulong)(uint)_s.Seed ^ 0x73616D706C65UL) ^ (ulong)(uint)document) ^ (ulong)(uint)continuation) & 0x7FFFFFFF);
 
-    private void RunClean(int i, bool keepLogits, float[]? batchLogits = null)
+    /// <param name="fromNorm">Keep the clean final-norm rows and the logits' summary instead of the logits.</param>
+    private void RunClean(int i, bool keepLogits, bool fromNorm, float[]? batchLogits = null)
     {
         var d = _clean[i];
-        var logits = batchLogits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
-        int V = _model.Config.Vocab, rows = d.Ids.Length - 1;
+        int V = _model.Config.Vocab, rows = d.Ids.Length - 1, T = d.Ids.Length, dim = _model.Config.Dim;
+        Hooks? hooks = null;
+        if (fromNorm)
+        {
+            var normed = d.Normed = new float[T * dim];
+            hooks = new Hooks();
+            hooks.Observe(HookPoint.FinalNorm, t => t.Data[..(T * dim)].CopyTo(normed));
+        }
+        var logits = batchLogits ?? _model.Forward(d.Ids, null, hooks, LogitRows.All);
         double nll = 0;
         for (int r = 0; r < rows; r++) nll += NextTokenDivergence.Nll(logits.AsSpan(r * V, V), d.Ids[r + 1]);
         d.Nll = nll / rows;
         if (keepLogits) d.Logits = logits;
+        if (fromNorm) d.Summary = HeadDivergence.SummariseClean(logits.AsSpan(0, rows * V), T, V, rows, d.Ids.AsSpan(1));
         if (_s.Continuations == 0) return;
         d.Continuations = Enumerable.Range(0, _s.Continuations).Select(c => Generate(d.Prompt, SamplingSeed(i, c), new Hooks())).ToArray();
         d.Text = MeasureText(d.PromptText, d.Continuations);
@@ -290,10 +306,16 @@ public sealed partial class InterventionExperiment
             }
             else logits = _model.Forward(d.Ids, null, hooks, LogitRows.All);
         }
-        var cleanLogits = d.Logits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
-        var next = cpu != null
-            ? HeadDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), normed!, T, cpu.Weights.Output, rows, d.Ids.AsSpan(1))
-            : NextTokenDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), logits!.AsSpan(0, rows * V), V, d.Ids.AsSpan(1));
+        IReadOnlyDictionary<string, double?> next;
+        if (cpu != null && d.Logits == null && d.Normed != null)
+            next = HeadDivergence.MeasureRows(d.Normed, d.Summary!, normed!, T, cpu.Weights.Output, rows, d.Ids.AsSpan(1));
+        else
+        {
+            var cleanLogits = d.Logits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
+            next = cpu != null
+                ? HeadDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), normed!, T, cpu.Weights.Output, rows, d.Ids.AsSpan(1))
+                : NextTokenDivergence.MeasureRows(cleanLogits.AsSpan(0, rows * V), logits!.AsSpan(0, rows * V), V, d.Ids.AsSpan(1));
+        }
         double kl = next[OutcomeMetrics.BrittlenessKl]!.Value, dNll = next[OutcomeMetrics.DeltaNll]!.Value;
         double agree = next[OutcomeMetrics.Top1Agreement]!.Value;
 

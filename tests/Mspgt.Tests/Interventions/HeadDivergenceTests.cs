@@ -56,4 +56,38 @@ public class HeadDivergenceTests
         Assert.Equal(0.0, got[OutcomeMetrics.DeltaNll]);
         Assert.Equal(1.0, got[OutcomeMetrics.Top1Agreement]);
     }
+
+    [Theory]
+    [InlineData(9, 0)]
+    [InlineData(9, 128)]
+    [InlineData(9, 333)]
+    [InlineData(3, 128)]   // fewer rows than a GEMM takes: each set alone on the matrix-vector path, as the forward pass
+    public void CleanLogitsRemadeFromTheNormGiveTheKeptLogitsResultsBitForBit(int tokens, int slice)
+    {
+        var q = new byte[Vocab * Dim / 32 * QuantBlocks.Q8_0BlockBytes];
+        BlockQuantizer.QuantizeQ8_0(Random(Vocab * Dim, 6, 0.5), q);
+        var head = WeightMatrix.FromBytes("output", Vocab, Dim, TensorType.Q8_0, q);
+        var cleanNormed = Random(tokens * Dim, 7, 2);
+        var intervenedNormed = cleanNormed.Select((v, i) => i < Dim ? v : v + 0.3f * (float)Math.Cos(i)).ToArray();  // row 0 unchanged
+        int rows = tokens - 1;
+        var full = new float[tokens * Vocab];
+        MatMul.Multiply(cleanNormed, tokens, head, full);
+        var clean = full.AsSpan(0, rows * Vocab).ToArray();
+        var targets = Enumerable.Range(0, rows).Select(i => (i * 37 + 11) % Vocab).ToArray();
+        foreach (var t in new[] { targets, Array.Empty<int>() })
+        {
+            var want = HeadDivergence.MeasureRows(clean, intervenedNormed, tokens, head, rows, t, slice);
+            int s = slice > 0 ? slice : HeadDivergence.SliceFor(tokens);
+            var summary = HeadDivergence.SummariseClean(clean, tokens, Vocab, rows, t, s);
+            var got = HeadDivergence.MeasureRows(cleanNormed, summary, intervenedNormed, tokens, head, rows, t, slice);
+            Assert.True(want[OutcomeMetrics.BrittlenessKl] > 1e-3);
+            foreach (var (metric, value) in want) Assert.Equal(value, got[metric]);   // exact, nulls included
+        }
+        // and a no-op compared from the norm is exactly nothing
+        var noop = HeadDivergence.MeasureRows(cleanNormed, HeadDivergence.SummariseClean(clean, tokens, Vocab, rows, targets, slice > 0 ? slice : HeadDivergence.SliceFor(tokens)),
+            cleanNormed, tokens, head, rows, targets, slice);
+        Assert.Equal(0.0, noop[OutcomeMetrics.BrittlenessKl]);
+        Assert.Equal(0.0, noop[OutcomeMetrics.DeltaNll]);
+        Assert.Equal(1.0, noop[OutcomeMetrics.Top1Agreement]);
+    }
 }

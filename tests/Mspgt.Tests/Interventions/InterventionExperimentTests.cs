@@ -51,7 +51,7 @@ public class InterventionExperimentTests
     public void DocumentsInGroupsGiveTheResultsOfAllDocumentsAtOnce()
     {
         var a = One.Value;
-        var b = Run(2, cleanLogitsBudget: 0); // no clean logits kept across groups: two groups of ≤ 2 documents
+        var b = Run(2, cleanLogitsBudget: 0); // no clean logits kept: remade from the clean final-norm rows per comparison
         Assert.Equal(JsonOutput.Serialize(a.Report), JsonOutput.Serialize(b.Report));
         Assert.Equal(a.Rows, b.Rows);
     }

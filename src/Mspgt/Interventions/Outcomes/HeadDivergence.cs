@@ -11,6 +11,8 @@ namespace Mspgt.Interventions.Outcomes;
 /// and the target's logit are picked up as their slice passes. The unembedding computes each logit as the same chain
 /// of multiply-adds as the full forward pass does, so a row whose intervened logits equal the clean ones (a no-op)
 /// gives KL 0 and ΔNLL 0 exactly; elsewhere the values differ from the full-array ones by double rounding only.
+/// The clean side can also be remade the same way, from the clean final-norm rows, so that no [rows × vocab] array
+/// is kept at all; its values are then those of the kept clean logits bit for bit.
 /// </summary>
 public static class HeadDivergence
 {
@@ -19,26 +21,27 @@ public static class HeadDivergence
     /// <summary>Vocabulary entries per slice for <paramref name="tokens"/> rows: about 4 MB of float logits, in whole 64s.</summary>
     public static int SliceFor(int tokens) => Math.Clamp((int)((4L << 20) / (4L * Math.Max(1, tokens))) / 64 * 64, 256, 32768);
 
-    /// <param name="clean">The clean logits of the first <paramref name="rows"/> positions, row-major.</param>
-    /// <param name="normed">The intervened final-norm rows of all <paramref name="tokens"/> positions (the head is
-    /// applied to all of them, as the forward pass does, so each logit is computed exactly as there).</param>
-    /// <param name="targets">The <paramref name="rows"/> next-token ids, or empty (delta NLL is then null).</param>
-    /// <param name="slice">Vocabulary entries per slice; 0 chooses (<see cref="SliceFor"/>); tests pass small ones.</param>
-    public static IReadOnlyDictionary<string, double?> MeasureRows(ReadOnlySpan<float> clean, float[] normed, int tokens,
-        WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
+    /// <summary>What a comparison needs of each clean row besides its logits: log Z by the sliced running sum the
+    /// intervened rows get, the argmax, and the target's logit (0 without targets).</summary>
+    public sealed record CleanRows(double[] LogZ, int[] Top, float[] TargetLogit);
+
+    /// <summary>
+    /// Checks <paramref name="clean"/> (the clean logits of the first <paramref name="rows"/> of
+    /// <paramref name="tokens"/> positions) as <see cref="NextTokenDivergence"/> checks a row, and keeps what
+    /// <see cref="MeasureRows(float[], CleanRows, float[], int, WeightMatrix, int, ReadOnlySpan{int}, int)"/> needs of
+    /// it, so that the [rows × vocab] array itself need not be kept.
+    /// </summary>
+    public static CleanRows SummariseClean(ReadOnlySpan<float> clean, int tokens, int vocab, int rows, ReadOnlySpan<int> targets, int slice = 0)
     {
-        int V = head.Rows, dim = head.Cols;
+        int V = vocab;
         if (rows < 1 || rows > tokens) throw new MspgtException(Source, $"{rows} rows to compare of {tokens} positions");
         if (clean.Length != (long)rows * V)
             throw new MspgtException(Source, $"clean logits have {clean.Length} values, {rows} rows of {V} need {(long)rows * V}");
-        if (normed.Length < (long)tokens * dim) throw new ArgumentException("normed is shorter than tokens × dim");
         if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
         if (slice <= 0) slice = SliceFor(tokens);
-
-        // Clean: checked as NextTokenDivergence checks a row, log Z by the same sliced running sum the intervened
-        // rows get, and the argmax.
         var lseP = new double[rows];
-        var cleanTop = new int[rows];
+        var top = new int[rows];
+        var target = new float[rows];
         for (int r = 0; r < rows; r++)
         {
             var row = clean.Slice(r * V, V);
@@ -48,8 +51,53 @@ public static class HeadDivergence
             double m = double.NegativeInfinity, s = 0;
             for (int v0 = 0; v0 < V; v0 += slice) Fold(row.Slice(v0, Math.Min(slice, V - v0)), ref m, ref s);
             lseP[r] = m + Math.Log(s);
-            cleanTop[r] = NextTokenDivergence.ArgmaxUnchecked(row);
+            top[r] = NextTokenDivergence.ArgmaxUnchecked(row);
+            if (!targets.IsEmpty) target[r] = row[targets[r]];
         }
+        return new CleanRows(lseP, top, target);
+    }
+
+    /// <param name="clean">The clean logits of the first <paramref name="rows"/> positions, row-major.</param>
+    /// <param name="normed">The intervened final-norm rows of all <paramref name="tokens"/> positions (the head is
+    /// applied to all of them, as the forward pass does, so each logit is computed exactly as there).</param>
+    /// <param name="targets">The <paramref name="rows"/> next-token ids, or empty (delta NLL is then null).</param>
+    /// <param name="slice">Vocabulary entries per slice; 0 chooses (<see cref="SliceFor"/>); tests pass small ones.</param>
+    public static IReadOnlyDictionary<string, double?> MeasureRows(ReadOnlySpan<float> clean, float[] normed, int tokens,
+        WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
+    {
+        if (slice <= 0) slice = SliceFor(tokens);
+        var summary = SummariseClean(clean, tokens, head.Rows, rows, targets, slice);
+        return Measure(clean, null, summary, normed, tokens, head, rows, targets, slice);
+    }
+
+    /// <summary>
+    /// The same from the clean final-norm rows instead of the clean logits: each slice of the clean logits is made
+    /// again by the head, together with the intervened slice (one product over both sets of rows, so a quantized
+    /// head is decoded once for the two), exactly as the forward pass made it. Memory then holds T × dim clean
+    /// floats (229 KB for 64 tokens of a 896-wide model) instead of T × vocab (38 MB at a 152k vocabulary), for one
+    /// more pass of the head's arithmetic per comparison. The values are those of the overload that is given the
+    /// clean logits, bit for bit.
+    /// </summary>
+    /// <param name="cleanNormed">The clean final-norm rows of all <paramref name="tokens"/> positions.</param>
+    /// <param name="clean">Their logits' <see cref="SummariseClean"/>, made with the same slice.</param>
+    public static IReadOnlyDictionary<string, double?> MeasureRows(float[] cleanNormed, CleanRows clean, float[] normed, int tokens,
+        WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
+    {
+        if (slice <= 0) slice = SliceFor(tokens);
+        if (cleanNormed.Length < (long)tokens * head.Cols) throw new ArgumentException("cleanNormed is shorter than tokens × dim");
+        if (clean.LogZ.Length != rows) throw new ArgumentException($"the clean summary has {clean.LogZ.Length} rows, not {rows}");
+        return Measure([], cleanNormed, clean, normed, tokens, head, rows, targets, slice);
+    }
+
+    // With cleanNormed the clean slice is made by the head next to the intervened one; else it is read from cleanLogits.
+    private static IReadOnlyDictionary<string, double?> Measure(ReadOnlySpan<float> cleanLogits, float[]? cleanNormed, CleanRows cs,
+        float[] normed, int tokens, WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice)
+    {
+        int V = head.Rows, dim = head.Cols;
+        if (rows < 1 || rows > tokens) throw new MspgtException(Source, $"{rows} rows to compare of {tokens} positions");
+        if (normed.Length < (long)tokens * dim) throw new ArgumentException("normed is shorter than tokens × dim");
+        if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
+        var (lseP, cleanTop) = (cs.LogZ, cs.Top);
 
         var mq = new double[rows];
         Array.Fill(mq, double.NegativeInfinity);
@@ -62,15 +110,34 @@ public static class HeadDivergence
         var target = new double[rows];
         var same = new bool[rows];
         Array.Fill(same, true);
-        var logits = new float[(long)tokens * slice];
+        // Both sets of rows in one product when it is a GEMM (rows never interact there, so each logit is the same
+        // chain of multiply-adds as in the forward pass); below MatMul.GemmMinTokens the forward pass took the
+        // matrix-vector path, so each set goes alone to take it again.
+        int sets = cleanNormed == null ? 1 : 2;
+        bool stacked = sets == 2 && tokens >= MatMul.GemmMinTokens;
+        float[]? both = null;
+        if (stacked)
+        {
+            both = new float[2L * tokens * dim];
+            Array.Copy(cleanNormed!, 0, both, 0, tokens * dim);
+            Array.Copy(normed, 0, both, tokens * dim, tokens * dim);
+        }
+        var logits = new float[(long)sets * tokens * slice];
         for (int v0 = 0; v0 < V; v0 += slice)
         {
             int vs = Math.Min(slice, V - v0);
-            MatMul.Multiply(normed.AsSpan(0, tokens * dim), tokens, head.RowSlice(v0, vs), logits);
+            var w = head.RowSlice(v0, vs);
+            int off = sets == 2 ? tokens * vs : 0;   // where the intervened rows' slice starts in logits
+            if (stacked) MatMul.Multiply(both, 2 * tokens, w, logits);
+            else
+            {
+                if (sets == 2) MatMul.Multiply(cleanNormed.AsSpan(0, tokens * dim), tokens, w, logits);
+                MatMul.Multiply(normed.AsSpan(0, tokens * dim), tokens, w, logits.AsSpan(off));
+            }
             for (int r = 0; r < rows; r++)
             {
-                var z = logits.AsSpan(r * vs, vs);
-                var c = clean.Slice(r * V + v0, vs);
+                var z = logits.AsSpan(off + r * vs, vs);
+                var c = sets == 2 ? logits.AsSpan(r * vs, vs) : cleanLogits.Slice(r * V + v0, vs);
                 for (int i = 0; i < vs; i++)
                 {
                     float zi = z[i];
@@ -94,7 +161,7 @@ public static class HeadDivergence
         {
             double lseQ = mq[r] + Math.Log(sq[r]);
             kl += same[r] ? 0 : Math.Max(a[r] + lseQ * sumP[r], 0);
-            if (!targets.IsEmpty) deltaNll += (lseQ - target[r]) - (lseP[r] - clean[r * V + targets[r]]);
+            if (!targets.IsEmpty) deltaNll += (lseQ - target[r]) - (lseP[r] - cs.TargetLogit[r]);
             if (top[r] == cleanTop[r]) agree++;
         }
         return new Dictionary<string, double?>(StringComparer.Ordinal)
