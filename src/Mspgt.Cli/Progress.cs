@@ -16,6 +16,25 @@ public sealed class Progress
 
     public static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// For tests that stop a run at a chosen point: with <c>MSPGT_HOLD_AFTER</c> set, the first progress or log line
+    /// that starts with its text makes the process wait right after printing it (until <see cref="HoldCancellation"/>
+    /// fires, e.g. on Ctrl-C, or 60 s pass), so a signal sent on reading that line lands there and not after
+    /// whatever follows (on a loaded machine a small study could otherwise finish before the signal arrives).
+    /// </summary>
+    private static string? _holdAfter = Environment.GetEnvironmentVariable("MSPGT_HOLD_AFTER");
+
+    /// <summary>Ends a hold (see <see cref="HoldAfter"/>); commands that handle Ctrl-C set it to their token.</summary>
+    public static CancellationToken HoldCancellation { get; set; }
+
+    /// <summary>Called after a line is printed: holds once if it is the line <c>MSPGT_HOLD_AFTER</c> names.</summary>
+    public static void HoldAfter(string line)
+    {
+        if (_holdAfter is not { } prefix || !line.StartsWith(prefix, StringComparison.Ordinal)) return;
+        _holdAfter = null;
+        HoldCancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(60));
+    }
+
     private readonly TextWriter _out;
     private readonly bool _terminal;
     private readonly Func<TimeSpan> _clock;
@@ -74,6 +93,7 @@ public sealed class Progress
             if (finished) _stage = null;
         }
         _out.Flush();
+        if (!_terminal) HoldAfter(line);
     }
 
     /// <summary>Ends the current stage's line on a terminal (a stage that never reached its total).</summary>

@@ -61,6 +61,7 @@ public static class StudyCommand
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
             Console.CancelKeyPress += onCancel;
+            Progress.HoldCancellation = cts.Token;
             StudyResult result;
             try
             {
@@ -92,6 +93,7 @@ public static class StudyCommand
                 if (Progress.Quiet) return;
                 progress.End();
                 Console.Error.WriteLine(line);
+                Progress.HoldAfter(line);
             },
             Progress = progress.Report,
         };

@@ -159,9 +159,12 @@ public sealed class StudyShardTests : IDisposable
     }
 
     /// <summary>Starts `mspgt study FILE` as a child process; stderr lines go to <paramref name="onLine"/>.</summary>
-    private static Process Start(string file, Action<Process, string>? onLine = null, params string[] extra)
+    /// <param name="holdAfter">The process waits after printing the line that starts with this (MSPGT_HOLD_AFTER), so
+    /// that a kill sent on reading it always lands there.</param>
+    private static Process Start(string file, Action<Process, string>? onLine = null, string? holdAfter = null, params string[] extra)
     {
         var psi = new ProcessStartInfo(Mspgt) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (holdAfter != null) psi.Environment["MSPGT_HOLD_AFTER"] = holdAfter;
         foreach (var a in new[] { "study", file }.Concat(extra)) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         p.ErrorDataReceived += (_, e) => { if (e.Data is { } line) onLine?.Invoke(p, line); };
@@ -215,7 +218,7 @@ public sealed class StudyShardTests : IDisposable
                 if (!line.StartsWith(trigger, StringComparison.Ordinal)) return;
                 if (interrupt) Process.Start("kill", ["-INT", proc.Id.ToString()])!.WaitForExit();
                 else { try { proc.Kill(); } catch (InvalidOperationException) { } } // SIGKILL: no chance to clean up
-            });
+            }, holdAfter: trigger);   // held at the trigger: the study cannot run on (or finish) before the signal
             Assert.True(p.WaitForExit(120_000), "the study did not stop");
             p.WaitForExit();
             if (interrupt) Assert.Equal(130, p.ExitCode);
