@@ -10,7 +10,7 @@ namespace Mspgt.Signals;
 /// Computed in one forward pass with streaming hooks; only the hook points a caller asks for are cached, and only
 /// then does the summary have <see cref="Hooks"/>.
 /// </summary>
-public sealed record RunSummary
+public sealed partial record RunSummary
 {
     [JsonPropertyName("ids")] public required int[] Ids { get; init; }
     [JsonPropertyName("nll")] public required double? Nll { get; init; }
@@ -42,27 +42,92 @@ public sealed record RunSummary
             hooks.Observe(HookPoint.ResidPost(l), t => Norms(layer + 1, t));
         }
         var attention = AttentionStatistics.Observe(hooks, c.Layers);
-        var (logits, cache) = model.RunWithCache(ids, cached ?? [], hooks, LogitRows.All);
         int V = c.Vocab;
         var argmax = new int[T];
         double nll = 0;
-        for (int t = 0; t < T; t++)
+        float[] last;
+        ActivationCache cache;
+        if (model is Transformer cpu)
         {
-            var row = logits.AsSpan(t * V, V);
-            argmax[t] = Kernels.ArgMax(row);
-            if (t + 1 < T) nll += Kernels.LogSumExp(row) - row[ids[t + 1]];
+            // On the CPU the [T × vocab] logits are never whole (155 MB for 256 tokens of a 152k vocabulary): the
+            // final-norm rows go through the head a slice of the vocabulary at a time (ReadOut).
+            var normed = new float[T * c.Dim];
+            hooks.Observe(HookPoint.FinalNorm, t => t.Data[..(T * c.Dim)].CopyTo(normed));
+            (_, cache) = model.RunWithCache(ids, cached ?? [], hooks, LogitRows.None);
+            (nll, last) = ReadOut(normed, T, cpu.Weights.Output, ids, argmax);
+        }
+        else
+        {
+            float[] logits;
+            (logits, cache) = model.RunWithCache(ids, cached ?? [], hooks, LogitRows.All);
+            for (int t = 0; t < T; t++)
+            {
+                var row = logits.AsSpan(t * V, V);
+                argmax[t] = Kernels.ArgMax(row);
+                if (t + 1 < T) nll += Kernels.LogSumExp(row) - row[ids[t + 1]];
+            }
+            last = logits.AsSpan((T - 1) * V, V).ToArray();
         }
         return new RunSummary
         {
             Ids = ids,
             Nll = T > 1 ? nll / (T - 1) : null,
             Argmax = argmax,
-            LogitsLast = logits.AsSpan((T - 1) * V, V).ToArray(),
+            LogitsLast = last,
             ResidNorm = residNorm,
             AttnEntropy = attention.Entropy.Select(e => e.Mean).ToArray(),
             AttnDistance = attention.Distance.Select(d => d.Mean).ToArray(),
             Hooks = cached?.Distinct().Select(p => HookActivation.Of(cache[p])).ToArray(),
         };
+    }
+}
+
+public sealed partial record RunSummary
+{
+    /// <summary>Vocabulary entries per slice of <see cref="ReadOut"/>: about 4 MB of float logits for T rows.</summary>
+    private static int SliceFor(int tokens) => Math.Clamp((int)((4L << 20) / (4L * Math.Max(1, tokens))) / 64 * 64, 256, 32768);
+
+    /// <summary>
+    /// The head applied to the final-norm rows [T, dim] a vocabulary slice at a time, each logit the same chain of
+    /// multiply-adds as the forward pass's head makes it: per row the first argmax (as <see cref="Kernels.ArgMax"/>)
+    /// and, for rows 0..T−2, log Z − z[next id] with log Z from a running max and Σ e^(z − m) (as
+    /// <see cref="Kernels.LogSumExp"/>, the sum rescaled when a later slice raises the max); the last row's logits
+    /// kept whole. Returns the summed NLL and the last row.
+    /// </summary>
+    internal static (double Nll, float[] Last) ReadOut(float[] normed, int T, WeightMatrix head, int[] ids, int[] argmax, int slice = 0)
+    {
+        int V = head.Rows;
+        if (slice <= 0) slice = SliceFor(T);
+        var m = new float[T];
+        Array.Fill(m, float.NegativeInfinity);
+        var s = new double[T];
+        var best = new float[T];
+        Array.Fill(best, float.NegativeInfinity);
+        var target = new float[T];
+        var last = new float[V];
+        var logits = new float[(long)T * slice];
+        for (int v0 = 0; v0 < V; v0 += slice)
+        {
+            int vs = Math.Min(slice, V - v0);
+            MatMul.Multiply(normed, T, head.RowSlice(v0, vs), logits);
+            for (int t = 0; t < T; t++)
+            {
+                var z = logits.AsSpan(t * vs, vs);
+                int i = Kernels.ArgMax(z);
+                if (v0 == 0 || z[i] > best[t]) (best[t], argmax[t]) = (z[i], v0 + i);
+                if (t == T - 1) z.CopyTo(last.AsSpan(v0, vs));
+                if (t + 1 >= T) continue;
+                float max = System.Numerics.Tensors.TensorPrimitives.Max(z);
+                if (max > m[t]) { s[t] *= double.IsNegativeInfinity(m[t]) ? 0 : Math.Exp(m[t] - max); m[t] = max; }
+                double sum = 0;
+                foreach (float v in z) sum += Math.Exp(v - m[t]);
+                s[t] += sum;
+                if (ids[t + 1] - v0 is int k && (uint)k < (uint)vs) target[t] = z[k];
+            }
+        }
+        double nll = 0;
+        for (int t = 0; t + 1 < T; t++) nll += m[t] + Math.Log(s[t]) - target[t];
+        return (nll, last);
     }
 }
 
