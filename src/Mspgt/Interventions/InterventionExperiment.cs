@@ -148,7 +148,7 @@ public sealed partial class InterventionExperiment
         _stats = CleanActivationStatistics.Compute(_model, _clean.Select(d => d.Ids).ToList());
         // Each clean pass makes a document's full logits for its NLL: one document at a time on the CPU when they are
         // not kept (the forward pass spreads over the threads itself), a device batch at a time on a GPU.
-        if (batch == 1) Parallel.For(0, n, keepLogits ? _parallel : new ParallelOptions { MaxDegreeOfParallelism = 1 }, i => RunClean(i, keepLogits, cleanFromNorm));
+        if (batch == 1) Parallel.For(0, n, keepLogits || cleanFromNorm ? _parallel : new ParallelOptions { MaxDegreeOfParallelism = 1 }, i => RunClean(i, keepLogits, cleanFromNorm));
         else InBatches(0, n, batch, chunk => CleanLogits(chunk), (i, logits) => RunClean(i, keepLogits, false, logits));
         Garbage.Release();
         progress?.Invoke(++done, total, "clean model");
@@ -244,19 +244,25 @@ public sealed partial class InterventionExperiment
     {
         var d = _clean[i];
         int V = _model.Config.Vocab, rows = d.Ids.Length - 1, T = d.Ids.Length, dim = _model.Config.Dim;
-        Hooks? hooks = null;
+        // The clean NLL is the summary's (log Z by the sliced running sum every comparison uses), whichever way the
+        // clean logits are held, so keeping them or not changes no number.
         if (fromNorm)
         {
+            // No [tokens × vocab] array even here: the clean pass stops at the final norm and the head is read a
+            // vocabulary slice at a time.
             var normed = d.Normed = new float[T * dim];
-            hooks = new Hooks();
+            var hooks = new Hooks();
             hooks.Observe(HookPoint.FinalNorm, t => t.Data[..(T * dim)].CopyTo(normed));
+            _model.Forward(d.Ids, null, hooks, LogitRows.None);
+            d.Summary = HeadDivergence.SummariseClean(normed, T, ((Transformer)_model).Weights.Output, rows, d.Ids.AsSpan(1));
         }
-        var logits = batchLogits ?? _model.Forward(d.Ids, null, hooks, LogitRows.All);
-        double nll = 0;
-        for (int r = 0; r < rows; r++) nll += NextTokenDivergence.Nll(logits.AsSpan(r * V, V), d.Ids[r + 1]);
-        d.Nll = nll / rows;
-        if (keepLogits) d.Logits = logits;
-        if (fromNorm) d.Summary = HeadDivergence.SummariseClean(logits.AsSpan(0, rows * V), T, V, rows, d.Ids.AsSpan(1));
+        else
+        {
+            var logits = batchLogits ?? _model.Forward(d.Ids, null, null, LogitRows.All);
+            d.Summary = HeadDivergence.SummariseClean(logits.AsSpan(0, rows * V), T, V, rows, d.Ids.AsSpan(1));
+            if (keepLogits) d.Logits = logits;
+        }
+        d.Nll = d.Summary.MeanNll();
         if (_s.Continuations == 0) return;
         d.Continuations = Enumerable.Range(0, _s.Continuations).Select(c => Generate(d.Prompt, SamplingSeed(i, c), new Hooks())).ToArray();
         d.Text = MeasureText(d.PromptText, d.Continuations);

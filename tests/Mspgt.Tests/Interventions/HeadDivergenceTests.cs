@@ -79,6 +79,10 @@ public class HeadDivergenceTests
             var want = HeadDivergence.MeasureRows(clean, intervenedNormed, tokens, head, rows, t, slice);
             int s = slice > 0 ? slice : HeadDivergence.SliceFor(tokens);
             var summary = HeadDivergence.SummariseClean(clean, tokens, Vocab, rows, t, s);
+            var fromNorm = HeadDivergence.SummariseClean(cleanNormed, tokens, head, rows, t, s);   // the clean pass without logits
+            Assert.Equal(summary.LogZ, fromNorm.LogZ);
+            Assert.Equal(summary.Top, fromNorm.Top);
+            Assert.Equal(summary.TargetLogit, fromNorm.TargetLogit);
             var got = HeadDivergence.MeasureRows(cleanNormed, summary, intervenedNormed, tokens, head, rows, t, slice);
             Assert.True(want[OutcomeMetrics.BrittlenessKl] > 1e-3);
             foreach (var (metric, value) in want) Assert.Equal(value, got[metric]);   // exact, nulls included

@@ -23,7 +23,58 @@ public static class HeadDivergence
 
     /// <summary>What a comparison needs of each clean row besides its logits: log Z by the sliced running sum the
     /// intervened rows get, the argmax, and the target's logit (0 without targets).</summary>
-    public sealed record CleanRows(double[] LogZ, int[] Top, float[] TargetLogit);
+    public sealed record CleanRows(double[] LogZ, int[] Top, float[] TargetLogit)
+    {
+        /// <summary>Mean over rows of log Z − z[target]: the clean NLL of the next tokens (with targets).</summary>
+        public double MeanNll()
+        {
+            double s = 0;
+            for (int r = 0; r < LogZ.Length; r++) s += LogZ[r] - TargetLogit[r];
+            return s / LogZ.Length;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SummariseClean(ReadOnlySpan{float}, int, int, int, ReadOnlySpan{int}, int)"/> from the clean
+    /// final-norm rows [tokens, dim]: the head makes the clean logits a slice at a time (each the same chain of
+    /// multiply-adds as the forward pass's head, so the summary is the same bit for bit), and no [rows × vocab] array
+    /// is ever whole.
+    /// </summary>
+    public static CleanRows SummariseClean(float[] cleanNormed, int tokens, WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
+    {
+        int V = head.Rows, dim = head.Cols;
+        if (rows < 1 || rows > tokens) throw new MspgtException(Source, $"{rows} rows to compare of {tokens} positions");
+        if (cleanNormed.Length < (long)tokens * dim) throw new ArgumentException("cleanNormed is shorter than tokens × dim");
+        if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
+        for (int r = 0; r < targets.Length; r++)
+            if ((uint)targets[r] >= (uint)V) throw new MspgtException(Source, $"target token {targets[r]} is outside the vocabulary of {V}");
+        if (slice <= 0) slice = SliceFor(tokens);
+        var m = new double[rows];
+        Array.Fill(m, double.NegativeInfinity);
+        var s = new double[rows];
+        var top = new int[rows];
+        var topValue = new float[rows];
+        var target = new float[rows];
+        var logits = new float[(long)tokens * slice];
+        for (int v0 = 0; v0 < V; v0 += slice)
+        {
+            int vs = Math.Min(slice, V - v0);
+            MatMul.Multiply(cleanNormed.AsSpan(0, tokens * dim), tokens, head.RowSlice(v0, vs), logits);
+            for (int r = 0; r < rows; r++)
+            {
+                var z = logits.AsSpan(r * vs, vs);
+                for (int i = 0; i < vs; i++)
+                    if (!float.IsFinite(z[i])) throw new MspgtException(Source, $"clean logit row has {z[i]} at token {v0 + i}; logits must be finite");
+                Fold(z, ref m[r], ref s[r]);
+                int best = NextTokenDivergence.ArgmaxUnchecked(z);   // the first of the slice's largest; an earlier slice keeps a tie
+                if (v0 == 0 || z[best] > topValue[r]) (topValue[r], top[r]) = (z[best], v0 + best);
+                if (!targets.IsEmpty && targets[r] - v0 is int t && (uint)t < (uint)vs) target[r] = z[t];
+            }
+        }
+        var lseP = new double[rows];
+        for (int r = 0; r < rows; r++) lseP[r] = m[r] + Math.Log(s[r]);
+        return new CleanRows(lseP, top, target);
+    }
 
     /// <summary>
     /// Checks <paramref name="clean"/> (the clean logits of the first <paramref name="rows"/> of
