@@ -38,7 +38,8 @@ public class LensSamplingTests
             Assert.Equal(positions == nb, lens <= DocumentSignals.LensShareOfForward * forward);
         }
         Assert.Equal(150, DocumentSignals.LensSampleSize(c, 150, s with { ExactLens = true }));
-        Assert.Equal(10, DocumentSignals.LensSampleSize(c, 10, s)); // short documents: every position
+        Assert.Equal(6, DocumentSignals.LensSampleSize(c, 6, s));   // shorter than the floor: every position
+        Assert.Equal(DocumentSignals.MinimumLensPositions, DocumentSignals.LensSampleSize(c, 10, s));
     }
 
     [Fact]
