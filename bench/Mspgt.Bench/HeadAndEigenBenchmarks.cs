@@ -1,0 +1,62 @@
+using BenchmarkDotNet.Attributes;
+using Mspgt.Checkpoints;
+using Mspgt.Interventions.Outcomes;
+using Mspgt.Numerics;
+
+namespace Mspgt.Bench;
+
+/// <summary>
+/// The leading-vector eigen-decomposition each representation gets in the signals (a 255 × 255 centred sample Gram
+/// matrix of a 896-wide representation, 8 vectors for KSG's PCA) against eigenvalues alone: the difference is QL's
+/// recorded rotations and the back-transformation.
+/// </summary>
+public class LeadingEigenBenchmarks
+{
+    private DenseMatrix _gram = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var f = BenchData.RandomFloats(255 * 896);
+        _gram = CenteredGram.Of(DenseMatrix.FromFloats(f, 255, 896)).Gram;
+    }
+
+    [Benchmark(Baseline = true, Description = "eigenvalues, 255 x 255")]
+    public double[] Values() => LinearAlgebra.SymmetricEigenvalues(_gram);
+
+    [Benchmark(Description = "eigenvalues + 8 leading vectors, 255 x 255")]
+    public SymmetricEigen Leading() => LinearAlgebra.SymmetricEigen(_gram, 8);
+}
+
+/// <summary>
+/// One intervene comparison of 64 positions on the Qwen2.5-0.5B head (151,936 × 896, Q8_0): against kept clean logits
+/// (38 MB held per document) and with the clean logits remade from the clean final-norm rows next to the intervened
+/// ones (229 KB held): what not keeping them costs per comparison.
+/// </summary>
+public class HeadComparisonBenchmarks
+{
+    private const int T = 64, Dim = 896, Vocab = 151_936;
+    private WeightMatrix _head = null!;
+    private float[] _cleanNormed = null!, _normed = null!, _clean = null!;
+    private HeadDivergence.CleanRows _summary = null!;
+    private int[] _targets = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _head = BenchData.RandomWeights(TensorType.Q8_0, Vocab, Dim);
+        _cleanNormed = BenchData.RandomFloats(T * Dim, 3);
+        _normed = _cleanNormed.Select((v, i) => v + 0.1f * MathF.Sin(i)).ToArray();
+        var full = new float[T * Vocab];
+        MatMul.Multiply(_cleanNormed, T, _head, full);
+        _clean = full.AsSpan(0, (T - 1) * Vocab).ToArray();
+        _targets = Enumerable.Range(0, T - 1).Select(i => i * 977 % Vocab).ToArray();
+        _summary = HeadDivergence.SummariseClean(_cleanNormed, T, _head, T - 1, _targets);
+    }
+
+    [Benchmark(Baseline = true, Description = "against kept clean logits")]
+    public object Kept() => HeadDivergence.MeasureRows(_clean, _normed, T, _head, T - 1, _targets);
+
+    [Benchmark(Description = "clean logits remade from the norm rows")]
+    public object FromNorm() => HeadDivergence.MeasureRows(_cleanNormed, _summary, _normed, T, _head, T - 1, _targets);
+}
