@@ -29,7 +29,7 @@ public class LeadingEigenBenchmarks
 }
 
 /// <summary>
-/// One intervene comparison of 64 positions on the Qwen2.5-0.5B head (151,936 × 896, Q8_0): against kept clean logits
+/// One intervene comparison of 64 positions on the Qwen2.5-0.5B head (151,936 × 896, BF16 or Q8_0): against kept clean logits
 /// (38 MB held per document) and with the clean logits remade from the clean final-norm rows next to the intervened
 /// ones (229 KB held): what not keeping them costs per comparison.
 /// </summary>
@@ -41,10 +41,13 @@ public class HeadComparisonBenchmarks
     private HeadDivergence.CleanRows _summary = null!;
     private int[] _targets = null!;
 
+    [Params(TensorType.BF16, TensorType.Q8_0)]
+    public TensorType Type { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        _head = BenchData.RandomWeights(TensorType.Q8_0, Vocab, Dim);
+        _head = BenchData.RandomWeights(Type, Vocab, Dim);
         _cleanNormed = BenchData.RandomFloats(T * Dim, 3);
         _normed = _cleanNormed.Select((v, i) => v + 0.1f * MathF.Sin(i)).ToArray();
         var full = new float[T * Vocab];

@@ -28,10 +28,10 @@ public sealed record InterventionSettings
     /// <summary>Documents processed at once (null: one per CPU). Results do not depend on it.</summary>
     public int? Threads { get; init; }
     /// <summary>
-    /// Most bytes of clean logits held for all documents at once (null: min(512 MB, max(32 MB, weights / 8))); above
-    /// it the CPU keeps each document's clean final-norm rows instead and remakes the clean logits a vocabulary slice
-    /// at a time for each comparison, and a device takes the documents a batch at a time. Memory and time only:
-    /// results do not depend on it.
+    /// Most bytes of clean logits held for all documents at once (null: none on the CPU, min(512 MB, max(32 MB,
+    /// weights / 8)) on a device); above it the CPU keeps each document's clean final-norm rows instead and remakes
+    /// the clean logits a vocabulary slice at a time for each comparison, and a device takes the documents a batch at
+    /// a time. Memory and time only: results do not depend on it.
     /// </summary>
     public long? CleanLogitsBudget { get; init; }
 
