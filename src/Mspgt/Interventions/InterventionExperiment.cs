@@ -149,8 +149,9 @@ public sealed partial class InterventionExperiment
 
         progress?.Invoke(done, total, "clean model");
         _stats = CleanActivationStatistics.Compute(_model, _clean.Select(d => d.Ids).ToList());
-        // Each clean pass makes a document's full logits for its NLL: one document at a time on the CPU when they are
-        // not kept (the forward pass spreads over the threads itself), a device batch at a time on a GPU.
+        // The clean passes: documents in parallel when each keeps its norm rows or its logits; one at a time when
+        // their full logits are made only to be summarised and dropped (a device without batches; the forward pass
+        // spreads over the threads itself); a device batch at a time on a GPU.
         if (batch == 1) Parallel.For(0, n, keepLogits || cleanFromNorm ? _parallel : new ParallelOptions { MaxDegreeOfParallelism = 1 }, i => RunClean(i, keepLogits, cleanFromNorm));
         else InBatches(0, n, batch, chunk => CleanLogits(chunk), (i, logits) => RunClean(i, keepLogits, false, logits));
         Garbage.Release();
