@@ -84,49 +84,28 @@ public sealed partial record RunSummary
 
 public sealed partial record RunSummary
 {
-    /// <summary>Vocabulary entries per slice of <see cref="ReadOut"/>: about 4 MB of float logits for T rows.</summary>
-    private static int SliceFor(int tokens) => Math.Clamp((int)((4L << 20) / (4L * Math.Max(1, tokens))) / 64 * 64, 256, 32768);
-
     /// <summary>
-    /// The head applied to the final-norm rows [T, dim] a vocabulary slice at a time, each logit the same chain of
-    /// multiply-adds as the forward pass's head makes it: per row the first argmax (as <see cref="Kernels.ArgMax"/>)
-    /// and, for rows 0..T−2, log Z − z[next id] with log Z from a running max and Σ e^(z − m) (as
-    /// <see cref="Kernels.LogSumExp"/>, the sum rescaled when a later slice raises the max); the last row's logits
-    /// kept whole. Returns the summed NLL and the last row.
+    /// The head applied to the final-norm rows [T, dim] a vocabulary slice at a time (<see cref="HeadSlices"/>): per
+    /// row the first argmax and, for rows 0..T−2, log Z − z[next id]; the last row's logits kept whole. Returns the
+    /// summed NLL and the last row.
     /// </summary>
     internal static (double Nll, float[] Last) ReadOut(float[] normed, int T, WeightMatrix head, int[] ids, int[] argmax, int slice = 0)
     {
         int V = head.Rows;
-        if (slice <= 0) slice = SliceFor(T);
-        var m = new float[T];
-        Array.Fill(m, float.NegativeInfinity);
-        var s = new double[T];
-        var best = new float[T];
-        Array.Fill(best, float.NegativeInfinity);
-        var target = new float[T];
+        if (slice <= 0) slice = HeadSlices.SliceFor(T);
+        var fold = new HeadSlices.RowFold(T);
         var last = new float[V];
-        var logits = new float[(long)T * slice];
-        for (int v0 = 0; v0 < V; v0 += slice)
+        HeadSlices.ForEach(normed, T, head, slice, (v0, vs, logits) =>
         {
-            int vs = Math.Min(slice, V - v0);
-            MatMul.Multiply(normed, T, head.RowSlice(v0, vs), logits);
-            for (int t = 0; t < T; t++)
-            {
-                var z = logits.AsSpan(t * vs, vs);
-                int i = Kernels.ArgMax(z);
-                if (v0 == 0 || z[i] > best[t]) (best[t], argmax[t]) = (z[i], v0 + i);
-                if (t == T - 1) z.CopyTo(last.AsSpan(v0, vs));
-                if (t + 1 >= T) continue;
-                float max = System.Numerics.Tensors.TensorPrimitives.Max(z);
-                if (max > m[t]) { s[t] *= double.IsNegativeInfinity(m[t]) ? 0 : Math.Exp(m[t] - max); m[t] = max; }
-                double sum = 0;
-                foreach (float v in z) sum += Math.Exp(v - m[t]);
-                s[t] += sum;
-                if (ids[t + 1] - v0 is int k && (uint)k < (uint)vs) target[t] = z[k];
-            }
-        }
+            for (int t = 0; t < T; t++) fold.Add(t, v0, logits.AsSpan(t * vs, vs), t + 1 < T ? ids[t + 1] : -1);
+            logits.AsSpan((T - 1) * vs, vs).CopyTo(last.AsSpan(v0, vs));
+        });
         double nll = 0;
-        for (int t = 0; t + 1 < T; t++) nll += m[t] + Math.Log(s[t]) - target[t];
+        for (int t = 0; t < T; t++)
+        {
+            argmax[t] = fold.Top(t);
+            if (t + 1 < T) nll += fold.LogZ(t) - fold.Picked(t);
+        }
         return (nll, last);
     }
 }

@@ -77,7 +77,7 @@ public class HeadDivergenceTests
         foreach (var t in new[] { targets, Array.Empty<int>() })
         {
             var want = HeadDivergence.MeasureRows(clean, intervenedNormed, tokens, head, rows, t, slice);
-            int s = slice > 0 ? slice : HeadDivergence.SliceFor(tokens);
+            int s = slice > 0 ? slice : HeadSlices.SliceFor(tokens);
             var summary = HeadDivergence.SummariseClean(clean, tokens, Vocab, rows, t, s);
             var fromNorm = HeadDivergence.SummariseClean(cleanNormed, tokens, head, rows, t, s);   // the clean pass without logits
             Assert.Equal(summary.LogZ, fromNorm.LogZ);
@@ -88,7 +88,7 @@ public class HeadDivergenceTests
             foreach (var (metric, value) in want) Assert.Equal(value, got[metric]);   // exact, nulls included
         }
         // and a no-op compared from the norm is exactly nothing
-        var noop = HeadDivergence.MeasureRows(cleanNormed, HeadDivergence.SummariseClean(clean, tokens, Vocab, rows, targets, slice > 0 ? slice : HeadDivergence.SliceFor(tokens)),
+        var noop = HeadDivergence.MeasureRows(cleanNormed, HeadDivergence.SummariseClean(clean, tokens, Vocab, rows, targets, slice > 0 ? slice : HeadSlices.SliceFor(tokens)),
             cleanNormed, tokens, head, rows, targets, slice);
         Assert.Equal(0.0, noop[OutcomeMetrics.BrittlenessKl]);
         Assert.Equal(0.0, noop[OutcomeMetrics.DeltaNll]);

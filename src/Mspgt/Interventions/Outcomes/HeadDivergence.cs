@@ -18,9 +18,6 @@ public static class HeadDivergence
 {
     private const string Source = "logits";
 
-    /// <summary>Vocabulary entries per slice for <paramref name="tokens"/> rows: about 4 MB of float logits, in whole 64s.</summary>
-    public static int SliceFor(int tokens) => Math.Clamp((int)((4L << 20) / (4L * Math.Max(1, tokens))) / 64 * 64, 256, 32768);
-
     /// <summary>What a comparison needs of each clean row besides its logits: log Z by the sliced running sum the
     /// intervened rows get, the argmax, and the target's logit (0 without targets).</summary>
     public sealed record CleanRows(double[] LogZ, int[] Top, float[] TargetLogit)
@@ -48,33 +45,26 @@ public static class HeadDivergence
         if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
         for (int r = 0; r < targets.Length; r++)
             if ((uint)targets[r] >= (uint)V) throw new MspgtException(Source, $"target token {targets[r]} is outside the vocabulary of {V}");
-        if (slice <= 0) slice = SliceFor(tokens);
-        var m = new double[rows];
-        Array.Fill(m, double.NegativeInfinity);
-        var s = new double[rows];
-        var top = new int[rows];
-        var topValue = new float[rows];
-        var target = new float[rows];
-        var logits = new float[(long)tokens * slice];
-        for (int v0 = 0; v0 < V; v0 += slice)
+        if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
+        var fold = new HeadSlices.RowFold(rows);
+        int[] picks = targets.ToArray();
+        HeadSlices.ForEach(cleanNormed, tokens, head, slice, (v0, vs, logits) =>
         {
-            int vs = Math.Min(slice, V - v0);
-            MatMul.Multiply(cleanNormed.AsSpan(0, tokens * dim), tokens, head.RowSlice(v0, vs), logits);
             for (int r = 0; r < rows; r++)
             {
                 var z = logits.AsSpan(r * vs, vs);
                 for (int i = 0; i < vs; i++)
                     if (!float.IsFinite(z[i])) throw new MspgtException(Source, $"clean logit row has {z[i]} at token {v0 + i}; logits must be finite");
-                Fold(z, ref m[r], ref s[r]);
-                int best = NextTokenDivergence.ArgmaxUnchecked(z);   // the first of the slice's largest; an earlier slice keeps a tie
-                if (v0 == 0 || z[best] > topValue[r]) (topValue[r], top[r]) = (z[best], v0 + best);
-                if (!targets.IsEmpty && targets[r] - v0 is int t && (uint)t < (uint)vs) target[r] = z[t];
+                fold.Add(r, v0, z, picks.Length == 0 ? -1 : picks[r]);
             }
-        }
-        var lseP = new double[rows];
-        for (int r = 0; r < rows; r++) lseP[r] = m[r] + Math.Log(s[r]);
-        return new CleanRows(lseP, top, target);
+        });
+        return Summary(fold, rows);
     }
+
+    private static CleanRows Summary(HeadSlices.RowFold fold, int rows) => new(
+        Enumerable.Range(0, rows).Select(fold.LogZ).ToArray(),
+        Enumerable.Range(0, rows).Select(fold.Top).ToArray(),
+        Enumerable.Range(0, rows).Select(fold.Picked).ToArray());
 
     /// <summary>
     /// Checks <paramref name="clean"/> (the clean logits of the first <paramref name="rows"/> of
@@ -89,34 +79,29 @@ public static class HeadDivergence
         if (clean.Length != (long)rows * V)
             throw new MspgtException(Source, $"clean logits have {clean.Length} values, {rows} rows of {V} need {(long)rows * V}");
         if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
-        if (slice <= 0) slice = SliceFor(tokens);
-        var lseP = new double[rows];
-        var top = new int[rows];
-        var target = new float[rows];
+        if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
+        var fold = new HeadSlices.RowFold(rows);
         for (int r = 0; r < rows; r++)
         {
             var row = clean.Slice(r * V, V);
             NextTokenDivergence.CheckRow(row, "clean logit row");
             if (!targets.IsEmpty && (uint)targets[r] >= (uint)V)
                 throw new MspgtException(Source, $"target token {targets[r]} is outside the vocabulary of {V}");
-            double m = double.NegativeInfinity, s = 0;
-            for (int v0 = 0; v0 < V; v0 += slice) Fold(row.Slice(v0, Math.Min(slice, V - v0)), ref m, ref s);
-            lseP[r] = m + Math.Log(s);
-            top[r] = NextTokenDivergence.ArgmaxUnchecked(row);
-            if (!targets.IsEmpty) target[r] = row[targets[r]];
+            // The same slices, in the same order, as a read from the norm rows makes: bit-identical summaries.
+            for (int v0 = 0; v0 < V; v0 += slice) fold.Add(r, v0, row.Slice(v0, Math.Min(slice, V - v0)), targets.IsEmpty ? -1 : targets[r]);
         }
-        return new CleanRows(lseP, top, target);
+        return Summary(fold, rows);
     }
 
     /// <param name="clean">The clean logits of the first <paramref name="rows"/> positions, row-major.</param>
     /// <param name="normed">The intervened final-norm rows of all <paramref name="tokens"/> positions (the head is
     /// applied to all of them, as the forward pass does, so each logit is computed exactly as there).</param>
     /// <param name="targets">The <paramref name="rows"/> next-token ids, or empty (delta NLL is then null).</param>
-    /// <param name="slice">Vocabulary entries per slice; 0 chooses (<see cref="SliceFor"/>); tests pass small ones.</param>
+    /// <param name="slice">Vocabulary entries per slice; 0 chooses (<see cref="HeadSlices.SliceFor"/>); tests pass small ones.</param>
     public static IReadOnlyDictionary<string, double?> MeasureRows(ReadOnlySpan<float> clean, float[] normed, int tokens,
         WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
     {
-        if (slice <= 0) slice = SliceFor(tokens);
+        if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
         var summary = SummariseClean(clean, tokens, head.Rows, rows, targets, slice);
         return Measure(clean, null, summary, normed, tokens, head, rows, targets, slice);
     }
@@ -134,7 +119,7 @@ public static class HeadDivergence
     public static IReadOnlyDictionary<string, double?> MeasureRows(float[] cleanNormed, CleanRows clean, float[] normed, int tokens,
         WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
     {
-        if (slice <= 0) slice = SliceFor(tokens);
+        if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
         if (cleanNormed.Length < (long)tokens * head.Cols) throw new ArgumentException("cleanNormed is shorter than tokens × dim");
         if (clean.LogZ.Length != rows) throw new ArgumentException($"the clean summary has {clean.LogZ.Length} rows, not {rows}");
         return Measure([], cleanNormed, clean, normed, tokens, head, rows, targets, slice);
@@ -150,15 +135,9 @@ public static class HeadDivergence
         if (!targets.IsEmpty && targets.Length != rows) throw new MspgtException(Source, $"{targets.Length} target ids for {rows} logit rows");
         var (lseP, cleanTop) = (cs.LogZ, cs.Top);
 
-        var mq = new double[rows];
-        Array.Fill(mq, double.NegativeInfinity);
-        var sq = new double[rows];
+        var q = new HeadSlices.RowFold(rows);   // the intervened rows' log Z, argmax and target logit
         var a = new double[rows];
         var sumP = new double[rows];
-        var top = new int[rows];
-        var topValue = new float[rows];
-        Array.Fill(topValue, float.NegativeInfinity);
-        var target = new double[rows];
         var same = new bool[rows];
         Array.Fill(same, true);
         // Both sets of rows in one product when it is a GEMM (rows never interact there, so each logit is the same
@@ -193,7 +172,6 @@ public static class HeadDivergence
                 {
                     float zi = z[i];
                     if (!float.IsFinite(zi)) throw new MspgtException(Source, $"intervened logit row has {zi} at token {v0 + i}; logits must be finite");
-                    if (zi > topValue[r]) { topValue[r] = zi; top[r] = v0 + i; }
                     if (zi != c[i]) same[r] = false;
                     double logP = c[i] - lseP[r];
                     double p = Math.Exp(logP);
@@ -201,8 +179,7 @@ public static class HeadDivergence
                     a[r] += p * (logP - zi);
                     sumP[r] += p;
                 }
-                Fold(z, ref mq[r], ref sq[r]);
-                if (!targets.IsEmpty && targets[r] - v0 is int t && (uint)t < (uint)vs) target[r] = z[t];
+                q.Add(r, v0, z, targets.IsEmpty ? -1 : targets[r]);
             }
         }
 
@@ -210,10 +187,10 @@ public static class HeadDivergence
         int agree = 0;
         for (int r = 0; r < rows; r++)
         {
-            double lseQ = mq[r] + Math.Log(sq[r]);
+            double lseQ = q.LogZ(r);
             kl += same[r] ? 0 : Math.Max(a[r] + lseQ * sumP[r], 0);
-            if (!targets.IsEmpty) deltaNll += (lseQ - target[r]) - (lseP[r] - cs.TargetLogit[r]);
-            if (top[r] == cleanTop[r]) agree++;
+            if (!targets.IsEmpty) deltaNll += (lseQ - q.Picked(r)) - (lseP[r] - cs.TargetLogit[r]);
+            if (q.Top(r) == cleanTop[r]) agree++;
         }
         return new Dictionary<string, double?>(StringComparer.Ordinal)
         {
@@ -221,14 +198,5 @@ public static class HeadDivergence
             [OutcomeMetrics.DeltaNll] = targets.IsEmpty ? null : deltaNll / rows,
             [OutcomeMetrics.Top1Agreement] = (double)agree / rows,
         };
-    }
-
-    /// <summary>Folds one slice into a running max m and S = Σ e^(x − m) (S rescaled when the max rises).</summary>
-    private static void Fold(ReadOnlySpan<float> x, ref double m, ref double s)
-    {
-        double max = m;
-        foreach (float v in x) if (v > max) max = v;
-        if (max > m) { s *= Math.Exp(m - max); m = max; }
-        foreach (float v in x) s += Math.Exp(v - m);
     }
 }

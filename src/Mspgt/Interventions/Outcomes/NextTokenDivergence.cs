@@ -74,7 +74,7 @@ public static class NextTokenDivergence
         return ArgmaxUnchecked(logits);
     }
 
-    internal static int ArgmaxUnchecked(ReadOnlySpan<float> logits)
+    private static int ArgmaxUnchecked(ReadOnlySpan<float> logits)
     {
         int best = 0;
         for (int i = 1; i < logits.Length; i++)
