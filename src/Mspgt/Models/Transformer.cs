@@ -34,6 +34,8 @@ public sealed class Transformer : IDecoder
 
     public KvCache NewCache(int capacity) => new(Config, capacity);
 
+    public void ReleaseBuffers() => Volatile.Write(ref _spare, null);
+
     /// <summary>
     /// Runs T tokens starting at position cache.Length (0 without a cache) and returns logits, row-major
     /// [rows, vocab] where rows = T (All), 1 (Last) or 0 (None).
@@ -43,7 +45,7 @@ public sealed class Transformer : IDecoder
         var c = Config;
         int T = ids.Length;
         if (T == 0) throw new MspgtException("input", "no tokens to run");
-        cache ??= new KvCache(c, Math.Min(c.MaxSeq, T));
+        cache ??= KvCache.ForOneCall(c, Math.Min(c.MaxSeq, T));
         int start = cache.Length;
         CheckInput(c, ids, start, cache.Capacity);
 
