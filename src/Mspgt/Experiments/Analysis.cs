@@ -169,12 +169,14 @@ public static class Analysis
             throw new MspgtException(model.Path, $"the model has {c.Layers} layers; finding two boundaries needs at least {BoundaryDetector.MinLayers}");
         var tokenizer = model.Tokenizer ?? throw new MspgtException(model.Path, "analysis needs the model's tokenizer (for sentence positions); give a tokenizer");
         var tf = model.Decoder;
+        // Each document's pooled samples wait on disk for the corpus-level stage, so memory does not grow with the corpus.
+        using var samples = SampleStore.OnDisk();
         var signals = new DocumentSignals(tf, new SignalSettings
         {
             PcaDims = s.PcaDims, KsgNeighbors = s.KsgNeighbors, LensPositions = s.LensPositions, ExactLens = s.LensExact,
             ProbeTokensPerDocument = s.ProbeTokensPerDocument, MiTokensPerDocument = s.MiTokensPerDocument,
             IncludeBos = s.IncludeBos, Seed = s.Seed,
-        });
+        }, samples);
         // Two passes: per-document signals, then the pooled MI and cross-fitted probes, which need every document.
         var measurement = CorpusMeasurement.Run(signals, tokenizer, corpus, s, c.Layers, c.Vocab, progress);
         var measured = measurement.Measured;

@@ -49,6 +49,13 @@ public interface IDecoder
     /// 1 where batching gains nothing (the CPU), else as many as the device holds (see the GPU's own rule).
     /// </summary>
     int BatchSize(int tokens) => 1;
+
+    /// <summary>
+    /// Drops the host buffers a device keeps for its next call of the same length (on the CPU, one call's activations:
+    /// about 16 MB for 256 tokens at the 0.5B shape). For a caller that will next hold large results of its own and
+    /// then run a different length, as analyze does with each captured document.
+    /// </summary>
+    void ReleaseBuffers() { }
 }
 
 /// <summary>Batch argument checks shared by every device.</summary>

@@ -44,11 +44,11 @@ public sealed class DocumentMeasurement
     /// <summary>Sampled positions for the probes (same at every layer, never position 0).</summary>
     public required int[] Positions { get; init; }
     /// <summary>Pooled representations per representation index (0 = embedding, l+1 = resid_post of block l), [positions × dims].</summary>
-    public required float[][] Pooled { get; init; }
+    public required IReadOnlyList<float[]> Pooled { get; init; }
     /// <summary>Sampled positions for the pooled Gaussian MI (position 0 only with IncludeBos).</summary>
     public required int[] MiPositions { get; init; }
     /// <summary>Per representation index, the rows at <see cref="MiPositions"/> in the pooled space, [positions × dims].</summary>
-    public required float[][] MiRows { get; init; }
+    public required IReadOnlyList<float[]> MiRows { get; init; }
     /// <summary>Per block, the KSG estimate's result (its ceiling and whether it saturated).</summary>
     public required KsgMutualInformationResult[] Ksg { get; init; }
 }
@@ -68,7 +68,8 @@ public sealed record RepresentationValues(KsgMutualInformationResult Ksg, double
 /// reduced to entropy and distance as each layer hands them over. What is kept for the corpus-level stage is a
 /// sample of rows per layer: <see cref="SignalSettings.MiTokensPerDocument"/> for the pooled MI and
 /// <see cref="SignalSettings.ProbeTokensPerDocument"/> for the probes, in at most <see cref="SignalSettings.PooledDims"/>
-/// dimensions (float32): (layers + 1) × (256 + 64) × 256 × 4 bytes ≈ 10 MB per document for a 32-layer wide model.
+/// dimensions (float32): (layers + 1) × (256 + 64) × 256 × 4 bytes ≈ 10 MB per document for a 32-layer wide model,
+/// held by the <see cref="SampleStore"/> (analyze's is on disk, so memory does not grow with the corpus).
 /// </summary>
 public sealed class DocumentSignals
 {
@@ -99,16 +100,19 @@ public sealed class DocumentSignals
     private readonly SignalSettings _s;
     private readonly LogitLens _lens;
     private readonly WeightMatrix? _projection; // pooledDims × dim (row q = the q-th random direction) when the model is wider than PooledDims
+    private readonly SampleStore _samples;
 
     public int PooledDims { get; }
 
     /// <summary>The settings the signals are measured with.</summary>
     public SignalSettings Settings => _s;
 
-    public DocumentSignals(IDecoder model, SignalSettings settings)
+    /// <param name="samples">Where each document's pooled samples wait for the corpus-level stage (default: in memory).</param>
+    public DocumentSignals(IDecoder model, SignalSettings settings, SampleStore? samples = null)
     {
         _model = model;
         _s = settings;
+        _samples = samples ?? SampleStore.InMemory();
         _lens = new LogitLens(model.Config, model.Weights);
         int d = model.Config.Dim;
         if (d > settings.PooledDims)
@@ -190,6 +194,7 @@ public sealed class DocumentSignals
         // Representations: the embedding, then each block's output.
         var points = Enumerable.Range(0, L).Select(HookPoint.ResidPost).Prepend(HookPoint.Embed).ToArray();
         var (_, caches) = _model.RunWithCacheBatch(documents, points, hooks, LogitRows.None);
+        _model.ReleaseBuffers();   // the next document differs in length; meanwhile its measurement needs the room
         return documents.Select((ids, i) => new CapturedDocument(ids, attention[i], points.Select(p => caches[i][p].Data).ToArray())).ToArray();
     }
 
@@ -211,9 +216,10 @@ public sealed class DocumentSignals
         // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
         // The pooled samples first, so that each representation's float rows can go as soon as it is prepared.
         int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
-        var pooled = reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray();
+        // Kept in the sample store at once: on disk, they leave memory before the estimators run.
+        var pooled = _samples.Keep(reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray());
         int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
-        var miRows = reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray();
+        var miRows = _samples.Keep(reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray());
 
         // The blocks go in windows of 2 per thread: a window's new representations are prepared, then its blocks
         // measured, so memory holds a window's prepared representations (float64 rows, Gram matrix and eigenvectors:

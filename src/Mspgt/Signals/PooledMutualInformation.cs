@@ -30,6 +30,8 @@ public static class PooledMutualInformation
         var scores = new List<DenseMatrix>[layers + 1];
         Parallel.For(0, layers + 1, Mspgt.Numerics.Parallelism.Options, r =>
         {
+            // Each document's rows are read once (from the sample store) into the pooled matrix, and its scores
+            // are projected from its own block of that matrix: the same doubles its float rows convert to.
             var all = new DenseMatrix(sizes.Sum(), dims);
             int row = 0;
             for (int d = 0; d < D; d++)
@@ -39,7 +41,14 @@ public static class PooledMutualInformation
                 row += sizes[d];
             }
             var pca = PrincipalComponents.Fit(all, k, Source);
-            scores[r] = docs.Select((m, d) => pca.Project(DenseMatrix.FromFloats(m.MiRows[r], sizes[d], dims), whiten: true)).ToList();
+            var own = new List<DenseMatrix>(D);
+            row = 0;
+            for (int d = 0; d < D; d++)
+            {
+                own.Add(pca.Project(new DenseMatrix(sizes[d], dims, all.Data.AsSpan(row * dims, sizes[d] * dims).ToArray()), whiten: true));
+                row += sizes[d];
+            }
+            scores[r] = own;
         });
 
         var blocks = new PooledMiBlock[layers];

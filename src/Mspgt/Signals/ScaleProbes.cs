@@ -80,7 +80,7 @@ public sealed class ScaleProbes
     /// <param name="positions">Per document, the sampled positions.</param>
     /// <param name="pooled">Per document, per representation index (0 = embedding, l+1 = block l), the sampled rows.</param>
     public IReadOnlyList<ProbeCurve> Evaluate(IReadOnlyList<int[]> docIds, IReadOnlyList<int[]> positions,
-        IReadOnlyList<float[][]> pooled, int layers, int dims, bool[] sentenceEnders)
+        IReadOnlyList<IReadOnlyList<float[]>> pooled, int layers, int dims, bool[] sentenceEnders)
     {
         int D = docIds.Count;
         if (D < 2) throw new MspgtException("probes", "scale probes need at least 2 documents");

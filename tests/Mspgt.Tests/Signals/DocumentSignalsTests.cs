@@ -59,7 +59,7 @@ public class DocumentSignalsTests
         Assert.Equal(6, signals.MinimumTokens);   // KSG needs k + 2 = 5 rows, plus the left-out position 0
         var r = signals.Measure(ids);
         Assert.Equal(Enumerable.Range(1, ids.Length - 1), r.MiPositions);
-        Assert.Equal(m.Config.Layers + 1, r.MiRows.Length);
+        Assert.Equal(m.Config.Layers + 1, r.MiRows.Count);
         Assert.Equal((ids.Length - 1) * m.Config.Dim, r.MiRows[0].Length);
         Assert.Equal(ids.Length - 1, r.Ksg[0].Samples);
         // Pooled quantities are left for the corpus stage.

@@ -1,0 +1,138 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Mspgt.Signals;
+
+/// <summary>
+/// Where the token samples each document keeps for the corpus-level stage (pooled MI rows, probe rows) wait for it:
+/// in memory, or in an unlinked temporary file. Those samples grow with the corpus (about 8 MB a document at the
+/// 0.5B shape, 11 MB at the 8B one), while everything else an analysis holds is one document's; on disk they leave
+/// peak memory at one document's working set however many documents there are, and the corpus-level stage reads
+/// back one representation at a time. Reads and writes are positional, so any thread may read any set.
+/// </summary>
+public sealed class SampleStore : IDisposable
+{
+    private const string Source = "samples";
+    private readonly SafeFileHandle? _file;
+    private readonly string? _path;
+    private long _end;
+    private readonly object _gate = new();
+
+    private SampleStore(SafeFileHandle? file, string? path) => (_file, _path) = (file, path);
+
+    /// <summary>Samples kept as the arrays they are (tests, and callers that keep few documents).</summary>
+    public static SampleStore InMemory() => new(null, null);
+
+    /// <summary>
+    /// Samples in a new file in <paramref name="directory"/> (default: the system's temporary folder, TMPDIR), unlinked
+    /// at once where the system allows it (so nothing is left behind, even by a killed process), else deleted on close.
+    /// </summary>
+    public static SampleStore OnDisk(string? directory = null)
+    {
+        string dir = directory ?? Path.GetTempPath();
+        string path = Path.Combine(dir, $"mspgt-samples-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
+            if (!OperatingSystem.IsWindows()) File.Delete(path);   // the open handle keeps the file until it closes
+            return new SampleStore(file, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MspgtException(dir, $"cannot create a temporary file for the analysis's token samples: {e.Message}");
+        }
+    }
+
+    /// <summary>Whether kept samples go to disk.</summary>
+    public bool Spills => _file != null;
+
+    /// <summary>
+    /// Keeps one document's sets of rows (one per representation) and returns the handle to read them back. On disk,
+    /// the arrays are written out and may be dropped by the caller.
+    /// </summary>
+    public SampleRows Keep(float[][] sets)
+    {
+        var rows = NewRows(sets.Length);
+        for (int i = 0; i < sets.Length; i++) rows.Put(i, sets[i]);
+        return rows;
+    }
+
+    /// <summary>An empty handle for <paramref name="count"/> sets, to be filled by <see cref="SampleRows.Put"/> in any order, from any thread.</summary>
+    public SampleRows NewRows(int count) => new(this, count);
+
+    /// <summary>Where a set of <paramref name="length"/> floats goes: the file's end, written there at once.</summary>
+    internal long Write(float[] set)
+    {
+        var bytes = MemoryMarshal.AsBytes(set.AsSpan());
+        long at;
+        lock (_gate) { at = _end; _end += bytes.Length; }
+        try { RandomAccess.Write(_file!, bytes, at); }
+        catch (IOException e)
+        {
+            throw new MspgtException(_path!, $"cannot write the analysis's token samples ({bytes.Length} bytes at {at}): {e.Message}");
+        }
+        return at;
+    }
+
+    internal float[] Read(long offset, int length)
+    {
+        var data = GC.AllocateUninitializedArray<float>(length);
+        var bytes = MemoryMarshal.AsBytes(data.AsSpan());
+        int done = 0;
+        while (done < bytes.Length)
+        {
+            int n = RandomAccess.Read(_file!, bytes[done..], offset + done);
+            if (n <= 0) throw new InvalidOperationException($"{_path}: the samples file ended at byte {offset + done}, before its last set");
+            done += n;
+        }
+        return data;
+    }
+
+    public void Dispose() => _file?.Dispose();
+}
+
+/// <summary>
+/// One document's kept rows, one float array per representation, as <see cref="SampleStore"/> stored them. Each
+/// read of a spilled set returns a new array (the caller may change it; the store keeps the original).
+/// </summary>
+public sealed class SampleRows : IReadOnlyList<float[]>
+{
+    private readonly SampleStore _store;
+    private readonly float[]?[] _sets;      // in memory
+    private readonly long[] _offsets;       // on disk
+    private readonly int[] _lengths;
+
+    internal SampleRows(SampleStore store, int count)
+    {
+        _store = store;
+        _sets = new float[store.Spills ? 0 : count][];
+        _offsets = new long[count];
+        _lengths = Enumerable.Repeat(-1, count).ToArray();
+    }
+
+    /// <summary>Keeps set <paramref name="index"/> (on disk: written now, and the array may be dropped).</summary>
+    public void Put(int index, float[] set)
+    {
+        if (_store.Spills) _offsets[index] = _store.Write(set);
+        else _sets[index] = set;
+        _lengths[index] = set.Length;
+    }
+
+    public int Count => _lengths.Length;
+
+    public float[] this[int index]
+    {
+        get
+        {
+            if (_lengths[index] < 0) throw new InvalidOperationException($"sample set {index} was never kept");
+            return _store.Spills ? _store.Read(_offsets[index], _lengths[index]) : _sets[index]!;
+        }
+    }
+
+    public IEnumerator<float[]> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}

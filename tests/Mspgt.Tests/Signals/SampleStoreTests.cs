@@ -1,0 +1,64 @@
+using Mspgt.Loading;
+using Mspgt.Models;
+using Mspgt.Signals;
+
+namespace Mspgt.Tests.Signals;
+
+public class SampleStoreTests
+{
+    [Fact]
+    public void SpilledSetsReadBackAsWrittenFromAnyThreadAndLeaveNoFileBehind()
+    {
+        string dir = Directory.CreateTempSubdirectory("mspgt-store-").FullName;
+        try
+        {
+            var rng = new Random(4);
+            var docs = Enumerable.Range(0, 6).Select(d => Enumerable.Range(0, 5)
+                .Select(r => Enumerable.Range(0, 17 * (d + r + 1)).Select(_ => (float)rng.NextDouble()).ToArray()).ToArray()).ToArray();
+            using (var store = SampleStore.OnDisk(dir))
+            {
+                Assert.True(store.Spills);
+                var kept = docs.Select(store.Keep).ToArray();
+                // The unlinked file is not in the folder while it is in use.
+                Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+                Parallel.For(0, 6 * 5, i =>
+                {
+                    var (d, r) = (i / 5, i % 5);
+                    Assert.Equal(docs[d][r], kept[d][r]);
+                });
+                Assert.Equal(5, kept[3].Count);
+                // A read is a copy: changing it leaves the kept set as it was.
+                kept[0][1][0] = -1;
+                Assert.Equal(docs[0][1][0], kept[0][1][0]);
+            }
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
+    public void AFolderThatCannotHoldTheFileIsOneClearError()
+    {
+        var e = Assert.Throws<MspgtException>(() => SampleStore.OnDisk("/nonexistent/mspgt-samples"));
+        Assert.Equal("/nonexistent/mspgt-samples", e.Source);
+        Assert.Contains("temporary file", e.Message);
+    }
+
+    [Fact]
+    public void ADocumentMeasuredWithItsSamplesOnDiskKeepsTheSameSamplesAndValues()
+    {
+        using var m = ModelLoader.Load(TestData.Path("models", "stories260K", "stories260K.bin"));
+        var tf = new Transformer(m.Config, m.Weights);
+        int[] ids = m.Tokenizer!.Encode("Once upon a time there was a little girl named Lily. She liked to play in the park with her dog.", addBos: true);
+        var memory = new DocumentSignals(tf, new SignalSettings { Seed = 2 }).Measure(ids);
+        using var store = SampleStore.OnDisk();
+        var disk = new DocumentSignals(tf, new SignalSettings { Seed = 2 }, store).Measure(ids);
+        Assert.Equal(memory.Values, disk.Values);
+        Assert.Equal(memory.Pooled.Count, disk.Pooled.Count);
+        for (int r = 0; r < memory.Pooled.Count; r++)
+        {
+            Assert.Equal(memory.Pooled[r], disk.Pooled[r]);
+            Assert.Equal(memory.MiRows[r], disk.MiRows[r]);
+        }
+    }
+}
