@@ -30,12 +30,12 @@ public sealed class CenteredGram
     /// <summary>‖Xc‖²_F, the total sum of squares about the mean.</summary>
     public double TotalSquares { get; }
 
-    private CenteredGram(DenseMatrix x)
+    private CenteredGram(DenseMatrix x, double[]? centeredInto)
     {
         Rows = x.Rows;
         Cols = x.Cols;
         Mean = LinearAlgebra.ColumnMeans(x);
-        var xc = LinearAlgebra.Center(x);
+        var xc = LinearAlgebra.Center(x, centeredInto);
         Centered = xc;
         TotalSquares = LinearAlgebra.FrobeniusSquared(xc);
         SampleForm = !(Cols <= Rows);
@@ -43,12 +43,14 @@ public sealed class CenteredGram
     }
 
     /// <summary>Centres <paramref name="x"/> and forms its Gram matrix (needs 2 or more finite samples of 1 or more features).</summary>
-    public static CenteredGram Of(DenseMatrix x, string source = "gram")
+    /// <param name="centeredInto">Storage for <see cref="Centered"/> (length Rows·Cols), for a caller that reuses it
+    /// once <see cref="DropCentered"/> has let it go; null allocates.</param>
+    public static CenteredGram Of(DenseMatrix x, string source = "gram", double[]? centeredInto = null)
     {
         if (x.Rows < 2) throw new MspgtException(source, $"needs at least 2 samples, got {x.Rows}");
         if (x.Cols < 1) throw new MspgtException(source, "samples have no features");
         LinearAlgebra.RequireFinite(x, source);
-        return new CenteredGram(x);
+        return new CenteredGram(x, centeredInto);
     }
 
     /// <summary>Eigenvalues and eigenvectors of <see cref="Gram"/> (largest first), computed on first use.</summary>

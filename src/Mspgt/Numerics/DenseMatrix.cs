@@ -67,12 +67,13 @@ public sealed class DenseMatrix
         return m;
     }
 
-    /// <summary>Widens row-major float32 values (e.g. model activations) to a new double matrix.</summary>
-    public static DenseMatrix FromFloats(ReadOnlySpan<float> rowMajor, int rows, int cols)
+    /// <summary>Widens row-major float32 values (e.g. model activations) to a new double matrix, stored in
+    /// <paramref name="into"/> (length rows·cols) when given.</summary>
+    public static DenseMatrix FromFloats(ReadOnlySpan<float> rowMajor, int rows, int cols, double[]? into = null)
     {
         if (rows < 0 || cols < 0 || rowMajor.Length != (long)rows * cols)
             throw new MspgtException("matrix", $"{rowMajor.Length} float values do not form a {rows}x{cols} matrix");
-        var m = new DenseMatrix(rows, cols);
+        var m = into == null ? new DenseMatrix(rows, cols) : new DenseMatrix(rows, cols, into);
         TensorPrimitives.ConvertChecked<float, double>(rowMajor, m.Data);   // exact widening, vectorised
         return m;
     }

@@ -38,10 +38,16 @@ public static class LinearAlgebra
     }
 
     /// <summary>A copy of <paramref name="x"/> with each column's mean subtracted.</summary>
-    public static DenseMatrix Center(DenseMatrix x)
+    public static DenseMatrix Center(DenseMatrix x, double[]? into = null)
     {
         var mean = ColumnMeans(x);
-        var c = x.Clone();
+        DenseMatrix c;
+        if (into == null) c = x.Clone();
+        else
+        {
+            c = new DenseMatrix(x.Rows, x.Cols, into);
+            x.Data.CopyTo(into, 0);
+        }
         for (int i = 0; i < c.Rows; i++) TensorPrimitives.Subtract(c.Row(i), mean, c.Row(i));
         return c;
     }
@@ -58,6 +64,17 @@ public static class LinearAlgebra
     {
         if (a.Cols != b.Cols) throw new ArgumentException($"cannot multiply {a.Rows}x{a.Cols} by the transpose of {b.Rows}x{b.Cols}");
         var c = new DenseMatrix(a.Rows, b.Rows);
+        RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric: ReferenceEquals(a, b));
+        return c;
+    }
+
+    /// <summary>A·Bᵀ as <see cref="MultiplyTransposed(DenseMatrix, DenseMatrix)"/>, into <paramref name="into"/>
+    /// (a.Rows × b.Rows values), for a caller that reuses one buffer for many products.</summary>
+    public static DenseMatrix MultiplyTransposed(DenseMatrix a, DenseMatrix b, double[] into)
+    {
+        if (a.Cols != b.Cols) throw new ArgumentException($"cannot multiply {a.Rows}x{a.Cols} by the transpose of {b.Rows}x{b.Cols}");
+        var c = new DenseMatrix(a.Rows, b.Rows, into);
+        Array.Clear(into);   // the row dots add into c
         RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric: ReferenceEquals(a, b));
         return c;
     }

@@ -96,6 +96,17 @@ public sealed class PrincipalComponents
             throw new MspgtException("pca", $"samples have {x.Cols} features, the components were fitted on {Mean.Length}");
         var xc = x.Clone();
         for (int i = 0; i < xc.Rows; i++) TensorPrimitives.Subtract(xc.Row(i), Mean, xc.Row(i));
+        return ProjectCentered(xc, whiten);
+    }
+
+    /// <summary>
+    /// <see cref="Project"/> of samples already centred on <see cref="Mean"/> (the fit's own
+    /// <see cref="CenteredGram.Centered"/>, the very values Project would subtract its way to), without a copy.
+    /// </summary>
+    public DenseMatrix ProjectCentered(DenseMatrix xc, bool whiten)
+    {
+        if (xc.Cols != Mean.Length)
+            throw new MspgtException("pca", $"samples have {xc.Cols} features, the components were fitted on {Mean.Length}");
         var scores = LinearAlgebra.Multiply(xc, Directions);
         if (whiten)
         {

@@ -216,29 +216,46 @@ public sealed class DocumentSignals
         // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
         // The pooled samples first, so that each representation's float rows can go as soon as it is prepared.
         int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
-        // Kept in the sample store at once: on disk, they leave memory before the estimators run.
-        var pooled = _samples.Keep(reps.Select(r => Project(Gather(r, d, positions), positions.Length, d)).ToArray());
         int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
-        var miRows = _samples.Keep(reps.Select(r => Project(Gather(r, d, miPositions), miPositions.Length, d)).ToArray());
+        // Kept in the sample store at once (on disk, they leave memory before the estimators run), gathered and
+        // projected through two buffers reused for every representation rather than 2 × (L + 1) new arrays.
+        var pooled = _samples.NewRows(L + 1);
+        var miRows = _samples.NewRows(L + 1);
+        int most = Math.Max(positions.Length, miPositions.Length);
+        var (gathered, projected) = (new float[most * d], _projection == null ? null : new float[most * PooledDims]);
+        for (int r = 0; r <= L; r++)
+        {
+            pooled.Put(r, Project(Gather(reps[r], d, positions, gathered), positions.Length, d, projected));
+            miRows.Put(r, Project(Gather(reps[r], d, miPositions, gathered), miPositions.Length, d, projected));
+        }
 
+        // One compacting collection here, once the lens and the samples are done and before the estimators begin:
+        // the lens's logits and the gathered rows go, and the float rows still waiting are packed together, so the
+        // estimators' arrays do not land in a half-free large-object region. Measured on Q8_0 at the 0.5B shape: a
+        // peak about 10-15 MiB lower, at a cost of milliseconds per document.
+        Garbage.Release();
         // The blocks go in windows of 2 per thread: a window's new representations are prepared, then its blocks
-        // measured, so memory holds a window's prepared representations (float64 rows, Gram matrix and eigenvectors:
-        // about 3 MB each at the 0.5B shape) rather than all L + 1. No collection is forced between windows: with
-        // memory-mapped weights it lowered neither peak RSS nor changed a value, and with in-memory weights it
-        // compacted the whole model once per window. Every block is measured exactly as before, whatever the window.
+        // measured, so memory holds a window's prepared representations (a 0.5 MB Gram matrix each at 256 tokens of
+        // the 0.5B shape, with its scores and values; the float64 rows pass through the shelf) rather than all
+        // L + 1. Every block is measured exactly as before, whatever the window.
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
         var prepared = new PreparedRepresentation?[L + 1];
+        var shelf = new Shelf();
         int window = Math.Max(1, 2 * Mspgt.Numerics.Parallelism.Threads);
         for (int l0 = 0; l0 < L; l0 += window)
         {
             int l1 = Math.Min(L, l0 + window);
             Parallel.For(l0 == 0 ? 0 : l0 + 1, l1 + 1, Mspgt.Numerics.Parallelism.Options, r =>
             {
-                prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s);
+                prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s, block: r - 1, shelf);
                 reps[r] = null!;   // this document's floats are not read again
             });
             Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => Measure(l, MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l)));
+            // The window's float64 arrays are garbage now: one full, non-compacting collection lets the next window
+            // reuse their space. Left to its budget, the GC let about a document's worth pile up first (Q8_0 at the
+            // 0.5B shape: peak 672 → 655 MiB); a collection of a heap of big arrays costs a millisecond or two.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
             for (int r = l0; r < l1; r++) prepared[r] = null; // the window's last one is the next window's first
         }
 
@@ -272,41 +289,127 @@ public sealed class DocumentSignals
     /// <paramref name="layer"/>; row 0 is left out unless <see cref="SignalSettings.IncludeBos"/>.
     /// </summary>
     public static RepresentationValues MeasureRepresentations(DenseMatrix pre, DenseMatrix post, SignalSettings s, int layer) =>
-        MeasureRepresentations(PreparedRepresentation.Of(pre, s), PreparedRepresentation.Of(post, s), s, layer);
+        MeasureRepresentations(PreparedRepresentation.Of(pre, s, layer - 1), PreparedRepresentation.Of(post, s, layer), s, layer);
 
     private static RepresentationValues MeasureRepresentations(PreparedRepresentation pre, PreparedRepresentation post, SignalSettings s, int layer)
     {
-        var (x, y) = (pre.Rows, post.Rows);
-        var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer }.Estimate(x, y, pre.Pca, post.Pca);
-        double cka = pre.Gram != null && post.Gram != null ? LinearCka.Compute(pre.Gram, post.Gram) : LinearCka.Compute(x, y);
-        double rank = post.Gram != null ? EffectiveRank.Compute(post.Gram) : EffectiveRank.Compute(y);
+        if (pre.Gram == null || post.Gram == null) return MeasureDegenerate(pre, post, s, layer);
+        var estimator = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer };
+        var ksg = pre.Scores != null && post.Scores != null
+            ? estimator.EstimateFromScores(pre.Scores, post.Scores)
+            : estimator.Estimate(pre.Rows!, post.Rows!, pre.Pca, post.Pca);
+        double cka = LinearCka.Compute(pre.Gram, post.Gram);
+        var own = post.AsOutput ?? OutputValues.Of(post.Rows!, post.Gram, s, layer);
+        return new RepresentationValues(ksg, cka, own.Rank.Value, own.TwoNn.Value);
+    }
+
+    /// <summary>
+    /// A block with an invalid side (too few rows, a non-finite value, zero variance): each estimator reports it in
+    /// its own words, in the order they run. A valid side kept only its Gram matrix and scores, so the invalid side
+    /// is put to each estimator alone.
+    /// </summary>
+    private static RepresentationValues MeasureDegenerate(PreparedRepresentation pre, PreparedRepresentation post, SignalSettings s, int layer)
+    {
+        var (x, y) = (pre.Rows ?? post.Rows!, post.Rows ?? pre.Rows!);
+        var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer }.Estimate(x, y, pre.Rows != null ? pre.Pca : null, post.Rows != null ? post.Pca : null);
+        double cka = LinearCka.Compute(x, y);
+        double rank = EffectiveRank.Compute(y);
         double twonn = new TwoNnIntrinsicDimension { Seed = s.Seed + layer }.Estimate(y, post.Gram).Dimension;
         return new RepresentationValues(ksg, cka, rank, twonn);
     }
 
     /// <summary>
-    /// One representation's rows as the estimators read them (row 0 left out unless IncludeBos) with, when they
-    /// are valid input, its <see cref="CenteredGram"/> and its KSG-sized PCA fit. Invalid input (too few rows, a
-    /// non-finite value, zero variance) leaves those null, so each estimator reports it in its own words.
+    /// A value computed ahead of its turn, or the <see cref="MspgtException"/> it failed with, thrown when the value
+    /// is read: the estimators fail in the order they always did.
     /// </summary>
-    private sealed record PreparedRepresentation(DenseMatrix Rows, CenteredGram? Gram, PrincipalComponents? Pca)
+    private readonly struct Deferred
     {
-        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s) => OfRows(s.IncludeBos ? m : WithoutFirstRow(m));
+        private readonly double _value;
+        private readonly System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+        private Deferred(double value, System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure) => (_value, _failure) = (value, failure);
 
-        /// <summary>The same from T × d float rows, converted once without row 0 rather than converted and then copied.</summary>
-        public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s) =>
-            OfRows(s.IncludeBos ? DenseMatrix.FromFloats(rowMajor, T, d) : DenseMatrix.FromFloats(rowMajor.AsSpan(d), T - 1, d));
-
-        private static PreparedRepresentation OfRows(DenseMatrix rows)
+        public static Deferred Of(Func<double> compute)
         {
-            if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null);
-            foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null);
-            var g = CenteredGram.Of(rows, "signals");
-            if (!(g.TotalSquares > 0)) return new(rows, null, null);
-            var pca = rows.Rows <= new KsgMutualInformation().MaxSamples
-                ? PrincipalComponents.Fit(g, new KsgMutualInformation().Components, "ksg-mi") : null;
+            try { return new(compute(), null); }
+            catch (MspgtException e) { return new(0, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e)); }
+        }
+
+        public double Value { get { _failure?.Throw(); return _value; } }
+    }
+
+    /// <summary>The effective rank and TwoNN dimension of a block's output (TwoNN seeded by the block).</summary>
+    private sealed record OutputValues(Deferred Rank, Deferred TwoNn)
+    {
+        public static OutputValues Of(DenseMatrix rows, CenteredGram gram, SignalSettings s, int block) => new(
+            Deferred.Of(() => EffectiveRank.Compute(gram)),
+            Deferred.Of(() => new TwoNnIntrinsicDimension { Seed = s.Seed + block }.Estimate(rows, gram).Dimension));
+    }
+
+    /// <summary>
+    /// One representation as the block estimators read it (row 0 left out unless IncludeBos). Valid input (two or
+    /// more finite rows with some variance) is reduced at once to what the blocks need: its <see cref="CenteredGram"/>
+    /// (CKA), its whitened KSG principal-component scores (made here once for the two blocks that read it) and,
+    /// as a block's output, its effective rank and TwoNN dimension; the float64 rows are then dropped (1.8 MB for
+    /// 256 tokens at the 0.5B shape, against a 0.5 MB Gram matrix). Rows stay where those cannot be made: above
+    /// KSG's sample cap (its estimate subsamples and refits) and for invalid input, which each estimator then
+    /// reports in its own words.
+    /// </summary>
+    private sealed record PreparedRepresentation(DenseMatrix? Rows, CenteredGram? Gram, PrincipalComponents? Pca,
+        DenseMatrix? Scores, OutputValues? AsOutput)
+    {
+        /// <param name="block">The block this representation is the output of (-1 for the embedding).</param>
+        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s, int block) => OfRows(s.IncludeBos ? m : WithoutFirstRow(m), s, block);
+
+        /// <summary>
+        /// The same from T × d float rows, converted once without row 0 rather than converted and then copied. The
+        /// float64 rows and their centred copy are taken from <paramref name="shelf"/> and put back once dropped.
+        /// </summary>
+        public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s, int block, Shelf shelf)
+        {
+            int n = s.IncludeBos ? T : T - 1;
+            var rows = DenseMatrix.FromFloats(rowMajor.AsSpan((T - n) * d), n, d, shelf.Take(n * d));
+            return OfRows(rows, s, block, shelf);
+        }
+
+        private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s, int block, Shelf? shelf = null)
+        {
+            if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null, null, null);
+            foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null, null, null);
+            var centered = shelf?.Take(rows.Data.Length);
+            var g = CenteredGram.Of(rows, "signals", centered);
+            if (!(g.TotalSquares > 0)) return new(rows, null, null, null, null);
+            var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors };
+            var pca = rows.Rows <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;
+            var output = block >= 0 ? OutputValues.Of(rows, g, s, block) : null;
+            var scores = pca?.ProjectCentered(g.Centered!, whiten: true);   // = pca.Project(rows, whiten: true)
             g.DropCentered();
-            return new(rows, g, pca);
+            if (g.Centered == null) shelf?.Put(centered);
+            if (pca == null) return new(rows, g, null, null, output);
+            shelf?.Put(rows.Data);
+            return new(null, g, pca, scores, output);
+        }
+    }
+
+    /// <summary>
+    /// Same-length float64 arrays handed back and out again within one document's measurement: each representation
+    /// converts its rows to float64 and centres a copy, 2 × 1.8 MB at 256 tokens of the 0.5B shape, dropped as soon
+    /// as it is prepared. Reusing them keeps (L + 1) × 2 such arrays from passing through the large-object heap,
+    /// which the GC sweeps late. It holds no more arrays than were out at once (2 per thread).
+    /// </summary>
+    private sealed class Shelf
+    {
+        private readonly System.Collections.Concurrent.ConcurrentBag<double[]> _free = [];
+
+        public double[] Take(int length)
+        {
+            while (_free.TryTake(out var a))
+                if (a.Length == length) return a;   // one length per document: others are let go
+            return new double[length];
+        }
+
+        public void Put(double[]? a)
+        {
+            if (a != null) _free.Add(a);
         }
     }
 
@@ -328,14 +431,22 @@ public sealed class DocumentSignals
     private static float[] Gather(float[] rows, int d, int[] positions)
     {
         var g = new float[positions.Length * d];
-        for (int i = 0; i < positions.Length; i++) Array.Copy(rows, positions[i] * d, g, i * d, d);
+        Gather(rows, d, positions, g);
         return g;
     }
 
-    private float[] Project(float[] rows, int n, int d)
+    /// <summary>The rows at <paramref name="positions"/> into the front of <paramref name="into"/>.</summary>
+    private static ReadOnlySpan<float> Gather(float[] rows, int d, int[] positions, float[] into)
+    {
+        for (int i = 0; i < positions.Length; i++) Array.Copy(rows, positions[i] * d, into, i * d, d);
+        return into.AsSpan(0, positions.Length * d);
+    }
+
+    /// <summary>n gathered rows in the pooled space: the rows themselves, or their projection into the front of <paramref name="into"/>.</summary>
+    private ReadOnlySpan<float> Project(ReadOnlySpan<float> rows, int n, int d, float[]? into)
     {
         if (_projection == null) return rows;
-        var outp = new float[n * PooledDims];
+        var outp = into.AsSpan(0, n * PooledDims);
         MatMul.Multiply(rows, n, _projection, outp);   // the model's own GEMM: fixed order, any thread count
         return outp;
     }

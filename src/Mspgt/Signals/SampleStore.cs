@@ -47,8 +47,7 @@ public sealed class SampleStore : IDisposable
     public bool Spills => _file != null;
 
     /// <summary>
-    /// Keeps one document's sets of rows (one per representation) and returns the handle to read them back. On disk,
-    /// the arrays are written out and may be dropped by the caller.
+    /// Keeps one document's sets of rows (one per representation) and returns the handle to read them back.
     /// </summary>
     public SampleRows Keep(float[][] sets)
     {
@@ -61,9 +60,9 @@ public sealed class SampleStore : IDisposable
     public SampleRows NewRows(int count) => new(this, count);
 
     /// <summary>Where a set of <paramref name="length"/> floats goes: the file's end, written there at once.</summary>
-    internal long Write(float[] set)
+    internal long Write(ReadOnlySpan<float> set)
     {
-        var bytes = MemoryMarshal.AsBytes(set.AsSpan());
+        var bytes = MemoryMarshal.AsBytes(set);
         long at;
         lock (_gate) { at = _end; _end += bytes.Length; }
         try { RandomAccess.Write(_file!, bytes, at); }
@@ -110,11 +109,11 @@ public sealed class SampleRows : IReadOnlyList<float[]>
         _lengths = Enumerable.Repeat(-1, count).ToArray();
     }
 
-    /// <summary>Keeps set <paramref name="index"/> (on disk: written now, and the array may be dropped).</summary>
-    public void Put(int index, float[] set)
+    /// <summary>Keeps a copy of set <paramref name="index"/> (on disk: written now), so the caller may reuse its buffer.</summary>
+    public void Put(int index, ReadOnlySpan<float> set)
     {
         if (_store.Spills) _offsets[index] = _store.Write(set);
-        else _sets[index] = set;
+        else _sets[index] = set.ToArray();
         _lengths[index] = set.Length;
     }
 

@@ -64,6 +64,30 @@ public sealed class KsgMutualInformation
         if (rows.Length != x.Rows) { x = x.SelectRows(rows); y = y.SelectRows(rows); fitX = fitY = null; }
         var zx = (fitX ?? PrincipalComponents.Fit(x, Components, source)).Project(x, whiten: true);
         var zy = (fitY ?? PrincipalComponents.Fit(y, Components, source)).Project(y, whiten: true);
+        return FromOwnScores(zx, zy);
+    }
+
+    /// <summary>
+    /// The estimate from each side's whitened principal-component scores, made as <see cref="Estimate(DenseMatrix,
+    /// DenseMatrix, PrincipalComponents?, PrincipalComponents?)"/> makes them with fits on all rows
+    /// (<c>fit.Project(rows, whiten: true)</c>), for scores computed once per representation: the same value, bit for
+    /// bit. Needs N ≤ <see cref="MaxSamples"/> (above it the estimate subsamples rows and refits). The scores are not
+    /// changed.
+    /// </summary>
+    public KsgMutualInformationResult EstimateFromScores(DenseMatrix zx, DenseMatrix zy)
+    {
+        const string source = "ksg-mi";
+        if (Neighbors < 1) throw new MspgtException(source, $"neighbour count k must be at least 1, got {Neighbors}");
+        SampleChecks.RequirePaired(zx, zy, source);
+        SampleChecks.Require(zx, source, MinimumSamples);
+        SampleChecks.Require(zy, source, MinimumSamples);
+        if (zx.Rows > MaxSamples) throw new ArgumentException($"scores of {zx.Rows} rows: above {MaxSamples} the estimate subsamples the rows and refits");
+        return FromOwnScores(zx.Clone(), zy.Clone());
+    }
+
+    /// <summary>Jitter (in place), then the estimate and its ceiling.</summary>
+    private KsgMutualInformationResult FromOwnScores(DenseMatrix zx, DenseMatrix zy)
+    {
         var rng = new Random(unchecked(Seed * 31 + 7));
         Jitter(zx, rng);
         Jitter(zy, rng);
