@@ -61,6 +61,7 @@ public static class AnalyzeCommand
                 ? Progress.Run("sampling corpus", report => source.Open(tf, tok, i => report(i, settings.Documents)))
                 : source.Open(tf, tok);
             var result = Progress.Run("analyzing documents", report => Analysis.Run(m, docs, settings, report));
+            m.Dispose();   // the outputs need none of the weights: unmapped before the figures are drawn
             string? dir = p.GetValue(outDir);
             if (dir != null) { Analysis.WriteData(result, dir); AnalysisFigures.Write(result.Summary, dir); }
             if (p.GetValue(json)) { Console.Out.WriteLine(JsonOutput.Serialize(result.Summary)); return 0; }

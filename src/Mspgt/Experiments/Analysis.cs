@@ -211,12 +211,12 @@ public static class Analysis
         var naming = ScaleNaming.Assign(k2.Boundaries, L, mean[SignalNames.AttnDistance], mean[SignalNames.ProbeGlobal]);
 
         // Layer × layer CKA over the pooled sample: embedding and every block's output.
-        var layerMats = Enumerable.Range(0, L + 1).Select(r =>
+        // Each representation's pooled rows are read back from the sample store when CKA reaches them.
+        var ckaM = Signals.Estimators.LinearCka.LayerMatrix(L + 1, r =>
         {
             var all = measured.SelectMany(x => x.M.Pooled[r]).ToArray();
             return Numerics.DenseMatrix.FromFloats(all, all.Length / signals.PooledDims, signals.PooledDims);
-        }).ToList();
-        var ckaM = Signals.Estimators.LinearCka.LayerMatrix(layerMats, maxSamples: 4096, seed: s.Seed);
+        }, maxSamples: 4096, seed: s.Seed);
         var cka = Enumerable.Range(0, L + 1).Select(i => Enumerable.Range(0, L + 1).Select(j => ckaM[i, j]).ToArray()).ToArray();
 
         var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, ModelHash.Of(model),

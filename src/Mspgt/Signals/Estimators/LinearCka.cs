@@ -45,35 +45,91 @@ public static class LinearCka
     /// with the same rows), with 1 on the diagonal. With <paramref name="maxSamples"/> &gt; 0 and more samples than
     /// that, one seeded uniform subset of rows (the same for every layer) is used; 0 uses all rows.
     /// </summary>
-    public static DenseMatrix LayerMatrix(IReadOnlyList<DenseMatrix> layers, int maxSamples = 0, int seed = 0)
+    public static DenseMatrix LayerMatrix(IReadOnlyList<DenseMatrix> layers, int maxSamples = 0, int seed = 0) =>
+        LayerMatrix(layers.Count, l => layers[l], maxSamples, seed);
+
+    /// <summary>
+    /// <see cref="LayerMatrix(IReadOnlyList{DenseMatrix}, int, int)"/> with each layer's matrix made by
+    /// <paramref name="layer"/> when it is reached (read from a sample store, say) and let go once reduced to what its
+    /// pairs need: Xcᵀ, or the sample Gram Xc Xcᵀ where n² &lt; d², and its norm. Memory holds those (one n × d
+    /// array's worth per layer), not every layer's rows, centred copy and Gram matrix at once. Values are those of
+    /// <see cref="Compute(DenseMatrix, DenseMatrix)"/> for each pair, bit for bit.
+    /// </summary>
+    public static DenseMatrix LayerMatrix(int count, Func<int, DenseMatrix> layer, int maxSamples = 0, int seed = 0)
     {
         const string source = "cka";
-        if (layers.Count == 0) throw new MspgtException(source, "no layer representations given");
-        int n = layers[0].Rows;
-        for (int l = 0; l < layers.Count; l++)
+        if (count == 0) throw new MspgtException(source, "no layer representations given");
+        var reduced = new Reduced[count];
+        int n = 0;
+        int[]? rows = null;
+        for (int l = 0; l < count; l++)
         {
-            if (layers[l].Rows != n)
-                throw new MspgtException(source, $"layer {l} has {layers[l].Rows} samples but layer 0 has {n}");
-            SampleChecks.Require(layers[l], source, 2);
+            var x = layer(l);
+            if (l == 0) (n, rows) = (x.Rows, SeededSampling.Subset(x.Rows, maxSamples, seed));
+            if (x.Rows != n) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {n}");
+            SampleChecks.Require(x, source, 2);
+            reduced[l] = Reduced.Of(rows!.Length == n ? x : x.SelectRows(rows), l);
         }
-        var rows = SeededSampling.Subset(n, maxSamples, seed);
-        var prepared = new Prepared[layers.Count];
-        for (int l = 0; l < layers.Count; l++)
-            prepared[l] = Prepared.Of(rows.Length == n ? layers[l] : layers[l].SelectRows(rows), l);
+        // Layers of one width need only the form each kept; mixed widths may pair a layer in the other form.
+        if (reduced.All(r => r.Cols == reduced[0].Cols)) foreach (var r in reduced) r.DropCentered();
 
-        int count = layers.Count;
         var m = new DenseMatrix(count, count);
+        var scratch = new double[(long)reduced[0].Cols * reduced[0].Cols];   // one pair's XcᵀYc, reused
         for (int i = 0; i < count; i++)
         {
             m[i, i] = 1;
             for (int j = i + 1; j < count; j++)
             {
-                double v = Math.Clamp(prepared[i].Cross(prepared[j]) / (prepared[i].SelfNorm * prepared[j].SelfNorm), 0, 1);
+                double v = Math.Clamp(reduced[i].Cross(reduced[j], scratch) / (reduced[i].SelfNorm * reduced[j].SelfNorm), 0, 1);
                 m[i, j] = v;
                 m[j, i] = v;
             }
         }
         return m;
+    }
+
+    /// <summary>
+    /// One layer of <see cref="LayerMatrix(int, Func{int, DenseMatrix}, int, int)"/>: ‖XcᵀXc‖_F and the form its
+    /// cross products read (the sample Gram Xc Xcᵀ when its <see cref="CenteredGram"/> is in the sample form, else
+    /// Xcᵀ), computed as <see cref="Prepared"/> and <see cref="LinearAlgebra.TransposeMultiply"/> compute them.
+    /// </summary>
+    private sealed class Reduced
+    {
+        private DenseMatrix? _centered, _transposed, _sampleGram;
+        public int Rows { get; private init; }
+        public int Cols { get; private init; }
+        public double SelfNorm { get; private init; }
+
+        public static Reduced Of(DenseMatrix x, int index)
+        {
+            var g = CenteredGram.Of(x, source: "cka");
+            double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
+            if (!(norm > 0))
+                throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
+            var r = new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm, _centered = g.Centered };
+            if (g.SampleForm) r._sampleGram = g.Gram;
+            else r._transposed = g.Centered!.Transpose();
+            return r;
+        }
+
+        public void DropCentered() => _centered = null;
+
+        private DenseMatrix Centered => _centered ?? throw new InvalidOperationException("CKA pairs a layer in a form it did not keep");
+        private DenseMatrix SampleGram => _sampleGram ??= LinearAlgebra.SampleGram(Centered);
+        private DenseMatrix Transposed => _transposed ??= Centered.Transpose();
+
+        /// <summary>‖YcᵀXc‖²_F, by whichever form is cheaper (the rule of <see cref="Prepared.Cross"/>).</summary>
+        public double Cross(Reduced other, double[] scratch)
+        {
+            int n = Rows;
+            if ((long)n * n < (long)Cols * other.Cols)
+                return TensorPrimitives.Dot<double>(SampleGram.Data, other.SampleGram.Data);
+            // XcᵀYc = Xcᵀ·(Ycᵀ)ᵀ, as TransposeMultiply(Xc, Yc) forms it.
+            long size = (long)Cols * other.Cols;
+            return LinearAlgebra.FrobeniusSquared(size == scratch.Length
+                ? LinearAlgebra.MultiplyTransposed(Transposed, other.Transposed, scratch)
+                : LinearAlgebra.MultiplyTransposed(Transposed, other.Transposed));
+        }
     }
 
     /// <summary>A centered representation with its ‖XcᵀXc‖_F and, when n² is small, its sample Gram matrix
