@@ -210,8 +210,8 @@ public sealed class DocumentSignals
         var (entropy, distance) = (captured.Attention.Entropy, captured.Attention.Distance);
 
         int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
-        // Every block's output through the lens in one pass over the unembedding; the last block's is the reference.
-        var lensValues = _lens.MeasureLayers(Enumerable.Range(1, L).Select(r => Gather(reps[r], d, lensPositions)).ToArray(), lensPositions.Length);
+        // The lens reads its sampled rows of every block's output after the estimators, once the float rows are gone.
+        var lensRows = Enumerable.Range(1, L).Select(r => Gather(reps[r], d, lensPositions)).ToArray();
         // Each representation (embedding, then every block's output) is block l's output and block l+1's input:
         // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
         // The pooled samples first, so that each representation's float rows can go as soon as it is prepared.
@@ -229,10 +229,10 @@ public sealed class DocumentSignals
             miRows.Put(r, Project(Gather(reps[r], d, miPositions, gathered), miPositions.Length, d, projected));
         }
 
-        // One compacting collection here, once the lens and the samples are done and before the estimators begin:
-        // the lens's logits and the gathered rows go, and the float rows still waiting are packed together, so the
-        // estimators' arrays do not land in a half-free large-object region. Measured on Q8_0 at the 0.5B shape: a
-        // peak about 10-15 MiB lower, at a cost of milliseconds per document.
+        // One compacting collection here, once the samples are kept and before the estimators begin: the gathered
+        // rows go, and the float rows still waiting are packed together, so the estimators' arrays do not land in a
+        // half-free large-object region. Measured on Q8_0 at the 0.5B shape: a peak about 10-15 MiB lower, at a cost
+        // of milliseconds per document.
         Garbage.Release();
         // The blocks go in windows of 2 per thread: a window's new representations are prepared, then its blocks
         // measured, so memory holds a window's prepared representations (a 0.5 MB Gram matrix each at 256 tokens of
@@ -241,6 +241,7 @@ public sealed class DocumentSignals
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
         var prepared = new PreparedRepresentation?[L + 1];
+        var measuredBlocks = new RepresentationValues?[L];
         var shelf = new Shelf();
         int window = Math.Max(1, 2 * Mspgt.Numerics.Parallelism.Threads);
         for (int l0 = 0; l0 < L; l0 += window)
@@ -251,7 +252,7 @@ public sealed class DocumentSignals
                 prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s, block: r - 1, shelf);
                 reps[r] = null!;   // this document's floats are not read again
             });
-            Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => Measure(l, MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l)));
+            Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => measuredBlocks[l] = MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l));
             // The window's float64 arrays are garbage now: one full, non-compacting collection lets the next window
             // reuse their space. Left to its budget, the GC let about a document's worth pile up first (Q8_0 at the
             // 0.5B shape: peak 672 → 655 MiB); a collection of a heap of big arrays costs a millisecond or two.
@@ -259,7 +260,12 @@ public sealed class DocumentSignals
             for (int r = l0; r < l1; r++) prepared[r] = null; // the window's last one is the next window's first
         }
 
-        void Measure(int l, RepresentationValues rep)
+        // Every block's output through the lens in one pass over the unembedding (the last block's is the reference),
+        // after the estimators, once the forward's float rows are gone: its logits are then the largest array held.
+        var lensValues = _lens.MeasureLayers(lensRows, lensPositions.Length);
+        for (int l = 0; l < L; l++) Fill(l, measuredBlocks[l]!);
+
+        void Fill(int l, RepresentationValues rep)
         {
             var (kl, lensEntropy) = lensValues[l];
             ksg[l] = rep.Ksg;
