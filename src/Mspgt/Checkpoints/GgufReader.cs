@@ -55,15 +55,28 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>Tensors in file order.</summary>
     public IReadOnlyList<GgufTensorInfo> Tensors { get; }
 
+    private readonly Dictionary<string, object> _metadata;
+    private readonly Dictionary<string, GgufValueType> _types;
+
     internal GgufFile(MappedFile file, int version, int alignment, long dataStart,
         Dictionary<string, object> metadata, Dictionary<string, GgufValueType> types, List<GgufTensorInfo> tensors)
     {
         _file = file; Version = version; Alignment = alignment; DataStart = dataStart;
-        Metadata = metadata; MetadataTypes = types; Tensors = tensors;
+        Metadata = _metadata = metadata; MetadataTypes = _types = types; Tensors = tensors;
         _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
     }
 
     public GgufTensorInfo? FindTensor(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Removes metadata values that were read into something else and are not read again (a vocabulary's merge
+    /// strings, token types and scores once its tokenizer is built: about 15 MB at a 150k vocabulary), so the file,
+    /// which lives as long as its mapped tensors, does not keep them too.
+    /// </summary>
+    public void Forget(params string[] keys)
+    {
+        foreach (var key in keys) { _metadata.Remove(key); _types.Remove(key); }
+    }
 
     /// <summary>Pointer to the tensor's bytes (range checked against the file; valid until Dispose).</summary>
     public byte* TensorData(GgufTensorInfo t) => _file.Pointer(t.FileOffset, t.Bytes, $"tensor {t.Name}");

@@ -43,6 +43,8 @@ public static class ModelLoader
                 {
                     try { model.Tokenizer = gguf != null ? TokenizerLoader.FromGgufMetadata(gguf.Metadata, path) : TokenizerLoader.Load(source); }
                     catch (MspgtException e) { model.TokenizerError = e.ToErrorLine()["error: ".Length..]; }
+                    // The tokenizer holds what it needs of these (the token strings it shares); nothing reads them again.
+                    gguf?.Forget("tokenizer.ggml.merges", "tokenizer.ggml.token_type", "tokenizer.ggml.scores");
                 }
             }
             // What loading left behind (metadata and tokenizer.json parses, the tokenizer's construction: tens of MB for

@@ -405,4 +405,18 @@ public class GgufModelLoaderTests
         Assert.Equal(path, e.Source);
         Assert.Contains("tensor blk.0.attn_norm.weight has type Q5_0, which mspgt cannot decode", e.Message);
     }
+
+    [Fact]
+    public void ALoadedModelKeepsNoVocabularyArraysItsTokenizerWasBuiltFrom()
+    {
+        string path = TestData.Path("models", "stories260K", "tinyllamas-stories-260k-f32.gguf");
+        using var m = ModelLoader.Load(path);
+        var gguf = m.Owned.OfType<GgufFile>().Single();
+        Assert.False(gguf.Has("tokenizer.ggml.scores"));
+        Assert.False(gguf.Has("tokenizer.ggml.token_type"));
+        Assert.True(gguf.Has("tokenizer.ggml.tokens"));   // shared with the vocabulary, so no memory to give back
+        // The tokenizer built before the arrays went is the one a fresh read builds.
+        string text = "Once upon a time, a little girl named Lily found a shiny red ball.";
+        Assert.Equal(Mspgt.Tokenization.TokenizerLoader.Load(path).Encode(text, addBos: true), m.Tokenizer!.Encode(text, addBos: true));
+    }
 }
