@@ -71,7 +71,7 @@ public sealed record RepresentationValues(KsgMutualInformationResult Ksg, double
 /// dimensions (float32): (layers + 1) × (256 + 64) × 256 × 4 bytes ≈ 10 MB per document for a 32-layer wide model,
 /// held by the <see cref="SampleStore"/> (analyze's is on disk, so memory does not grow with the corpus).
 /// </summary>
-public sealed class DocumentSignals
+public sealed partial class DocumentSignals
 {
     /// <summary>Signals measured per document (probe signals are added later from the pooled sample).</summary>
     public static readonly string[] PerDocumentSignals =
@@ -288,139 +288,6 @@ public sealed class DocumentSignals
 
         return new DocumentMeasurement { Values = values, Positions = positions, Pooled = pooled, MiPositions = miPositions, MiRows = miRows, Ksg = ksg };
     }
-
-    /// <summary>
-    /// KSG MI, adjacent linear CKA, and the effective rank and TwoNN dimension of resid_post, from one document's full
-    /// T × dim resid_pre (<paramref name="pre"/>) and resid_post (<paramref name="post"/>) of block
-    /// <paramref name="layer"/>; row 0 is left out unless <see cref="SignalSettings.IncludeBos"/>.
-    /// </summary>
-    public static RepresentationValues MeasureRepresentations(DenseMatrix pre, DenseMatrix post, SignalSettings s, int layer) =>
-        MeasureRepresentations(PreparedRepresentation.Of(pre, s, layer - 1), PreparedRepresentation.Of(post, s, layer), s, layer);
-
-    private static RepresentationValues MeasureRepresentations(PreparedRepresentation pre, PreparedRepresentation post, SignalSettings s, int layer)
-    {
-        if (pre.Gram == null || post.Gram == null) return MeasureDegenerate(pre, post, s, layer);
-        var estimator = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer };
-        var ksg = pre.Scores != null && post.Scores != null
-            ? estimator.EstimateFromScores(pre.Scores, post.Scores)
-            : estimator.Estimate(pre.Rows!, post.Rows!, pre.Pca, post.Pca);
-        double cka = LinearCka.Compute(pre.Gram, post.Gram);
-        var own = post.AsOutput ?? OutputValues.Of(post.Rows!, post.Gram, s, layer);
-        return new RepresentationValues(ksg, cka, own.Rank.Value, own.TwoNn.Value);
-    }
-
-    /// <summary>
-    /// A block with an invalid side (too few rows, a non-finite value, zero variance): each estimator reports it in
-    /// its own words, in the order they run. A valid side kept only its Gram matrix and scores, so the invalid side
-    /// is put to each estimator alone.
-    /// </summary>
-    private static RepresentationValues MeasureDegenerate(PreparedRepresentation pre, PreparedRepresentation post, SignalSettings s, int layer)
-    {
-        var (x, y) = (pre.Rows ?? post.Rows!, post.Rows ?? pre.Rows!);
-        var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + layer }.Estimate(x, y, pre.Rows != null ? pre.Pca : null, post.Rows != null ? post.Pca : null);
-        double cka = LinearCka.Compute(x, y);
-        double rank = EffectiveRank.Compute(y);
-        double twonn = new TwoNnIntrinsicDimension { Seed = s.Seed + layer }.Estimate(y, post.Gram).Dimension;
-        return new RepresentationValues(ksg, cka, rank, twonn);
-    }
-
-    /// <summary>
-    /// A value computed ahead of its turn, or the <see cref="MspgtException"/> it failed with, thrown when the value
-    /// is read: the estimators fail in the order they always did.
-    /// </summary>
-    private readonly struct Deferred
-    {
-        private readonly double _value;
-        private readonly System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
-        private Deferred(double value, System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure) => (_value, _failure) = (value, failure);
-
-        public static Deferred Of(Func<double> compute)
-        {
-            try { return new(compute(), null); }
-            catch (MspgtException e) { return new(0, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e)); }
-        }
-
-        public double Value { get { _failure?.Throw(); return _value; } }
-    }
-
-    /// <summary>The effective rank and TwoNN dimension of a block's output (TwoNN seeded by the block).</summary>
-    private sealed record OutputValues(Deferred Rank, Deferred TwoNn)
-    {
-        public static OutputValues Of(DenseMatrix rows, CenteredGram gram, SignalSettings s, int block) => new(
-            Deferred.Of(() => EffectiveRank.Compute(gram)),
-            Deferred.Of(() => new TwoNnIntrinsicDimension { Seed = s.Seed + block }.Estimate(rows, gram).Dimension));
-    }
-
-    /// <summary>
-    /// One representation as the block estimators read it (row 0 left out unless IncludeBos). Valid input (two or
-    /// more finite rows with some variance) is reduced at once to what the blocks need: its <see cref="CenteredGram"/>
-    /// (CKA), its whitened KSG principal-component scores (made here once for the two blocks that read it) and,
-    /// as a block's output, its effective rank and TwoNN dimension; the float64 rows are then dropped (1.8 MB for
-    /// 256 tokens at the 0.5B shape, against a 0.5 MB Gram matrix). Rows stay where those cannot be made: above
-    /// KSG's sample cap (its estimate subsamples and refits) and for invalid input, which each estimator then
-    /// reports in its own words.
-    /// </summary>
-    private sealed record PreparedRepresentation(DenseMatrix? Rows, CenteredGram? Gram, PrincipalComponents? Pca,
-        DenseMatrix? Scores, OutputValues? AsOutput)
-    {
-        /// <param name="block">The block this representation is the output of (-1 for the embedding).</param>
-        public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s, int block) => OfRows(s.IncludeBos ? m : WithoutFirstRow(m), s, block);
-
-        /// <summary>
-        /// The same from T × d float rows, converted once without row 0 rather than converted and then copied. The
-        /// float64 rows and their centred copy are taken from <paramref name="shelf"/> and put back once dropped.
-        /// </summary>
-        public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s, int block, Shelf shelf)
-        {
-            int n = s.IncludeBos ? T : T - 1;
-            var rows = DenseMatrix.FromFloats(rowMajor.AsSpan((T - n) * d), n, d, shelf.Take(n * d));
-            return OfRows(rows, s, block, shelf);
-        }
-
-        private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s, int block, Shelf? shelf = null)
-        {
-            if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null, null, null);
-            foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null, null, null);
-            var centered = shelf?.Take(rows.Data.Length);
-            var g = CenteredGram.Of(rows, "signals", centered);
-            if (!(g.TotalSquares > 0)) return new(rows, null, null, null, null);
-            var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors };
-            var pca = rows.Rows <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;
-            var output = block >= 0 ? OutputValues.Of(rows, g, s, block) : null;
-            var scores = pca?.ProjectCentered(g.Centered!, whiten: true);   // = pca.Project(rows, whiten: true)
-            g.DropCentered();
-            if (g.Centered == null) shelf?.Put(centered);
-            if (pca == null) return new(rows, g, null, null, output);
-            shelf?.Put(rows.Data);
-            return new(null, g, pca, scores, output);
-        }
-    }
-
-    /// <summary>
-    /// Same-length float64 arrays handed back and out again within one document's measurement: each representation
-    /// converts its rows to float64 and centres a copy, 2 × 1.8 MB at 256 tokens of the 0.5B shape, dropped as soon
-    /// as it is prepared. Reusing them keeps (L + 1) × 2 such arrays from passing through the large-object heap,
-    /// which the GC sweeps late. It holds no more arrays than were out at once (2 per thread).
-    /// </summary>
-    private sealed class Shelf
-    {
-        private readonly System.Collections.Concurrent.ConcurrentBag<double[]> _free = [];
-
-        public double[] Take(int length)
-        {
-            while (_free.TryTake(out var a))
-                if (a.Length == length) return a;   // one length per document: others are let go
-            return new double[length];
-        }
-
-        public void Put(double[]? a)
-        {
-            if (a != null) _free.Add(a);
-        }
-    }
-
-    private static DenseMatrix WithoutFirstRow(DenseMatrix m) =>
-        new(m.Rows - 1, m.Cols, m.Data.AsSpan(m.Cols).ToArray());
 
     /// <summary>n positions spread evenly over [0, T) (or [1, T) when skipFirst: BOS carries no content).</summary>
     public static int[] EvenlySpaced(int T, int n, bool skipFirst)
