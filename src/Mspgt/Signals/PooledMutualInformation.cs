@@ -40,14 +40,19 @@ public static class PooledMutualInformation
                 for (int i = 0; i < rows.Length; i++) all.Data[row * dims + i] = rows[i];
                 row += sizes[d];
             }
-            var pca = PrincipalComponents.Fit(all, k, Source);
+            // Centred in place (the pooled rows are not read again), and each document's scores projected from its
+            // own block of the centred matrix: the values Project would subtract its way to, without two more copies.
+            var g = CenteredGram.Of(all, Source, centeredInto: all.Data);
+            var pca = PrincipalComponents.Fit(g, k, Source);
             var own = new List<DenseMatrix>(D);
             row = 0;
             for (int d = 0; d < D; d++)
             {
-                own.Add(pca.Project(new DenseMatrix(sizes[d], dims, all.Data.AsSpan(row * dims, sizes[d] * dims).ToArray()), whiten: true));
+                own.Add(pca.ProjectCentered(new DenseMatrix(sizes[d], dims, all.Data.AsSpan(row * dims, sizes[d] * dims).ToArray()), whiten: true));
                 row += sizes[d];
             }
+            // This representation's pooled matrix and its transpose (tens of MB at 64 documents) are garbage now.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
             scores[r] = own;
         });
 

@@ -106,15 +106,17 @@ public static class LinearCka
             double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
             if (!(norm > 0))
                 throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
-            var r = new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm, _centered = g.Centered };
-            if (g.SampleForm) r._sampleGram = g.Gram;
+            var r = new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm };
+            // A sample-form layer keeps Xc beside its Gram (a pair in the feature form needs it); a feature-form layer
+            // keeps Xcᵀ alone, Xc being its exact transpose.
+            if (g.SampleForm) (r._sampleGram, r._centered) = (g.Gram, g.Centered);
             else r._transposed = g.Centered!.Transpose();
             return r;
         }
 
         public void DropCentered() => _centered = null;
 
-        private DenseMatrix Centered => _centered ?? throw new InvalidOperationException("CKA pairs a layer in a form it did not keep");
+        private DenseMatrix Centered => _centered ?? _transposed?.Transpose() ?? throw new InvalidOperationException("CKA pairs a layer in a form it did not keep");
         private DenseMatrix SampleGram => _sampleGram ??= LinearAlgebra.SampleGram(Centered);
         private DenseMatrix Transposed => _transposed ??= Centered.Transpose();
 
