@@ -50,40 +50,59 @@ public static class LinearCka
 
     /// <summary>
     /// <see cref="LayerMatrix(IReadOnlyList{DenseMatrix}, int, int)"/> with each layer's matrix made by
-    /// <paramref name="layer"/> when it is reached (read from a sample store, say) and let go once reduced to what its
-    /// pairs need: Xcᵀ, or the sample Gram Xc Xcᵀ where n² &lt; d², and its norm. Memory holds those (one n × d
-    /// array's worth per layer), not every layer's rows, centred copy and Gram matrix at once. Values are those of
-    /// <see cref="Compute(DenseMatrix, DenseMatrix)"/> for each pair, bit for bit.
+    /// <paramref name="layer"/> when it is needed (read from a sample store, say) and reduced to what its pairs read:
+    /// Xcᵀ, or the sample Gram Xc Xcᵀ (with Xc) where n &lt; d, and its norm. The layers go in blocks that fit
+    /// <paramref name="budgetBytes"/>: a block's layers are kept while every later layer is made again, paired with
+    /// them and let go (its norm, the costly part, is kept from the first time). One block when they all fit, as for
+    /// a few documents; at 4,096 rows of 256 dimensions (64 documents) a layer is 8.4 MB and 25 of them would be 210 MB.
+    /// Values are those of <see cref="Compute(DenseMatrix, DenseMatrix)"/> for each pair, bit for bit.
     /// </summary>
-    public static DenseMatrix LayerMatrix(int count, Func<int, DenseMatrix> layer, int maxSamples = 0, int seed = 0)
+    public static DenseMatrix LayerMatrix(int count, Func<int, DenseMatrix> layer, int maxSamples = 0, int seed = 0,
+        long budgetBytes = 64L << 20)
     {
         const string source = "cka";
         if (count == 0) throw new MspgtException(source, "no layer representations given");
-        var reduced = new Reduced[count];
+        var norms = new double[count];
         int n = 0;
         int[]? rows = null;
-        for (int l = 0; l < count; l++)
+        Reduced Load(int l)
         {
             var x = layer(l);
-            if (l == 0) (n, rows) = (x.Rows, SeededSampling.Subset(x.Rows, maxSamples, seed));
+            if (l == 0 && rows == null) (n, rows) = (x.Rows, SeededSampling.Subset(x.Rows, maxSamples, seed));
             if (x.Rows != n) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {n}");
             SampleChecks.Require(x, source, 2);
-            reduced[l] = Reduced.Of(rows!.Length == n ? x : x.SelectRows(rows), l);
+            var r = Reduced.Of(rows!.Length == n ? x : x.SelectRows(rows), l, norms[l]);
+            norms[l] = r.SelfNorm;
+            return r;
         }
-        // Layers of one width need only the form each kept; mixed widths may pair a layer in the other form.
-        if (reduced.All(r => r.Cols == reduced[0].Cols)) foreach (var r in reduced) r.DropCentered();
 
         var m = new DenseMatrix(count, count);
-        var scratch = new double[(long)reduced[0].Cols * reduced[0].Cols];   // one pair's XcᵀYc, reused
-        for (int i = 0; i < count; i++)
+        double[]? scratch = null;
+        double Pair(Reduced a, Reduced b)
         {
-            m[i, i] = 1;
-            for (int j = i + 1; j < count; j++)
+            scratch ??= new double[(long)a.Cols * a.Cols];   // one pair's XcᵀYc, reused (all pairs when widths agree)
+            return Math.Clamp(a.Cross(b, scratch) / (a.SelfNorm * b.SelfNorm), 0, 1);
+        }
+        for (int i0 = 0; i0 < count;)
+        {
+            var block = new List<Reduced> { Load(i0) };
+            long held = block[0].Bytes;
+            while (i0 + block.Count < count && held + block[0].Bytes <= budgetBytes)
             {
-                double v = Math.Clamp(reduced[i].Cross(reduced[j], scratch) / (reduced[i].SelfNorm * reduced[j].SelfNorm), 0, 1);
-                m[i, j] = v;
-                m[j, i] = v;
+                block.Add(Load(i0 + block.Count));
+                held += block[^1].Bytes;
             }
+            for (int a = 0; a < block.Count; a++)
+            {
+                m[i0 + a, i0 + a] = 1;
+                for (int b = a + 1; b < block.Count; b++) m[i0 + a, i0 + b] = m[i0 + b, i0 + a] = Pair(block[a], block[b]);
+            }
+            for (int j = i0 + block.Count; j < count; j++)
+            {
+                var later = Load(j);
+                for (int a = 0; a < block.Count; a++) m[i0 + a, j] = m[j, i0 + a] = Pair(block[a], later);
+            }
+            i0 += block.Count;
         }
         return m;
     }
@@ -100,8 +119,15 @@ public static class LinearCka
         public int Cols { get; private init; }
         public double SelfNorm { get; private init; }
 
-        public static Reduced Of(DenseMatrix x, int index)
+        /// <summary>Bytes this layer holds while kept.</summary>
+        public long Bytes => 8L * ((_centered?.Data.Length ?? 0) + (_transposed?.Data.Length ?? 0) + (_sampleGram?.Data.Length ?? 0));
+
+        /// <param name="knownNorm">The layer's norm from an earlier reduction of the same rows (0: compute it).</param>
+        public static Reduced Of(DenseMatrix x, int index, double knownNorm = 0)
         {
+            if (knownNorm > 0 && x.Cols <= x.Rows)
+                // Made again in the feature form: Xcᵀ alone, the Gram (for the norm) already measured.
+                return new Reduced { Rows = x.Rows, Cols = x.Cols, SelfNorm = knownNorm, _transposed = LinearAlgebra.Center(x).Transpose() };
             var g = CenteredGram.Of(x, source: "cka");
             double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
             if (!(norm > 0))
@@ -113,8 +139,6 @@ public static class LinearCka
             else r._transposed = g.Centered!.Transpose();
             return r;
         }
-
-        public void DropCentered() => _centered = null;
 
         private DenseMatrix Centered => _centered ?? _transposed?.Transpose() ?? throw new InvalidOperationException("CKA pairs a layer in a form it did not keep");
         private DenseMatrix SampleGram => _sampleGram ??= LinearAlgebra.SampleGram(Centered);

@@ -57,4 +57,21 @@ public class PreparedOnceTests
             for (int j = i + 1; j < 4; j++)
                 Assert.Equal(BitConverter.DoubleToInt64Bits(LinearCka.Compute(same[i], same[j])), BitConverter.DoubleToInt64Bits(ms[i, j]));
     }
+
+    [Theory]
+    [InlineData(40, 16)]   // feature form: Xcᵀ kept, made again without its Gram
+    [InlineData(12, 16)]   // sample form: Gram and Xc kept
+    public void LayerMatrixInBlocksGivesTheOneBlockValuesAndRereadsLaterLayers(int samples, int width)
+    {
+        var rng = new Random(samples);
+        var layers = Enumerable.Range(0, 7).Select(_ => Gaussian(samples, width, rng)).ToList();
+        for (int l = 1; l < layers.Count; l++)
+            for (int k = 0; k < layers[l].Data.Length; k++) layers[l].Data[k] += 0.8 * layers[l - 1].Data[k];
+        var whole = LinearCka.LayerMatrix(layers);
+        int reads = 0;
+        long layerBytes = 8L * samples * width + (samples < width ? 8L * samples * samples : 0);   // Xcᵀ, or Xc and its Gram
+        var blocked = LinearCka.LayerMatrix(layers.Count, l => { reads++; return layers[l]; }, budgetBytes: 2 * layerBytes);
+        Assert.Equal(whole.Data.Select(BitConverter.DoubleToInt64Bits), blocked.Data.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(7 + 5 + 3 + 1, reads);   // blocks of 2: each block's layers, then every later layer again
+    }
 }
