@@ -60,21 +60,20 @@ public static class LinearAlgebra
     }
 
     /// <summary>A·Bᵀ (rows of A dotted with rows of B): an a.Rows × b.Rows matrix.</summary>
-    public static DenseMatrix MultiplyTransposed(DenseMatrix a, DenseMatrix b)
-    {
-        if (a.Cols != b.Cols) throw new ArgumentException($"cannot multiply {a.Rows}x{a.Cols} by the transpose of {b.Rows}x{b.Cols}");
-        var c = new DenseMatrix(a.Rows, b.Rows);
-        RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric: ReferenceEquals(a, b));
-        return c;
-    }
+    public static DenseMatrix MultiplyTransposed(DenseMatrix a, DenseMatrix b) => MultiplyTransposed(a, b, null);
 
-    /// <summary>A·Bᵀ as <see cref="MultiplyTransposed(DenseMatrix, DenseMatrix)"/>, into <paramref name="into"/>
-    /// (a.Rows × b.Rows values), for a caller that reuses one buffer for many products.</summary>
-    public static DenseMatrix MultiplyTransposed(DenseMatrix a, DenseMatrix b, double[] into)
+    /// <summary>A·Bᵀ into <paramref name="into"/> (a.Rows × b.Rows values; null allocates), for a caller that reuses
+    /// one buffer for many products.</summary>
+    public static DenseMatrix MultiplyTransposed(DenseMatrix a, DenseMatrix b, double[]? into)
     {
         if (a.Cols != b.Cols) throw new ArgumentException($"cannot multiply {a.Rows}x{a.Cols} by the transpose of {b.Rows}x{b.Cols}");
-        var c = new DenseMatrix(a.Rows, b.Rows, into);
-        Array.Clear(into);   // the row dots add into c
+        DenseMatrix c;
+        if (into == null) c = new DenseMatrix(a.Rows, b.Rows);
+        else
+        {
+            c = new DenseMatrix(a.Rows, b.Rows, into);
+            Array.Clear(into);   // the row dots add into c
+        }
         RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric: ReferenceEquals(a, b));
         return c;
     }

@@ -24,8 +24,8 @@ public static class LinearCka
         SampleChecks.RequirePaired(x, y, source);
         SampleChecks.Require(x, source, MinimumSamples);
         SampleChecks.Require(y, source, MinimumSamples);
-        var a = Prepared.Of(x, 0);
-        var b = Prepared.Of(y, 1);
+        var a = Reduced.Of(x, 0);
+        var b = Reduced.Of(y, 1);
         return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);
     }
 
@@ -35,8 +35,8 @@ public static class LinearCka
     {
         if (x.Rows != y.Rows)
             throw new MspgtException("cka", $"the two representations must hold the same samples, got {x.Rows} and {y.Rows} rows");
-        var a = Prepared.Of(x, 0);
-        var b = Prepared.Of(y, 1);
+        var a = Reduced.Of(x, 0);
+        var b = Reduced.Of(y, 1);
         return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);
     }
 
@@ -71,7 +71,7 @@ public static class LinearCka
             if (l == 0 && rows == null) (n, rows) = (x.Rows, SeededSampling.Subset(x.Rows, maxSamples, seed));
             if (x.Rows != n) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {n}");
             SampleChecks.Require(x, source, 2);
-            var r = Reduced.Of(rows!.Length == n ? x : x.SelectRows(rows), l, norms[l]);
+            var r = Reduced.Of(rows!.Length == n ? x : x.SelectRows(rows), l, norms[l]).KeepOneForm();
             norms[l] = r.SelfNorm;
             return r;
         }
@@ -108,9 +108,9 @@ public static class LinearCka
     }
 
     /// <summary>
-    /// One layer of <see cref="LayerMatrix(int, Func{int, DenseMatrix}, int, int)"/>: ‖XcᵀXc‖_F and the form its
-    /// cross products read (the sample Gram Xc Xcᵀ when its <see cref="CenteredGram"/> is in the sample form, else
-    /// Xcᵀ), computed as <see cref="Prepared"/> and <see cref="LinearAlgebra.TransposeMultiply"/> compute them.
+    /// One representation as CKA reads it: ‖XcᵀXc‖_F and the form its cross products read, the sample Gram Xc Xcᵀ
+    /// (the <see cref="CenteredGram"/>'s own when it is in the sample form: ‖XcᵀXc‖_F = ‖Xc Xcᵀ‖_F, same non-zero
+    /// eigenvalues) or Xcᵀ, each made once from Xc when first needed.
     /// </summary>
     private sealed class Reduced
     {
@@ -128,64 +128,44 @@ public static class LinearCka
             if (knownNorm > 0 && x.Cols <= x.Rows)
                 // Made again in the feature form: Xcᵀ alone, the Gram (for the norm) already measured.
                 return new Reduced { Rows = x.Rows, Cols = x.Cols, SelfNorm = knownNorm, _transposed = LinearAlgebra.Center(x).Transpose() };
-            var g = CenteredGram.Of(x, source: "cka");
+            return Of(CenteredGram.Of(x, "cka"), index);
+        }
+
+        /// <summary>From a prepared Gram matrix (which must still hold its centred samples unless every pair it
+        /// enters is in the sample form).</summary>
+        public static Reduced Of(CenteredGram g, int index)
+        {
             double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
             if (!(norm > 0))
                 throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
-            var r = new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm };
-            // A sample-form layer keeps Xc beside its Gram (a pair in the feature form needs it); a feature-form layer
-            // keeps Xcᵀ alone, Xc being its exact transpose.
-            if (g.SampleForm) (r._sampleGram, r._centered) = (g.Gram, g.Centered);
-            else r._transposed = g.Centered!.Transpose();
-            return r;
+            return new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm, _centered = g.Centered, _sampleGram = g.SampleForm ? g.Gram : null };
         }
 
-        private DenseMatrix Centered => _centered ?? _transposed?.Transpose() ?? throw new InvalidOperationException("CKA pairs a layer in a form it did not keep");
+        /// <summary>
+        /// For a layer kept across many pairs: a feature-form layer keeps Xcᵀ alone (Xc is its exact transpose); a
+        /// sample-form layer keeps Xc beside its Gram, since a pair in the feature form needs it.
+        /// </summary>
+        public Reduced KeepOneForm()
+        {
+            if (_sampleGram == null && _centered != null) (_transposed, _centered) = (_transposed ?? _centered.Transpose(), null);
+            return this;
+        }
+
+        private DenseMatrix Centered => _centered ?? _transposed?.Transpose() ?? throw new InvalidOperationException("the centred samples were dropped but CKA needs them");
         private DenseMatrix SampleGram => _sampleGram ??= LinearAlgebra.SampleGram(Centered);
         private DenseMatrix Transposed => _transposed ??= Centered.Transpose();
 
-        /// <summary>‖YcᵀXc‖²_F, by whichever form is cheaper (the rule of <see cref="Prepared.Cross"/>).</summary>
-        public double Cross(Reduced other, double[] scratch)
+        /// <summary>‖YcᵀXc‖²_F, by whichever form is cheaper for this pair; <paramref name="scratch"/>, when its size
+        /// fits, holds the feature form's dx × dy product.</summary>
+        public double Cross(Reduced other, double[]? scratch = null)
         {
             int n = Rows;
             if ((long)n * n < (long)Cols * other.Cols)
-                return TensorPrimitives.Dot<double>(SampleGram.Data, other.SampleGram.Data);
+                return TensorPrimitives.Dot<double>(SampleGram.Data, other.SampleGram.Data);   // tr(Kx Ky), both symmetric
             // XcᵀYc = Xcᵀ·(Ycᵀ)ᵀ, as TransposeMultiply(Xc, Yc) forms it.
             long size = (long)Cols * other.Cols;
-            return LinearAlgebra.FrobeniusSquared(size == scratch.Length
-                ? LinearAlgebra.MultiplyTransposed(Transposed, other.Transposed, scratch)
-                : LinearAlgebra.MultiplyTransposed(Transposed, other.Transposed));
-        }
-    }
-
-    /// <summary>A centered representation with its ‖XcᵀXc‖_F and, when n² is small, its sample Gram matrix
-    /// (the <see cref="CenteredGram"/> of the representation: ‖XcᵀXc‖_F = ‖Xc Xcᵀ‖_F, same non-zero eigenvalues).</summary>
-    private sealed class Prepared
-    {
-        public required CenteredGram G { get; init; }
-        public required double SelfNorm { get; init; }
-
-        public static Prepared Of(DenseMatrix x, int index) => Of(CenteredGram.Of(x, "cka"), index);
-
-        public static Prepared Of(CenteredGram g, int index)
-        {
-            double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
-            if (!(norm > 0))
-                throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
-            return new Prepared { G = g, SelfNorm = norm };
-        }
-
-        private DenseMatrix SampleGram => G.SampleForm ? G.Gram : LinearAlgebra.SampleGram(Centered);
-
-        private DenseMatrix Centered => G.Centered ?? throw new InvalidOperationException("the centred samples were dropped but CKA needs them");
-
-        /// <summary>‖YcᵀXc‖²_F, by whichever form is cheaper.</summary>
-        public double Cross(Prepared other)
-        {
-            int n = G.Rows;
-            if ((long)n * n < (long)G.Cols * other.G.Cols)
-                return TensorPrimitives.Dot<double>(SampleGram.Data, other.SampleGram.Data);   // tr(Kx Ky), both symmetric
-            return LinearAlgebra.FrobeniusSquared(LinearAlgebra.TransposeMultiply(Centered, other.Centered));
+            return LinearAlgebra.FrobeniusSquared(
+                LinearAlgebra.MultiplyTransposed(Transposed, other.Transposed, scratch?.Length == size ? scratch : null));
         }
     }
 }
