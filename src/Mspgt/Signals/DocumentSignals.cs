@@ -253,11 +253,10 @@ public sealed partial class DocumentSignals
                 reps[r] = null!;   // this document's floats are not read again
             });
             Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => measuredBlocks[l] = MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l));
-            // The window's float64 arrays are garbage now: one full, non-compacting collection lets the next window
-            // reuse their space. Left to its budget, the GC let about a document's worth pile up first (Q8_0 at the
-            // 0.5B shape: peak 672 → 655 MiB); a collection of a heap of big arrays costs a millisecond or two.
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
             for (int r = l0; r < l1; r++) prepared[r] = null; // the window's last one is the next window's first
+            // The window's float64 arrays are garbage now: sweeping lets the next window reuse their space. Left to its
+            // budget, the GC let about a document's worth pile up first (Q8_0 at the 0.5B shape: peak 672 → 655 MiB).
+            Garbage.Sweep();
         }
 
         // Every block's output through the lens in one pass over the unembedding (the last block's is the reference),

@@ -30,8 +30,7 @@ public static class PooledMutualInformation
         var scores = new List<DenseMatrix>[layers + 1];
         Parallel.For(0, layers + 1, Mspgt.Numerics.Parallelism.Options, r =>
         {
-            // Each document's rows are read once (from the sample store) into the pooled matrix, and its scores
-            // are projected from its own block of that matrix: the same doubles its float rows convert to.
+            // Each document's rows are read once (from the sample store) into the pooled matrix.
             var all = new DenseMatrix(sizes.Sum(), dims);
             int row = 0;
             for (int d = 0; d < D; d++)
@@ -51,8 +50,7 @@ public static class PooledMutualInformation
                 own.Add(pca.ProjectCentered(new DenseMatrix(sizes[d], dims, all.Data.AsSpan(row * dims, sizes[d] * dims).ToArray()), whiten: true));
                 row += sizes[d];
             }
-            // This representation's pooled matrix and its transpose (tens of MB at 64 documents) are garbage now.
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+            Garbage.Sweep();   // this representation's pooled matrix and its transpose (tens of MB at 64 documents)
             scores[r] = own;
         });
 

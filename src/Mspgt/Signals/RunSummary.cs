@@ -10,7 +10,7 @@ namespace Mspgt.Signals;
 /// Computed in one forward pass with streaming hooks; only the hook points a caller asks for are cached, and only
 /// then does the summary have <see cref="Hooks"/>.
 /// </summary>
-public sealed partial record RunSummary
+public sealed record RunSummary
 {
     [JsonPropertyName("ids")] public required int[] Ids { get; init; }
     [JsonPropertyName("nll")] public required double? Nll { get; init; }
@@ -80,10 +80,7 @@ public sealed partial record RunSummary
             Hooks = cached?.Distinct().Select(p => HookActivation.Of(cache[p])).ToArray(),
         };
     }
-}
 
-public sealed partial record RunSummary
-{
     /// <summary>
     /// The head applied to the final-norm rows [T, dim] a vocabulary slice at a time (<see cref="HeadSlices"/>): per
     /// row the first argmax and, for rows 0..T−2, log Z − z[next id]; the last row's logits kept whole. Returns the

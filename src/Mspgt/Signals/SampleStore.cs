@@ -12,7 +12,6 @@ namespace Mspgt.Signals;
 /// </summary>
 public sealed class SampleStore : IDisposable
 {
-    private const string Source = "samples";
     private readonly SafeFileHandle? _file;
     private readonly string? _path;
     private long _end;
@@ -46,20 +45,10 @@ public sealed class SampleStore : IDisposable
     /// <summary>Whether kept samples go to disk.</summary>
     public bool Spills => _file != null;
 
-    /// <summary>
-    /// Keeps one document's sets of rows (one per representation) and returns the handle to read them back.
-    /// </summary>
-    public SampleRows Keep(float[][] sets)
-    {
-        var rows = NewRows(sets.Length);
-        for (int i = 0; i < sets.Length; i++) rows.Put(i, sets[i]);
-        return rows;
-    }
-
     /// <summary>An empty handle for <paramref name="count"/> sets, to be filled by <see cref="SampleRows.Put"/> in any order, from any thread.</summary>
     public SampleRows NewRows(int count) => new(this, count);
 
-    /// <summary>Where a set of <paramref name="length"/> floats goes: the file's end, written there at once.</summary>
+    /// <summary>Writes <paramref name="set"/> at the file's end and returns its offset.</summary>
     internal long Write(ReadOnlySpan<float> set)
     {
         var bytes = MemoryMarshal.AsBytes(set);

@@ -18,7 +18,12 @@ public class SampleStoreTests
             using (var store = SampleStore.OnDisk(dir))
             {
                 Assert.True(store.Spills);
-                var kept = docs.Select(store.Keep).ToArray();
+                var kept = docs.Select(sets =>
+                {
+                    var rows = store.NewRows(sets.Length);
+                    for (int r = sets.Length - 1; r >= 0; r--) rows.Put(r, sets[r]);   // in any order
+                    return rows;
+                }).ToArray();
                 // The unlinked file is not in the folder while it is in use.
                 Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
                 Parallel.For(0, 6 * 5, i =>
