@@ -42,6 +42,26 @@ public sealed class CenteredGram
         Gram = SampleForm ? LinearAlgebra.SampleGram(xc) : LinearAlgebra.FeatureGram(xc);
     }
 
+    private CenteredGram(int rows, int cols, double[] mean, DenseMatrix gram, double totalSquares)
+    {
+        (Rows, Cols, Mean, Gram, TotalSquares) = (rows, cols, mean, gram, totalSquares);
+        SampleForm = false;
+    }
+
+    /// <summary>
+    /// The feature form from its parts, for samples never held together (the pooled rows of many documents, their
+    /// Gram accumulated a slab at a time): no <see cref="Centered"/>, and ‖Xc‖²_F taken as the trace of XcᵀXc.
+    /// </summary>
+    public static CenteredGram FromFeatureGram(int rows, double[] mean, DenseMatrix gram)
+    {
+        if (rows < 2) throw new ArgumentException($"needs at least 2 samples, got {rows}");
+        if (gram.Rows != mean.Length || gram.Cols != mean.Length || mean.Length > rows)
+            throw new ArgumentException($"a {gram.Rows}x{gram.Cols} feature Gram matrix for {mean.Length} means of {rows} samples");
+        double trace = 0;
+        for (int j = 0; j < mean.Length; j++) trace += gram[j, j];
+        return new CenteredGram(rows, mean.Length, mean, gram, trace);
+    }
+
     /// <summary>Centres <paramref name="x"/> and forms its Gram matrix (needs 2 or more finite samples of 1 or more features).</summary>
     /// <param name="centeredInto">Storage for <see cref="Centered"/> (length Rows·Cols), for a caller that reuses it
     /// once <see cref="DropCentered"/> has let it go; null allocates.</param>

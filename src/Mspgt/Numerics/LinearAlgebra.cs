@@ -52,6 +52,25 @@ public static class LinearAlgebra
         return c;
     }
 
+    /// <summary>
+    /// Xcᵀ (Cols × Rows): the column-centred samples, transposed, made without the centred copy that
+    /// Center(x).Transpose() passes through; the same values, bit for bit (each is the one rounded difference
+    /// x[i, j] − mean[j]).
+    /// </summary>
+    /// <param name="into">Storage for the result (Rows·Cols values, overwritten), for a caller that reuses it; null allocates.</param>
+    public static DenseMatrix CenteredTranspose(DenseMatrix x, double[]? into = null)
+    {
+        var mean = ColumnMeans(x);
+        int n = x.Rows, d = x.Cols;
+        var t = into == null ? new DenseMatrix(d, n) : new DenseMatrix(d, n, into);
+        var src = x.Data;
+        var dst = t.Data;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++)
+                dst[j * n + i] = src[i * d + j] - mean[j];
+        return t;
+    }
+
     /// <summary>A·B.</summary>
     public static DenseMatrix Multiply(DenseMatrix a, DenseMatrix b)
     {
@@ -74,17 +93,83 @@ public static class LinearAlgebra
             c = new DenseMatrix(a.Rows, b.Rows, into);
             Array.Clear(into);   // the row dots add into c
         }
-        RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric: ReferenceEquals(a, b));
+        bool symmetric = ReferenceEquals(a, b);
+        RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric, mirror: symmetric);
         return c;
     }
 
     /// <summary>Aᵀ·B for two matrices with the same rows (samples): an a.Cols × b.Cols matrix.</summary>
+    /// <remarks>
+    /// The row dots run along the samples, so each operand is transposed, but one slab of <see cref="SampleSlab"/>
+    /// samples at a time into a reused buffer rather than whole: a slab is exactly one of the chunks whose partial sums
+    /// MultiplyTransposed(Aᵀ, Bᵀ) adds into C in sample order, so the result is that product's bit for bit, and a pooled
+    /// 16,384 × 256 matrix no longer needs a 32 MB transposed copy beside it.
+    /// </remarks>
     public static DenseMatrix TransposeMultiply(DenseMatrix a, DenseMatrix b)
     {
         if (a.Rows != b.Rows) throw new ArgumentException($"row counts differ ({a.Rows} vs {b.Rows})");
-        var at = a.Transpose();
-        var bt = ReferenceEquals(a, b) ? at : b.Transpose();
-        return MultiplyTransposed(at, bt);
+        if (ReferenceEquals(a, b)) return FeatureGram(a.Rows, a.Cols, (t0, tl, dst) => TransposeRows(a, t0, tl, dst));
+        int n = a.Rows, p = a.Cols, q = b.Cols;
+        var c = new DenseMatrix(p, q);
+        int slab = Math.Min(n, ChunkLength);
+        var at = new double[p * slab];
+        var bt = new double[q * slab];
+        for (int t0 = 0; t0 < n; t0 += ChunkLength)
+        {
+            int tl = Math.Min(ChunkLength, n - t0);
+            TransposeRows(a, t0, tl, at);
+            TransposeRows(b, t0, tl, bt);
+            RowDots(at, p, bt, q, tl, c.Data, symmetric: false, mirror: false);
+        }
+        return c;
+    }
+
+    /// <summary>Samples per slab of <see cref="SlabProducts"/>.</summary>
+    public const int SampleSlab = ChunkLength;
+
+    /// <summary>
+    /// XᵀX (d × d, exactly symmetric) of n samples that are never held together: <paramref name="fillSlab"/>(t0, tl,
+    /// dst) writes samples t0 .. t0 + tl − 1 transposed into dst (d × tl, dst[j·tl + t] = x[t0 + t, j]), for
+    /// consecutive slabs of <see cref="SampleSlab"/> samples (the last one shorter). The value of
+    /// <see cref="FeatureGram(DenseMatrix)"/> on those samples, bit for bit.
+    /// </summary>
+    public static DenseMatrix FeatureGram(int n, int d, Action<int, int, double[]> fillSlab) =>
+        SlabProducts(n, d, 0, (t0, tl, xs, _) => fillSlab(t0, tl, xs)).Gram;
+
+    /// <summary>
+    /// XᵀX (d × d) and XᵀY (d × c) of n paired samples delivered a slab at a time: <paramref name="fillSlab"/>(t0, tl,
+    /// xs, ys) writes samples t0 .. t0 + tl − 1 of X transposed into xs (d × tl) and of Y into ys (c × tl). The values
+    /// of <see cref="FeatureGram(DenseMatrix)"/> and <see cref="TransposeMultiply"/> on those samples, bit for bit,
+    /// with two slabs in memory instead of the samples and their transposes. Cross is null when c is 0.
+    /// </summary>
+    public static (DenseMatrix Gram, DenseMatrix? Cross) SlabProducts(int n, int d, int c, Action<int, int, double[], double[]> fillSlab)
+    {
+        var gram = new DenseMatrix(d, d);
+        var cross = c > 0 ? new DenseMatrix(d, c) : null;
+        int slab = Math.Min(n, ChunkLength);
+        var xs = new double[d * slab];
+        var ys = new double[c * slab];
+        for (int t0 = 0; t0 < n; t0 += ChunkLength)
+        {
+            int tl = Math.Min(ChunkLength, n - t0);
+            fillSlab(t0, tl, xs, ys);
+            RowDots(xs, d, xs, d, tl, gram.Data, symmetric: true, mirror: false);
+            if (cross != null) RowDots(xs, d, ys, c, tl, cross.Data, symmetric: false, mirror: false);
+        }
+        MirrorUpper(gram.Data, d);
+        return (gram, cross);
+    }
+
+    // dst[j * tl + t] = x[t0 + t, j]: rows t0 .. t0 + tl − 1 of x as the columns of a Cols × tl matrix.
+    private static void TransposeRows(DenseMatrix x, int t0, int tl, double[] dst)
+    {
+        int cols = x.Cols;
+        var data = x.Data;
+        for (int t = 0; t < tl; t++)
+        {
+            int row = (t0 + t) * cols;
+            for (int j = 0; j < cols; j++) dst[j * tl + t] = data[row + j];
+        }
     }
 
     /// <summary>The feature Gram matrix XᵀX (Cols × Cols), exactly symmetric.</summary>
@@ -111,7 +196,7 @@ public static class LinearAlgebra
     private const int PanelRows = 32;
     private const int ChunkLength = 512;
 
-    private static void RowDots(double[] a, int p, double[] b, int q, int len, double[] c, bool symmetric)
+    private static void RowDots(double[] a, int p, double[] b, int q, int len, double[] c, bool symmetric, bool mirror)
     {
         if (p == 0 || q == 0) return;
         int panels = (p + PanelRows - 1) / PanelRows;
@@ -141,10 +226,15 @@ public static class LinearAlgebra
                         c[i * q + j] += TensorPrimitives.Dot<double>(a.AsSpan(i * len + t0, tl), b.AsSpan(j * len + t0, tl));
             }
         });
-        if (symmetric)
-            for (int i = 0; i < p; i++)
-                for (int j = 0; j < i; j++)
-                    c[i * q + j] = c[j * q + i];
+        if (mirror) MirrorUpper(c, p);
+    }
+
+    // The lower triangle of a square p × p matrix from its upper one.
+    private static void MirrorUpper(double[] c, int p)
+    {
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < i; j++)
+                c[i * p + j] = c[j * p + i];
     }
 
     private static void Tile4x2(double[] a, double[] b, double[] c, int q, int len, int i, int j, int t0, int tl)

@@ -27,40 +27,73 @@ public static class PooledMutualInformation
         if (k < 1)
             throw new MspgtException(Source, $"{sizes.Sum()} sampled tokens in {D} documents are too few: leaving out the largest document must leave at least 4");
 
-        var scores = new List<DenseMatrix>[layers + 1];
-        Parallel.For(0, layers + 1, Mspgt.Numerics.Parallelism.Options, r =>
-        {
-            // Each document's rows are read once (from the sample store) into the pooled matrix.
-            var all = new DenseMatrix(sizes.Sum(), dims);
-            int row = 0;
-            for (int d = 0; d < D; d++)
-            {
-                var rows = docs[d].MiRows[r];
-                for (int i = 0; i < rows.Length; i++) all.Data[row * dims + i] = rows[i];
-                row += sizes[d];
-            }
-            // Centred in place (the pooled rows are not read again), and each document's scores projected from its
-            // own block of the centred matrix: the values Project would subtract its way to, without two more copies.
-            var g = CenteredGram.Of(all, Source, centeredInto: all.Data);
-            var pca = PrincipalComponents.Fit(g, k, Source);
-            var own = new List<DenseMatrix>(D);
-            row = 0;
-            for (int d = 0; d < D; d++)
-            {
-                own.Add(pca.ProjectCentered(new DenseMatrix(sizes[d], dims, all.Data.AsSpan(row * dims, sizes[d] * dims).ToArray()), whiten: true));
-                row += sizes[d];
-            }
-            Garbage.Sweep();   // this representation's pooled matrix and its transpose (tens of MB at 64 documents)
-            scores[r] = own;
-        });
-
+        // One representation at a time, and its pooled rows (16,384 × 256 at 64 documents of the 0.5B shape, 32 MB as
+        // float64) never held together: the column means in one pass over the documents' stored rows, the Gram
+        // matrix of the centred rows a slab of 512 at a time in a second, and each document's scores from its own
+        // centred rows in a third. Reads come from the sample store (the page cache, for a few documents memory);
+        // every value is the one the whole pooled matrix would give (CenteredGram, PCA, projection), bit for bit.
+        int n = sizes.Sum();
+        var read = new float[sizes.Max() * dims];
+        var rowsOf = new Dictionary<int, double[]>();   // a document's centred rows, one buffer per size
         var blocks = new PooledMiBlock[layers];
-        Parallel.For(0, layers, Mspgt.Numerics.Parallelism.Options, l =>
+        List<DenseMatrix>? previous = null;
+        for (int r = 0; r <= layers; r++)
         {
-            var r = estimator.EstimateFromScores(scores[l], scores[l + 1]);
-            for (int d = 0; d < D; d++) docs[d].Values[l, DocumentSignals.MiGaussianColumn] = r.PseudoValues[d];
-            blocks[l] = new PooledMiBlock(r.Nats, r.StandardError, r.ComponentsX, r.ComponentsY, r.Samples);
-        });
+            var mean = new double[dims];
+            for (int d = 0; d < D; d++)
+            {
+                var rows = Read(docs[d], r, sizes[d]);
+                for (int i = 0; i < sizes[d]; i++)
+                    for (int j = 0; j < dims; j++)
+                    {
+                        double v = rows[i * dims + j];
+                        if (!double.IsFinite(v))
+                            throw new MspgtException(Source, $"document {d}'s sampled row {i} of representation {r} has a NaN or infinite value at column {j}");
+                        mean[j] += v;   // LinearAlgebra.ColumnMeans: rows added in order, then divided
+                    }
+            }
+            for (int j = 0; j < dims; j++) mean[j] /= n;
+
+            int doc = 0, within = 0;   // the next pooled row: row `within` of document `doc`
+            var current = Read(docs[0], r, sizes[0]);
+            var gram = LinearAlgebra.FeatureGram(n, dims, (t0, tl, dst) =>
+            {
+                for (int t = 0; t < tl; t++)
+                {
+                    if (within == sizes[doc]) { doc++; within = 0; current = Read(docs[doc], r, sizes[doc]); }
+                    for (int j = 0; j < dims; j++) dst[j * tl + t] = current[within * dims + j] - mean[j];
+                    within++;
+                }
+            });
+            var pca = PrincipalComponents.Fit(CenteredGram.FromFeatureGram(n, mean, gram), k, Source);
+            var own = new List<DenseMatrix>(D);
+            for (int d = 0; d < D; d++)
+            {
+                var rows = Read(docs[d], r, sizes[d]);
+                if (!rowsOf.TryGetValue(sizes[d], out var xc)) rowsOf[sizes[d]] = xc = new double[sizes[d] * dims];
+                for (int i = 0; i < sizes[d]; i++)
+                    for (int j = 0; j < dims; j++) xc[i * dims + j] = rows[i * dims + j] - mean[j];
+                own.Add(pca.ProjectCentered(new DenseMatrix(sizes[d], dims, xc), whiten: true));
+            }
+            // Block r − 1 reads representations r − 1 and r: estimated as soon as both are projected, so two
+            // representations' scores are held rather than all 25 (2 MB each at 64 documents).
+            if (r > 0)
+            {
+                var e = estimator.EstimateFromScores(previous!, own);
+                for (int d = 0; d < D; d++) docs[d].Values[r - 1, DocumentSignals.MiGaussianColumn] = e.PseudoValues[d];
+                blocks[r - 1] = new PooledMiBlock(e.Nats, e.StandardError, e.ComponentsX, e.ComponentsY, e.Samples);
+            }
+            previous = own;
+            Garbage.Sweep();   // the representation's Gram, eigen-decomposition and product buffers (large objects)
+        }
+
+        // One document's stored rows of representation r, into the shared read buffer.
+        float[] Read(DocumentMeasurement m, int r, int size)
+        {
+            SampleRows.CopyTo(m.MiRows, r, read.AsSpan(0, size * dims));
+            return read;
+        }
+
         foreach (var m in docs)
             for (int l = 0; l < layers; l++)
                 m.Values[l, DocumentSignals.MiDeltaColumn] = l == 0 ? 0

@@ -65,7 +65,13 @@ public sealed class SampleStore : IDisposable
     internal float[] Read(long offset, int length)
     {
         var data = GC.AllocateUninitializedArray<float>(length);
-        var bytes = MemoryMarshal.AsBytes(data.AsSpan());
+        ReadInto(offset, data);
+        return data;
+    }
+
+    internal void ReadInto(long offset, Span<float> data)
+    {
+        var bytes = MemoryMarshal.AsBytes(data);
         int done = 0;
         while (done < bytes.Length)
         {
@@ -73,7 +79,6 @@ public sealed class SampleStore : IDisposable
             if (n <= 0) throw new InvalidOperationException($"{_path}: the samples file ended at byte {offset + done}, before its last set");
             done += n;
         }
-        return data;
     }
 
     public void Dispose() => _file?.Dispose();
@@ -107,6 +112,22 @@ public sealed class SampleRows : IReadOnlyList<float[]>
     }
 
     public int Count => _lengths.Length;
+
+    /// <summary>Copies set <paramref name="index"/> of <paramref name="rows"/> into <paramref name="into"/> (exactly its
+    /// length) without a new array when the set is on disk: a reader going through many documents' sets reuses one buffer.</summary>
+    public static void CopyTo(IReadOnlyList<float[]> rows, int index, Span<float> into)
+    {
+        if (rows is SampleRows s && s._store.Spills)
+        {
+            if (s._lengths[index] < 0) throw new InvalidOperationException($"sample set {index} was never kept");
+            if (into.Length != s._lengths[index]) throw new ArgumentException($"sample set {index} has {s._lengths[index]} values, the buffer {into.Length}");
+            s._store.ReadInto(s._offsets[index], into);
+            return;
+        }
+        var set = rows[index];
+        if (into.Length != set.Length) throw new ArgumentException($"sample set {index} has {set.Length} values, the buffer {into.Length}");
+        set.CopyTo(into);
+    }
 
     public float[] this[int index]
     {

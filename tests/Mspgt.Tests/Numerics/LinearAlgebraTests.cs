@@ -153,4 +153,33 @@ public class LinearAlgebraTests
         Assert.Throws<MspgtException>(() => LinearAlgebra.SymmetricEigen(a));
         Assert.Throws<MspgtException>(() => DenseMatrix.FromFloats(new float[5], 2, 3));
     }
+
+    [Theory]
+    [InlineData(1300, 37, 21)]   // three slabs of samples, the last one short
+    [InlineData(512, 16, 16)]    // exactly one
+    [InlineData(3, 5, 2)]
+    public void TransposeMultiplyBySlabsIsTheWholeTransposedProductBitForBit(int n, int p, int q)
+    {
+        var a = RandomMatrix(n, p, n + 1);
+        var b = RandomMatrix(n, q, n + 2);
+        static long[] Bits(DenseMatrix m) => m.Data.Select(BitConverter.DoubleToInt64Bits).ToArray();
+        Assert.Equal(Bits(LinearAlgebra.MultiplyTransposed(a.Transpose(), b.Transpose())), Bits(LinearAlgebra.TransposeMultiply(a, b)));
+        var at = a.Transpose();
+        var gram = LinearAlgebra.FeatureGram(a);
+        Assert.Equal(Bits(LinearAlgebra.MultiplyTransposed(at, at)), Bits(gram));
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < p; j++) Assert.Equal(gram[i, j], gram[j, i]);
+    }
+
+    [Fact]
+    public void CenteredTransposeIsCenterThenTransposeBitForBit()
+    {
+        var x = RandomMatrix(70, 9, 5);
+        for (int k = 0; k < x.Data.Length; k++) x.Data[k] = x.Data[k] * 1e3 + 17;   // a mean far from 0
+        var expected = LinearAlgebra.Center(x).Transpose().Data.Select(BitConverter.DoubleToInt64Bits);
+        Assert.Equal(expected, LinearAlgebra.CenteredTranspose(x).Data.Select(BitConverter.DoubleToInt64Bits));
+        var into = new double[x.Data.Length];
+        Assert.Same(into, LinearAlgebra.CenteredTranspose(x, into).Data);
+        Assert.Equal(expected, into.Select(BitConverter.DoubleToInt64Bits));
+    }
 }

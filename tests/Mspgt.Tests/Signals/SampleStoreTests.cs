@@ -35,6 +35,16 @@ public class SampleStoreTests
                 // A read is a copy: changing it leaves the kept set as it was.
                 kept[0][1][0] = -1;
                 Assert.Equal(docs[0][1][0], kept[0][1][0]);
+                // CopyTo reads a set into the caller's buffer, which must be exactly its length.
+                var buffer = new float[docs[2][3].Length];
+                SampleRows.CopyTo(kept[2], 3, buffer);
+                Assert.Equal(docs[2][3], buffer);
+                Assert.Throws<ArgumentException>(() => SampleRows.CopyTo(kept[2], 3, new float[buffer.Length + 1]));
+                var inMemory = SampleStore.InMemory().NewRows(1);
+                inMemory.Put(0, docs[1][0]);
+                var fromMemory = new float[docs[1][0].Length];
+                SampleRows.CopyTo(inMemory, 0, fromMemory);
+                Assert.Equal(docs[1][0], fromMemory);
             }
             Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
         }

@@ -50,39 +50,41 @@ public static class LinearCka
 
     /// <summary>
     /// <see cref="LayerMatrix(IReadOnlyList{DenseMatrix}, int, int)"/> with each layer's matrix made by
-    /// <paramref name="layer"/> when it is needed (read from a sample store, say) and reduced to what its pairs read:
+    /// <paramref name="layer"/> when it is needed (read from a sample store, say; the matrix is read before the next
+    /// call and never kept, so the caller may fill one buffer every time) and reduced to what its pairs read:
     /// Xcᵀ, or the sample Gram Xc Xcᵀ (with Xc) where n &lt; d, and its norm. The layers go in blocks that fit
     /// <paramref name="budgetBytes"/>: a block's layers are kept while every later layer is made again, paired with
     /// them and let go (its norm, the costly part, is kept from the first time). One block when they all fit, as for
-    /// a few documents; at 4,096 rows of 256 dimensions (64 documents) a layer is 8.4 MB and 25 of them would be 210 MB.
+    /// a few documents; at 4,096 rows of 256 dimensions (64 documents) a layer is 8.4 MB and 25 of them would be 210 MB,
+    /// while the default 32 MB keeps 3 (the pair products, 4,096 × 256² each, cost far more than the reloads).
     /// Values are those of <see cref="Compute(DenseMatrix, DenseMatrix)"/> for each pair, bit for bit.
     /// </summary>
     public static DenseMatrix LayerMatrix(int count, Func<int, DenseMatrix> layer, int maxSamples = 0, int seed = 0,
-        long budgetBytes = 64L << 20)
+        long budgetBytes = 32L << 20)
     {
         const string source = "cka";
         if (count == 0) throw new MspgtException(source, "no layer representations given");
         var norms = new double[count];
         int n = 0;
         int[]? rows = null;
-        Reduced Load(int l)
+        Reduced Load(int l, double[]? into = null)
         {
             var x = layer(l);
             if (l == 0 && rows == null) (n, rows) = (x.Rows, SeededSampling.Subset(x.Rows, maxSamples, seed));
             if (x.Rows != n) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {n}");
             SampleChecks.Require(x, source, 2);
-            var r = Reduced.Of(rows!.Length == n ? x : x.SelectRows(rows), l, norms[l]).KeepOneForm();
+            if (rows!.Length != n) x = x.SelectRows(rows);
+            var r = x.Cols <= x.Rows ? Reduced.FeatureForm(x, l, norms[l], Scratch(x.Cols), into)
+                                     : Reduced.Of(x, l, norms[l]).KeepOneForm();
             norms[l] = r.SelfNorm;
             return r;
         }
 
         var m = new DenseMatrix(count, count);
         double[]? scratch = null;
-        double Pair(Reduced a, Reduced b)
-        {
-            scratch ??= new double[(long)a.Cols * a.Cols];   // one pair's XcᵀYc, reused (all pairs when widths agree)
-            return Math.Clamp(a.Cross(b, scratch) / (a.SelfNorm * b.SelfNorm), 0, 1);
-        }
+        // One d × d product buffer, reused by every layer's self product and every pair's XcᵀYc (when widths agree).
+        double[] Scratch(int d) => scratch?.Length == (long)d * d ? scratch : scratch = new double[(long)d * d];
+        double Pair(Reduced a, Reduced b) => Math.Clamp(a.Cross(b, Scratch(a.Cols)) / (a.SelfNorm * b.SelfNorm), 0, 1);
         for (int i0 = 0; i0 < count;)
         {
             var block = new List<Reduced> { Load(i0) };
@@ -97,10 +99,12 @@ public static class LinearCka
                 m[i0 + a, i0 + a] = 1;
                 for (int b = a + 1; b < block.Count; b++) m[i0 + a, i0 + b] = m[i0 + b, i0 + a] = Pair(block[a], block[b]);
             }
+            double[]? spare = null;   // the last later layer's Xcᵀ storage, for the next one
             for (int j = i0 + block.Count; j < count; j++)
             {
-                var later = Load(j);
+                var later = Load(j, spare);
                 for (int a = 0; a < block.Count; a++) m[i0 + a, j] = m[j, i0 + a] = Pair(block[a], later);
+                spare = later.Storage;
             }
             i0 += block.Count;
         }
@@ -119,16 +123,30 @@ public static class LinearCka
         public int Cols { get; private init; }
         public double SelfNorm { get; private init; }
 
+        /// <summary>The Xcᵀ array of a feature-form layer, for a caller done with this layer to reuse (null otherwise).</summary>
+        public double[]? Storage => _sampleGram == null ? _transposed?.Data : null;
+
         /// <summary>Bytes this layer holds while kept.</summary>
         public long Bytes => 8L * ((_centered?.Data.Length ?? 0) + (_transposed?.Data.Length ?? 0) + (_sampleGram?.Data.Length ?? 0));
 
         /// <param name="knownNorm">The layer's norm from an earlier reduction of the same rows (0: compute it).</param>
         public static Reduced Of(DenseMatrix x, int index, double knownNorm = 0)
         {
-            if (knownNorm > 0 && x.Cols <= x.Rows)
-                // Made again in the feature form: Xcᵀ alone, the Gram (for the norm) already measured.
-                return new Reduced { Rows = x.Rows, Cols = x.Cols, SelfNorm = knownNorm, _transposed = LinearAlgebra.Center(x).Transpose() };
             return Of(CenteredGram.Of(x, "cka"), index);
+        }
+
+        /// <summary>
+        /// A layer in the feature form (d ≤ n) as the layer matrix keeps it: Xcᵀ made straight from X (no centred copy
+        /// beside it) and its norm from XcᵀXc = Xcᵀ·(Xcᵀ)ᵀ formed in <paramref name="scratch"/> (d × d), the same
+        /// values <see cref="CenteredGram"/> gives, bit for bit; <paramref name="knownNorm"/> &gt; 0 skips that product.
+        /// </summary>
+        public static Reduced FeatureForm(DenseMatrix x, int index, double knownNorm, double[] scratch, double[]? into = null)
+        {
+            var t = LinearAlgebra.CenteredTranspose(x, into);
+            double norm = knownNorm > 0 ? knownNorm : Math.Sqrt(LinearAlgebra.FrobeniusSquared(LinearAlgebra.MultiplyTransposed(t, t, scratch)));
+            if (!(norm > 0))
+                throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
+            return new Reduced { Rows = x.Rows, Cols = x.Cols, SelfNorm = norm, _transposed = t };
         }
 
         /// <summary>From a prepared Gram matrix (which must still hold its centred samples unless every pair it

@@ -73,5 +73,10 @@ public class PreparedOnceTests
         var blocked = LinearCka.LayerMatrix(layers.Count, l => { reads++; return layers[l]; }, budgetBytes: 2 * layerBytes);
         Assert.Equal(whole.Data.Select(BitConverter.DoubleToInt64Bits), blocked.Data.Select(BitConverter.DoubleToInt64Bits));
         Assert.Equal(7 + 5 + 3 + 1, reads);   // blocks of 2: each block's layers, then every later layer again
+        // The loader may fill one buffer every time: no layer keeps the matrix it was made from.
+        var buffer = new DenseMatrix(samples, width);
+        var reused = LinearCka.LayerMatrix(layers.Count, l => { layers[l].Data.CopyTo(buffer.Data, 0); return buffer; },
+            budgetBytes: 2 * layerBytes);
+        Assert.Equal(whole.Data.Select(BitConverter.DoubleToInt64Bits), reused.Data.Select(BitConverter.DoubleToInt64Bits));
     }
 }
