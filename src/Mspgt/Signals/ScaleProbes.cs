@@ -122,16 +122,19 @@ public sealed class ScaleProbes
         var localAcc = new double[layers][];
         var interAcc = new double[layers][];
         var globAcc = new double[layers][];
-        Parallel.For(0, layers, Mspgt.Numerics.Parallelism.Options, l =>
+        // Each thread fills one block's rows into its own matrix (n × dims float64, 8 MB at 64 documents), reused for
+        // every block it takes, through one read buffer.
+        int longest = positions.Max(p => p.Length);
+        Parallel.For(0, layers, Mspgt.Numerics.Parallelism.Options, () => (X: new DenseMatrix(n, dims), Read: new float[longest * dims]), (l, _, buffers) =>
         {
-            var x = new DenseMatrix(n, dims);
-            int r = 0;
+            var x = buffers.X;
+            int at = 0;
             for (int d = 0; d < D; d++)
             {
-                var rows = pooled[d][l + 1];
-                int count = positions[d].Length;
-                for (int i = 0; i < count; i++, r++)
-                    for (int j = 0; j < dims; j++) x[r, j] = rows[i * dims + j];
+                var part = buffers.Read.AsSpan(0, positions[d].Length * dims);
+                SampleRows.CopyTo(pooled[d], l + 1, part);
+                for (int i = 0; i < part.Length; i++) x.Data[at + i] = part[i];
+                at += part.Length;
             }
             var localHits = new bool[n];
             var interHits = new bool[n];
@@ -145,7 +148,8 @@ public sealed class ScaleProbes
             localAcc[l] = PerDocument(D, rowDoc, foldOf, local.SelectMany(c => c.Test).ToArray(), localHits, SignalNames.ProbeLocal);
             interAcc[l] = PerDocument(D, rowDoc, foldOf, inter.SelectMany(c => c.Test).ToArray(), interHits, SignalNames.ProbeIntermediate);
             globAcc[l] = PerDocument(D, rowDoc, null, lateRows, globalHits, SignalNames.ProbeGlobal);
-        });
+            return buffers;
+        }, _ => { });
         // Chance: the constant guess of each training split's commonest label, scored per document like the probe.
         var localChance = PerDocument(D, rowDoc, foldOf, local.SelectMany(c => c.Test).ToArray(), ChanceHits(local, n), SignalNames.ProbeLocal);
         var interChance = PerDocument(D, rowDoc, foldOf, inter.SelectMany(c => c.Test).ToArray(), ChanceHits(inter, n), SignalNames.ProbeIntermediate);
@@ -217,8 +221,8 @@ public sealed class ScaleProbes
             else
             {
                 var probe = new RidgeProbe { Alpha = alpha };
-                probe.Fit(x.SelectRows(Train), trainLabels);
-                predicted = probe.Predict(x.SelectRows(Test));
+                probe.Fit(x, Train, trainLabels);
+                predicted = probe.Predict(x, Test);
             }
             for (int t = 0; t < Test.Length; t++) hits[Test[t]] = predicted[t] == Labels[Test[t]];
         }

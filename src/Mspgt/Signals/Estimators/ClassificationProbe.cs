@@ -17,54 +17,111 @@ public interface IClassificationProbe
 }
 
 /// <summary>Per-feature standardisation fitted on a training split: (x − mean) / std, std = 1 for constant features.</summary>
+/// <remarks>Every method takes an optional list of rows of x (null: all of them, in order), so a caller holding one
+/// matrix of all samples fits and applies it to a split without first copying the split's rows out: the values are
+/// those of the same call on x.SelectRows(rows), bit for bit (the same operations on the same rows in the same order).</remarks>
 internal sealed class FeatureScaling
 {
     public required double[] Mean { get; init; }
     public required double[] InverseScale { get; init; }
 
-    public static FeatureScaling Fit(DenseMatrix x)
+    public static FeatureScaling Fit(DenseMatrix x, int[]? rows = null)
     {
-        var mean = LinearAlgebra.ColumnMeans(x);
+        int m = rows?.Length ?? x.Rows;
+        var mean = new double[x.Cols];
+        for (int i = 0; i < m; i++) TensorPrimitives.Add(mean, x.Row(rows?[i] ?? i), mean);   // LinearAlgebra.ColumnMeans
+        if (m > 0) TensorPrimitives.Divide(mean, m, mean);
         var var_ = new double[x.Cols];
         var tmp = new double[x.Cols];
-        for (int i = 0; i < x.Rows; i++)
+        for (int i = 0; i < m; i++)
         {
-            TensorPrimitives.Subtract(x.Row(i), mean, tmp);
+            TensorPrimitives.Subtract(x.Row(rows?[i] ?? i), mean, tmp);
             TensorPrimitives.MultiplyAdd(tmp, tmp, var_, var_);
         }
-        var inv = var_.Select(v => v > 0 ? 1 / Math.Sqrt(v / x.Rows) : 1.0).ToArray();
+        var inv = var_.Select(v => v > 0 ? 1 / Math.Sqrt(v / m) : 1.0).ToArray();
         return new FeatureScaling { Mean = mean, InverseScale = inv };
     }
 
-    public DenseMatrix Apply(DenseMatrix x, string source)
+    /// <summary>The standardised rows (rows × Cols), a new matrix.</summary>
+    public DenseMatrix Apply(DenseMatrix x, string source, int[]? rows = null)
     {
-        if (x.Cols != Mean.Length)
-            throw new MspgtException(source, $"samples have {x.Cols} features, the probe was trained on {Mean.Length}");
-        var s = x.Clone();
-        for (int i = 0; i < s.Rows; i++)
+        RequireWidth(x, source);
+        int m = rows?.Length ?? x.Rows;
+        var s = new DenseMatrix(m, x.Cols);
+        for (int i = 0; i < m; i++)
         {
             var row = s.Row(i);
-            TensorPrimitives.Subtract(row, Mean, row);
+            TensorPrimitives.Subtract(x.Row(rows?[i] ?? i), Mean, row);
             TensorPrimitives.Multiply(row, InverseScale, row);
         }
         return s;
+    }
+
+    /// <summary>
+    /// Rows t0 .. t0 + count − 1 of the list (null: of x) standardised and transposed into dst (Cols × count,
+    /// dst[j·count + t]): a slab of what a product along the samples reads. Each value is the same two rounded
+    /// operations as in <see cref="Apply"/>.
+    /// </summary>
+    public void ApplyTransposed(DenseMatrix x, int[]? rows, int t0, int count, double[] dst)
+    {
+        int d = x.Cols;
+        var src = x.Data;
+        const int Block = 8;   // eight rows at a time: each feature's eight values fill one cache line of the output
+        for (int i0 = 0; i0 < count; i0 += Block)
+        {
+            int i1 = Math.Min(count, i0 + Block);
+            for (int j = 0; j < d; j++)
+            {
+                double mean = Mean[j], inv = InverseScale[j];
+                for (int i = i0; i < i1; i++) dst[j * count + i] = (src[(rows?[t0 + i] ?? t0 + i) * d + j] - mean) * inv;
+            }
+        }
+    }
+
+    private void RequireWidth(DenseMatrix x, string source)
+    {
+        if (x.Cols != Mean.Length)
+            throw new MspgtException(source, $"samples have {x.Cols} features, the probe was trained on {Mean.Length}");
     }
 }
 
 /// <summary>Shared checks and label bookkeeping for the probes.</summary>
 internal static class ProbeLabels
 {
-    /// <summary>Validates training input and returns the sorted distinct labels and each sample's class index.</summary>
-    public static (int[] Classes, int[] Index) Encode(DenseMatrix x, ReadOnlySpan<int> labels, string source)
+    /// <summary>Validates training input (the listed rows of x; null: all) and returns the sorted distinct labels and
+    /// each sample's class index.</summary>
+    public static (int[] Classes, int[] Index) Encode(DenseMatrix x, ReadOnlySpan<int> labels, string source, int[]? rows = null)
     {
-        SampleChecks.RequireLabels(x.Rows, labels.Length, source);
-        SampleChecks.Require(x, source, 2);
+        SampleChecks.RequireLabels(rows?.Length ?? x.Rows, labels.Length, source);
+        if (rows == null) SampleChecks.Require(x, source, 2);
+        else RequireRows(x, rows, source);
         var classes = labels.ToArray().Distinct().Order().ToArray();
         if (classes.Length < 2)
             throw new MspgtException(source, $"training labels hold a single class ({classes[0]}); a probe needs at least two");
         var index = new int[labels.Length];
         for (int i = 0; i < labels.Length; i++) index[i] = Array.BinarySearch(classes, labels[i]);
         return (classes, index);
+    }
+
+    /// <summary>The checks of <see cref="SampleChecks.Require"/> (2 or more samples, finite) on the listed rows, a row
+    /// named by its place in the list as it would be in x.SelectRows(rows).</summary>
+    public static void RequireRows(DenseMatrix x, int[] rows, string source)
+    {
+        if (rows.Length < 2) throw new MspgtException(source, $"needs at least 2 samples, got {rows.Length}");
+        if (x.Cols < 1) throw new MspgtException(source, "samples have no features (0 columns)");
+        RequireFiniteRows(x, rows, source);
+    }
+
+    /// <summary><see cref="LinearAlgebra.RequireFinite"/> on the listed rows (named by their place in the list).</summary>
+    public static void RequireFiniteRows(DenseMatrix x, int[] rows, string source)
+    {
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var row = x.Row(rows[i]);
+            for (int j = 0; j < row.Length; j++)
+                if (!double.IsFinite(row[j]))
+                    throw new MspgtException(source, $"value at row {i}, column {j} is {row[j]} (NaN or infinite)");
+        }
     }
 
     /// <summary>The commonest label (ties → the lowest), or −1 when there is none.</summary>

@@ -121,6 +121,46 @@ public class ProbeTests
         }
     }
 
+    [Theory]
+    [InlineData(300, 20)]   // primal: XsᵀXs from the standardised rows made transposed
+    [InlineData(30, 50)]    // dual
+    public void RidgeOnListedRowsIsTheFitOfTheCopiedRowsBitForBit(int n, int d)
+    {
+        var rng = new Random(n + d);
+        var x = Gaussian(n, d, rng);
+        for (int k = 0; k < x.Data.Length; k++) x.Data[k] = x.Data[k] * 3 + 40;   // features far from 0
+        var rows = Enumerable.Range(0, n).Where(i => i % 3 != 1).Reverse().ToArray();
+        var labels = rows.Select(i => i % 4).ToArray();
+        var onRows = new RidgeProbe { Alpha = 2 };
+        onRows.Fit(x, rows, labels);
+        var onCopy = new RidgeProbe { Alpha = 2 };
+        onCopy.Fit(x.SelectRows(rows), labels);
+        static long[] Bits(DenseMatrix m) => m.Data.Select(BitConverter.DoubleToInt64Bits).ToArray();
+        Assert.Equal(Bits(onCopy.Weights!), Bits(onRows.Weights!));
+        var test = Enumerable.Range(0, n).Where(i => i % 3 == 1).ToArray();
+        Assert.Equal(onCopy.Predict(x.SelectRows(test)), onRows.Predict(x, test));
+        if (d > n) return;
+        // The primal weights are those of the normal equations formed from a standardised copy, bit for bit.
+        var xs = x.SelectRows(rows);
+        var scaling = FeatureScaling.Fit(xs);
+        for (int i = 0; i < xs.Rows; i++)
+        {
+            TensorPrimitivesSubtractMultiply(xs.Row(i), scaling.Mean, scaling.InverseScale);
+        }
+        var y = new DenseMatrix(rows.Length, 4);
+        for (int i = 0; i < rows.Length; i++) for (int k = 0; k < 4; k++) y[i, k] = labels[i] == k ? 1 : -1;
+        var a = LinearAlgebra.FeatureGram(xs);
+        for (int j = 0; j < d; j++) a[j, j] += 2;
+        var w = LinearAlgebra.CholeskySolve(LinearAlgebra.Cholesky(a), LinearAlgebra.TransposeMultiply(xs, LinearAlgebra.Center(y)));
+        Assert.Equal(Bits(w), Bits(onRows.Weights!));
+    }
+
+    private static void TensorPrimitivesSubtractMultiply(Span<double> row, double[] mean, double[] inverseScale)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Subtract(row, mean, row);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(row, inverseScale, row);
+    }
+
     [Fact]
     public void UnregularisedLogisticProbeRecoversTheEmpiricalProbabilities()
     {
