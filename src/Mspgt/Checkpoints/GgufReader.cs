@@ -131,6 +131,9 @@ public sealed unsafe class GgufFile : IDisposable
     private MspgtException TypeError(string key, object v, string want) =>
         new(Path, $"metadata {key} is {GgufReader.Describe(v)}, expected {want}");
 
+    /// <summary><see cref="MappedFile.DropResidentPages"/> of the file.</summary>
+    public void DropResidentPages() => _file.DropResidentPages();
+
     public void Dispose() => _file.Dispose();
 }
 

@@ -12,13 +12,14 @@ public sealed unsafe class MappedFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private byte* _ptr;
+    private byte* _base;   // the view's page-aligned start (the file's byte 0 lies PointerOffset past it)
 
     public string Path { get; }
     public long Length { get; }
 
-    private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* ptr)
+    private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* @base, byte* ptr)
     {
-        Path = path; Length = length; _map = map; _view = view; _ptr = ptr;
+        Path = path; Length = length; _map = map; _view = view; _base = @base; _ptr = ptr;
     }
 
     public static MappedFile Open(string path)
@@ -31,13 +32,12 @@ public sealed unsafe class MappedFile : IDisposable
             // refused above, so the open cannot block.
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             long length = stream.Length;
-            if (length == 0) { stream.Dispose(); return new MappedFile(path, 0, null, null, null); }
+            if (length == 0) { stream.Dispose(); return new MappedFile(path, 0, null, null, null, null); }
             var map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
             byte* p = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            p += view.PointerOffset;
-            return new MappedFile(path, length, map, view, p);
+            return new MappedFile(path, length, map, view, p, p + view.PointerOffset);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -66,12 +66,31 @@ public sealed unsafe class MappedFile : IDisposable
         return _ptr + offset;
     }
 
+    /// <summary>
+    /// Lets the pages of the file that this process has touched go from its resident set (Linux: madvise
+    /// MADV_DONTNEED on the read-only mapping). The mapping stays valid: a later read faults its page in again from
+    /// the page cache (or the disk). For a process done with the weights for a while, e.g. analyze's corpus-level
+    /// stage, whose peak would otherwise sit on top of every weight page. Elsewhere it does nothing.
+    /// </summary>
+    public void DropResidentPages()
+    {
+        if (_base == null || !OperatingSystem.IsLinux()) return;
+        long bytes = (_ptr - _base) + Length;
+        madvise(_base, (nuint)bytes, MadviseDontNeed);   // advice only: a failure leaves the pages where they were
+    }
+
+    private const int MadviseDontNeed = 4;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int madvise(void* address, nuint length, int advice);
+
     public void Dispose()
     {
         if (_view != null && _ptr != null)
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
             _ptr = null;
+            _base = null;
         }
         _view?.Dispose();
         _map?.Dispose();

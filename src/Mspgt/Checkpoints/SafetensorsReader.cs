@@ -179,6 +179,12 @@ public sealed class SafetensorsReader : IDisposable
         return v;
     }
 
+    /// <summary><see cref="MappedFile.DropResidentPages"/> of every shard.</summary>
+    public void DropResidentPages()
+    {
+        foreach (var f in _files) f.DropResidentPages();
+    }
+
     public void Dispose()
     {
         foreach (var f in _files) f.Dispose();

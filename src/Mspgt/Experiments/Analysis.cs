@@ -178,7 +178,9 @@ public static class Analysis
             IncludeBos = s.IncludeBos, Seed = s.Seed,
         }, samples);
         // Two passes: per-document signals, then the pooled MI and cross-fitted probes, which need every document.
-        var measurement = CorpusMeasurement.Run(signals, tokenizer, corpus, s, c.Layers, c.Vocab, progress);
+        // Pass 2 reads only the kept samples: the weights' pages leave the resident set first, so its working set
+        // does not add to theirs (the model stays usable; a later forward pass faults them back in).
+        var measurement = CorpusMeasurement.Run(signals, tokenizer, corpus, s, c.Layers, c.Vocab, progress, model.DropResidentWeights);
         var measured = measurement.Measured;
         var skipped = measurement.Skipped;
         var probes = measurement.Probes;

@@ -22,8 +22,9 @@ public sealed record CorpusMeasurements(
 /// </summary>
 public static class CorpusMeasurement
 {
+    /// <param name="documentsDone">Called once every document is measured, before pass 2 (which needs no model).</param>
     public static CorpusMeasurements Run(DocumentSignals signals, ITokenizer tokenizer, Corpus corpus, AnalysisSettings s,
-        int layers, int vocab, Action<int, int>? progress = null)
+        int layers, int vocab, Action<int, int>? progress = null, Action? documentsDone = null)
     {
         var measured = new List<(Document Doc, DocumentMeasurement M)>();
         var skipped = new List<SkippedDocument>();
@@ -79,6 +80,7 @@ public static class CorpusMeasurement
             throw new MspgtException("corpus", $"only {measured.Count} usable document(s) of {corpus.Documents.Count}{why}; the analysis needs 2 or more");
         }
 
+        documentsDone?.Invoke();
         var docs = measured.Select(x => x.M).ToList();
         var blocks = PooledMutualInformation.Fill(docs, layers, signals.PooledDims, s.PcaDims);
         var probes = new ScaleProbes { LocalClasses = s.ProbeLocalClasses, Seed = s.Seed }.Evaluate(

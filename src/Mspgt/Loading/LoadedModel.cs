@@ -67,6 +67,21 @@ public sealed class LoadedModel : IDisposable
         if (decoder is IDisposable d) Owned.Insert(0, d);
     }
 
+    /// <summary>
+    /// Lets the weight files' pages go from the process's resident set while keeping the model usable (see
+    /// <see cref="MappedFile.DropResidentPages"/>): the next forward pass reads them back from the page cache.
+    /// </summary>
+    public void DropResidentWeights()
+    {
+        foreach (var o in Owned)
+            switch (o)
+            {
+                case MappedFile f: f.DropResidentPages(); break;
+                case GgufFile g: g.DropResidentPages(); break;
+                case SafetensorsReader st: st.DropResidentPages(); break;
+            }
+    }
+
     public void Dispose()
     {
         foreach (var d in Owned) d.Dispose();

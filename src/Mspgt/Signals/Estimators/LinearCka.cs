@@ -67,17 +67,31 @@ public static class LinearCka
         var norms = new double[count];
         int n = 0;
         int[]? rows = null;
-        Reduced Load(int l, double[]? into = null)
+        // Xcᵀ arrays of layers let go (a finished block's, each later layer's), reused by the next layer of the same
+        // size: the matrix then holds at most a block and one layer of them, and leaves no large garbage behind.
+        var free = new List<double[]>();
+        Reduced Load(int l)
         {
             var x = layer(l);
             if (l == 0 && rows == null) (n, rows) = (x.Rows, SeededSampling.Subset(x.Rows, maxSamples, seed));
             if (x.Rows != n) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {n}");
             SampleChecks.Require(x, source, 2);
             if (rows!.Length != n) x = x.SelectRows(rows);
-            var r = x.Cols <= x.Rows ? Reduced.FeatureForm(x, l, norms[l], Scratch(x.Cols), into)
-                                     : Reduced.Of(x, l, norms[l]).KeepOneForm();
+            Reduced r;
+            if (x.Cols > x.Rows) r = Reduced.Of(x, l, norms[l]).KeepOneForm();
+            else
+            {
+                int at = free.FindIndex(a => a.Length == (long)x.Rows * x.Cols);
+                double[]? into = at < 0 ? null : free[at];
+                if (at >= 0) free.RemoveAt(at);
+                r = Reduced.FeatureForm(x, l, norms[l], Scratch(x.Cols), into);
+            }
             norms[l] = r.SelfNorm;
             return r;
+        }
+        void LetGo(Reduced r)
+        {
+            if (r.Storage is { } a) free.Add(a);
         }
 
         var m = new DenseMatrix(count, count);
@@ -99,13 +113,13 @@ public static class LinearCka
                 m[i0 + a, i0 + a] = 1;
                 for (int b = a + 1; b < block.Count; b++) m[i0 + a, i0 + b] = m[i0 + b, i0 + a] = Pair(block[a], block[b]);
             }
-            double[]? spare = null;   // the last later layer's Xcᵀ storage, for the next one
             for (int j = i0 + block.Count; j < count; j++)
             {
-                var later = Load(j, spare);
+                var later = Load(j);
                 for (int a = 0; a < block.Count; a++) m[i0 + a, j] = m[j, i0 + a] = Pair(block[a], later);
-                spare = later.Storage;
+                LetGo(later);
             }
+            block.ForEach(LetGo);
             i0 += block.Count;
         }
         return m;

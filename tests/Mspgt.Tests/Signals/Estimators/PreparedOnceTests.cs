@@ -50,6 +50,9 @@ public class PreparedOnceTests
             for (int j = 0; j < layers.Count; j++)
                 Assert.Equal(BitConverter.DoubleToInt64Bits(i == j ? 1 : LinearCka.Compute(layers[Math.Min(i, j)], layers[Math.Max(i, j)])),
                     BitConverter.DoubleToInt64Bits(m[i, j]));   // each pair is computed once, the earlier layer first
+        // One layer per block (every later layer made again, its storage reused across widths only where sizes agree).
+        var single = LinearCka.LayerMatrix(layers.Count, l => layers[l], budgetBytes: 1);
+        Assert.Equal(m.Data.Select(BitConverter.DoubleToInt64Bits), single.Data.Select(BitConverter.DoubleToInt64Bits));
         // One width throughout (the analysis's pooled layers): each layer keeps only its own form.
         var same = Enumerable.Range(0, 4).Select(_ => Gaussian(30, 16, rng)).ToList();
         var ms = LinearCka.LayerMatrix(same);
