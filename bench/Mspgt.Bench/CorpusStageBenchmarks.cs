@@ -3,13 +3,17 @@ using BenchmarkDotNet.Attributes;
 namespace Mspgt.Bench;
 
 /// <summary>
-/// analyze's scale probes at the corpus size of a default analysis: 64 documents × 64 sampled rows of 256 pooled
+/// analyze's scale probes at the 0.5B shape: 4 or 64 documents (the default analysis) × 64 sampled rows of 256 pooled
 /// dimensions, 24 blocks; per block 5 cross-fitted local and intermediate ridge probes and the global one.
 /// </summary>
 [MemoryDiagnoser]
 public class ScaleProbesBenchmarks
 {
-    private const int Documents = 64, Rows = 64, Dims = 256, Layers = 24, Tokens = 256;
+    private const int Rows = 64, Dims = 256, Layers = 24, Tokens = 256;
+
+    /// <summary>4: a small analysis (its probes fit in the dual form, fewer rows than features); 64: the default.</summary>
+    [Params(4, 64)]
+    public int Documents { get; set; } = 64;
     private List<int[]> _ids = null!, _positions = null!;
     private List<IReadOnlyList<float[]>> _pooled = null!;
     private bool[] _enders = null!;
@@ -26,6 +30,6 @@ public class ScaleProbesBenchmarks
         _enders = Enumerable.Range(0, 500).Select(i => i % 17 == 0).ToArray();
     }
 
-    [Benchmark(Description = "64 documents x 64 rows x 256 dims, 24 blocks")]
+    [Benchmark(Description = "documents x 64 rows x 256 dims, 24 blocks")]
     public object Evaluate() => new Signals.ScaleProbes().Evaluate(_ids, _positions, _pooled, Layers, Dims, _enders);
 }

@@ -53,16 +53,38 @@ public class PreparedOnceTests
         // One layer per block (every later layer made again, its storage reused across widths only where sizes agree).
         var single = LinearCka.LayerMatrix(layers.Count, l => layers[l], budgetBytes: 1);
         Assert.Equal(m.Data.Select(BitConverter.DoubleToInt64Bits), single.Data.Select(BitConverter.DoubleToInt64Bits));
-        // One width throughout (the analysis's pooled layers): each layer keeps only its own form.
-        var same = Enumerable.Range(0, 4).Select(_ => Gaussian(30, 16, rng)).ToList();
-        var ms = LinearCka.LayerMatrix(same);
-        for (int i = 0; i < 4; i++)
-            for (int j = i + 1; j < 4; j++)
-                Assert.Equal(BitConverter.DoubleToInt64Bits(LinearCka.Compute(same[i], same[j])), BitConverter.DoubleToInt64Bits(ms[i, j]));
+        // One width throughout (the analysis's pooled layers): each layer keeps only its own form, the feature form
+        // where n is large against d (bit for bit the pair's value), the sample form over the whole matrix below that
+        // (tr(Kx Ky) instead of ‖XcᵀYc‖²: the same value to rounding).
+        foreach (int n in new[] { 60, 20 })
+        {
+            Assert.Equal(n == 20, LinearCka.SampleFormCheaper(4, n, 16));
+            var same = Enumerable.Range(0, 4).Select(_ => Gaussian(n, 16, rng)).ToList();
+            var ms = LinearCka.LayerMatrix(same);
+            for (int i = 0; i < 4; i++)
+                for (int j = i + 1; j < 4; j++)
+                {
+                    double pair = LinearCka.Compute(same[i], same[j]);
+                    if (n == 60) Assert.Equal(BitConverter.DoubleToInt64Bits(pair), BitConverter.DoubleToInt64Bits(ms[i, j]));
+                    else Assert.Equal(pair, ms[i, j], 1e-13);
+                }
+        }
+    }
+
+    [Fact]
+    public void TheLayerMatrixTakesTheSampleFormWhereItsWholeArithmeticIsSmaller()
+    {
+        // 25 layers of 256 features (the 0.5B shape's pooled representations): 4 documents' 256 rows take the sample
+        // form, 64 documents' 4,096 rows the feature form; a single pair (2 layers) only below n ≈ d / 2.
+        Assert.True(LinearCka.SampleFormCheaper(25, 256, 256));
+        Assert.False(LinearCka.SampleFormCheaper(25, 4096, 256));
+        Assert.False(LinearCka.SampleFormCheaper(2, 256, 256));
+        Assert.True(LinearCka.SampleFormCheaper(2, 100, 256));
     }
 
     [Theory]
-    [InlineData(40, 16)]   // feature form: Xcᵀ kept, made again without its Gram
+    [InlineData(120, 16)]  // feature form: Xcᵀ kept, made again without its Gram
+    [InlineData(40, 16)]   // the sample form over the matrix (7 layers of 16 features): Xc and its Gram kept
     [InlineData(12, 16)]   // sample form: Gram and Xc kept
     public void LayerMatrixInBlocksGivesTheOneBlockValuesAndRereadsLaterLayers(int samples, int width)
     {
@@ -72,7 +94,8 @@ public class PreparedOnceTests
             for (int k = 0; k < layers[l].Data.Length; k++) layers[l].Data[k] += 0.8 * layers[l - 1].Data[k];
         var whole = LinearCka.LayerMatrix(layers);
         int reads = 0;
-        long layerBytes = 8L * samples * width + (samples < width ? 8L * samples * samples : 0);   // Xcᵀ, or Xc and its Gram
+        bool sampleForm = samples < width || LinearCka.SampleFormCheaper(7, samples, width);
+        long layerBytes = 8L * samples * width + (sampleForm ? 8L * samples * samples : 0);   // Xcᵀ, or Xc and its Gram
         var blocked = LinearCka.LayerMatrix(layers.Count, l => { reads++; return layers[l]; }, budgetBytes: 2 * layerBytes);
         Assert.Equal(whole.Data.Select(BitConverter.DoubleToInt64Bits), blocked.Data.Select(BitConverter.DoubleToInt64Bits));
         Assert.Equal(7 + 5 + 3 + 1, reads);   // blocks of 2: each block's layers, then every later layer again
