@@ -109,19 +109,11 @@ public static class LinearAlgebra
     {
         if (a.Rows != b.Rows) throw new ArgumentException($"row counts differ ({a.Rows} vs {b.Rows})");
         if (ReferenceEquals(a, b)) return FeatureGram(a.Rows, a.Cols, (t0, tl, dst) => TransposeRows(a, t0, tl, dst));
-        int n = a.Rows, p = a.Cols, q = b.Cols;
-        var c = new DenseMatrix(p, q);
-        int slab = Math.Min(n, ChunkLength);
-        var at = new double[p * slab];
-        var bt = new double[q * slab];
-        for (int t0 = 0; t0 < n; t0 += ChunkLength)
+        return Slabs(a.Rows, a.Cols, b.Cols, gram: false, cross: true, (t0, tl, at, bt) =>
         {
-            int tl = Math.Min(ChunkLength, n - t0);
             TransposeRows(a, t0, tl, at);
             TransposeRows(b, t0, tl, bt);
-            RowDots(at, p, bt, q, tl, c.Data, symmetric: false, mirror: false);
-        }
-        return c;
+        }).Cross!;
     }
 
     /// <summary>Samples per slab of <see cref="SlabProducts"/>.</summary>
@@ -144,8 +136,15 @@ public static class LinearAlgebra
     /// </summary>
     public static (DenseMatrix Gram, DenseMatrix? Cross) SlabProducts(int n, int d, int c, Action<int, int, double[], double[]> fillSlab)
     {
-        var gram = new DenseMatrix(d, d);
-        var cross = c > 0 ? new DenseMatrix(d, c) : null;
+        var (gram, cross) = Slabs(n, d, c, gram: true, cross: c > 0, fillSlab);
+        return (gram!, cross);
+    }
+
+    // XᵀX (when gram) and XᵀY (when cross) summed slab by slab, each slab one RowDots chunk.
+    private static (DenseMatrix? Gram, DenseMatrix? Cross) Slabs(int n, int d, int c, bool gram, bool cross, Action<int, int, double[], double[]> fillSlab)
+    {
+        var g = gram ? new DenseMatrix(d, d) : null;
+        var xy = cross ? new DenseMatrix(d, c) : null;
         int slab = Math.Min(n, ChunkLength);
         var xs = new double[d * slab];
         var ys = new double[c * slab];
@@ -153,11 +152,11 @@ public static class LinearAlgebra
         {
             int tl = Math.Min(ChunkLength, n - t0);
             fillSlab(t0, tl, xs, ys);
-            RowDots(xs, d, xs, d, tl, gram.Data, symmetric: true, mirror: false);
-            if (cross != null) RowDots(xs, d, ys, c, tl, cross.Data, symmetric: false, mirror: false);
+            if (g != null) RowDots(xs, d, xs, d, tl, g.Data, symmetric: true, mirror: false);
+            if (xy != null) RowDots(xs, d, ys, c, tl, xy.Data, symmetric: false, mirror: false);
         }
-        MirrorUpper(gram.Data, d);
-        return (gram, cross);
+        if (g != null) MirrorUpper(g.Data, d);
+        return (g, xy);
     }
 
     // dst[j * tl + t] = x[t0 + t, j]: rows t0 .. t0 + tl − 1 of x as the columns of a Cols × tl matrix.
