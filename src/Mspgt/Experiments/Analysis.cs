@@ -214,20 +214,13 @@ public static class Analysis
 
         // Layer × layer CKA over the pooled sample: embedding and every block's output.
         // Each representation's pooled rows are read back from the sample store when CKA reaches them.
-        int pooledRows = measured.Sum(x => x.M.Positions.Length), dims = signals.PooledDims;
-        var read = new float[measured.Max(x => x.M.Positions.Length) * dims];
-        var layerRows = new Numerics.DenseMatrix(pooledRows, dims);   // every representation's in turn (LayerMatrix keeps none)
+        var pooled = measured.Select(x => x.M.Pooled).ToList();
+        var lengths = measured.Select(x => x.M.Positions.Length * signals.PooledDims).ToArray();
+        var read = new float[lengths.Max()];
+        var layerRows = new Numerics.DenseMatrix(lengths.Sum() / signals.PooledDims, signals.PooledDims);   // every representation's in turn (LayerMatrix keeps none)
         var ckaM = Signals.Estimators.LinearCka.LayerMatrix(L + 1, r =>
         {
-            // Straight into float64, a document's rows at a time through one buffer.
-            int at = 0;
-            foreach (var (_, m) in measured)
-            {
-                var part = read.AsSpan(0, m.Positions.Length * dims);
-                SampleRows.CopyTo(m.Pooled, r, part);
-                for (int i = 0; i < part.Length; i++) layerRows.Data[at + i] = part[i];
-                at += part.Length;
-            }
+            SampleRows.Gather(pooled, lengths, r, read, layerRows.Data);
             return layerRows;
         }, maxSamples: 4096, seed: s.Seed);
         var cka = Enumerable.Range(0, L + 1).Select(i => Enumerable.Range(0, L + 1).Select(j => ckaM[i, j]).ToArray()).ToArray();

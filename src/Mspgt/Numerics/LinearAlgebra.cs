@@ -26,14 +26,28 @@ public static class LinearAlgebra
                 throw new MspgtException(source, $"value at row {k / Math.Max(1, x.Cols)}, column {k % Math.Max(1, x.Cols)} is {data[k]} (NaN or infinite)");
     }
 
+    /// <summary><see cref="RequireFinite(DenseMatrix, string)"/> on the listed rows of x, a row named by its place in the
+    /// list (as it would be in x.SelectRows(rows)).</summary>
+    public static void RequireFinite(DenseMatrix x, int[] rows, string source)
+    {
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var row = x.Row(rows[i]);
+            for (int j = 0; j < row.Length; j++)
+                if (!double.IsFinite(row[j]))
+                    throw new MspgtException(source, $"value at row {i}, column {j} is {row[j]} (NaN or infinite)");
+        }
+    }
+
     // ---------------------------------------------------------------- products
 
-    /// <summary>The column means (length Cols).</summary>
-    public static double[] ColumnMeans(DenseMatrix x)
+    /// <summary>The column means (length Cols) of the listed rows of x (null: all), added in list order.</summary>
+    public static double[] ColumnMeans(DenseMatrix x, int[]? rows = null)
     {
+        int m = rows?.Length ?? x.Rows;
         var mean = new double[x.Cols];
-        for (int i = 0; i < x.Rows; i++) TensorPrimitives.Add(mean, x.Row(i), mean);
-        if (x.Rows > 0) TensorPrimitives.Divide(mean, x.Rows, mean);
+        for (int i = 0; i < m; i++) TensorPrimitives.Add(mean, x.Row(rows?[i] ?? i), mean);
+        if (m > 0) TensorPrimitives.Divide(mean, m, mean);
         return mean;
     }
 

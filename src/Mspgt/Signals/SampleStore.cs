@@ -113,6 +113,24 @@ public sealed class SampleRows : IReadOnlyList<float[]>
 
     public int Count => _lengths.Length;
 
+    /// <summary>
+    /// Set <paramref name="index"/> of every document, one after another, widened into <paramref name="into"/>
+    /// (row-major float64, the documents' rows stacked in order): document d's set has <paramref name="lengths"/>[d]
+    /// values and passes through <paramref name="buffer"/>, so no per-document array is made.
+    /// </summary>
+    public static void Gather(IReadOnlyList<IReadOnlyList<float[]>> documents, IReadOnlyList<int> lengths, int index,
+        float[] buffer, double[] into)
+    {
+        int at = 0;
+        for (int d = 0; d < documents.Count; d++)
+        {
+            var part = buffer.AsSpan(0, lengths[d]);
+            CopyTo(documents[d], index, part);
+            System.Numerics.Tensors.TensorPrimitives.ConvertChecked<float, double>(part, into.AsSpan(at, part.Length));   // exact
+            at += part.Length;
+        }
+    }
+
     /// <summary>Copies set <paramref name="index"/> of <paramref name="rows"/> into <paramref name="into"/> (exactly its
     /// length) without a new array when the set is on disk: a reader going through many documents' sets reuses one buffer.</summary>
     public static void CopyTo(IReadOnlyList<float[]> rows, int index, Span<float> into)

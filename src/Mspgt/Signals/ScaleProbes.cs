@@ -124,18 +124,11 @@ public sealed class ScaleProbes
         var globAcc = new double[layers][];
         // Each thread fills one block's rows into its own matrix (n × dims float64, 8 MB at 64 documents), reused for
         // every block it takes, through one read buffer.
-        int longest = positions.Max(p => p.Length);
-        Parallel.For(0, layers, Mspgt.Numerics.Parallelism.Options, () => (X: new DenseMatrix(n, dims), Read: new float[longest * dims]), (l, _, buffers) =>
+        var lengths = positions.Select(p => p.Length * dims).ToArray();
+        Parallel.For(0, layers, Mspgt.Numerics.Parallelism.Options, () => (X: new DenseMatrix(n, dims), Read: new float[lengths.Max()]), (l, _, buffers) =>
         {
             var x = buffers.X;
-            int at = 0;
-            for (int d = 0; d < D; d++)
-            {
-                var part = buffers.Read.AsSpan(0, positions[d].Length * dims);
-                SampleRows.CopyTo(pooled[d], l + 1, part);
-                for (int i = 0; i < part.Length; i++) x.Data[at + i] = part[i];
-                at += part.Length;
-            }
+            SampleRows.Gather(pooled, lengths, l + 1, buffers.Read, x.Data);
             var localHits = new bool[n];
             var interHits = new bool[n];
             for (int f = 0; f < folds; f++)

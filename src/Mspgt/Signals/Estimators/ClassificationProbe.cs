@@ -28,9 +28,7 @@ internal sealed class FeatureScaling
     public static FeatureScaling Fit(DenseMatrix x, int[]? rows = null)
     {
         int m = rows?.Length ?? x.Rows;
-        var mean = new double[x.Cols];
-        for (int i = 0; i < m; i++) TensorPrimitives.Add(mean, x.Row(rows?[i] ?? i), mean);   // LinearAlgebra.ColumnMeans
-        if (m > 0) TensorPrimitives.Divide(mean, m, mean);
+        var mean = LinearAlgebra.ColumnMeans(x, rows);
         var var_ = new double[x.Cols];
         var tmp = new double[x.Cols];
         for (int i = 0; i < m; i++)
@@ -94,34 +92,13 @@ internal static class ProbeLabels
     {
         SampleChecks.RequireLabels(rows?.Length ?? x.Rows, labels.Length, source);
         if (rows == null) SampleChecks.Require(x, source, 2);
-        else RequireRows(x, rows, source);
+        else SampleChecks.Require(x, rows, source, 2);
         var classes = labels.ToArray().Distinct().Order().ToArray();
         if (classes.Length < 2)
             throw new MspgtException(source, $"training labels hold a single class ({classes[0]}); a probe needs at least two");
         var index = new int[labels.Length];
         for (int i = 0; i < labels.Length; i++) index[i] = Array.BinarySearch(classes, labels[i]);
         return (classes, index);
-    }
-
-    /// <summary>The checks of <see cref="SampleChecks.Require"/> (2 or more samples, finite) on the listed rows, a row
-    /// named by its place in the list as it would be in x.SelectRows(rows).</summary>
-    public static void RequireRows(DenseMatrix x, int[] rows, string source)
-    {
-        if (rows.Length < 2) throw new MspgtException(source, $"needs at least 2 samples, got {rows.Length}");
-        if (x.Cols < 1) throw new MspgtException(source, "samples have no features (0 columns)");
-        RequireFiniteRows(x, rows, source);
-    }
-
-    /// <summary><see cref="LinearAlgebra.RequireFinite"/> on the listed rows (named by their place in the list).</summary>
-    public static void RequireFiniteRows(DenseMatrix x, int[] rows, string source)
-    {
-        for (int i = 0; i < rows.Length; i++)
-        {
-            var row = x.Row(rows[i]);
-            for (int j = 0; j < row.Length; j++)
-                if (!double.IsFinite(row[j]))
-                    throw new MspgtException(source, $"value at row {i}, column {j} is {row[j]} (NaN or infinite)");
-        }
     }
 
     /// <summary>The commonest label (ties → the lowest), or −1 when there is none.</summary>

@@ -79,7 +79,7 @@ public sealed class RidgeProbe : IClassificationProbe
         if (_scaling is null || _weights is null || _bias is null || _classes is null)
             throw new InvalidOperationException("RidgeProbe.Predict called before Fit");
         if (rows == null) LinearAlgebra.RequireFinite(x, Source);
-        else ProbeLabels.RequireFiniteRows(x, rows, Source);
+        else LinearAlgebra.RequireFinite(x, rows, Source);
         var scores = LinearAlgebra.Multiply(_scaling.Apply(x, Source, rows), _weights);
         for (int i = 0; i < scores.Rows; i++)
             for (int k = 0; k < scores.Cols; k++)

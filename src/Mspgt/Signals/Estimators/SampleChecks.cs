@@ -12,6 +12,14 @@ internal static class SampleChecks
         LinearAlgebra.RequireFinite(x, source);
     }
 
+    /// <summary><see cref="Require(DenseMatrix, string, int)"/> on the listed rows of x (as on x.SelectRows(rows)).</summary>
+    public static void Require(DenseMatrix x, int[] rows, string source, int minSamples)
+    {
+        if (rows.Length < minSamples) throw new MspgtException(source, $"needs at least {minSamples} samples, got {rows.Length}");
+        if (x.Cols < 1) throw new MspgtException(source, "samples have no features (0 columns)");
+        LinearAlgebra.RequireFinite(x, rows, source);
+    }
+
     public static void RequirePaired(DenseMatrix x, DenseMatrix y, string source)
     {
         if (x.Rows != y.Rows)
