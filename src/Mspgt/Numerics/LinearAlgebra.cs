@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Mspgt.Numerics;
 
@@ -337,14 +339,53 @@ public static class LinearAlgebra
         return x;
     }
 
-    /// <summary>Solves A·X = B (each column of B) given the Cholesky factor L of A.</summary>
+    /// <summary>
+    /// Solves A·X = B (each column of B) given the Cholesky factor L of A: every column exactly as the one-column
+    /// <see cref="CholeskySolve(DenseMatrix, ReadOnlySpan{double})"/> solves it, bit for bit. The forward sweep runs
+    /// per column on contiguous rows of L; the backward sweep, whose one-column form walks down a column of L one
+    /// scalar at a time, runs on all columns at once, row by row of X (same terms, same order per column), which
+    /// made a ridge probe's solve (256 features, 7–50 classes) about 5× faster.
+    /// </summary>
     public static DenseMatrix CholeskySolve(DenseMatrix l, DenseMatrix b)
     {
-        if (b.Rows != l.Rows) throw new ArgumentException($"right-hand side has {b.Rows} rows, expected {l.Rows}");
-        var bt = b.Transpose();
-        var xt = new DenseMatrix(bt.Rows, bt.Cols);
-        for (int c = 0; c < bt.Rows; c++) CholeskySolve(l, bt.Row(c)).CopyTo(xt.Row(c));
-        return xt.Transpose();
+        int n = l.Rows, m = b.Cols;
+        if (b.Rows != n) throw new ArgumentException($"right-hand side has {b.Rows} rows, expected {n}");
+        var yt = b.Transpose();   // m × n: column c of B as a row
+        for (int c = 0; c < m; c++)   // L y = b
+        {
+            var y = yt.Row(c);
+            for (int i = 0; i < n; i++)
+                y[i] = (y[i] - TensorPrimitives.Dot<double>(l.Data.AsSpan(i * n, i), y.Slice(0, i))) / l.Data[i * n + i];
+        }
+        var x = yt.Transpose();   // n × m
+        var lt = l.Transpose();   // row i of Lᵀ = column i of L
+        var acc = new double[m];
+        for (int i = n - 1; i >= 0; i--)   // Lᵀ x = y: x[i] = (y[i] − Σ_{k>i} L[k,i]·x[k]) / L[i,i], k ascending
+        {
+            var xi = x.Row(i);
+            xi.CopyTo(acc);
+            var li = lt.Row(i);
+            for (int k = i + 1; k < n; k++) SubtractScaled(acc, li[k], x.Row(k));
+            double d = li[i];
+            for (int c = 0; c < m; c++) xi[c] = acc[c] / d;
+        }
+        return x;
+    }
+
+    /// <summary>acc[c] −= a·v[c], the product rounded before the subtraction (no fused multiply-add), as the scalar
+    /// statement <c>s -= a * v</c> computes it.</summary>
+    private static void SubtractScaled(Span<double> acc, double a, ReadOnlySpan<double> v)
+    {
+        int c = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a);
+            ref double ra = ref MemoryMarshal.GetReference(acc);
+            ref double rv = ref MemoryMarshal.GetReference(v);
+            for (; c + 4 <= acc.Length; c += 4)
+                Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref ra, (nuint)c) - va * Vector256.LoadUnsafe(ref rv, (nuint)c), ref ra, (nuint)c);
+        }
+        for (; c < acc.Length; c++) acc[c] -= a * v[c];
     }
 
     /// <summary>log det A for a symmetric positive-definite A (natural log), via Cholesky.</summary>
