@@ -82,6 +82,22 @@ public sealed unsafe class WeightMatrix
         return (float*)(_data + stored * RowBytes);
     }
 
+    /// <summary>
+    /// Asks the processor to start loading the stored bytes of values [k0, k0 + n) of logical rows [r0, r0 + rows)
+    /// (those that exist) into its caches: a hint, with no effect on any value.
+    /// </summary>
+    public void Prefetch(int r0, int rows, int k0, int n)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        int bs = TensorTypeInfo.BlockSize(Type);
+        long first = (long)k0 / bs * TensorTypeInfo.BlockBytes(Type), bytes = (long)n / bs * TensorTypeInfo.BlockBytes(Type);
+        for (int r = Math.Max(0, r0); r < Math.Min(Rows, r0 + rows); r++)
+        {
+            byte* p = _data + (_rowMap == null ? r : _rowMap[r]) * RowBytes + first;
+            for (long b = 0; b < bytes; b += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + b);
+        }
+    }
+
     public void DecodeRow(int r, Span<float> dst) => RowDecoder.Decode(Type, RowSpan(r), dst[..Cols]);
 
     /// <summary>

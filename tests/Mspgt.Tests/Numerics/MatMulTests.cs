@@ -213,4 +213,21 @@ public class MatMulTests
         w.DecodeRowRange(1, 256, part);
         Assert.Equal(w.ToFloats().AsSpan(512 + 256, 256).ToArray(), part);
     }
+
+    [Fact]
+    public void PrefetchHintsAreClampedToTheMatrixAndChangeNothing()
+    {
+        // PackWeights asks for the next 8 rows, which at a tile's end are past the matrix (or before a slice's start
+        // through a row map): only existing rows are touched, and the values are what they were.
+        foreach (var type in new[] { TensorType.Q8_0, TensorType.Q4_K, TensorType.BF16 })
+        {
+            var w = RandomWeights(type, 20, 512, seed: 3).WithRowMap(Enumerable.Range(0, 20).Reverse().ToArray());
+            var before = w.ToFloats();
+            w.Prefetch(-8, 8, 0, 256);
+            w.Prefetch(16, 8, 256, 256);
+            w.Prefetch(20, 8, 0, 512);
+            w.RowSlice(12, 8).Prefetch(4, 8, 0, 512);
+            Assert.Equal(before, w.ToFloats());
+        }
+    }
 }
