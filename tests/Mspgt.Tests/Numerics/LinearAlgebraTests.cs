@@ -97,6 +97,27 @@ public class LinearAlgebraTests
     }
 
     [Theory]
+    [InlineData(170, 896)]   // a document's sample Gram at the 0.5B shape: rows and columns not multiples of 4, two chunks
+    [InlineData(37, 1030)]   // a scalar tail inside each chunk
+    [InlineData(6, 5)]
+    public void WideTilesGiveTheBitsOfNarrowOnes(int rows, int cols)
+    {
+        var x = RandomMatrix(rows, cols, 21);
+        var y = RandomMatrix(rows + 3, cols, 22);
+        DenseMatrix[] Products() => [LinearAlgebra.SampleGram(x), LinearAlgebra.MultiplyTransposed(x, y), LinearAlgebra.FeatureGram(x), LinearAlgebra.TransposeMultiply(x, RandomMatrix(rows, 7, 23))];
+        bool was = LinearAlgebra.WideTiles;
+        try
+        {
+            LinearAlgebra.WideTiles = true;
+            var wide = Products();
+            LinearAlgebra.WideTiles = false;
+            var narrow = Products();
+            for (int k = 0; k < wide.Length; k++) Assert.Equal(narrow[k].Data, wide[k].Data);
+        }
+        finally { LinearAlgebra.WideTiles = was; }
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(3)]
     [InlineData(7)]
@@ -117,6 +138,11 @@ public class LinearAlgebraTests
             for (int i = 0; i < 256; i++) Assert.Equal(BitConverter.DoubleToInt64Bits(one[i]), BitConverter.DoubleToInt64Bits(solved[i, c]));
         }
         AssertClose(b, LinearAlgebra.Multiply(a, solved), 1e-8);
+        // The factor written over A itself: the same lower triangle and the same solution, bit for bit.
+        var inPlace = LinearAlgebra.CholeskyInPlace(a.Clone());
+        for (int i = 0; i < 256; i++)
+            for (int j = 0; j <= i; j++) Assert.Equal(l[i, j], inPlace[i, j]);
+        Assert.Equal(solved.Data, LinearAlgebra.CholeskySolve(inPlace, b).Data);
     }
 
     [Theory]

@@ -53,7 +53,7 @@ public sealed class RidgeProbe : IClassificationProbe
                     for (int k = 0; k < c; k++) ys[k * tl + t] = y[t0 + t, k] - bias[k];   // as LinearAlgebra.Center
             });
             for (int i = 0; i < d; i++) a[i, i] += Alpha;
-            w = LinearAlgebra.CholeskySolve(LinearAlgebra.Cholesky(a, Source), xty!);
+            w = LinearAlgebra.CholeskySolve(LinearAlgebra.CholeskyInPlace(a, Source), xty!);   // a is not needed again
         }
         else
         {
@@ -61,7 +61,7 @@ public sealed class RidgeProbe : IClassificationProbe
             var yc = LinearAlgebra.Center(y);
             var k = LinearAlgebra.SampleGram(xs);
             for (int i = 0; i < n; i++) k[i, i] += Alpha;
-            var dual = LinearAlgebra.CholeskySolve(LinearAlgebra.Cholesky(k, Source), yc);
+            var dual = LinearAlgebra.CholeskySolve(LinearAlgebra.CholeskyInPlace(k, Source), yc);
             w = LinearAlgebra.TransposeMultiply(xs, dual);
         }
         _scaling = scaling;
