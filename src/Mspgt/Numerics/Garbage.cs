@@ -16,24 +16,9 @@ public static class Garbage
     }
 
     /// <summary>
-    /// A full, non-compacting collection between steps of one unit of work whose large temporaries are garbage, once
-    /// at least <see cref="SweepBytes"/> have been allocated since the last sweep: the next steps reuse
-    /// their space instead of the GC letting its budget's worth pile up first. Nothing is moved, but every live object
-    /// is marked, and with a 151k-token tokenizer loaded that is about 5 ms however little is garbage; sweeping
-    /// after every step (a window of blocks of one document, 5-13 MiB at the 0.5B shape) cost 6-8% of the forward
-    /// passes of a 4-document analysis.
+    /// A full, non-compacting collection between steps of one unit of work whose large temporaries are garbage: the
+    /// next step reuses their space instead of the GC letting a budget's worth pile up first. Nothing is moved, so it
+    /// costs a millisecond or two on a heap of big arrays.
     /// </summary>
-    public static void Sweep()
-    {
-        long allocated = GC.GetTotalAllocatedBytes();
-        if (allocated - Interlocked.Read(ref _allocatedAtSweep) < SweepBytes) return;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
-        Interlocked.Exchange(ref _allocatedAtSweep, allocated);
-    }
-
-    /// <summary>Allocation between two sweeps: the most garbage a sweep lets wait, on top of one step's own (a peak
-    /// 8 MiB higher than sweeping every step, 4-document analysis of the 0.5B shape in Q8_0).</summary>
-    public const long SweepBytes = 16L << 20;
-
-    private static long _allocatedAtSweep = long.MinValue / 2;   // the first call sweeps
+    public static void Sweep() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
 }
