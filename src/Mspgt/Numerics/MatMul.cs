@@ -172,9 +172,9 @@ public static unsafe class MatMul
         for (int i0 = 0; i0 < padded; i0 += 8)
         {
             // The next 8 rows' stored bytes start loading while these are decoded: decoded weights are read a few
-            // hundred bytes per row, rows apart, which the hardware prefetcher does not follow, and waiting for
-            // them was about a third of the decode time (Q8_0 and BF16 110M prefill 5-6% faster at 1 thread). F32 rows are read in
-            // 1 KB runs, which it does follow; hints for them made it slower.
+            // hundred bytes per row, rows apart, which the hardware prefetcher does not follow, and waiting for them
+            // was about a third of the decode time (Q8_0 and BF16 110M prefill 5-6% faster at 1 thread). F32 rows
+            // are read in 1 KB runs, which it does follow; hints for them made it slower.
             if (!f32) w.Prefetch(n0 + i0 + 8, Math.Min(8, nv - i0 - 8), k0, kc);
             for (int r = 0; r < 8; r++)
             {
