@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Mspgt.Numerics;
@@ -422,8 +421,7 @@ public static class LinearAlgebra
         int n = l.Rows;
         if (b.Length != n) throw new ArgumentException($"right-hand side has {b.Length} values, expected {n}");
         var x = b.ToArray();
-        for (int i = 0; i < n; i++)   // L y = b
-            x[i] = (x[i] - TensorPrimitives.Dot<double>(l.Data.AsSpan(i * n, i), x.AsSpan(0, i))) / l[i, i];
+        ForwardSubstitute(l, x);
         for (int i = n - 1; i >= 0; i--)   // Lᵀ x = y
         {
             double s = x[i];
@@ -445,12 +443,7 @@ public static class LinearAlgebra
         int n = l.Rows, m = b.Cols;
         if (b.Rows != n) throw new ArgumentException($"right-hand side has {b.Rows} rows, expected {n}");
         var yt = b.Transpose();   // m × n: column c of B as a row
-        for (int c = 0; c < m; c++)   // L y = b
-        {
-            var y = yt.Row(c);
-            for (int i = 0; i < n; i++)
-                y[i] = (y[i] - TensorPrimitives.Dot<double>(l.Data.AsSpan(i * n, i), y.Slice(0, i))) / l.Data[i * n + i];
-        }
+        for (int c = 0; c < m; c++) ForwardSubstitute(l, yt.Row(c));
         var x = yt.Transpose();   // n × m
         var acc = new double[m];
         var ld = l.Data;
@@ -458,27 +451,21 @@ public static class LinearAlgebra
         {
             var xi = x.Row(i);
             xi.CopyTo(acc);
-            for (int k = i + 1; k < n; k++) SubtractScaled(acc, ld[k * n + i], x.Row(k));
+            // acc −= L[k,i]·x[k] as acc + x[k]·(−L[k,i]): MultiplyAdd rounds the product before the addition, so each
+            // column gets the one-column solve's `s -= l * x` exactly (the negation is exact).
+            for (int k = i + 1; k < n; k++) TensorPrimitives.MultiplyAdd(x.Row(k), -ld[k * n + i], acc, acc);
             double d = ld[i * n + i];
             for (int c = 0; c < m; c++) xi[c] = acc[c] / d;
         }
         return x;
     }
 
-    /// <summary>acc[c] −= a·v[c], the product rounded before the subtraction (no fused multiply-add), as the scalar
-    /// statement <c>s -= a * v</c> computes it.</summary>
-    private static void SubtractScaled(Span<double> acc, double a, ReadOnlySpan<double> v)
+    /// <summary>L y = b in place (y holds b on entry): the forward sweep both solves run.</summary>
+    private static void ForwardSubstitute(DenseMatrix l, Span<double> y)
     {
-        int c = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var va = Vector256.Create(a);
-            ref double ra = ref MemoryMarshal.GetReference(acc);
-            ref double rv = ref MemoryMarshal.GetReference(v);
-            for (; c + 4 <= acc.Length; c += 4)
-                Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref ra, (nuint)c) - va * Vector256.LoadUnsafe(ref rv, (nuint)c), ref ra, (nuint)c);
-        }
-        for (; c < acc.Length; c++) acc[c] -= a * v[c];
+        int n = l.Rows;
+        for (int i = 0; i < n; i++)
+            y[i] = (y[i] - TensorPrimitives.Dot<double>(l.Data.AsSpan(i * n, i), y.Slice(0, i))) / l.Data[i * n + i];
     }
 
     /// <summary>log det A for a symmetric positive-definite A (natural log), via Cholesky.</summary>
