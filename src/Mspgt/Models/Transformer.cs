@@ -220,10 +220,16 @@ public sealed class Transformer : IDecoder
     private static void Attend(int l, AttentionShape s, KvCache cache, Workspace ws, Fire fire)
     {
         var (K, V, attention) = (cache.K[l], cache.V[l], ws.Attention);
-        bool scores = fire.Has(HookPoint.AttnScores(l)), pattern = fire.Has(HookPoint.AttnPattern(l));
+        bool scores = fire.Has(HookPoint.AttnScores(l)), pattern = fire.HasTensorHooks(HookPoint.AttnPattern(l));
         if (!scores && !pattern)
         {
-            attention.Forward(ws.Q, K, V, s, ws.Z);
+            // Attention-rows observers alone (the analysis' entropy and distance) take their values inside the fused
+            // kernel, from each block of probabilities while it is in cache: the same numbers as from the pattern,
+            // without writing 4·heads·T² bytes and reading them twice (110M prefill: attention about 30% faster).
+            if (!fire.HasRows(HookPoint.AttnPattern(l))) { attention.Forward(ws.Q, K, V, s, ws.Z); return; }
+            var rows = (new double[s.Heads * s.Tokens], new double[s.Heads * s.Tokens]);
+            attention.Forward(ws.Q, K, V, s, ws.Z, rows);
+            fire.Rows(HookPoint.AttnPattern(l), rows, s);
             return;
         }
         var p = ws.Pattern(s.PatternLength);
@@ -244,14 +250,22 @@ public sealed class Transformer : IDecoder
     {
         public bool Has(HookPoint p) => table != null && table.Has(p);
 
+        public bool HasTensorHooks(HookPoint p) => table != null && table.HasTensorHooks(p);
+
+        public bool HasRows(HookPoint p) => table != null && table.HasRows(p);
+
         /// <summary>Per-row entropy and distance of a pattern, for attention-rows observers at <paramref name="p"/>.</summary>
         public void Rows(HookPoint p, float[] pattern, AttentionShape s)
         {
-            if (table == null || !table.HasRows(p)) return;
+            if (!HasRows(p)) return;
             var (entropy, distance) = (new double[s.Heads * s.Tokens], new double[s.Heads * s.Tokens]);
             AttentionRows.Compute(pattern, s.Heads, s.Tokens, s.Keys, start, entropy, distance);
-            table.FireRows(p, new AttentionRowValues(entropy, distance, s.Heads, s.Tokens, start));
+            Rows(p, (entropy, distance), s);
         }
+
+        /// <summary>Row values already computed (by the fused attention kernel) to the attention-rows observers at <paramref name="p"/>.</summary>
+        public void Rows(HookPoint p, (double[] Entropy, double[] Distance) rows, AttentionShape s) =>
+            table!.FireRows(p, new AttentionRowValues(rows.Entropy, rows.Distance, s.Heads, s.Tokens, start));
 
         public void At(HookPoint p, float[] buffer, int d0, int d1, int d2 = 0, int firstRow = 0)
         {

@@ -31,10 +31,19 @@ public sealed unsafe class Attention
     /// <summary>Score blocks (fused path) or rows (row path), one per worker at a time.</summary>
     private readonly ConcurrentBag<float[]> _blocks = [];
 
-    /// <summary>z = softmax(scores) · v without keeping the probabilities: score blocks of QueryBlock queries at a time.</summary>
-    public void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, AttentionShape s, Span<float> z)
+    /// <summary>
+    /// z = softmax(scores) · v without keeping the probabilities: score blocks of QueryBlock queries at a time. With
+    /// <paramref name="rows"/>, each query row's entropy and mean distance (<see cref="AttentionRows"/>, [heads·T]
+    /// head-major) are taken from its probabilities while they are in the block: the values
+    /// <see cref="AttentionRows.Compute(float[], int, int, int, int, double[], double[])"/> gives for the pattern
+    /// <see cref="Probabilities"/> writes (the same rows), without writing the pattern and reading it twice more.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, AttentionShape s, Span<float> z,
+        (double[] Entropy, double[] Distance)? rows = null)
     {
         s.Check(q: q.Length, k: k.Length, v: v.Length, z: z.Length);
+        if (rows is { } r && (r.Entropy.Length < (long)s.Heads * s.Tokens || r.Distance.Length < (long)s.Heads * s.Tokens))
+            throw new ArgumentException("the row statistics are shorter than heads × tokens");
         bool tiles = UsesTiles(s);
         fixed (float* pq = q, pk = k, pv = v, pz = z)
         {
@@ -54,6 +63,7 @@ public sealed unsafe class Attention
                             {
                                 AttentionReference.ScoreRow(o.QSpan, o.KSpan, s, head, t, row);
                                 AttentionReference.SoftmaxRow(s, t, row);
+                                if (rows is { } one) RowStatistics(s, head, t, 1, pb, s.Keys, one);
                                 AttentionReference.MixRow(row, o.VSpan, s, head, t, o.ZSpan);
                             }
                             return;
@@ -61,11 +71,24 @@ public sealed unsafe class Attention
                         // Score blocks of Mr-aligned groups: the same tiles whatever the block, so the same sums.
                         ScoresTiles(o, head, t0, n, pb, s.Keys);
                         FinishRows(s, t0, n, pb, s.Keys, softmax: true);
+                        if (rows is { } all) RowStatistics(s, head, t0, n, pb, s.Keys, all);
                         MixTiles(o, head, t0, n, pb, s.Keys);
                     }
                 }
                 finally { _blocks.Add(block); }
             });
+        }
+    }
+
+    /// <summary>Entropy and distance of the probability rows of queries [t0, t0 + n) of one head (at p, stride ldp).</summary>
+    private static void RowStatistics(AttentionShape s, int head, int t0, int n, float* p, long ldp, (double[] Entropy, double[] Distance) rows)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            int pos = s.Start + t0 + i, r = head * s.Tokens + t0 + i;
+            var row = new ReadOnlySpan<float>(p + i * ldp, pos + 1);
+            rows.Entropy[r] = AttentionRows.Entropy(row);
+            rows.Distance[r] = AttentionRows.Distance(row, pos);
         }
     }
 

@@ -73,6 +73,36 @@ public class AttentionTests
         Close(want, mixed, "mixed z");
     }
 
+    /// <summary>
+    /// The fused forward's row statistics (taken from each block of probabilities in cache) are, bit for bit, those of
+    /// the pattern <see cref="Attention.Probabilities"/> writes, and asking for them changes no output.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void FusedRowStatisticsEqualThoseOfThePattern(int tokens, int start, int heads, int kvHeads, int hd, int window)
+    {
+        var s = new AttentionShape(tokens, start, heads, kvHeads, hd, window == 0 ? int.MaxValue : window);
+        var q = Random(tokens * s.QDim, 6);
+        var k = Random(s.Keys * s.KvDim, 7);
+        var v = Random(s.Keys * s.KvDim, 8);
+        var attention = new Attention();
+        var pattern = new float[s.PatternLength];
+        attention.Probabilities(q, k, s, pattern);
+        var (wantEntropy, wantDistance) = (new double[heads * tokens], new double[heads * tokens]);
+        AttentionRows.Compute(pattern, heads, tokens, s.Keys, start, wantEntropy, wantDistance);
+        var plain = new float[tokens * s.QDim];
+        attention.Forward(q, k, v, s, plain);
+
+        var (entropy, distance) = (new double[heads * tokens], new double[heads * tokens]);
+        var z = new float[plain.Length];
+        attention.Forward(q, k, v, s, z, (entropy, distance));
+        Assert.Equal(plain, z);
+        Assert.Equal(wantEntropy, entropy);
+        Assert.Equal(wantDistance, distance);
+        Assert.Contains(entropy, e => e > 0);   // not a zero-filled pair that would equal a zero-filled want
+        Assert.Throws<ArgumentException>(() => attention.Forward(q, k, v, s, z, (new double[heads * tokens - 1], distance)));
+    }
+
     /// <summary>An edited pattern: any weights, also before a window; those after a query's position never count.</summary>
     [Theory]
     [MemberData(nameof(Shapes))]
