@@ -99,9 +99,10 @@ public sealed class Transformer : IDecoder
 
             // Attention: RMSNorm, then the q, k, v projections (+ bias, Qwen2).
             RmsNorm(x, T, L.AttnNorm, c.NormEps, h);
-            Linear(h, T, L.Q, L.QBias, q);
-            Linear(h, T, L.K, L.KBias, k);
-            Linear(h, T, L.V, L.VBias, v);
+            MatMul.Multiply(h, T, [L.Q, L.K, L.V], [q, k, v]);
+            AddBias(q, T, L.QBias);
+            AddBias(k, T, L.KBias);
+            AddBias(v, T, L.VBias);
             // Per-head RMSNorm of q and k (Qwen3).
             if (L.QNorm != null) RmsNorm(q, T, L.QNorm, c.NormEps, q, H);
             if (L.KNorm != null) RmsNorm(k, T, L.KNorm, c.NormEps, k, kvH);
@@ -123,8 +124,7 @@ public sealed class Transformer : IDecoder
 
             // SwiGLU MLP: RMSNorm, hidden silu(gate)·up, down projection, added to the residual stream.
             RmsNorm(x, T, L.FfnNorm, c.NormEps, h);
-            Kernels.Linear(h, T, L.Gate, default, gate);
-            Kernels.Linear(h, T, L.Up, default, up);
+            MatMul.Multiply(h, T, [L.Gate, L.Up], [gate, up]);
             int ffn = c.Ffn;
             Rows(T, ffn, (t0, t1) => Kernels.SwiGlu(gate.AsSpan(t0 * ffn, (t1 - t0) * ffn), up.AsSpan(t0 * ffn, (t1 - t0) * ffn), gate.AsSpan(t0 * ffn, (t1 - t0) * ffn)));
             fire.At(HookPoint.MlpPost(l), gate, T, c.Ffn);
@@ -164,11 +164,11 @@ public sealed class Transformer : IDecoder
         Rows(tokens, d, (t0, t1) => Kernels.RmsNormRows(x.AsSpan(t0 * d, (t1 - t0) * d), (t1 - t0) * perToken, w, eps, dst.AsSpan(t0 * d, (t1 - t0) * d)));
     }
 
-    private static void Linear(float[] x, int tokens, WeightMatrix w, float[]? bias, float[] y)
+    /// <summary>A projection's bias (Qwen2's q, k, v) added to each of the tokens' rows of y.</summary>
+    private static void AddBias(float[] y, int tokens, float[]? bias)
     {
-        MatMul.Multiply(x, tokens, w, y);
         if (bias == null || bias.Length == 0) return;
-        int n = w.Rows;
+        int n = bias.Length;
         Rows(tokens, n, (t0, t1) => { for (int t = t0; t < t1; t++) TensorPrimitives.Add(y.AsSpan(t * n, n), bias, y.AsSpan(t * n, n)); });
     }
 

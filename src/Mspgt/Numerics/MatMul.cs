@@ -56,8 +56,42 @@ public static unsafe class MatMul
         if (cols == 0) { y[..(tokens * rows)].Clear(); return; }
         fixed (float* px = x, py = y)
         {
-            if (tokens >= GemmMinTokens && GemmKernel.IsSupported) Gemm(px, tokens, w, py);
+            if (tokens >= GemmMinTokens && GemmKernel.IsSupported) Gemm(px, tokens, [w], [(nint)py]);
             else MatrixVector(px, tokens, w, py);
+        }
+    }
+
+    /// <summary>
+    /// y_i = x · W_iᵀ for several weights that read the same activations (a layer's q, k and v projections; its gate
+    /// and up projections): each output exactly as <see cref="Multiply"/> gives it, but in a prefill the activations
+    /// are packed once for all of them and every weight's work items run in one parallel loop — one fork and join
+    /// instead of one per weight, and the items of all of them to balance the threads with.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float[]> outputs)
+    {
+        if (weights.Length != outputs.Length) throw new ArgumentException("one output per weight");
+        if (weights.IsEmpty) return;
+        int cols = weights[0].Cols;
+        bool shared = tokens >= GemmMinTokens && GemmKernel.IsSupported && cols > 0;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            var w = weights[i];
+            if (w.Cols != cols) throw new ArgumentException("the weights differ in their inner dimension");
+            if (!shared || w.Rows == 0) Multiply(x, tokens, w, outputs[i]);   // checks its arguments itself
+            else if (outputs[i].Length < (long)tokens * w.Rows) throw new ArgumentException("y is shorter than tokens * rows");
+        }
+        if (!shared) return;
+        if (x.Length < (long)tokens * cols) throw new ArgumentException("x is shorter than tokens * cols");
+        var handles = new System.Buffers.MemoryHandle[outputs.Length];
+        var ys = new nint[outputs.Length];
+        try
+        {
+            for (int i = 0; i < outputs.Length; i++) ys[i] = (nint)(handles[i] = outputs[i].AsMemory().Pin()).Pointer;
+            fixed (float* px = x) Gemm(px, tokens, weights.ToArray(), ys);
+        }
+        finally
+        {
+            foreach (var h in handles) h.Dispose();
         }
     }
 
@@ -102,10 +136,21 @@ public static unsafe class MatMul
         return p.ColumnTiles * p.TokenBlocks;
     }
 
-    private static void Gemm(float* x, int tokens, WeightMatrix w, float* y)
+    /// <summary>y_i = x · W_iᵀ for every weight (the same inner dimension, outputs at ys[i]): x packed once, then the
+    /// work items of every weight's own <see cref="GemmPartition"/> in one loop.</summary>
+    private static void Gemm(float* x, int tokens, WeightMatrix[] weights, nint[] ys)
     {
-        int rows = w.Rows, cols = w.Cols, nr = GemmKernel.Nr;
-        var (nc, tiles, mb, blocks) = GemmPartition(tokens, rows, Parallelism.Threads);
+        int cols = weights[0].Cols, nr = GemmKernel.Nr;
+        var parts = new (int Nc, int Tiles, int Mb, int Blocks)[weights.Length];
+        var firstItem = new int[weights.Length + 1];
+        double work = 0;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            if (weights[i].Rows > 0) parts[i] = GemmPartition(tokens, weights[i].Rows, Parallelism.Threads);   // none: no items
+            firstItem[i + 1] = firstItem[i] + parts[i].Tiles * parts[i].Blocks;
+            work += (double)tokens * weights[i].Rows * cols;
+        }
+        bool parallel = work >= MinParallelWork;
         // The activations, packed once and shared read-only by every tile.
         long packedRows = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr * GemmKernel.Mr;
         float[] packed = ThreadBuffer(ref _packedActivations, packedRows * cols);
@@ -122,15 +167,19 @@ public static unsafe class MatMul
                 int r0 = p0 * GemmKernel.Mr;
                 GemmKernel.PackA(x + (long)r0 * cols, cols, Math.Min(tokens - r0, (p1 - p0) * GemmKernel.Mr), cols, ap + (long)r0 * cols);
             }
-            if ((double)tokens * rows * cols < MinParallelWork) PackChunk(0, panelsA);
+            if (!parallel) PackChunk(0, panelsA);
             else Parallelism.ForChunks(panelsA, panelsPerChunk, (long)tokens * cols, PackChunk);
-            int items = tiles * blocks;
+            int items = firstItem[^1];
             void Item(int i)
             {
-                int t = i % tiles, b = i / tiles, m0 = b * mb;
-                GemmTile(nr, ap, m0, Math.Min(mb, tokens - m0), w, y, t * nc, Math.Min(nc, rows - t * nc));
+                int m = 0;
+                while (firstItem[m + 1] <= i) m++;
+                var (nc, tiles, mb, _) = parts[m];
+                var w = weights[m];
+                int j = i - firstItem[m], t = j % tiles, b = j / tiles, m0 = b * mb;
+                GemmTile(nr, ap, m0, Math.Min(mb, tokens - m0), w, (float*)ys[m], t * nc, Math.Min(nc, w.Rows - t * nc));
             }
-            if ((double)tokens * rows * cols < MinParallelWork || items == 1)
+            if (!parallel || items == 1)
                 for (int i = 0; i < items; i++) Item(i);
             else Parallel.For(0, items, Parallelism.Options, Item);
         }

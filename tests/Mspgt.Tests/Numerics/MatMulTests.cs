@@ -156,6 +156,43 @@ public class MatMulTests
         Assert.Equal(results[0], results[2]);
     }
 
+    /// <summary>
+    /// Several weights on the same activations (one packing, one loop over all their items) give each product bit for
+    /// bit as its own call does, for mixed stored types and row counts (one weight with no rows), in a prefill and
+    /// below it, at any thread count; mismatched inner dimensions and short outputs are refused.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(29)]
+    [InlineData(203)]
+    public void SharedActivationsGiveEachProductAsItsOwnCall(int tokens)
+    {
+        const int cols = 288;
+        WeightMatrix[] weights =
+        [
+            RandomWeights(TensorType.Q8_0, 203, cols, seed: 21), RandomWeights(TensorType.F32, 37, cols, seed: 22),
+            RandomWeights(TensorType.BF16, 0, cols, seed: 23), RandomWeights(TensorType.Q4_0, 70, cols, seed: 24),
+        ];
+        var x = RandomActivations(tokens, cols, seed: 25);
+        var alone = weights.Select(w => { var y = new float[tokens * w.Rows]; MatMul.Multiply(x, tokens, w, y); return y; }).ToArray();
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 5 })
+            {
+                Parallelism.Set(threads);
+                var ys = weights.Select(w => new float[tokens * w.Rows]).ToArray();
+                MatMul.Multiply(x, tokens, weights, ys);
+                for (int i = 0; i < weights.Length; i++) Assert.Equal(alone[i], ys[i]);
+            }
+        }
+        finally { Parallelism.Set(null); }
+        CheckAgainstReference(x, tokens, weights[0], alone[0]);
+        Assert.Throws<ArgumentException>(() => MatMul.Multiply(x, tokens, [weights[0], RandomWeights(TensorType.F32, 8, 64, seed: 26)],
+            [new float[tokens * 203], new float[tokens * 8]]));
+        Assert.Throws<ArgumentException>(() => MatMul.Multiply(x, tokens, [weights[0], weights[1]], [new float[tokens * 203], new float[tokens * 37 - 1]]));
+        Assert.Throws<ArgumentException>(() => MatMul.Multiply(x, tokens, [weights[0]], [new float[tokens * 203], new float[1]]));
+    }
+
     [Fact]
     public void RowMapSelectsStoredRows()
     {
