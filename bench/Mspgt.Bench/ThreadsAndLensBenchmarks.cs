@@ -40,6 +40,46 @@ public class ThreadedGemmBenchmarks
 }
 
 /// <summary>
+/// A layer's q, k and v projections of the 110M shape (3 × 768×768, F32, 256 tokens) at 1, 2 and all threads: three
+/// calls, each packing the activations and running its own parallel loop, against one call over the three weights
+/// (one packing, one loop over all their items). The outputs are bit-identical (MatMulTests).
+/// </summary>
+public class SharedActivationsBenchmarks
+{
+    private WeightMatrix[] _w = null!;
+    private float[] _x = null!;
+    private float[][] _y = null!;
+    private const int Tokens = 256, Dim = 768;
+
+    /// <summary>0 = all cores.</summary>
+    [Params(1, 2, 0)]
+    public int Threads { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(2);
+        _w = Enumerable.Range(0, 3).Select(i => WeightMatrix.FromFloats($"w{i}", Dim, Dim,
+            Enumerable.Range(0, Dim * Dim).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray())).ToArray();
+        _x = Enumerable.Range(0, Tokens * Dim).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        _y = Enumerable.Range(0, 3).Select(_ => new float[Tokens * Dim]).ToArray();
+        Parallelism.Set(Threads);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Parallelism.Set(null);
+
+    [Benchmark(Baseline = true, Description = "q, k, v: three calls")]
+    public void Separate()
+    {
+        for (int i = 0; i < 3; i++) MatMul.Multiply(_x, Tokens, _w[i], _y[i]);
+    }
+
+    [Benchmark(Description = "q, k, v: one call")]
+    public void Shared() => MatMul.Multiply(_x, Tokens, _w, _y);
+}
+
+/// <summary>
 /// One document's per-document signals (256 tokens) on a random model whose vocabulary (32000) is large against its
 /// width (256), as real models' is: the sampled logit lens against --exact-lens, and the forward pass alone.
 /// </summary>
