@@ -225,7 +225,8 @@ public sealed class Transformer : IDecoder
         {
             // Attention-rows observers alone (the analysis' entropy and distance) take their values inside the fused
             // kernel, from each block of probabilities while it is in cache: the same numbers as from the pattern,
-            // without writing 4·heads·T² bytes and reading them twice (110M prefill: attention about 30% faster).
+            // without writing 4·heads·T² bytes and reading them twice (one 110M layer: 2.0 → 1.9 ms at 1 thread, 1.4 →
+            // 1.1-1.3 ms at 2).
             if (!fire.HasRows(HookPoint.AttnPattern(l))) { attention.Forward(ws.Q, K, V, s, ws.Z); return; }
             var rows = (new double[s.Heads * s.Tokens], new double[s.Heads * s.Tokens]);
             attention.Forward(ws.Q, K, V, s, ws.Z, rows);
