@@ -244,7 +244,7 @@ public static unsafe class MatMul
 
     /// <summary>dst[j·ld + r] = src[r][k + j] for r, j in 0..8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float** src, int k, float* dst, int ld)
+    internal static void Transpose8x8(float** src, int k, float* dst, int ld)
     {
         var r0 = Avx.LoadVector256(src[0] + k); var r1 = Avx.LoadVector256(src[1] + k);
         var r2 = Avx.LoadVector256(src[2] + k); var r3 = Avx.LoadVector256(src[3] + k);
