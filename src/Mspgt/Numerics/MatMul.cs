@@ -49,9 +49,7 @@ public static unsafe class MatMul
     public static void Multiply(ReadOnlySpan<float> x, int tokens, WeightMatrix w, Span<float> y)
     {
         int cols = w.Cols, rows = w.Rows;
-        if (tokens < 0) throw new ArgumentException("tokens must be ≥ 0");
-        if (x.Length < (long)tokens * cols) throw new ArgumentException("x is shorter than tokens * cols");
-        if (y.Length < (long)tokens * rows) throw new ArgumentException("y is shorter than tokens * rows");
+        CheckOperands(x, tokens, w, y.Length);
         if (tokens == 0 || rows == 0) return;
         if (cols == 0) { y[..(tokens * rows)].Clear(); return; }
         fixed (float* px = x, py = y)
@@ -72,16 +70,17 @@ public static unsafe class MatMul
         if (weights.Length != outputs.Length) throw new ArgumentException("one output per weight");
         if (weights.IsEmpty) return;
         int cols = weights[0].Cols;
-        bool shared = tokens >= GemmMinTokens && GemmKernel.IsSupported && cols > 0;
         for (int i = 0; i < weights.Length; i++)
         {
-            var w = weights[i];
-            if (w.Cols != cols) throw new ArgumentException("the weights differ in their inner dimension");
-            if (!shared || w.Rows == 0) Multiply(x, tokens, w, outputs[i]);   // checks its arguments itself
-            else if (outputs[i].Length < (long)tokens * w.Rows) throw new ArgumentException("y is shorter than tokens * rows");
+            if (weights[i].Cols != cols) throw new ArgumentException("the weights differ in their inner dimension");
+            CheckOperands(x, tokens, weights[i], outputs[i].Length);
         }
-        if (!shared) return;
-        if (x.Length < (long)tokens * cols) throw new ArgumentException("x is shorter than tokens * cols");
+        if (tokens < GemmMinTokens || !GemmKernel.IsSupported || cols == 0)
+        {
+            for (int i = 0; i < weights.Length; i++) Multiply(x, tokens, weights[i], outputs[i]);
+            return;
+        }
+        // A weight without rows has no work items in Gemm.
         var handles = new System.Buffers.MemoryHandle[outputs.Length];
         var ys = new nint[outputs.Length];
         try
@@ -93,6 +92,13 @@ public static unsafe class MatMul
         {
             foreach (var h in handles) h.Dispose();
         }
+    }
+
+    private static void CheckOperands(ReadOnlySpan<float> x, int tokens, WeightMatrix w, int yLength)
+    {
+        if (tokens < 0) throw new ArgumentException("tokens must be ≥ 0");
+        if (x.Length < (long)tokens * w.Cols) throw new ArgumentException("x is shorter than tokens * cols");
+        if (yLength < (long)tokens * w.Rows) throw new ArgumentException("y is shorter than tokens * rows");
     }
 
     /// <summary>
