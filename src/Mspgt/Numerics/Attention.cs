@@ -234,7 +234,7 @@ public sealed unsafe class Attention
                     {
                         for (int r = 0; r < 8; r++) src[r] = j + r < s.Keys ? o.K + (long)(j + r) * s.KvDim + g * hd : zeros;
                         float* dst = head + (long)(j / nr) * hd * nr + j % nr;
-                        for (int d = 0; d < hd; d += 8) MatMul.Transpose8x8(src, d, dst + (long)d * nr, nr);
+                        for (int d = 0; d < hd; d += 8) GemmKernel.Transpose8x8(src, d, dst + (long)d * nr, nr);
                     }
                 }
                 for (; j < padded; j++)

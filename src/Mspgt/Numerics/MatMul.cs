@@ -242,36 +242,10 @@ public static unsafe class MatMul
             float* d = dst + (long)(i0 / nr) * kc * nr + i0 % nr;
             int k = 0;
             if (Avx.IsSupported)
-                for (; k + 8 <= kc; k += 8) Transpose8x8(src, k, d + (long)k * nr, nr);
+                for (; k + 8 <= kc; k += 8) GemmKernel.Transpose8x8(src, k, d + (long)k * nr, nr);
             for (; k < kc; k++)
                 for (int r = 0; r < 8; r++) d[(long)k * nr + r] = src[r][k];
         }
-    }
-
-    /// <summary>dst[j·ld + r] = src[r][k + j] for r, j in 0..8.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Transpose8x8(float** src, int k, float* dst, int ld)
-    {
-        var r0 = Avx.LoadVector256(src[0] + k); var r1 = Avx.LoadVector256(src[1] + k);
-        var r2 = Avx.LoadVector256(src[2] + k); var r3 = Avx.LoadVector256(src[3] + k);
-        var r4 = Avx.LoadVector256(src[4] + k); var r5 = Avx.LoadVector256(src[5] + k);
-        var r6 = Avx.LoadVector256(src[6] + k); var r7 = Avx.LoadVector256(src[7] + k);
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * ld, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * ld, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * ld, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     private static void MatrixVector(float* x, int tokens, WeightMatrix w, float* y)

@@ -223,6 +223,33 @@ public class MatMulTests
         Assert.Equal(all.AsSpan(7 * 45, 6 * 45).ToArray(), part);
     }
 
+    /// <summary>PackA's definition: dst[blk·Mr·k + kk·Mr + r] = A[min(blk·Mr + r, m − 1), kk], on row counts around
+    /// Mr and lengths around the 8-column transpose groups; the floats after the packed ones stay untouched (the
+    /// transpose's overlapping stores must not spill past a block).</summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(5, 8)]
+    [InlineData(6, 9)]
+    [InlineData(7, 16)]
+    [InlineData(13, 17)]
+    [InlineData(48, 768)]
+    [InlineData(11, 2048)]
+    public unsafe void PackedActivationsFollowTheDefinition(int m, int k)
+    {
+        const int mr = GemmKernel.Mr;
+        int lda = k + 3;
+        var a = RandomActivations(m, lda, seed: m * 31 + k);
+        int blocks = (m + mr - 1) / mr;
+        var dst = new float[blocks * mr * k + 16];
+        Array.Fill(dst, float.NaN);
+        fixed (float* pa = a, pd = dst) GemmKernel.PackA(pa, lda, m, k, pd);
+        for (int blk = 0; blk < blocks; blk++)
+            for (int kk = 0; kk < k; kk++)
+                for (int r = 0; r < mr; r++)
+                    Assert.Equal(a[Math.Min(blk * mr + r, m - 1) * lda + kk], dst[(long)blk * mr * k + kk * mr + r]);
+        Assert.All(dst[(blocks * mr * k)..], v => Assert.True(float.IsNaN(v)));
+    }
+
     [Fact]
     public void Vector256AndVector512KernelsAgreeBitForBit()
     {
