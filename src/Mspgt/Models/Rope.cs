@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Mspgt.Models;
 
 /// <summary>
@@ -78,7 +80,21 @@ public sealed class Rope
             for (int h = 0; h < heads; h++)
             {
                 var v = x.Slice((t * heads + h) * headDim, headDim);
-                for (int i = 0; i < half; i++)
+                int i = 0;
+                // Rotate-half pairs are two contiguous halves: 8 pairs a step, the scalar loop's products and
+                // differences lane by lane (no fused multiply-add), so the same bits.
+                if (step == 1 && Vector256.IsHardwareAccelerated)
+                    for (; i + 8 <= half; i += 8)
+                    {
+                        var a = Vector256.Create(v.Slice(i, 8));
+                        var b = Vector256.Create(v.Slice(i + half, 8));
+                        var ci = Vector256.Create(c.Slice(i, 8));
+                        var si = Vector256.Create(s.Slice(i, 8));
+                        if (inverse) si = -si;
+                        (a * ci - b * si).CopyTo(v.Slice(i, 8));
+                        (b * ci + a * si).CopyTo(v.Slice(i + half, 8));
+                    }
+                for (; i < half; i++)
                 {
                     int ia = i * step, ib = ia + offset;
                     float a = v[ia], b = v[ib], si = inverse ? -s[i] : s[i];

@@ -110,9 +110,7 @@ public sealed class Transformer : IDecoder
             fire.At(HookPoint.AttnK(l), k, T, kvH, hd);
             fire.At(HookPoint.AttnV(l), v, T, kvH, hd);
             // Rotary position embeddings on q and k; the keys and values join the cache.
-            Rotate(q, T, H, hd, cos, sin);
-            Rotate(k, T, kvH, hd, cos, sin);
-            cache.Write(l, start, k, v);
+            RotateIntoCache(l, start, T, q, H, k, v, kvH, hd, cos, sin, cache);
             // Causal attention of the T queries over every cached position: z [T, heads, head_dim].
             Attend(l, new AttentionShape(T, start, H, kvH, hd, c.AttentionWindow(l)), cache, ws, fire);
             fire.At(HookPoint.AttnZ(l), z, T, H, hd);
@@ -172,11 +170,21 @@ public sealed class Transformer : IDecoder
         Rows(tokens, n, (t0, t1) => { for (int t = t0; t < t1; t++) TensorPrimitives.Add(y.AsSpan(t * n, n), bias, y.AsSpan(t * n, n)); });
     }
 
-    private static void Rotate(float[] x, int tokens, int heads, int hd, float[] cos, float[] sin)
+    /// <summary>RoPE on q and k, and k and v written to layer l's cache at <paramref name="start"/>: one parallel
+    /// region over token chunks instead of two rotations and a serial copy (a 110M layer's copy alone was 0.1 ms).</summary>
+    private static void RotateIntoCache(int l, int start, int tokens, float[] q, int heads, float[] k, float[] v, int kvHeads,
+        int hd, float[] cos, float[] sin, KvCache cache)
     {
-        int half = hd / 2, width = heads * hd;
-        Rows(tokens, width, (t0, t1) => Rope.Rotate(x.AsSpan(t0 * width, (t1 - t0) * width), t1 - t0, heads, hd,
-            cos.AsSpan(t0 * half, (t1 - t0) * half), sin.AsSpan(t0 * half, (t1 - t0) * half)));
+        int half = hd / 2, qw = heads * hd, kw = kvHeads * hd;
+        Rows(tokens, qw + 2 * kw, (t0, t1) =>
+        {
+            int n = t1 - t0;
+            var c = cos.AsSpan(t0 * half, n * half);
+            var s = sin.AsSpan(t0 * half, n * half);
+            Rope.Rotate(q.AsSpan(t0 * qw, n * qw), n, heads, hd, c, s);
+            Rope.Rotate(k.AsSpan(t0 * kw, n * kw), n, kvHeads, hd, c, s);
+            cache.Write(l, start + t0, k.AsSpan(t0 * kw, n * kw), v.AsSpan(t0 * kw, n * kw));
+        });
     }
 
     private static void Add(float[] x, float[] y, int tokens, int dim) =>
@@ -200,7 +208,7 @@ public sealed class Transformer : IDecoder
         };
         if (c.QkvBias) list.Add(("qkv_bias", rows(c.KvDim)));
         if (c.QkNorm) list.Add(("qk_norm", rows(c.KvDim)));
-        list.Add(("rope", rows(c.KvDim)));
+        list.Add(("rope_kv_cache", rows(c.QDim + 2 * c.KvDim)));
         for (int l = 0; l < c.Layers; l++)
             list.Add(($"attention.{l}", Attention.WorkItems(new AttentionShape(tokens, 0, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l)))));
         list.Add(("o_proj", MatMul.GemmWorkItems(tokens, c.Dim, c.QDim, threads)));
