@@ -210,7 +210,7 @@ public sealed class Transformer : IDecoder
         if (c.QkNorm) list.Add(("qk_norm", rows(c.KvDim)));
         list.Add(("rope_kv_cache", rows(c.QDim + 2 * c.KvDim)));
         for (int l = 0; l < c.Layers; l++)
-            list.Add(($"attention.{l}", Attention.WorkItems(new AttentionShape(tokens, 0, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l)))));
+            list.Add(($"attention.{l}", Attention.WorkItems(new AttentionShape(tokens, 0, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l)), threads)));
         list.Add(("o_proj", MatMul.GemmWorkItems(tokens, c.Dim, c.QDim, threads)));
         list.Add(("residual_add", rows(c.Dim)));
         list.Add(("gate_proj", MatMul.GemmWorkItems(tokens, c.Ffn, c.Dim, threads)));

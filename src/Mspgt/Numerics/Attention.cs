@@ -8,10 +8,11 @@ namespace Mspgt.Numerics;
 /// <summary>
 /// Causal grouped-query attention (<see cref="AttentionShape"/>), fast. With at least <see cref="GemmKernel.Mr"/>
 /// queries, scores (Q·Kᵀ) and mixing (P·V) run as small GEMMs on <see cref="GemmKernel"/> tiles over each KV head's
-/// keys and values, packed once per call, skipping tiles wholly above the causal diagonal. Fewer queries (decoding)
-/// or no SIMD take <see cref="AttentionReference"/>'s rows. The parallel unit is one head × one block of
-/// <see cref="QueryBlock"/> queries (<see cref="WorkItems"/>), so a 256-token prefill with 12 heads makes 72 items,
-/// enough for 16 threads; blocks are fixed, so results do not depend on the thread count.
+/// keys and values, packed once per call (by the first work item that reads them), skipping tiles wholly above the
+/// causal diagonal. Fewer queries (decoding) or no SIMD take <see cref="AttentionReference"/>'s rows. The parallel
+/// unit is one head × a run of <see cref="QueryBlock"/>-query blocks (<see cref="WorkItems"/>): whole heads when
+/// they give every thread 4 items, down to single blocks (a 256-token prefill with 12 heads: 12 items at 2 threads,
+/// 72 at 16). Each query row is computed the same way whatever the cut, so results do not depend on the thread count.
 /// </summary>
 /// <remarks>
 /// The instance owns its packing buffers and score blocks (reused from call to call), so it serves one call at a
@@ -49,10 +50,10 @@ public sealed unsafe class Attention
         fixed (float* pq = q, pk = k, pv = v, pz = z)
         {
             var o = new Operands(pq, pk, pv, pz, s);
-            if (tiles) { PackKeys(o); PackValues(o); }
+            var packed = tiles ? PreparePacking(s, keys: true, values: true) : null;
             ForEachItem(s, (head, t0, n) =>
             {
-                var block = Rent((long)(tiles ? n : 1) * s.Keys);
+                var block = Rent((long)(tiles ? Math.Min(n, QueryBlock) : 1) * s.Keys);
                 try
                 {
                     fixed (float* pb = block)
@@ -69,11 +70,16 @@ public sealed unsafe class Attention
                             }
                             return;
                         }
-                        // Score blocks of Mr-aligned groups: the same tiles whatever the block, so the same sums.
-                        ScoresTiles(o, head, t0, n, pb, s.Keys);
-                        FinishRows(s, t0, n, pb, s.Keys, softmax: true);
-                        if (rows is { } all) RowStatistics(s, head, t0, n, pb, s.Keys, all);
-                        MixTiles(o, head, t0, n, pb, s.Keys);
+                        EnsurePacked(o, head / s.Group, packed!);
+                        // Score blocks of QueryBlock (Mr-aligned) queries: the same tiles whatever the item, so the same sums.
+                        for (int b0 = t0; b0 < t0 + n; b0 += QueryBlock)
+                        {
+                            int bn = Math.Min(QueryBlock, t0 + n - b0);
+                            ScoresTiles(o, head, b0, bn, pb, s.Keys);
+                            FinishRows(s, b0, bn, pb, s.Keys, softmax: true);
+                            if (rows is { } all) RowStatistics(s, head, b0, bn, pb, s.Keys, all);
+                            MixTiles(o, head, b0, bn, pb, s.Keys);
+                        }
                     }
                 }
                 finally { _blocks.Add(block); }
@@ -116,11 +122,12 @@ public sealed unsafe class Attention
         fixed (float* pp = pattern, pv = v, pz = z)
         {
             var o = new Operands(null, null, pv, pz, s);
-            if (tiles) PackValues(o);
+            var packed = tiles ? PreparePacking(s, keys: false, values: true) : null;
             float* p0 = pp;
             long perHead = (long)s.Tokens * s.Keys;
             ForEachItem(s, (head, t0, n) =>
             {
+                if (tiles) EnsurePacked(o, head / s.Group, packed!);
                 float* p = p0 + head * perHead + (long)t0 * s.Keys;
                 // The item's own rows are masked by the thread that mixes them (a serial pass over the whole
                 // pattern first was slower at 2 threads than the mixing at 1).
@@ -143,7 +150,7 @@ public sealed unsafe class Attention
         fixed (float* pq = q, pk = k, pd = dst)
         {
             var o = new Operands(pq, pk, null, null, s);
-            if (tiles) PackKeys(o);
+            var packed = tiles ? PreparePacking(s, keys: true, values: false) : null;
             float* d0 = pd;
             long perHead = (long)s.Tokens * s.Keys;
             ForEachItem(s, (head, t0, n) =>
@@ -151,6 +158,7 @@ public sealed unsafe class Attention
                 float* p = d0 + head * perHead;
                 if (tiles)
                 {
+                    EnsurePacked(o, head / s.Group, packed!);
                     ScoresTiles(o, head, t0, n, p + (long)t0 * s.Keys, s.Keys);
                     FinishRows(s, t0, n, p + (long)t0 * s.Keys, s.Keys, softmax);
                     return;
@@ -180,20 +188,31 @@ public sealed unsafe class Attention
 
     private static bool Parallel(AttentionShape s) => (double)s.Heads * s.Tokens * s.Keys * s.HeadDim > 100_000;
 
-    /// <summary>Independent work items of a call: heads × query blocks, or 1 when the call is too small to share.</summary>
-    public static int WorkItems(AttentionShape s) => Parallel(s) ? s.Heads * Blocks(s) : 1;
+    /// <summary>Independent work items of a call at <paramref name="threads"/> threads: heads × runs of query blocks,
+    /// or 1 when the call is too small to share.</summary>
+    public static int WorkItems(AttentionShape s, int threads) => Parallel(s) ? s.Heads * ItemsPerHead(s, threads) : 1;
 
     private static int Blocks(AttentionShape s) => (s.Tokens + QueryBlock - 1) / QueryBlock;
 
-    /// <summary>body(head, t0, n) for every head and block of queries [t0, t0 + n); the last blocks (the most keys
+    /// <summary>Items each head's query blocks are cut into: one (the whole head: its keys and values are packed
+    /// and read by one core) when the heads alone give every thread 4 items, else as many as that takes, up to one
+    /// per block. A 110M layer's attention with row statistics at 2 threads: 934 µs by median with whole heads,
+    /// 1,176 with one block per item (whose items pull a head's packed keys and values into both cores' caches);
+    /// 1,605 at 1 thread. Results do not depend on the cut.</summary>
+    private static int ItemsPerHead(AttentionShape s, int threads) =>
+        Math.Clamp((4 * Math.Max(1, threads) + s.Heads - 1) / s.Heads, 1, Blocks(s));
+
+    /// <summary>body(head, t0, n) for every head and run of query blocks [t0, t0 + n); the last runs (the most keys
     /// under the causal mask) are handed out first, so the long items do not finish the loop alone.</summary>
     private static void ForEachItem(AttentionShape s, Action<int, int, int> body)
     {
-        int blocks = Blocks(s), items = s.Heads * blocks;
+        int blocks = Blocks(s), perHead = ItemsPerHead(s, Parallelism.Threads), items = s.Heads * perHead;
+        int run = (blocks + perHead - 1) / perHead;
         void Item(int i)
         {
-            int head = i % s.Heads, t0 = (blocks - 1 - i / s.Heads) * QueryBlock;
-            body(head, t0, Math.Min(QueryBlock, s.Tokens - t0));
+            int head = i % s.Heads, first = (perHead - 1 - i / s.Heads) * run;
+            int t0 = first * QueryBlock, t1 = Math.Min(s.Tokens, (first + run) * QueryBlock);
+            if (t1 > t0) body(head, t0, t1 - t0);
         }
         if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, items, Parallelism.Options, Item);
         else for (int i = 0; i < items; i++) Item(i);
@@ -207,78 +226,105 @@ public sealed unsafe class Attention
         if (buffer.Length < n) buffer = GC.AllocateUninitializedArray<float>(checked((int)n), pinned: true);
     }
 
-    /// <summary>Kᵀ of every KV head, packed for <see cref="ScoresTiles"/>; keys past the last are zero.</summary>
-    private void PackKeys(Operands o)
+    /// <summary>
+    /// Sizes the packed keys and/or values for a call and returns its per-KV-head packing states. Heads are packed by the first work item that reads them
+    /// (<see cref="EnsurePacked"/>), not in a pass of their own before the items: that pass was a parallel region
+    /// that ran slower at 2 threads than at 1, and it wrote each head on one core for another to read.
+    /// </summary>
+    private Packing PreparePacking(AttentionShape s, bool keys, bool values)
+    {
+        int nr = GemmKernel.Nr, hd = s.HeadDim;
+        if (keys)
+        {
+            _keysStride = (long)((s.Keys + nr - 1) / nr * nr) * hd;
+            Grow(ref _keys, _keysStride * s.KvHeads);
+        }
+        if (values)
+        {
+            _valuesRow = (hd + nr - 1) / nr * nr;
+            _valuesStride = (long)s.Keys * _valuesRow;
+            Grow(ref _values, _valuesStride * s.KvHeads);
+        }
+        return new Packing(new int[s.KvHeads], keys, values);
+    }
+
+    /// <summary>One call's packing: per KV head 0 (not packed), 1 (being packed), 2 (packed) or −1 (failed), and what is packed.</summary>
+    private sealed record Packing(int[] State, bool Keys, bool Values);
+
+    /// <summary>KV head g's keys and/or values (as <see cref="PreparePacking"/> asked) packed, by this thread if it
+    /// is the first to need them, else by waiting for the thread packing them (a few microseconds).</summary>
+    private void EnsurePacked(Operands o, int g, Packing packing)
+    {
+        var state = packing.State;
+        if (Volatile.Read(ref state[g]) == 2) return;
+        if (Interlocked.CompareExchange(ref state[g], 1, 0) == 0)
+        {
+            int done = -1;
+            try
+            {
+                if (packing.Keys) PackKeys(o, g);
+                if (packing.Values) PackValues(o, g);
+                done = 2;
+            }
+            finally { Volatile.Write(ref state[g], done); }
+            return;
+        }
+        var spin = new SpinWait();
+        int now;
+        while ((now = Volatile.Read(ref state[g])) == 1) spin.SpinOnce();
+        if (now != 2) throw new InvalidOperationException($"packing KV head {g} failed on another thread");
+    }
+
+    /// <summary>Kᵀ of KV head g, packed for <see cref="ScoresTiles"/>; keys past the last are zero.</summary>
+    private void PackKeys(Operands o, int g)
     {
         var s = o.S;
         int nr = GemmKernel.Nr, hd = s.HeadDim, padded = (s.Keys + nr - 1) / nr * nr;
-        _keysStride = (long)padded * hd;
-        Grow(ref _keys, _keysStride * s.KvHeads);
-        fixed (float* kt0 = _keys)
+        fixed (float* kt = _keys)
         {
-            float* kt = kt0;
-            long stride = _keysStride;
-            ForEachKvHead(s, g =>
+            float* head = kt + g * _keysStride;
+            int j = 0;
+            // 8 keys × 8 dimensions at a time through a register transpose (nr is a multiple of 8, so 8 keys never
+            // straddle two panels): one scalar store per value made this a tenth of the attention at 1 thread.
+            if (Avx.IsSupported && hd % 8 == 0)
             {
-                float* head = kt + g * stride;
-                int j = 0;
-                // 8 keys × 8 dimensions at a time through a register transpose (nr is a multiple of 8, so 8 keys
-                // never straddle two panels): one scalar store per value made this a tenth of the attention at 1
-                // thread, and more at 2, where the buffer's lines move between cores.
-                if (Avx.IsSupported && hd % 8 == 0)
+                float** src = stackalloc float*[8];
+                float* zeros = stackalloc float[hd];
+                new Span<float>(zeros, hd).Clear();
+                for (; j < padded; j += 8)
                 {
-                    float** src = stackalloc float*[8];
-                    float* zeros = stackalloc float[hd];
-                    new Span<float>(zeros, hd).Clear();
-                    for (; j < padded; j += 8)
-                    {
-                        for (int r = 0; r < 8; r++) src[r] = j + r < s.Keys ? o.K + (long)(j + r) * s.KvDim + g * hd : zeros;
-                        float* dst = head + (long)(j / nr) * hd * nr + j % nr;
-                        for (int d = 0; d < hd; d += 8) GemmKernel.Transpose8x8(src, d, dst + (long)d * nr, nr);
-                    }
-                }
-                for (; j < padded; j++)
-                {
+                    for (int r = 0; r < 8; r++) src[r] = j + r < s.Keys ? o.K + (long)(j + r) * s.KvDim + g * hd : zeros;
                     float* dst = head + (long)(j / nr) * hd * nr + j % nr;
-                    if (j < s.Keys)
-                    {
-                        float* src = o.K + (long)j * s.KvDim + g * hd;
-                        for (int d = 0; d < hd; d++) dst[d * nr] = src[d];
-                    }
-                    else for (int d = 0; d < hd; d++) dst[d * nr] = 0f;
+                    for (int d = 0; d < hd; d += 8) GemmKernel.Transpose8x8(src, d, dst + (long)d * nr, nr);
                 }
-            });
+            }
+            for (; j < padded; j++)
+            {
+                float* dst = head + (long)(j / nr) * hd * nr + j % nr;
+                if (j < s.Keys)
+                {
+                    float* src = o.K + (long)j * s.KvDim + g * hd;
+                    for (int d = 0; d < hd; d++) dst[d * nr] = src[d];
+                }
+                else for (int d = 0; d < hd; d++) dst[d * nr] = 0f;
+            }
         }
     }
 
-    /// <summary>V of every KV head with rows padded to whole Nr-wide chunks, for <see cref="MixTiles"/>.</summary>
-    private void PackValues(Operands o)
+    /// <summary>V of KV head g with rows padded to whole Nr-wide chunks, for <see cref="MixTiles"/>.</summary>
+    private void PackValues(Operands o, int g)
     {
         var s = o.S;
-        int nr = GemmKernel.Nr, hd = s.HeadDim, hdPad = (hd + nr - 1) / nr * nr;
-        _valuesRow = hdPad;
-        _valuesStride = (long)s.Keys * hdPad;
-        Grow(ref _values, _valuesStride * s.KvHeads);
-        fixed (float* vp0 = _values)
+        int hd = s.HeadDim, hdPad = _valuesRow;
+        fixed (float* vp = _values)
         {
-            float* vp = vp0;
-            long stride = _valuesStride;
-            ForEachKvHead(s, g =>
+            for (int j = 0; j < s.Keys; j++)
             {
-                for (int j = 0; j < s.Keys; j++)
-                {
-                    float* dst = vp + g * stride + (long)j * hdPad;
-                    new ReadOnlySpan<float>(o.V + (long)j * s.KvDim + g * hd, hd).CopyTo(new Span<float>(dst, hd));
-                    if (hdPad > hd) new Span<float>(dst + hd, hdPad - hd).Clear();
-                }
-            });
+                float* dst = vp + g * _valuesStride + (long)j * hdPad;
+                new ReadOnlySpan<float>(o.V + (long)j * s.KvDim + g * hd, hd).CopyTo(new Span<float>(dst, hd));
+                if (hdPad > hd) new Span<float>(dst + hd, hdPad - hd).Clear();
+            }
         }
-    }
-
-    private static void ForEachKvHead(AttentionShape s, Action<int> body)
-    {
-        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, s.KvHeads, Parallelism.Options, body);
-        else for (int g = 0; g < s.KvHeads; g++) body(g);
     }
 
     /// <summary>Raw dot products q·k of queries [t0, t0 + n) of one head into rows p + (t − t0)·ldp, up to each tile's
