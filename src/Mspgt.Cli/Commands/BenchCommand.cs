@@ -23,8 +23,14 @@ public static class BenchCommand
             Description = "Instead of timing: check the forward pass on --device against the F32 goldens of the fixtures in this folder "
                           + "(the one holding fixtures/ and models/); prints one JSON object, exit 1 when a case is off",
         };
+        var scaling = new Option<string?>("--scaling")
+        {
+            Description = "Instead of one timing: alternate prefills at these thread counts (e.g. 1,2,16) in one process, --runs rounds, "
+                          + "and report each count's speed-up over the first (median and quartiles of the rounds' own ratios) beside a "
+                          + "compute-only loop's speed-up in the same rounds (what the cores give at that moment)",
+        };
         var batch = new Option<int>("--batch") { Description = "Documents per timed run: one batched launch on a GPU (--device cuda), one after another on the CPU", DefaultValueFactory = _ => 1 };
-        foreach (var o in new Option[] { model, synthetic, weightType, tokens, batch, runs, json, parity, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, synthetic, weightType, tokens, batch, runs, json, parity, scaling, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
@@ -42,11 +48,31 @@ public static class BenchCommand
                 ? SyntheticModel.Build(SyntheticModel.Preset(syn), weightType: SyntheticModel.ParseWeightType(wt ?? "f32"))
                 : ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), loadTokenizer: false);
             CliCommon.ApplyDevice(p, device, m);
+            if (p.GetValue(scaling) is string counts)
+            {
+                var sc = ThreadScaling.Measure(m, p.GetValue(tokens), p.GetValue(runs), ParseThreadCounts(counts));
+                if (p.GetValue(json)) { CliCommon.PrintJson(sc, indented: true); return 0; }
+                Console.WriteLine($"{(syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path)}: prefill of {sc.Tokens} tokens, {sc.Rounds} rounds, load average {sc.LoadAverage:F2}");
+                foreach (var pt in sc.Points)
+                    Console.WriteLine($"  {pt.Threads,3} threads: {pt.TokensPerSecond,8:F1} tokens/s, speed-up {pt.SpeedUp:F2}x (quartiles {pt.SpeedUpP25:F2}-{pt.SpeedUpP75:F2}), compute loop {pt.ComputeLoopSpeedUp:F2}x");
+                return 0;
+            }
             var r = PrefillBenchmark.Measure(m, p.GetValue(tokens), p.GetValue(runs), batch: p.GetValue(batch));
             if (p.GetValue(json)) { CliCommon.PrintJson(r, indented: true); return 0; }
             Console.WriteLine($"{(syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path)} on {r.Device}: prefill {r.Batch} × {r.Tokens} tokens: {r.TokensPerSecond:F1} tokens/s, {r.Gflops:F1} GFLOP/s effective, peak RSS {r.PeakRssMb:F0} MB (weights {r.WeightBytes / 1048576.0:F1} MB), load average {r.LoadAverage:F2}, runs: {string.Join(", ", r.Runs.Select(x => $"{x.Seconds:F3}s"))}");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>"1,2,16" → [1, 2, 16]; anything else is bad input naming --scaling.</summary>
+    internal static int[] ParseThreadCounts(string s)
+    {
+        var parts = s.Split(',', StringSplitOptions.TrimEntries);
+        var counts = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out counts[i]) || counts[i] <= 0)
+                throw new MspgtException("--scaling", $"'{s}' is not a list of positive thread counts (e.g. 1,2,16)");
+        return counts;
     }
 }
