@@ -113,7 +113,9 @@ public class MatMulTests
     {
         var w = RandomWeights(type, rows, cols, seed: rows * 31 + cols);
         var x = RandomActivations(tokens, cols, seed: tokens);
+        // NaN first: every element must be written (the forward pass hands the product an uninitialised logits array).
         var y = new float[tokens * rows];
+        Array.Fill(y, float.NaN);
         MatMul.Multiply(x, tokens, w, y);
         CheckAgainstReference(x, tokens, w, y);
     }
