@@ -187,7 +187,7 @@ public static unsafe class MatMul
             }
             if (!parallel || items == 1)
                 for (int i = 0; i < items; i++) Item(i);
-            else Parallelism.For(items, Item);
+            else Parallel.For(0, items, Parallelism.Options, Item);
         }
     }
 
@@ -260,7 +260,7 @@ public static unsafe class MatMul
         }
         else
         {
-            Parallelism.For(panels, p => Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null));
+            Parallel.For(0, panels, Parallelism.Options, p => Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null));
         }
     }
 

@@ -25,34 +25,6 @@ public static class Parallelism
         _options = new ParallelOptions { MaxDegreeOfParallelism = n };
     }
 
-    private static WorkerTeam? _team;
-
-    /// <summary>
-    /// body(i) for every i in [0, count), on up to <see cref="Threads"/> threads: the forward pass's
-    /// <see cref="WorkerTeam"/>, whose idle workers wait for the next region instead of going back to the thread pool,
-    /// or the pool (Parallel.For) when the team is running another call's region. The first exception is rethrown in
-    /// an AggregateException, as Parallel.For does.
-    /// </summary>
-    public static void For(int count, Action<int> body)
-    {
-        int threads = _threads;
-        if (threads <= 1 || count <= 1)
-        {
-            for (int i = 0; i < count; i++) body(i);
-            return;
-        }
-        var team = Volatile.Read(ref _team);
-        if (team == null || team.Workers != threads - 1)
-        {
-            var fresh = new WorkerTeam(threads - 1, spin: threads <= Environment.ProcessorCount);
-            var old = Interlocked.CompareExchange(ref _team, fresh, team);
-            if (old == team) old?.Stop();
-            else fresh.Stop(); // another thread replaced it first
-            team = Volatile.Read(ref _team)!;
-        }
-        if (!team.TryRun(count, body)) Parallel.For(0, count, _options, body);
-    }
-
     /// <summary>Options capped at <paramref name="threads"/> if given (&gt; 0), else the process-wide ones.</summary>
     public static ParallelOptions OptionsFor(int threads) =>
         threads > 0 ? new ParallelOptions { MaxDegreeOfParallelism = threads } : _options;
@@ -66,7 +38,7 @@ public static class Parallelism
     {
         int chunks = Chunks(count, chunk, work);
         if (chunks <= 1) { if (count > 0) body(0, count); return; }
-        For(chunks, i => body(i * chunk, Math.Min(count, (i + 1) * chunk)));
+        Parallel.For(0, chunks, _options, i => body(i * chunk, Math.Min(count, (i + 1) * chunk)));
     }
 
     /// <summary>Independent work items <see cref="ForChunks"/> makes of the loop (1 when it runs it serially).</summary>
