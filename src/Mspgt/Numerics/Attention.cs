@@ -93,9 +93,7 @@ public sealed unsafe class Attention
         for (int i = 0; i < n; i++)
         {
             int pos = s.Start + t0 + i, r = head * s.Tokens + t0 + i;
-            var row = new ReadOnlySpan<float>(p + i * ldp, pos + 1);
-            rows.Entropy[r] = AttentionRows.Entropy(row);
-            rows.Distance[r] = AttentionRows.Distance(row, pos);
+            (rows.Entropy[r], rows.Distance[r]) = AttentionRows.Of(new ReadOnlySpan<float>(p + i * ldp, s.Keys), pos);
         }
     }
 

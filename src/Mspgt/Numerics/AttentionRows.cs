@@ -33,10 +33,16 @@ public static class AttentionRows
         for (int r = r0; r < r1; r++)
         {
             int pos = startPosition + r % queries;
-            var row = pattern.Slice(r * keys, pos + 1);
-            entropy[r] = Entropy(row);
-            distance[r] = Distance(row, pos);
+            (entropy[r], distance[r]) = Of(pattern.Slice(r * keys, keys), pos);
         }
+    }
+
+    /// <summary>Entropy and mean distance of the row of the query at position <paramref name="pos"/>: its first pos + 1
+    /// keys (the fused attention kernel calls this on each row while its block of probabilities is in cache).</summary>
+    internal static (double Entropy, double Distance) Of(ReadOnlySpan<float> row, int pos)
+    {
+        row = row[..(pos + 1)];
+        return (Entropy(row), Distance(row, pos));
     }
 
     /// <summary>
