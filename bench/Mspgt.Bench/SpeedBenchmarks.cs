@@ -8,18 +8,23 @@ using Mspgt.Signals.Estimators;
 namespace Mspgt.Bench;
 
 /// <summary>
-/// Causal attention of a 256-token prefill in the 110M shape (12 heads × 64), cut into heads × 48-query blocks,
-/// at 1, 2 and all threads: how far the kernel spreads.
+/// Causal attention of a 256-token prefill in the 110M shape (12 heads × 64), cut into whole heads or runs of
+/// 48-query blocks (4 items per thread at least), at 1, 2 and all threads, with and without the analysis' row
+/// statistics (entropy and distance of every query row): how far the kernel spreads.
 /// </summary>
 public class AttentionPartitionBenchmarks
 {
     private readonly Attention _attention = new();
     private float[] _q = null!, _k = null!, _v = null!, _z = null!;
+    private (double[], double[]) _rows;
     private static readonly AttentionShape Shape = new(256, 0, 12, 12, 64);
 
     /// <summary>0 = all cores.</summary>
     [Params(1, 2, 0)]
     public int Threads { get; set; }
+
+    [Params(false, true)]
+    public bool RowStatistics { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -28,6 +33,7 @@ public class AttentionPartitionBenchmarks
         float[] R(long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
         (_q, _k, _v) = (R(Shape.QueryLength), R(Shape.KeyLength), R(Shape.KeyLength));
         _z = new float[Shape.QueryLength];
+        _rows = (new double[Shape.Heads * Shape.Tokens], new double[Shape.Heads * Shape.Tokens]);
         Parallelism.Set(Threads);
     }
 
@@ -35,7 +41,7 @@ public class AttentionPartitionBenchmarks
     public void Cleanup() => Parallelism.Set(null);
 
     [Benchmark]
-    public void Forward() => _attention.Forward(_q, _k, _v, Shape, _z);
+    public void Forward() => _attention.Forward(_q, _k, _v, Shape, _z, RowStatistics ? _rows : null);
 }
 
 /// <summary>
