@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Numerics;
+using Mspgt.Scales;
 using Mspgt.Signals;
 
 namespace Mspgt.Experiments;
@@ -77,18 +78,10 @@ public static class ThreadScaling
             // Per round: the first count's time over this count's (the loop does `threads` times the work).
             var ratios = Enumerable.Range(0, rounds).Select(r => prefill[0][r] / prefill[i][r]).Order().ToArray();
             var loopRatios = Enumerable.Range(0, rounds).Select(r => (double)threads[i] / threads[0] * loop[0][r] / loop[i][r]).Order().ToArray();
-            points.Add(new Point(threads[i], tokens / Quantile(prefill[i].Order().ToArray(), 0.5),
-                Quantile(ratios, 0.5), Quantile(ratios, 0.25), Quantile(ratios, 0.75), Quantile(loopRatios, 0.5)));
+            points.Add(new Point(threads[i], tokens / CalibratedSelection.Quantile(prefill[i].Order().ToArray(), 0.5),
+                CalibratedSelection.Quantile(ratios, 0.5), CalibratedSelection.Quantile(ratios, 0.25), CalibratedSelection.Quantile(ratios, 0.75), CalibratedSelection.Quantile(loopRatios, 0.5)));
         }
         return new Result(model.Path, tokens, rounds, PrefillBenchmark.LoadAverage(), points);
-    }
-
-    /// <summary>Linear interpolation between order statistics of a sorted array (numpy's default).</summary>
-    internal static double Quantile(double[] sorted, double q)
-    {
-        double h = (sorted.Length - 1) * q;
-        int lo = (int)Math.Floor(h), hi = Math.Min(sorted.Length - 1, lo + 1);
-        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
     }
 
     /// <summary>Seconds for <paramref name="threads"/> threads to each run the same fixed chain of independent

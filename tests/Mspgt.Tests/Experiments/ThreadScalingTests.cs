@@ -32,16 +32,6 @@ public class ThreadScalingTests
         }
     }
 
-    [Fact]
-    public void QuantilesInterpolateBetweenOrderStatistics()
-    {
-        double[] x = [1, 2, 4, 8];
-        Assert.Equal(1.0, ThreadScaling.Quantile(x, 0));
-        Assert.Equal(3.0, ThreadScaling.Quantile(x, 0.5));
-        Assert.Equal(1.75, ThreadScaling.Quantile(x, 0.25));
-        Assert.Equal(8.0, ThreadScaling.Quantile(x, 1));
-    }
-
     [Theory]
     [InlineData("1,x")]
     [InlineData("0,2")]

@@ -174,4 +174,18 @@ public class SmoothNullTests
         Assert.Equal(2.0 / 20, CalibratedSelection.PValue(19 + 1e-13, replicates));
         Assert.Equal(1.0, CalibratedSelection.PValue(-5, replicates));
     }
+
+    /// <summary>The type-7 quantile behind the calibrated penalty (the null's 1 − α quantile) and bench --scaling's
+    /// quartiles: interpolation
+    /// between order statistics, hand values.</summary>
+    [Fact]
+    public void QuantileInterpolatesBetweenOrderStatistics()
+    {
+        double[] x = [1, 2, 4, 8];
+        Assert.Equal(1.0, CalibratedSelection.Quantile(x, 0));
+        Assert.Equal(1.75, CalibratedSelection.Quantile(x, 0.25));
+        Assert.Equal(3.0, CalibratedSelection.Quantile(x, 0.5));
+        Assert.Equal(8.0, CalibratedSelection.Quantile(x, 1));
+        Assert.Equal(0.0, CalibratedSelection.Quantile([], 0.5));
+    }
 }
