@@ -176,8 +176,7 @@ public class SmoothNullTests
     }
 
     /// <summary>The type-7 quantile behind the calibrated penalty (the null's 1 − α quantile) and bench --scaling's
-    /// quartiles: interpolation
-    /// between order statistics, hand values.</summary>
+    /// quartiles: interpolation between order statistics, hand values.</summary>
     [Fact]
     public void QuantileInterpolatesBetweenOrderStatistics()
     {
