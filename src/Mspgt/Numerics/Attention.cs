@@ -225,9 +225,10 @@ public sealed unsafe class Attention
     }
 
     /// <summary>
-    /// Sizes the packed keys and/or values for a call and returns its per-KV-head packing states. Heads are packed by the first work item that reads them
-    /// (<see cref="EnsurePacked"/>), not in a pass of their own before the items: that pass was a parallel region
-    /// that ran slower at 2 threads than at 1, and it wrote each head on one core for another to read.
+    /// Sizes the packed keys and/or values for a call and returns its per-KV-head packing states. Heads are packed by
+    /// the first work item that reads them (<see cref="EnsurePacked"/>), not in a pass of their own before the items:
+    /// that pass was a parallel region that ran slower at 2 threads than at 1, and it wrote each head on one core for
+    /// another to read.
     /// </summary>
     private Packing PreparePacking(AttentionShape s, bool keys, bool values)
     {
@@ -246,7 +247,8 @@ public sealed unsafe class Attention
         return new Packing(new int[s.KvHeads], keys, values);
     }
 
-    /// <summary>One call's packing: per KV head 0 (not packed), 1 (being packed), 2 (packed) or −1 (failed), and what is packed.</summary>
+    /// <summary>One call's packing: per KV head 0 (not packed), 1 (being packed), 2 (packed) or −1 (failed), and
+    /// what is packed.</summary>
     private sealed record Packing(int[] State, bool Keys, bool Values);
 
     /// <summary>KV head g's keys and/or values (as <see cref="PreparePacking"/> asked) packed, by this thread if it
