@@ -41,11 +41,8 @@ public static class PrefillBenchmark
         if (tokens <= 0 || tokens > c.MaxSeq) throw MspgtException.ForSetting("tokens", $"must be in 1..{c.MaxSeq} (the model's context)");
         if (runs <= 0) throw MspgtException.ForSetting("runs", "must be ≥ 1");
         if (batch <= 0) throw MspgtException.ForSetting("batch", "must be ≥ 1");
-        var rng = new Random(seed);
-        var docs = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray()).ToArray();
+        var (docs, hooks) = Workload(c, tokens, batch, seed);
         var tf = model.Decoder;
-        var hooks = new Hooks();
-        AttentionStatistics.Observe(hooks, c.Layers);
         // The batch as one ForwardBatch: one launch on a GPU, one document after another on the CPU.
         var batchHooks = docs.Select(_ => (Hooks?)hooks).ToArray();
         // Warm-up (JIT, page-in of mapped weights, kernel compilation; a batching device also sizes its buffers).
@@ -67,6 +64,18 @@ public static class PrefillBenchmark
                 Dtype = tf is Models.Gpu.GpuTransformer g ? Models.Gpu.DeviceChoice.Name(g.Dtype) : "f32",
                 DeviceWeightBytes = (tf as Models.Gpu.GpuTransformer)?.WeightBytes,
             };
+    }
+
+    /// <summary>What a timed prefill runs, here and in <see cref="ThreadScaling"/>: <paramref name="batch"/> documents of
+    /// <paramref name="tokens"/> seeded random ids, and the analysis hooks (every layer's attention entropy and
+    /// distance, streamed; nothing cached).</summary>
+    internal static (int[][] Documents, Hooks Hooks) Workload(ModelConfig c, int tokens, int batch, int seed)
+    {
+        var rng = new Random(seed);
+        var docs = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray()).ToArray();
+        var hooks = new Hooks();
+        AttentionStatistics.Observe(hooks, c.Layers);
+        return (docs, hooks);
     }
 
     /// <summary>

@@ -6,7 +6,6 @@ using Mspgt.Loading;
 using Mspgt.Models;
 using Mspgt.Numerics;
 using Mspgt.Scales;
-using Mspgt.Signals;
 
 namespace Mspgt.Experiments;
 
@@ -46,10 +45,8 @@ public static class ThreadScaling
         if (rounds <= 0) throw MspgtException.ForSetting("runs", "must be ≥ 1");
         if (threads.Count == 0 || threads.Any(t => t <= 0)) throw MspgtException.ForSetting("scaling", "give one or more positive thread counts, e.g. 1,2,16");
         if (model.Decoder.Device != "cpu") throw MspgtException.ForSetting("scaling", "measures the CPU's threads; run it without --device cuda");
-        var rng = new Random(seed);
-        var ids = Enumerable.Range(0, tokens).Select(_ => rng.Next(c.Vocab)).ToArray();
-        var hooks = new Hooks();
-        AttentionStatistics.Observe(hooks, c.Layers);
+        var (docs, hooks) = PrefillBenchmark.Workload(c, tokens, batch: 1, seed);
+        var ids = docs[0];
         var decoder = model.Decoder;
         int before = Parallelism.Threads;
         var prefill = threads.Select(_ => new double[rounds]).ToArray();
