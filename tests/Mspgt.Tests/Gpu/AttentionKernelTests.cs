@@ -66,4 +66,73 @@ public class AttentionKernelTests
         Close(distance.Select(x => (float)x).ToArray(), dd.GetAsArray1D().Select(x => (float)x).ToArray());
         Assert.Contains(entropy, e => e > 0.1); // rows with several visible keys
     }
+
+    /// <summary>
+    /// The fused launch over a pass of several documents (each over its own keys, positions restarting at 0) and over
+    /// a cached document (keys in their own buffer, positions from its start) gives each document the reference's z,
+    /// entropy and distance; with a sliding window and grouped heads too.
+    /// </summary>
+    [Theory]
+    [InlineData(4, 2, 8, int.MaxValue, false)]   // three documents, GQA group 2
+    [InlineData(2, 2, 6, 3, false)]              // sliding window of 3
+    [InlineData(4, 1, 8, int.MaxValue, true)]    // one document after cached positions
+    [InlineData(2, 2, 6, 3, true)]               // cached, window
+    public void FusedMatchesReferencePerDocument(int heads, int kvHeads, int hd, int window, bool cached)
+    {
+        (int Tokens, int Start)[] docs = cached ? [(5, 4)] : [(6, 0), (1, 0), (9, 0)];
+        int rows = docs.Sum(x => x.Tokens), kvDim = kvHeads * hd;
+        using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
+        var acc = device.Accelerator;
+        var kernels = new AttentionKernels(acc);
+        var q = new List<float>();
+        var (k, v) = (new List<float>(), new List<float>());
+        var (keyRows, positions) = (new int[rows], new int[rows]);
+        var want = new List<(float[] Z, double[] Entropy, double[] Distance, int Offset, AttentionShape S)>();
+        int offset = 0, keyOffset = 0;
+        foreach (var (tokens, start) in docs)
+        {
+            var s = new AttentionShape(tokens, start, heads, kvHeads, hd, window);
+            var (dq, dk, dv) = (Random((int)s.QueryLength, 10 + offset), Random((int)s.KeyLength, 20 + offset), Random((int)s.KeyLength, 30 + offset));
+            var pattern = new float[s.PatternLength];
+            AttentionReference.Scores(dq, dk, s, pattern);
+            AttentionReference.Softmax(pattern, s);
+            var z = new float[s.QueryLength];
+            AttentionReference.Mix(pattern, dv, s, z);
+            var (e, d) = (new double[heads * tokens], new double[heads * tokens]);
+            AttentionRows.Compute(pattern, heads, tokens, s.Keys, start, e, d);
+            want.Add((z, e, d, offset, s));
+            q.AddRange(dq);
+            k.AddRange(dk);
+            v.AddRange(dv);
+            for (int t = 0; t < tokens; t++) (keyRows[offset + t], positions[offset + t]) = (keyOffset, start + t);
+            offset += tokens;
+            keyOffset += s.Keys;
+        }
+        using var bq = acc.Allocate1D(q.ToArray());
+        using var bk = acc.Allocate1D(k.ToArray());
+        using var bv = acc.Allocate1D(v.ToArray());
+        using var br = acc.Allocate1D(keyRows);
+        using var bp = acc.Allocate1D(positions);
+        using var bz = acc.Allocate1D<float>(q.Count);
+        using var be = acc.Allocate1D<double>(heads * rows);
+        using var bd = acc.Allocate1D<double>(heads * rows);
+        var shape = new AttentionShape(rows, 0, heads, kvHeads, hd, window);
+        kernels.Fused(bq.View, bk.View, bv.View, br.View, bp.View, new AttentionKernels.PassDims(rows, shape, true), bz.View, be.View, bd.View);
+        var (gz, ge, gd) = (bz.GetAsArray1D(), be.GetAsArray1D(), bd.GetAsArray1D());
+        foreach (var (z, e, d, o, s) in want)
+        {
+            Close(z, gz.AsSpan(o * heads * hd, z.Length).ToArray());
+            for (int h = 0; h < heads; h++)
+            {
+                Close(e.AsSpan(h * s.Tokens, s.Tokens).ToArray().Select(x => (float)x).ToArray(), ge.AsSpan(h * rows + o, s.Tokens).ToArray().Select(x => (float)x).ToArray());
+                Close(d.AsSpan(h * s.Tokens, s.Tokens).ToArray().Select(x => (float)x).ToArray(), gd.AsSpan(h * rows + o, s.Tokens).ToArray().Select(x => (float)x).ToArray());
+            }
+        }
+        Assert.Contains(want.SelectMany(x => x.Entropy), e => e > 0.1);
+        // Without statistics the same z, and the statistics buffers are not read or written.
+        using var bz2 = acc.Allocate1D<float>(q.Count);
+        using var one = acc.Allocate1D<double>(1);
+        kernels.Fused(bq.View, bk.View, bv.View, br.View, bp.View, new AttentionKernels.PassDims(rows, shape, false), bz2.View, one.View, one.View);
+        Assert.Equal(gz, bz2.GetAsArray1D());
+    }
 }

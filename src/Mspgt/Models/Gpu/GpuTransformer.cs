@@ -184,6 +184,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         ops.Gather(w.Embedding, ws.Ids, ws.X);
         Fire(segs, HookPoint.Embed, ws.X, ws, dim);
         UploadRope(segs, ws);
+        UploadKeyRows(segs, ws, cache != null);
 
         for (int l = 0; l < c.Layers; l++)
         {
@@ -201,7 +202,11 @@ public sealed class GpuTransformer : IDecoder, IDisposable
             // The engine holds every model in the Hugging Face layout, so RoPE is rotate-half here as on the CPU.
             rope.Rotate(ws.Q, T, H, hd, ws.Cos, ws.Sin, RopeForm.RotateHalf);
             rope.Rotate(ws.K, T, kvH, hd, ws.Cos, ws.Sin, RopeForm.RotateHalf);
-            foreach (var seg in segs) Attend(l, seg, ws, cache);
+            // Fused for the pass, then apart for each document whose scores or pattern a hook asks for (its z is then
+            // overwritten): either way each document gets what it would get alone.
+            var apart = segs.Where(seg => !Fusable(l, seg)).ToArray();
+            if (apart.Length < segs.Length) AttendFused(l, segs, ws, cache);
+            foreach (var seg in apart) Attend(l, seg, ws, cache);
             Fire(segs, HookPoint.AttnZ(l), ws.Z, ws, H, hd);
             Linear(ws.Z, T, L.O, dim, c.QDim, null, ws.AttnOut);
             Fire(segs, HookPoint.AttnOut(l), ws.AttnOut, ws, dim);
@@ -220,6 +225,67 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         }
         if (cache != null) cache.Length = segs[0].Start + T;
         return Unembed(segs, ws, logitRows);
+    }
+
+    /// <summary>Whether a document's layer-l attention runs fused: no hook on its scores or pattern tensor (those need
+    /// the steps apart), and the head fits the fused kernel.</summary>
+    bool Fusable(int l, Segment seg) =>
+        Config.HeadDim <= AttentionKernels.FusedMaxHeadDim
+        && (seg.Table == null || (!seg.Table.Has(HookPoint.AttnScores(l)) && !seg.Table.HasTensorHooks(HookPoint.AttnPattern(l))));
+
+    /// <summary>
+    /// Layer l's attention for every document of the pass in one fused launch (<see cref="AttentionKernels.Fused"/>);
+    /// a cached pass (one document) adds its keys and values to the device cache first and reads them there. The
+    /// attention-rows observers of each fused document get its rows of the [heads, T] statistics, copied once per layer.
+    /// </summary>
+    void AttendFused(int l, Segment[] segs, GpuWorkspace ws, KvCache? cache)
+    {
+        var c = Config;
+        int T = ws.Tokens;
+        ArrayView<float> keys = ws.K, values = ws.Vv;
+        if (cache != null)
+        {
+            var seg = segs[0];
+            (keys, values) = kv!.Layer(l);
+            keys.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.K);
+            values.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.Vv);
+        }
+        bool observed(Segment seg) => seg.Table != null && seg.Table.HasRows(HookPoint.AttnPattern(l)) && Fusable(l, seg);
+        bool statistics = segs.Any(observed);
+        var shape = new AttentionShape(T, 0, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
+        var (e, d) = ws.Rows(acc, statistics ? checked(c.Heads * T) : 1);
+        attention.Fused(ws.Q, keys, values, ws.KeyRows, ws.Positions, new AttentionKernels.PassDims(T, shape, statistics), ws.Z, e, d);
+        if (!statistics) return;
+        var (entropy, distance) = (new double[e.Length], new double[d.Length]);
+        e.CopyToCPU(entropy);
+        d.CopyToCPU(distance);
+        foreach (var seg in segs)
+        {
+            if (!observed(seg)) continue;
+            var (se, sd) = (new double[c.Heads * seg.Tokens], new double[c.Heads * seg.Tokens]);
+            for (int h = 0; h < c.Heads; h++)
+            {
+                Array.Copy(entropy, (long)h * T + seg.Offset, se, (long)h * seg.Tokens, seg.Tokens);
+                Array.Copy(distance, (long)h * T + seg.Offset, sd, (long)h * seg.Tokens, seg.Tokens);
+            }
+            seg.Table.FireRows(HookPoint.AttnPattern(l), new AttentionRowValues(se, sd, c.Heads, seg.Tokens, seg.Start));
+        }
+    }
+
+    /// <summary>Per row of the pass: its absolute position, and the row of the key buffer where its document's key 0
+    /// is (the document's first row in this pass's k and v; 0 in the device KV cache).</summary>
+    void UploadKeyRows(Segment[] segs, GpuWorkspace ws, bool cached)
+    {
+        int T = ws.Tokens;
+        var (keyRows, positions) = (new int[T], new int[T]);
+        foreach (var seg in segs)
+            for (int t = 0; t < seg.Tokens; t++)
+            {
+                keyRows[seg.Offset + t] = cached ? 0 : seg.Offset;
+                positions[seg.Offset + t] = seg.Start + t;
+            }
+        ws.KeyRows.CopyFromCPU(keyRows);
+        ws.Positions.CopyFromCPU(positions);
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ internal sealed class GpuWorkspace : IDisposable
     readonly ModelConfig c;
     public int Capacity { get; }
     public int Tokens { get; private set; }
-    readonly MemoryBuffer1D<int, Stride1D.Dense> ids;
+    readonly MemoryBuffer1D<int, Stride1D.Dense> ids, keyRows, positions;
     readonly MemoryBuffer1D<float, Stride1D.Dense> x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin;
     MemoryBuffer1D<float, Stride1D.Dense>? pattern, logits, lastRows, staging;
     MemoryBuffer1D<double, Stride1D.Dense>? entropy, distance;
@@ -21,7 +21,7 @@ internal sealed class GpuWorkspace : IDisposable
     {
         (this.c, Capacity, Tokens) = (c, capacity, capacity);
         long T = capacity;
-        ids = a.Allocate1D<int>(T);
+        (ids, keyRows, positions) = (a.Allocate1D<int>(T), a.Allocate1D<int>(T), a.Allocate1D<int>(T));
         (x, h, attnOut, mlpOut) = (a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim));
         (q, z) = (a.Allocate1D<float>(T * c.QDim), a.Allocate1D<float>(T * c.QDim));
         (k, v) = (a.Allocate1D<float>(T * c.KvDim), a.Allocate1D<float>(T * c.KvDim));
@@ -29,8 +29,8 @@ internal sealed class GpuWorkspace : IDisposable
         (cos, sin) = (a.Allocate1D<float>(T * (c.HeadDim / 2)), a.Allocate1D<float>(T * (c.HeadDim / 2)));
     }
 
-    /// <summary>Floats per row of the fixed buffers (the id counted as one).</summary>
-    public static long FloatsPerToken(ModelConfig c) => 1 + 4L * c.Dim + 2L * c.QDim + 2L * c.KvDim + 2L * c.Ffn + c.HeadDim;
+    /// <summary>Floats per row of the fixed buffers (the id, key row and position counted as one each).</summary>
+    public static long FloatsPerToken(ModelConfig c) => 3 + 4L * c.Dim + 2L * c.QDim + 2L * c.KvDim + 2L * c.Ffn + c.HeadDim;
 
     /// <summary>Device bytes held now.</summary>
     public long Bytes => sizeof(float) * Capacity * FloatsPerToken(c)
@@ -45,6 +45,9 @@ internal sealed class GpuWorkspace : IDisposable
     ArrayView<float> Rows(MemoryBuffer1D<float, Stride1D.Dense> b, int width) => b.View.SubView(0, (long)Tokens * width);
 
     public ArrayView<int> Ids => ids.View.SubView(0, Tokens);
+    /// <summary>Per row: where its document's key 0 is in the key buffer, and its absolute position (fused attention).</summary>
+    public ArrayView<int> KeyRows => keyRows.View.SubView(0, Tokens);
+    public ArrayView<int> Positions => positions.View.SubView(0, Tokens);
     public ArrayView<float> X => Rows(x, c.Dim);
     public ArrayView<float> H => Rows(h, c.Dim);
     public ArrayView<float> Q => Rows(q, c.QDim);
@@ -77,7 +80,7 @@ internal sealed class GpuWorkspace : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in new MemoryBuffer?[] { ids, x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin, pattern, logits, lastRows, staging, entropy, distance })
+        foreach (var b in new MemoryBuffer?[] { ids, keyRows, positions, x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin, pattern, logits, lastRows, staging, entropy, distance })
             b?.Dispose();
     }
 }
