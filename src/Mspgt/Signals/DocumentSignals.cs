@@ -113,7 +113,7 @@ public sealed partial class DocumentSignals
         _model = model;
         _s = settings;
         _samples = samples ?? SampleStore.InMemory();
-        _lens = new LogitLens(model.Config, model.Weights);
+        _lens = new LogitLens(model.Config, model.Weights, model as Models.Gpu.GpuTransformer);
         int d = model.Config.Dim;
         if (d > settings.PooledDims)
         {

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Mspgt.Models;
+using Mspgt.Models.Gpu;
 using Mspgt.Numerics;
 
 namespace Mspgt.Signals;
@@ -15,8 +16,11 @@ public sealed class LogitLens
 {
     private readonly ModelWeights _w;
     private readonly ModelConfig _c;
+    private readonly GpuTransformer? _device;
 
-    public LogitLens(ModelConfig config, ModelWeights weights) { _c = config; _w = weights; }
+    /// <param name="device">The model on a device, when it runs there: <see cref="MeasureLayers"/> then multiplies and
+    /// sums on the device with the model's own head (in the pass's dtype), and only four numbers per row come back.</param>
+    public LogitLens(ModelConfig config, ModelWeights weights, GpuTransformer? device = null) { _c = config; _w = weights; _device = device; }
 
     /// <summary>Log-probabilities [rows, vocab] of the lens applied to residual rows [rows, dim].</summary>
     public double[] LogProbs(ReadOnlySpan<float> residualRows, int rows)
@@ -66,16 +70,40 @@ public sealed class LogitLens
     /// kept: per row a running max m, S = Σ e^(z−m) and B = Σ e^(z−m)·z (rescaled when m grows) give
     /// ln Z = m + ln S and the entropy ln Z − B/S; per lens row A = Σ e^(z_f−m_f)(z_f − z) gives
     /// KL = A/S_f − ln Z_f + ln Z. Rows are independent and slices go in order, so results do not depend on the
-    /// thread count.
+    /// thread count. With the model on a device the same sums are made there (<see cref="GpuTransformer.LensSums"/>:
+    /// the exponentials in float, the sums in double, so the values agree with the CPU's to about 1e-6).
     /// </summary>
     /// <param name="slice">Vocabulary entries per slice; 0 chooses them (tests pass small ones to cross slices).</param>
     public (double Kl, double Entropy)[] MeasureLayers(IReadOnlyList<float[]> layerRows, int rows, int slice = 0)
     {
-        int sets = layerRows.Count, d = _c.Dim, V = _c.Vocab, R = sets * rows;
+        int sets = layerRows.Count, d = _c.Dim, R = sets * rows;
         if (sets == 0 || rows == 0) return new (double, double)[sets];
         var normed = new float[(long)R * d];
         for (int j = 0; j < sets; j++)
             Kernels.RmsNormRows(layerRows[j].AsSpan(0, rows * d), rows, _w.FinalNorm, _c.NormEps, normed.AsSpan(j * rows * d, rows * d));
+        var (m, S, B, A) = _device != null ? _device.LensSums(normed, sets, rows) : Sums(normed, sets, rows, slice);
+        int f0 = (sets - 1) * rows;                       // first final row
+        var result = new (double Kl, double Entropy)[sets];
+        for (int j = 0; j < sets; j++)
+        {
+            double kl = 0, ent = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                int r = j * rows + i, f = f0 + i;
+                double lnZ = m[r] + Math.Log(S[r]), lnZf = m[f] + Math.Log(S[f]);
+                kl += j == sets - 1 ? 0 : Math.Max(0, A[r] / S[f] - lnZf + lnZ);
+                ent += lnZ - B[r] / S[r];
+            }
+            result[j] = (kl / rows, ent / rows);
+        }
+        return result;
+    }
+
+    /// <summary>The per-row sums of <see cref="MeasureLayers"/> on the CPU: the vocabulary in slices, one GEMM each,
+    /// folded into running m, S, B and (lens rows) A.</summary>
+    private (double[] M, double[] S, double[] B, double[] A) Sums(float[] normed, int sets, int rows, int slice)
+    {
+        int V = _c.Vocab, R = sets * rows;
         if (slice <= 0) slice = SliceFor(R);
         var logits = new float[(long)R * slice];
         var m = new double[R];
@@ -107,20 +135,7 @@ public sealed class LogitLens
                 }
             });
         }
-        var result = new (double Kl, double Entropy)[sets];
-        for (int j = 0; j < sets; j++)
-        {
-            double kl = 0, ent = 0;
-            for (int i = 0; i < rows; i++)
-            {
-                int r = j * rows + i, f = f0 + i;
-                double lnZ = m[r] + Math.Log(S[r]), lnZf = m[f] + Math.Log(S[f]);
-                kl += j == sets - 1 ? 0 : Math.Max(0, A[r] / S[f] - lnZf + lnZ);
-                ent += lnZ - B[r] / S[r];
-            }
-            result[j] = (kl / rows, ent / rows);
-        }
-        return result;
+        return (m, S, B, A);
     }
 
     /// <summary>

@@ -80,6 +80,43 @@ public class GpuBatchTests
         }
     }
 
+    /// <summary>
+    /// With no hook on scores or patterns, attention runs fused for the whole batch: each document still gets its solo
+    /// logits and attention rows bit for bit, and the CPU's within the parity tolerance (rows: 1e-5).
+    /// </summary>
+    [Theory]
+    [InlineData("tiny-qwen2")]
+    [InlineData("tiny-llama")]
+    public void AFusedBatchGivesEachDocumentItsSoloRun(string fixture)
+    {
+        var (m, config) = Open(fixture);
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        var seenBatch = Documents.Select(_ => new List<(int, double[], double[], int)>()).ToArray();
+        var batch = gpu.ForwardBatch(Documents, seenBatch.Select(s => (Hooks?)Rows(config.Layers, s)).ToArray(), LogitRows.All);
+        var cpu = new Transformer(config, m.Weights);
+        for (int i = 0; i < Documents.Length; i++)
+        {
+            var seenSolo = new List<(int, double[], double[], int)>();
+            Assert.Equal(gpu.Forward(Documents[i], null, Rows(config.Layers, seenSolo)), batch[i]);
+            var seenCpu = new List<(int, double[], double[], int)>();
+            var want = cpu.Forward(Documents[i], null, Rows(config.Layers, seenCpu));
+            for (int j = 0; j < want.Length; j++)
+                Assert.True(Math.Abs(want[j] - batch[i][j]) <= 1e-4 * (1 + Math.Abs(want[j])), $"document {i} logit {j}: device {batch[i][j]} vs CPU {want[j]}");
+            Assert.Equal(config.Layers, seenBatch[i].Count);
+            for (int k = 0; k < seenSolo.Count; k++)
+            {
+                Assert.Equal(seenSolo[k].Item2, seenBatch[i][k].Item2);
+                Assert.Equal(seenSolo[k].Item3, seenBatch[i][k].Item3);
+                for (int r = 0; r < seenCpu[k].Item2.Length; r++)
+                {
+                    Assert.True(Math.Abs(seenCpu[k].Item2[r] - seenBatch[i][k].Item2[r]) <= 1e-5, $"document {i} layer {k} entropy row {r}");
+                    Assert.True(Math.Abs(seenCpu[k].Item3[r] - seenBatch[i][k].Item3[r]) <= 1e-5 * (1 + seenCpu[k].Item3[r]), $"document {i} layer {k} distance row {r}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void DocumentsOfABatchHaveTheirOwnEditors()
     {

@@ -14,7 +14,7 @@ namespace Mspgt.Models.Gpu;
 /// point, and copied back only after a host editor; an <see cref="ActivationEdit"/> runs on the device, so every
 /// editor changes what the next device op reads exactly as on the CPU.
 /// </summary>
-public sealed class GpuTransformer : IDecoder, IDisposable
+public sealed partial class GpuTransformer : IDecoder, IDisposable
 {
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
@@ -36,6 +36,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
     readonly RowKernels rows;
     readonly RopeKernel rope;
     readonly AttentionKernels attention;
+    readonly LensKernels lens;
     readonly MatrixOps ops;
     readonly EditKernels edits;
     readonly Cublas? cublas;
@@ -55,6 +56,7 @@ public sealed class GpuTransformer : IDecoder, IDisposable
         rows = new RowKernels(acc);
         rope = new RopeKernel(acc);
         attention = new AttentionKernels(acc);
+        lens = new LensKernels(acc);
         edits = new EditKernels(acc, rows);
         if (!device.Emulated) acc.Bind();
         cublas = device.Emulated ? null : Cublas.TryLoad();
