@@ -22,8 +22,13 @@ public sealed class AttentionKernels
         public readonly int KvDim = s.KvDim, Keys = s.Keys, Window = s.Window;
         public readonly float Scale = s.Scale;
 
-        public int FirstKey(int position) => Window == int.MaxValue ? 0 : (position - Window + 1 > 0 ? position - Window + 1 : 0);
+        public int FirstKey(int position) => FirstVisibleKey(position, Window);
     }
+
+    /// <summary>The first key a query at <paramref name="position"/> sees (its sliding window's start, else 0), as
+    /// <see cref="AttentionShape.FirstKey"/> gives it, in the form kernels can call.</summary>
+    static int FirstVisibleKey(int position, int window) =>
+        window == int.MaxValue ? 0 : (position - window + 1 > 0 ? position - window + 1 : 0);
 
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims> scores;
     readonly Action<Index1D, ArrayView<float>, Dims> softmax;
@@ -42,7 +47,7 @@ public sealed class AttentionKernels
         public readonly float Scale = s.Scale;
         public readonly int WithRowStatistics = withRowStatistics ? 1 : 0;
 
-        public int FirstKey(int position) => Window == int.MaxValue ? 0 : (position - Window + 1 > 0 ? position - Window + 1 : 0);
+        public int FirstKey(int position) => FirstVisibleKey(position, Window);
     }
 
     public AttentionKernels(Accelerator a)
