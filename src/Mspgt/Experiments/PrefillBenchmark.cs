@@ -33,6 +33,8 @@ public static class PrefillBenchmark
         [JsonPropertyName("dtype")] public string Dtype { get; init; } = "f32";
         /// <summary>Bytes the weights take on the device (null on the CPU; half the f32 size for bf16/f16 matrices).</summary>
         [JsonPropertyName("device_weight_bytes")] public long? DeviceWeightBytes { get; init; }
+        /// <summary>What each timed pass does besides the forward itself (hooks, captures, where the logits go).</summary>
+        [JsonPropertyName("workload")] public string Workload { get; init; } = CpuWorkload;
     }
 
     public static Result Measure(LoadedModel model, int tokens, int runs, int seed = 1, int batch = 1)
@@ -43,16 +45,24 @@ public static class PrefillBenchmark
         if (batch <= 0) throw MspgtException.ForSetting("batch", "must be ≥ 1");
         var (docs, hooks) = Workload(c, tokens, batch, seed);
         var tf = model.Decoder;
-        // The batch as one ForwardBatch: one launch on a GPU, one document after another on the CPU.
-        var batchHooks = docs.Select(_ => (Hooks?)hooks).ToArray();
+        var gpu = tf as Models.Gpu.GpuTransformer;
+        // The batch as one ForwardBatch: one launch on a GPU, one document after another on the CPU. On a GPU also the
+        // analysis capture (every block's residual stream copied to the host, as analyze does), and every row's logits
+        // computed but left on the device, as a model call there leaves them.
+        var batchHooks = gpu == null ? docs.Select(_ => (Hooks?)hooks).ToArray() : WithResidualCapture(c, docs, hooks);
+        void Pass()
+        {
+            if (gpu != null) gpu.ForwardBatchOnDevice(docs, batchHooks);
+            else tf.ForwardBatch(docs, batchHooks, LogitRows.All);
+        }
         // Warm-up (JIT, page-in of mapped weights, kernel compilation; a batching device also sizes its buffers).
-        if (tf.BatchSize(tokens) > 1) tf.ForwardBatch(docs, batchHooks, LogitRows.All);
+        if (tf.BatchSize(tokens) > 1 || gpu != null) Pass();
         else tf.Forward(docs[0], null, hooks, LogitRows.All);
         var list = new List<Run>();
         for (int r = 0; r < runs; r++)
         {
             var sw = Stopwatch.StartNew();
-            tf.ForwardBatch(docs, batchHooks, LogitRows.All);
+            Pass();
             double s = sw.Elapsed.TotalSeconds;
             list.Add(new Run(s, (double)batch * tokens / s));
         }
@@ -62,9 +72,28 @@ public static class PrefillBenchmark
             PeakRssMegabytes(), weightBytes, Mspgt.Numerics.Parallelism.Threads, LoadAverage(), list) {
                 Device = tf.Device, Batch = batch,
                 Dtype = tf is Models.Gpu.GpuTransformer g ? Models.Gpu.DeviceChoice.Name(g.Dtype) : "f32",
-                DeviceWeightBytes = (tf as Models.Gpu.GpuTransformer)?.WeightBytes,
+                DeviceWeightBytes = gpu?.WeightBytes,
+                Workload = gpu == null ? CpuWorkload : DeviceWorkload,
             };
     }
+
+    const string CpuWorkload = "attention entropy and distance of every layer observed; every row's logits returned";
+    const string DeviceWorkload = "attention entropy and distance of every layer observed; every block's resid_post copied to the host; "
+        + "every row's logits computed and left on the device";
+
+    /// <summary>Each document's hooks plus observers that copy every block's residual stream into host buffers made once
+    /// (the capture analyze makes, without allocating in the timed passes).</summary>
+    static Hooks?[] WithResidualCapture(ModelConfig c, int[][] docs, Hooks hooks) =>
+        docs.Select(doc =>
+        {
+            var h = hooks.Copy();
+            for (int l = 0; l < c.Layers; l++)
+            {
+                var buffer = new float[doc.Length * c.Dim];
+                h.Observe(HookPoint.ResidPost(l), t => t.Data.CopyTo(buffer));
+            }
+            return (Hooks?)h;
+        }).ToArray();
 
     /// <summary>What a timed prefill runs, here and in <see cref="ThreadScaling"/>: <paramref name="batch"/> documents of
     /// <paramref name="tokens"/> seeded random ids, and the analysis hooks (every layer's attention entropy and

@@ -117,6 +117,23 @@ public class GpuBatchTests
         }
     }
 
+    /// <summary>ForwardBatchOnDevice (what bench times) computes every row's logits, which hooks at the logits see,
+    /// exactly as ForwardBatch returns them, and copies none to the host.</summary>
+    [Fact]
+    public void OnDeviceLogitsAreComputedAndNotReturned()
+    {
+        var (m, config) = Open("tiny-llama");
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        var returned = gpu.ForwardBatch(Documents, null, LogitRows.All);
+        var seen = Documents.Select(_ => new List<float[]>()).ToArray();
+        var hooks = seen.Select(list => (Hooks?)new Hooks().Observe(HookPoint.Logits, t => list.Add(t.Data.ToArray()))).ToArray();
+        long downloads = gpu.HookDownloads;
+        gpu.ForwardBatchOnDevice(Documents, hooks);
+        for (int i = 0; i < Documents.Length; i++) Assert.Equal(returned[i], Assert.Single(seen[i]));
+        Assert.Equal(downloads + Documents.Length, gpu.HookDownloads);   // the observed logits only
+    }
+
     [Fact]
     public void DocumentsOfABatchHaveTheirOwnEditors()
     {

@@ -116,6 +116,7 @@ public class GpuCommandTests
         Assert.Equal("f32", r32.GetProperty("dtype").GetString());
         double ratio = (double)r.GetProperty("device_weight_bytes").GetInt64() / r32.GetProperty("device_weight_bytes").GetInt64();
         Assert.InRange(ratio, 0.5, 0.52);
+        Assert.Contains("resid_post copied to the host", r.GetProperty("workload").GetString());
     }
 }
 
