@@ -48,18 +48,19 @@ public static class BenchCommand
                 ? SyntheticModel.Build(SyntheticModel.Preset(syn), weightType: SyntheticModel.ParseWeightType(wt ?? "f32"))
                 : ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), loadTokenizer: false);
             CliCommon.ApplyDevice(p, device, m);
+            string label = syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path;
             if (p.GetValue(scaling) is string counts)
             {
                 var sc = ThreadScaling.Measure(m, p.GetValue(tokens), p.GetValue(runs), ParseThreadCounts(counts));
                 if (p.GetValue(json)) { CliCommon.PrintJson(sc, indented: true); return 0; }
-                Console.WriteLine($"{(syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path)}: prefill of {sc.Tokens} tokens, {sc.Rounds} rounds, load average {sc.LoadAverage:F2}");
+                Console.WriteLine($"{label}: prefill of {sc.Tokens} tokens, {sc.Rounds} rounds, load average {sc.LoadAverage:F2}");
                 foreach (var pt in sc.Points)
                     Console.WriteLine($"  {pt.Threads,3} threads: {pt.TokensPerSecond,8:F1} tokens/s, speed-up {pt.SpeedUp:F2}x (quartiles {pt.SpeedUpP25:F2}-{pt.SpeedUpP75:F2}), compute loop {pt.ComputeLoopSpeedUp:F2}x");
                 return 0;
             }
             var r = PrefillBenchmark.Measure(m, p.GetValue(tokens), p.GetValue(runs), batch: p.GetValue(batch));
             if (p.GetValue(json)) { CliCommon.PrintJson(r, indented: true); return 0; }
-            Console.WriteLine($"{(syn != null ? $"synthetic {syn} ({wt ?? "f32"})" : m.Path)} on {r.Device}: prefill {r.Batch} × {r.Tokens} tokens: {r.TokensPerSecond:F1} tokens/s, {r.Gflops:F1} GFLOP/s effective, peak RSS {r.PeakRssMb:F0} MB (weights {r.WeightBytes / 1048576.0:F1} MB), load average {r.LoadAverage:F2}, runs: {string.Join(", ", r.Runs.Select(x => $"{x.Seconds:F3}s"))}");
+            Console.WriteLine($"{label} on {r.Device}: prefill {r.Batch} × {r.Tokens} tokens: {r.TokensPerSecond:F1} tokens/s, {r.Gflops:F1} GFLOP/s effective, peak RSS {r.PeakRssMb:F0} MB (weights {r.WeightBytes / 1048576.0:F1} MB), load average {r.LoadAverage:F2}, runs: {string.Join(", ", r.Runs.Select(x => $"{x.Seconds:F3}s"))}");
             return 0;
         });
         return cmd;

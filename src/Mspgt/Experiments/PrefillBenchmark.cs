@@ -71,7 +71,7 @@ public static class PrefillBenchmark
         return new Result(model.Path, tokens, (double)batch * tokens / median, batch * SyntheticModel.PrefillFlops(c, tokens) / median / 1e9,
             PeakRssMegabytes(), weightBytes, Mspgt.Numerics.Parallelism.Threads, LoadAverage(), list) {
                 Device = tf.Device, Batch = batch,
-                Dtype = tf is Models.Gpu.GpuTransformer g ? Models.Gpu.DeviceChoice.Name(g.Dtype) : "f32",
+                Dtype = gpu != null ? Models.Gpu.DeviceChoice.Name(gpu.Dtype) : "f32",
                 DeviceWeightBytes = gpu?.WeightBytes,
                 Workload = gpu == null ? CpuWorkload : DeviceWorkload,
             };

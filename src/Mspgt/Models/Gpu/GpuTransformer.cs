@@ -257,13 +257,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         var c = Config;
         int T = ws.Tokens;
         ArrayView<float> keys = ws.K, values = ws.Vv;
-        if (cache != null)
-        {
-            var seg = segs[0];
-            (keys, values) = kv!.Layer(l);
-            keys.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.K);
-            values.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.Vv);
-        }
+        if (cache != null) (keys, values) = AppendToCache(l, segs[0], ws);
         bool observed(Segment seg) => seg.Table != null && seg.Table.HasRows(HookPoint.AttnPattern(l)) && Fusable(l, seg);
         bool statistics = segs.Any(observed);
         var shape = new AttentionShape(T, 0, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
@@ -282,8 +276,19 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
                 Array.Copy(entropy, (long)h * T + seg.Offset, se, (long)h * seg.Tokens, seg.Tokens);
                 Array.Copy(distance, (long)h * T + seg.Offset, sd, (long)h * seg.Tokens, seg.Tokens);
             }
-            seg.Table.FireRows(HookPoint.AttnPattern(l), new AttentionRowValues(se, sd, c.Heads, seg.Tokens, seg.Start));
+            seg.Table!.FireRows(HookPoint.AttnPattern(l), new AttentionRowValues(se, sd, c.Heads, seg.Tokens, seg.Start));
         }
+    }
+
+    /// <summary>A cached pass's keys and values (one document) written into layer l's device cache at its start
+    /// position; returns that layer's cache, which attention then reads.</summary>
+    (ArrayView<float> Keys, ArrayView<float> Values) AppendToCache(int l, Segment seg, GpuWorkspace ws)
+    {
+        int kvDim = Config.KvDim;
+        var (keys, values) = kv!.Layer(l);
+        keys.SubView((long)seg.Start * kvDim, (long)seg.Tokens * kvDim).CopyFrom(ws.K);
+        values.SubView((long)seg.Start * kvDim, (long)seg.Tokens * kvDim).CopyFrom(ws.Vv);
+        return (keys, values);
     }
 
     /// <summary>Per row of the pass: its absolute position, and the row of the key buffer where its document's key 0
@@ -311,12 +316,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         var c = Config;
         var s = new AttentionShape(seg.Tokens, seg.Start, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l));
         ArrayView<float> keys, values;
-        if (cache != null)
-        {
-            (keys, values) = kv!.Layer(l);
-            keys.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.K);
-            values.SubView((long)seg.Start * c.KvDim, (long)seg.Tokens * c.KvDim).CopyFrom(ws.Vv);
-        }
+        if (cache != null) (keys, values) = AppendToCache(l, seg, ws);
         else
         {
             keys = ws.K.SubView((long)seg.Offset * c.KvDim, s.KeyLength);
