@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, for a Linux machine with an NVIDIA GPU and no .NET SDK. Run it from the folder scripts/gpu-pack.sh
 # made (it carries the .NET runtime and mspgt):
-#   gpu-pack/gpu-check.sh --shared /path/to/shared [--device cuda:0] [--out gpu-check.json]
+#   gpu-pack/gpu-check.sh --shared /path/to/shared [--device cuda:0] [--out gpu-check.json] [--work DIR] [--no-8b]
 # It writes one JSON file with:
 #   parity_f32   the device's last-position logits against the F32 goldens of tiny-llama, tiny-qwen2, tiny-qwen3,
 #                tiny-llama3 and stories260K, tolerance |Δ| ≤ 1e-4 + 1e-4·|golden| (cuBLAS SGEMM, TF32 off);
@@ -9,19 +9,27 @@
 #                per case, r_w = max |Δlogit| of the CPU's f32 pass over the weights rounded to that type, and the
 #                device must give 0.1·r_w ≤ max |Δlogit| ≤ 3·r_w + 1e-3 (activations are rounded too: about twice
 #                the weight-only error to first order; under 0.1·r_w would mean it did not round at all);
-#   bench        `mspgt bench --device cuda --dtype bf16 --synthetic llama-3.2-1b|llama-3.1-8b --batch 16 --tokens 256`
-#                (attention statistics on), tokens/s and the runs.
-# Exit: 0 when f32, bf16 and f16 parity passed, 1 when one failed, 2 when there is no GPU or an argument is wrong.
+#   bench        `mspgt bench --device cuda --dtype bf16 --batch 16 --tokens 256` (attention statistics on, every
+#                resid_post copied to the host) on the Llama-3.2-1B shape (--synthetic) and on the Llama-3.1-8B shape
+#                written to disk once by `mspgt synth` (bf16, 15 GB, in --work), tokens/s and the runs;
+#   analyze_8b   `mspgt analyze --device cuda --dtype bf16` on that 8B folder over 64 documents cut to 256 tokens
+#                (made from the TinyStories sample: each a numbered header and the five stories in a rotated order),
+#                end-to-end wall seconds (load, forward passes, every signal, the boundary tests, the files).
+# --no-8b skips the 8B steps (no 15 GB written). The JSON is rewritten after every step, so a run cut short still
+# leaves what it measured. Exit: 0 when f32, bf16 and f16 parity passed, 1 when one failed, 2 when there is no GPU
+# or an argument is wrong.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-shared="" device="cuda" out="gpu-check.json" runs=3
+shared="" device="cuda" out="gpu-check.json" runs=3 work="${TMPDIR:-/tmp}" big=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --shared) shared="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --work) work="$2"; shift 2 ;;
+    --no-8b) big=0; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,29 +51,72 @@ gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,nohea
 version=$("$mspgt" --version 2>&1 | head -1)
 echo "gpu-check: $gpu; $version" >&2
 
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+f32='null' bf16='null' f16='null' bench="" analyze='null' f32_rc=1 bf16_rc=1 f16_rc=1
+# The JSON so far, written under a temporary name and renamed (never a half-written file).
+save() {
+  printf '{"gpu": %s, "mspgt": %s, "device": %s, "parity_f32": %s, "parity_bf16": %s, "parity_f16": %s, "bench": {%s}, "analyze_8b": %s}\n' \
+    "$(str "$gpu")" "$(str "$version")" "$(str "$device")" "$f32" "$bf16" "$f16" "$bench" "$analyze" > "$out.tmp" && mv "$out.tmp" "$out"
+}
+
 echo "gpu-check: f32 parity on the fixtures" >&2
 f32=$("$mspgt" bench --parity "$shared" --device "$device" --dtype f32 2>"$out.f32.err"); f32_rc=$?
 [ -n "$f32" ] || f32="{\"error\": $(str "$(cat "$out.f32.err")")}"
+save
 
 echo "gpu-check: bf16 parity" >&2
 bf16=$("$mspgt" bench --parity "$shared" --device "$device" --dtype bf16 2>"$out.bf16.err"); bf16_rc=$?
 [ -n "$bf16" ] || bf16="{\"error\": $(str "$(cat "$out.bf16.err")")}"
+save
 
 echo "gpu-check: f16 parity" >&2
 f16=$("$mspgt" bench --parity "$shared" --device "$device" --dtype f16 2>"$out.f16.err"); f16_rc=$?
 [ -n "$f16" ] || f16="{\"error\": $(str "$(cat "$out.f16.err")")}"
+save
 
-bench=""
-for shape in llama-3.2-1b llama-3.1-8b; do
-  echo "gpu-check: bench $shape, 16 × 256 tokens" >&2
-  r=$("$mspgt" bench --device "$device" --dtype bf16 --synthetic "$shape" --batch 16 --tokens 256 --runs "$runs" --json 2>"$out.bench.err")
+# One timed bench: its JSON, or the error it printed.
+bench_one() {   # label, then mspgt bench's model arguments
+  local label="$1"; shift
+  echo "gpu-check: bench $label, 16 × 256 tokens" >&2
+  local r
+  r=$("$mspgt" bench --device "$device" --dtype bf16 "$@" --batch 16 --tokens 256 --runs "$runs" --json 2>"$out.bench.err")
   [ -n "$r" ] || r="{\"error\": $(str "$(cat "$out.bench.err")")}"
-  bench="$bench${bench:+, }$(str "$shape"): $r"
-done
-rm -f "$out.f32.err" "$out.bf16.err" "$out.f16.err" "$out.bench.err"
+  bench="$bench${bench:+, }$(str "$label"): $r"
+  save
+}
+bench_one llama-3.2-1b --synthetic llama-3.2-1b
 
-tmp="$out.tmp"
-printf '{"gpu": %s, "mspgt": %s, "device": %s, "parity_f32": %s, "parity_bf16": %s, "parity_f16": %s, "bench": {%s}}\n' \
-  "$(str "$gpu")" "$(str "$version")" "$(str "$device")" "$f32" "$bf16" "$f16" "$bench" > "$tmp" && mv "$tmp" "$out"
+if [ "$big" -eq 1 ]; then
+  model="$work/mspgt-gpu-check-llama-3.1-8b" corpus="$work/mspgt-gpu-check-corpus.txt" runs_dir="$work/mspgt-gpu-check-analyze"
+  rm -rf "$model" "$runs_dir"
+  echo "gpu-check: writing the Llama-3.1-8B shape (bf16, 15 GB) to $model" >&2
+  t0=$(now)
+  if "$mspgt" synth --preset llama-3.1-8b --out "$model" >"$out.synth.err" 2>&1; then
+    echo "gpu-check: synth took $(secs "$t0" "$(now)") s" >&2
+    bench_one llama-3.1-8b --model "$model"
+    # 64 documents, blank-line separated: a numbered header, then the sample's five stories (JSON escapes undone
+    # by sed: \n and \" only, which is all the sample has) starting from a different one in each.
+    sed -e 's/^{"text": *"//' -e 's/"}[[:space:]]*$//' -e 's/\\n/ /g' -e 's/\\"/"/g' "$shared/corpora/tinystories-sample/stories.jsonl" > "$corpus.stories"
+    n=$(wc -l < "$corpus.stories")
+    : > "$corpus"
+    for i in $(seq 0 63); do
+      { printf 'Document %d. ' "$i"; awk -v s="$i" -v n="$n" '{ a[NR - 1] = $0 } END { for (j = 0; j < n; j++) printf "%s ", a[(s + j) % n]; print "" }' "$corpus.stories"; echo; } >> "$corpus"
+    done
+    echo "gpu-check: analyze, Llama-3.1-8B shape, 64 documents × 256 tokens" >&2
+    t0=$(now)
+    "$mspgt" analyze --model "$model" --corpus "$corpus" --max-tokens 256 --device "$device" --dtype bf16 --out "$runs_dir" -q >"$out.analyze.log" 2>&1
+    rc=$?
+    wall=$(secs "$t0" "$(now)")
+    analyze="{\"command\": \"analyze --model <8B folder> --corpus <64 documents> --max-tokens 256 --device $device --dtype bf16\", \"rc\": $rc, \"wall_s\": $wall, \"log_tail\": $(str "$(tail -c 2000 "$out.analyze.log")"), \"summary_head\": $(str "$(head -c 3000 "$runs_dir/summary.json" 2>/dev/null)")}"
+    echo "gpu-check: analyze rc $rc in $wall s" >&2
+  else
+    analyze="{\"error\": $(str "synth failed: $(tail -c 2000 "$out.synth.err")")}"
+  fi
+  save
+  rm -rf "$model" "$runs_dir" "$corpus" "$corpus.stories" "$out.synth.err" "$out.analyze.log"
+fi
+rm -f "$out.f32.err" "$out.bf16.err" "$out.f16.err" "$out.bench.err"
+save
 echo "gpu-check: wrote $out" >&2
 [ "$f32_rc" -eq 0 ] && [ "$bf16_rc" -eq 0 ] && [ "$f16_rc" -eq 0 ] && exit 0 || exit 1
