@@ -69,9 +69,8 @@ public static class SyntheticModel
     {
         if (Array.IndexOf(WeightTypes, weightType) < 0)
             throw MspgtException.ForSetting("weight_type", $"synthetic models support f32, bf16 and q8_0, not {weightType}");
-        var rng = new Random(seed);
         var tensors = new List<TensorEntry>();
-        WeightMatrix M(string name, int rows, int cols)
+        WeightMatrix M(string name, int rows, int cols, TensorDraws draws)
         {
             float range = WeightRange(cols);
             long n = (long)rows * cols;
@@ -81,35 +80,39 @@ public static class SyntheticModel
                 case TensorType.F32:
                 {
                     var v = GC.AllocateUninitializedArray<float>(checked((int)n), pinned: true);
-                    for (long i = 0; i < n; i++) v[i] = DrawWeight(rng, range);
+                    InParallel(n, (start, length) => draws.FillWeights(v.AsSpan((int)start, length), start, range));
                     w = WeightMatrix.FromFloats(name, rows, cols, v);
                     break;
                 }
                 case TensorType.BF16:
                 {
                     var b = GC.AllocateUninitializedArray<byte>(checked((int)(2 * n)), pinned: true);
-                    for (long i = 0; i < n; i++)
+                    InParallel(n, (start, length) =>
                     {
-                        ushort u = ToBf16(DrawWeight(rng, range));
-                        b[2 * i] = (byte)u;
-                        b[2 * i + 1] = (byte)(u >> 8);
-                    }
+                        var f = System.Buffers.ArrayPool<float>.Shared.Rent(length);
+                        draws.FillWeights(f.AsSpan(0, length), start, range);
+                        var h = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(b.AsSpan((int)(2 * start), 2 * length));
+                        for (int i = 0; i < length; i++) h[i] = ToBf16(f[i]);   // little-endian, as the file stores them
+                        System.Buffers.ArrayPool<float>.Shared.Return(f);
+                    });
                     w = WeightMatrix.FromBytes(name, rows, cols, TensorType.BF16, b);
                     break;
                 }
                 default:
                 {
                     if (cols % 32 != 0) throw MspgtException.ForSetting("weight_type", $"q8_0 needs rows that are a multiple of 32 long, {name} has {cols}");
-                    long blocks = n / 32;
-                    var b = GC.AllocateUninitializedArray<byte>(checked((int)(blocks * QuantBlocks.Q8_0BlockBytes)), pinned: true);
+                    var b = GC.AllocateUninitializedArray<byte>(checked((int)(n / 32 * QuantBlocks.Q8_0BlockBytes)), pinned: true);
                     ushort d = BitConverter.HalfToUInt16Bits((Half)(range / 127f));
-                    for (long k = 0; k < blocks; k++)
+                    InParallel(n, (start, length) =>
                     {
-                        long o = k * QuantBlocks.Q8_0BlockBytes;
-                        b[o] = (byte)d;
-                        b[o + 1] = (byte)(d >> 8);
-                        for (int j = 0; j < 32; j++) b[o + 2 + j] = (byte)(sbyte)rng.Next(-127, 128);
-                    }
+                        for (long k = start / 32; k < (start + length) / 32; k++)   // chunks are whole blocks
+                        {
+                            long o = k * QuantBlocks.Q8_0BlockBytes;
+                            b[o] = (byte)d;
+                            b[o + 1] = (byte)(d >> 8);
+                            for (int j = 0; j < 32; j++) b[o + 2 + j] = (byte)draws.Quant(k * 32 + j);
+                        }
+                    });
                     w = WeightMatrix.FromBytes(name, rows, cols, TensorType.Q8_0, b);
                     break;
                 }
@@ -122,22 +125,26 @@ public static class SyntheticModel
             tensors.Add(new TensorEntry(name, TensorType.F32, [n], 4L * n));
             return Enumerable.Repeat(1f, n).ToArray();
         }
-        float[] Bias(string name, int n)
+        float[] Bias(string name, int n, TensorDraws draws)
         {
             tensors.Add(new TensorEntry(name, TensorType.F32, [n], 4L * n));
             var b = new float[n];
-            for (int i = 0; i < n; i++) b[i] = DrawBias(rng);
+            draws.FillBiases(b, 0);
             return b;
         }
-        // Every tensor in DrawOrder's order, so the generator's draws are the ones SyntheticCheckpoint writes.
+        // Each tensor draws from its own stream (its place in DrawOrder), as SyntheticCheckpoint and SyntheticGguf do.
         var made = new Dictionary<string, object>(StringComparer.Ordinal);
+        int ordinal = 0;
         foreach (var t in DrawOrder(c))
+        {
+            var draws = new TensorDraws(seed, ordinal++);
             made[t.Name] = t.Kind switch
             {
-                SyntheticTensorKind.Matrix => M(t.Name, t.Rows, t.Cols),
-                SyntheticTensorKind.Bias => Bias(t.Name, t.Rows),
+                SyntheticTensorKind.Matrix => M(t.Name, t.Rows, t.Cols, draws),
+                SyntheticTensorKind.Bias => Bias(t.Name, t.Rows, draws),
                 _ => Ones(t.Name, t.Rows),
             };
+        }
         WeightMatrix Mat(string name) => (WeightMatrix)made[name];
         float[] Vec(string name) => (float[])made[name];
         float[]? OptVec(string name) => made.TryGetValue(name, out var v) ? (float[])v : null;
@@ -207,9 +214,49 @@ public static class SyntheticModel
     /// <summary>Matrix values are uniform in ±1.7/√cols: unit-variance inputs give outputs of about unit variance.</summary>
     internal static float WeightRange(int cols) => 1.7f / MathF.Sqrt(cols);
 
-    internal static float DrawWeight(Random rng, float range) => (float)(rng.NextDouble() * 2 - 1) * range;
+    /// <summary>
+    /// The random values of one tensor: value i of the tensor at place <c>ordinal</c> of <see cref="DrawOrder"/> is
+    /// output i of a SplitMix64 stream keyed by the seed and that place, computed on its own
+    /// (<see cref="SplitMix64.At"/>). So any chunk of any tensor can be drawn in parallel, and <see cref="Build"/>,
+    /// <see cref="SyntheticCheckpoint"/> and <see cref="SyntheticGguf"/> get the same values for a seed whatever the
+    /// thread count or chunking. (An 8B model was drawn serially from one System.Random before: 2 minutes to write.)
+    /// </summary>
+    internal readonly struct TensorDraws(int seed, int ordinal)
+    {
+        private readonly ulong _key = SplitMix64.ForStream(seed, 0x53594E5448UL + (ulong)ordinal).NextUInt64();
 
-    internal static float DrawBias(Random rng) => (float)(rng.NextDouble() * 2 - 1) * 0.1f;
+        /// <summary>Value i, uniform in [0, 1) from the top 53 bits.</summary>
+        private double Uniform(long i) => (SplitMix64.At(_key, i) >> 11) * (1.0 / (1UL << 53));
+
+        /// <summary>Values [start, start + dst.Length) of a matrix, uniform in ±<paramref name="range"/>.</summary>
+        public void FillWeights(Span<float> dst, long start, float range)
+        {
+            for (int i = 0; i < dst.Length; i++) dst[i] = (float)(Uniform(start + i) * 2 - 1) * range;
+        }
+
+        /// <summary>Values [start, start + dst.Length) of a bias, uniform in ±0.1.</summary>
+        public void FillBiases(Span<float> dst, long start)
+        {
+            for (int i = 0; i < dst.Length; i++) dst[i] = (float)(Uniform(start + i) * 2 - 1) * 0.1f;
+        }
+
+        /// <summary>Value i as a Q8_0 quant, uniform on −127…127 (the top 32 bits scaled, no modulo).</summary>
+        public sbyte Quant(long i) => (sbyte)((int)(((SplitMix64.At(_key, i) >> 32) * 255) >> 32) - 127);
+    }
+
+    /// <summary>Values per work item of <see cref="InParallel"/> (a multiple of 256: whole Q8_0 and K-quant blocks).</summary>
+    internal const int DrawChunk = 1 << 16;
+
+    /// <summary>body(start, length) over [0, n) in fixed chunks of <see cref="DrawChunk"/>, in parallel.</summary>
+    internal static void InParallel(long n, Action<long, int> body)
+    {
+        long chunks = (n + DrawChunk - 1) / DrawChunk;
+        Parallel.For(0L, chunks, Parallelism.Options, k =>
+        {
+            long start = k * DrawChunk;
+            body(start, (int)Math.Min(DrawChunk, n - start));
+        });
+    }
 
     /// <summary>float32 → bfloat16 bits, rounded to nearest even.</summary>
     internal static ushort ToBf16(float f)

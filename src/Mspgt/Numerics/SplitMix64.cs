@@ -19,11 +19,21 @@ public struct SplitMix64
         return new SplitMix64(mixer.NextUInt64());
     }
 
-    public ulong NextUInt64()
+    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+
+    public ulong NextUInt64() => Mix(unchecked(_state += Gamma));
+
+    /// <summary>
+    /// Output number <paramref name="n"/> (from 0) of a generator started at <paramref name="seed"/>, without drawing
+    /// the ones before it: SplitMix64's state only ever advances by a constant, so any output is one multiply and
+    /// one mix away. Lets independent chunks of a long stream be drawn in parallel, each value the same.
+    /// </summary>
+    public static ulong At(ulong seed, long n) => Mix(unchecked(seed + ((ulong)n + 1) * Gamma));
+
+    private static ulong Mix(ulong z)
     {
         unchecked
         {
-            ulong z = _state += 0x9E3779B97F4A7C15UL;
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
             z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
             return z ^ (z >> 31);
