@@ -30,7 +30,13 @@ public sealed class CenteredGram
     /// <summary>‖Xc‖²_F, the total sum of squares about the mean.</summary>
     public double TotalSquares { get; }
 
-    private CenteredGram(DenseMatrix x, double[]? centeredInto)
+    /// <summary>
+    /// Forms the Gram matrix of centred samples elsewhere (a GPU): Xc·Xcᵀ when <paramref name="sampleForm"/>, else
+    /// XcᵀXc, exactly symmetric. Its values may differ from the CPU's by rounding (another summation order).
+    /// </summary>
+    public delegate DenseMatrix GramProduct(DenseMatrix centered, bool sampleForm);
+
+    private CenteredGram(DenseMatrix x, double[]? centeredInto, GramProduct? product)
     {
         Rows = x.Rows;
         Cols = x.Cols;
@@ -39,7 +45,7 @@ public sealed class CenteredGram
         Centered = xc;
         TotalSquares = LinearAlgebra.FrobeniusSquared(xc);
         SampleForm = !(Cols <= Rows);
-        Gram = SampleForm ? LinearAlgebra.SampleGram(xc) : LinearAlgebra.FeatureGram(xc);
+        Gram = product?.Invoke(xc, SampleForm) ?? (SampleForm ? LinearAlgebra.SampleGram(xc) : LinearAlgebra.FeatureGram(xc));
     }
 
     private CenteredGram(int rows, int cols, double[] mean, DenseMatrix gram, double totalSquares)
@@ -65,12 +71,13 @@ public sealed class CenteredGram
     /// <summary>Centres <paramref name="x"/> and forms its Gram matrix (needs 2 or more finite samples of 1 or more features).</summary>
     /// <param name="centeredInto">Storage for <see cref="Centered"/> (length Rows·Cols), for a caller that reuses it
     /// once <see cref="DropCentered"/> has let it go; null allocates.</param>
-    public static CenteredGram Of(DenseMatrix x, string source = "gram", double[]? centeredInto = null)
+    /// <param name="product">Where the Gram product runs; null: here, by <see cref="LinearAlgebra"/>.</param>
+    public static CenteredGram Of(DenseMatrix x, string source = "gram", double[]? centeredInto = null, GramProduct? product = null)
     {
         if (x.Rows < 2) throw new MspgtException(source, $"needs at least 2 samples, got {x.Rows}");
         if (x.Cols < 1) throw new MspgtException(source, "samples have no features");
         LinearAlgebra.RequireFinite(x, source);
-        return new CenteredGram(x, centeredInto);
+        return new CenteredGram(x, centeredInto, product);
     }
 
     /// <summary>Eigenvalues and eigenvectors of <see cref="Gram"/> (largest first), computed on first use.</summary>

@@ -88,19 +88,22 @@ public sealed partial class DocumentSignals
         /// The same from T × d float rows, converted once without row 0 rather than converted and then copied. The
         /// float64 rows and their centred copy are taken from <paramref name="shelf"/> and put back once dropped.
         /// </summary>
-        public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s, int block, Shelf shelf)
+        /// <param name="product">Where the Gram product runs (the model's GPU), or null for here.</param>
+        public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s, int block, Shelf shelf,
+            CenteredGram.GramProduct? product)
         {
             int n = s.IncludeBos ? T : T - 1;
             var rows = DenseMatrix.FromFloats(rowMajor.AsSpan((T - n) * d), n, d, shelf.Take(n * d));
-            return OfRows(rows, s, block, shelf);
+            return OfRows(rows, s, block, shelf, product);
         }
 
-        private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s, int block, Shelf? shelf = null)
+        private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s, int block, Shelf? shelf = null,
+            CenteredGram.GramProduct? product = null)
         {
             if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null, null, null);
             foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null, null, null);
             var centered = shelf?.Take(rows.Data.Length);
-            var g = CenteredGram.Of(rows, "signals", centered);
+            var g = CenteredGram.Of(rows, "signals", centered, product);
             if (!(g.TotalSquares > 0)) return new(rows, null, null, null, null);
             var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors };
             var pca = rows.Rows <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;

@@ -97,6 +97,7 @@ public sealed partial class DocumentSignals
     public int MinimumTokens => MinimumRepresentationRows(_s) + (_s.IncludeBos ? 0 : 1);
 
     private readonly IDecoder _model;
+    private readonly CenteredGram.GramProduct? _gramProduct;
     private readonly SignalSettings _s;
     private readonly LogitLens _lens;
     private readonly WeightMatrix? _projection; // pooledDims × dim (row q = the q-th random direction) when the model is wider than PooledDims
@@ -114,6 +115,8 @@ public sealed partial class DocumentSignals
         _s = settings;
         _samples = samples ?? SampleStore.InMemory();
         _lens = new LogitLens(model.Config, model.Weights, model as Models.Gpu.GpuTransformer);
+        // With the model on a GPU, each representation's Gram matrix is formed there too (the estimators' largest product).
+        if (model is Models.Gpu.GpuTransformer gpu) _gramProduct = gpu.CenteredGram;
         int d = model.Config.Dim;
         if (d > settings.PooledDims)
         {
@@ -249,7 +252,7 @@ public sealed partial class DocumentSignals
             int l1 = Math.Min(L, l0 + window);
             Parallel.For(l0 == 0 ? 0 : l0 + 1, l1 + 1, Mspgt.Numerics.Parallelism.Options, r =>
             {
-                prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s, block: r - 1, shelf);
+                prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s, block: r - 1, shelf, _gramProduct);
                 reps[r] = null!;   // this document's floats are not read again
             });
             Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => measuredBlocks[l] = MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l));

@@ -19,6 +19,7 @@ public sealed unsafe class Cublas : IDisposable
     readonly nint library, handle;
     readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, nint, int, float*, nint, int, int> sgemm;
     readonly delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int> gemmEx;
+    readonly delegate* unmanaged<nint, int, int, int, int, int, double*, nint, int, nint, int, double*, nint, int, int> dgemm;
     readonly delegate* unmanaged<nint, int> destroy;
 
     Cublas(nint library)
@@ -29,6 +30,8 @@ public sealed unsafe class Cublas : IDisposable
             NativeLibrary.GetExport(library, "cublasSgemm_v2");
         gemmEx = (delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int>)
             NativeLibrary.GetExport(library, "cublasGemmEx");
+        dgemm = (delegate* unmanaged<nint, int, int, int, int, int, double*, nint, int, nint, int, double*, nint, int, int>)
+            NativeLibrary.GetExport(library, "cublasDgemm_v2");
         destroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(library, "cublasDestroy_v2");
         var setMathMode = (delegate* unmanaged<nint, int, int>)NativeLibrary.GetExport(library, "cublasSetMathMode");
         nint h;
@@ -64,6 +67,18 @@ public sealed unsafe class Cublas : IDisposable
         float one = 1, zero = 0;
         Check(gemmEx(handle, OpT, OpN, n, m, k, &one, b, inputType, k, a, inputType, k, &zero, c, R32F, n,
             Compute32F, GemmDefault), "cublasGemmEx");
+    }
+
+    /// <summary>
+    /// float64 g = x·xᵀ (n × n) when <paramref name="sampleForm"/>, else xᵀ·x (d × d), x row-major n × d on the device.
+    /// Row-major x is column-major A = xᵀ (d × n, lda = d), so x·xᵀ = AᵀA and xᵀx = AAᵀ; a symmetric result reads the
+    /// same in either order (cuBLAS need not make it exactly symmetric: the caller mirrors one triangle).
+    /// </summary>
+    public void Gram64(nint x, nint g, int n, int d, bool sampleForm)
+    {
+        double one = 1, zero = 0;
+        if (sampleForm) Check(dgemm(handle, OpT, OpN, n, n, d, &one, x, d, x, d, &zero, g, n), "cublasDgemm_v2");
+        else Check(dgemm(handle, OpN, OpT, d, d, n, &one, x, d, x, d, &zero, g, d), "cublasDgemm_v2");
     }
 
     static void Check(int status, string call)

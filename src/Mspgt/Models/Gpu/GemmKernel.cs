@@ -7,12 +7,14 @@ namespace Mspgt.Models.Gpu;
 /// Matrix product on the device without cuBLAS (emulation, or no libcublas found): row-major C[m,n] = A[m,k]·B[n,k]ᵀ,
 /// one thread per output element, summed in k order so results are deterministic. The 16-bit form reads bf16/f16
 /// inputs (<see cref="HalfBits"/>), widens each exactly and accumulates in f32, as cublasGemmEx with
-/// CUBLAS_COMPUTE_32F does (in its own summation order).
+/// CUBLAS_COMPUTE_32F does (in its own summation order). The float64 Gram form serves the signals (X·Xᵀ or XᵀX of a
+/// centred sample matrix), as cublasDgemm does.
 /// </summary>
 public sealed class GemmKernel
 {
     readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> kernel;
     readonly Action<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, int, int, int> kernel16;
+    readonly Action<Index2D, ArrayView<double>, ArrayView<double>, int, int, int> gram64;
     readonly Accelerator accelerator;
 
     public GemmKernel(Accelerator accelerator)
@@ -20,6 +22,25 @@ public sealed class GemmKernel
         this.accelerator = accelerator;
         kernel = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(Kernel);
         kernel16 = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, int, int, int>(Kernel16);
+        gram64 = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<double>, ArrayView<double>, int, int, int>(Gram64Kernel);
+    }
+
+    // g[i, j] = Σ_t x[i, t]·x[j, t] (sample form, x n × d, g n × n) or Σ_t x[t, i]·x[t, j] (feature form, g d × d).
+    static void Gram64Kernel(Index2D index, ArrayView<double> x, ArrayView<double> g, int n, int d, int sampleForm)
+    {
+        int i = index.X, j = index.Y;
+        double sum = 0;
+        if (sampleForm != 0)
+        {
+            long io = (long)i * d, jo = (long)j * d;
+            for (int t = 0; t < d; t++) sum += x[io + t] * x[jo + t];
+            g[(long)i * n + j] = sum;
+        }
+        else
+        {
+            for (int t = 0; t < n; t++) sum += x[(long)t * d + i] * x[(long)t * d + j];
+            g[(long)i * d + j] = sum;
+        }
     }
 
     static void Kernel(Index2D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int k)
@@ -56,5 +77,14 @@ public sealed class GemmKernel
         if (a.Length != (long)m * k || b.Length != (long)n * k || c.Length != (long)m * n)
             throw new ArgumentException($"GEMM shapes do not match buffers: m={m} n={n} k={k}");
         kernel16(new Index2D(m, n), a, b, c, n, k, code);
+    }
+
+    /// <summary>g = x·xᵀ (n × n) when <paramref name="sampleForm"/>, else xᵀ·x (d × d), x row-major n × d, in float64.</summary>
+    public void Gram64(ArrayView<double> x, int n, int d, bool sampleForm, ArrayView<double> g)
+    {
+        int p = sampleForm ? n : d;
+        if (x.Length != (long)n * d || g.Length != (long)p * p)
+            throw new ArgumentException($"Gram shapes do not match buffers: n={n} d={d}");
+        gram64(new Index2D(p, p), x, g, n, d, sampleForm ? 1 : 0);
     }
 }

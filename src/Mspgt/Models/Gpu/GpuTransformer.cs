@@ -48,6 +48,8 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     float[] hostScratch = [];
     /// <summary>Activations copied to the host for hooks so far (device edits need none; tests check it).</summary>
     internal long HookDownloads { get; private set; }
+    /// <summary>Gram matrices formed on the device for the signals so far (tests check that they were).</summary>
+    internal long GramProducts { get; private set; }
 
     GpuTransformer(GpuDevice device, ModelConfig config, ModelWeights weights, GpuWeights w)
     {

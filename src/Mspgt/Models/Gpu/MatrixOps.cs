@@ -61,6 +61,16 @@ public sealed class MatrixOps : IDisposable
         acc.Synchronize();
     }
 
+    /// <summary>g = x·xᵀ (n × n) when <paramref name="sampleForm"/>, else xᵀ·x (d × d), x row-major n × d, in float64
+    /// (cublasDgemm, or the ILGPU kernel): the signals' Gram matrices, whatever the pass's dtype.</summary>
+    public void Gram64(ArrayView<double> x, int n, int d, bool sampleForm, ArrayView<double> g)
+    {
+        if (cublas == null) { gemm.Gram64(x, n, d, sampleForm, g); return; }
+        acc.Synchronize();
+        cublas.Gram64(Ptr(x), Ptr(g), n, d, sampleForm);
+        acc.Synchronize();
+    }
+
     /// <summary>dst[t, :] = table[ids[t], :] widened to f32 (the token embedding).</summary>
     public void Gather(DeviceMatrix table, ArrayView<int> ids, ArrayView<float> dst)
     {
