@@ -14,7 +14,7 @@ public sealed class GemmKernel
 {
     readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> kernel;
     readonly Action<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, int, int, int> kernel16;
-    readonly Action<Index2D, ArrayView<double>, ArrayView<double>, int, int, int> gram64;
+    Action<Index2D, ArrayView<double>, ArrayView<double>, int, int, int>? gram64;   // loaded on first use (analyze only)
     readonly Accelerator accelerator;
 
     public GemmKernel(Accelerator accelerator)
@@ -22,7 +22,6 @@ public sealed class GemmKernel
         this.accelerator = accelerator;
         kernel = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(Kernel);
         kernel16 = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, int, int, int>(Kernel16);
-        gram64 = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<double>, ArrayView<double>, int, int, int>(Gram64Kernel);
     }
 
     // g[i, j] = Σ_t x[i, t]·x[j, t] (sample form, x n × d, g n × n) or Σ_t x[t, i]·x[t, j] (feature form, g d × d).
@@ -85,6 +84,7 @@ public sealed class GemmKernel
         int p = sampleForm ? n : d;
         if (x.Length != (long)n * d || g.Length != (long)p * p)
             throw new ArgumentException($"Gram shapes do not match buffers: n={n} d={d}");
+        gram64 ??= accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<double>, ArrayView<double>, int, int, int>(Gram64Kernel);
         gram64(new Index2D(p, p), x, g, n, d, sampleForm ? 1 : 0);
     }
 }
