@@ -204,9 +204,7 @@ public sealed class Transformer : IDecoder
         {
             ("embed", rows(c.Dim)),
             ("rms_norm", rows(c.Dim)),
-            ("q_proj", MatMul.GemmWorkItems(tokens, c.QDim, c.Dim, threads)),
-            ("k_proj", MatMul.GemmWorkItems(tokens, c.KvDim, c.Dim, threads)),
-            ("v_proj", MatMul.GemmWorkItems(tokens, c.KvDim, c.Dim, threads)),
+            ("qkv_proj", MatMul.GemmWorkItems(tokens, [c.QDim, c.KvDim, c.KvDim], c.Dim, threads)),   // one call
         };
         if (c.QkvBias) list.Add(("qkv_bias", rows(c.KvDim)));
         if (c.QkNorm) list.Add(("qk_norm", rows(c.KvDim)));
@@ -215,8 +213,7 @@ public sealed class Transformer : IDecoder
             list.Add(($"attention.{l}", Attention.WorkItems(new AttentionShape(tokens, 0, c.Heads, c.KvHeads, c.HeadDim, c.AttentionWindow(l)), threads)));
         list.Add(("o_proj", MatMul.GemmWorkItems(tokens, c.Dim, c.QDim, threads)));
         list.Add(("residual_add", rows(c.Dim)));
-        list.Add(("gate_proj", MatMul.GemmWorkItems(tokens, c.Ffn, c.Dim, threads)));
-        list.Add(("up_proj", MatMul.GemmWorkItems(tokens, c.Ffn, c.Dim, threads)));
+        list.Add(("gate_up_proj", MatMul.GemmWorkItems(tokens, [c.Ffn, c.Ffn], c.Dim, threads)));
         list.Add(("swiglu", rows(c.Ffn)));
         list.Add(("down_proj", MatMul.GemmWorkItems(tokens, c.Dim, c.Ffn, threads)));
         list.Add(("lm_head", MatMul.GemmWorkItems(tokens, c.Vocab, c.Dim, threads)));

@@ -113,19 +113,53 @@ public static unsafe class MatMul
     /// </summary>
     public static (int ColumnTile, int ColumnTiles, int TokenBlock, int TokenBlocks) GemmPartition(int tokens, int rows, int threads)
     {
-        int nr = GemmKernel.Nr, mr = GemmKernel.Mr;
-        int minItems = 4 * Math.Max(1, threads);
+        var (nc, tiles) = ColumnTiles(rows, threads);
+        var (mb, blocks) = TokenBlocks(tokens, tiles, threads);
+        return (nc, tiles, mb, blocks);
+    }
+
+    /// <summary>
+    /// The cut of one call over several weights that read the same activations (<see cref="Multiply(ReadOnlySpan{float}, int, ReadOnlySpan{WeightMatrix}, ReadOnlySpan{float[]})"/>):
+    /// each weight's column tiles as <see cref="GemmPartition"/> makes them, but the tokens are split only when the
+    /// tiles of all the weights together are too few for the threads, since they all run in one loop. At 16
+    /// threads a 768-wide q, k and v have 24 single-panel tiles each: 72 together, enough, so each weight's slices
+    /// are decoded and packed once rather than once per token block (3 blocks each, cut alone). Weights without
+    /// rows get (0, 0, 0, 0).
+    /// </summary>
+    public static (int ColumnTile, int ColumnTiles, int TokenBlock, int TokenBlocks)[] GemmPartitions(int tokens, ReadOnlySpan<int> rows, int threads)
+    {
+        var parts = new (int, int, int, int)[rows.Length];
+        var tiles = new int[rows.Length];
+        int columns = 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if (rows[i] <= 0) continue;
+            (parts[i].Item1, tiles[i]) = ColumnTiles(rows[i], threads);
+            columns += tiles[i];
+        }
+        var (mb, blocks) = TokenBlocks(tokens, columns, threads);
+        for (int i = 0; i < rows.Length; i++)
+            if (rows[i] > 0) parts[i] = (parts[i].Item1, tiles[i], mb, blocks);
+        return parts;
+    }
+
+    // Column tiles of 1–4 Nr-wide panels, shrunk until there are 4 per thread (or single panels).
+    private static (int Width, int Tiles) ColumnTiles(int rows, int threads)
+    {
+        int nr = GemmKernel.Nr, minItems = 4 * Math.Max(1, threads);
         int nc = 4 * nr;
         while (nc > nr && (rows + nc - 1) / nc < minItems) nc -= nr;
-        int tiles = (rows + nc - 1) / nc;
-        int blocks = 1, mb = tokens;
-        if (tiles < minItems)
-        {
-            blocks = Math.Min((minItems + tiles - 1) / tiles, Math.Max(1, tokens / MinTokenBlock));
-            mb = ((tokens + blocks - 1) / blocks + mr - 1) / mr * mr;
-            blocks = (tokens + mb - 1) / mb;
-        }
-        return (nc, tiles, mb, blocks);
+        return (nc, (rows + nc - 1) / nc);
+    }
+
+    // Token blocks (a multiple of Mr rows, at least MinTokenBlock) when the column tiles are fewer than 4 per thread.
+    private static (int Length, int Blocks) TokenBlocks(int tokens, int tiles, int threads)
+    {
+        int mr = GemmKernel.Mr, minItems = 4 * Math.Max(1, threads);
+        if (tiles >= minItems || tiles == 0) return (tokens, 1);
+        int blocks = Math.Min((minItems + tiles - 1) / tiles, Math.Max(1, tokens / MinTokenBlock));
+        int mb = ((tokens + blocks - 1) / blocks + mr - 1) / mr * mr;
+        return (mb, (tokens + mb - 1) / mb);
     }
 
     /// <summary>Fewest activation rows in a token block of <see cref="GemmPartition"/>.</summary>
@@ -135,11 +169,18 @@ public static unsafe class MatMul
     private const double MinParallelWork = 2_000_000;
 
     /// <summary>Independent work items of a prefill GEMM at <paramref name="threads"/> threads (1 when it runs serially).</summary>
-    public static int GemmWorkItems(int tokens, int rows, int cols, int threads)
+    public static int GemmWorkItems(int tokens, int rows, int cols, int threads) => GemmWorkItems(tokens, [rows], cols, threads);
+
+    /// <summary>Work items of one call over weights of <paramref name="rows"/> output rows each, all of
+    /// <paramref name="cols"/> inputs (<see cref="GemmPartitions"/>; 1 when it runs serially).</summary>
+    public static int GemmWorkItems(int tokens, ReadOnlySpan<int> rows, int cols, int threads)
     {
-        if (tokens < GemmMinTokens || (double)tokens * rows * cols < MinParallelWork) return 1;
-        var p = GemmPartition(tokens, rows, threads);
-        return p.ColumnTiles * p.TokenBlocks;
+        double work = 0;
+        foreach (int r in rows) work += (double)tokens * r * cols;
+        if (tokens < GemmMinTokens || work < MinParallelWork) return 1;
+        int items = 0;
+        foreach (var p in GemmPartitions(tokens, rows, threads)) items += p.ColumnTiles * p.TokenBlocks;
+        return items;
     }
 
     /// <summary>y_i = x · W_iᵀ for every weight (the same inner dimension, outputs at ys[i]): x packed once, then the
@@ -147,13 +188,12 @@ public static unsafe class MatMul
     private static void Gemm(float* x, int tokens, WeightMatrix[] weights, nint[] ys)
     {
         int cols = weights[0].Cols, nr = GemmKernel.Nr;
-        var parts = new (int Nc, int Tiles, int Mb, int Blocks)[weights.Length];
+        var parts = GemmPartitions(tokens, weights.Select(w => w.Rows).ToArray(), Parallelism.Threads);   // no rows: no items
         var firstItem = new int[weights.Length + 1];
         double work = 0;
         for (int i = 0; i < weights.Length; i++)
         {
-            if (weights[i].Rows > 0) parts[i] = GemmPartition(tokens, weights[i].Rows, Parallelism.Threads);   // none: no items
-            firstItem[i + 1] = firstItem[i] + parts[i].Tiles * parts[i].Blocks;
+            firstItem[i + 1] = firstItem[i] + parts[i].ColumnTiles * parts[i].TokenBlocks;
             work += (double)tokens * weights[i].Rows * cols;
         }
         bool parallel = work >= MinParallelWork;

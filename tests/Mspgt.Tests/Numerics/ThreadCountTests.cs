@@ -117,6 +117,24 @@ public class ThreadCountTests
         Assert.Equal(1, small.Single(i => i.Stage == "attention.0").Items);
     }
 
+    /// <summary>
+    /// A token block decodes and packs its tiles' weights again, so tokens are split only when needed: at 16 threads
+    /// a 768-wide projection alone needs them split, but q, k and v in one call have tiles enough together, and
+    /// each weight is packed once; a call whose tiles are too few even together splits every weight alike.
+    /// </summary>
+    [Fact]
+    public void WeightsInOneCallSplitTokensOnlyWhenTheirTilesTogetherAreTooFew()
+    {
+        Assert.True(MatMul.GemmPartition(256, 768, threads: 16).TokenBlocks > 1);
+        var qkv = MatMul.GemmPartitions(256, [768, 768, 768], threads: 16);
+        Assert.All(qkv, p => Assert.Equal((256, 1), (p.TokenBlock, p.TokenBlocks)));
+        Assert.True(qkv.Sum(p => p.ColumnTiles) >= 4 * 16);
+        var few = MatMul.GemmPartitions(256, [64, 0, 96], threads: 16);
+        Assert.True(few[0].TokenBlocks > 1);
+        Assert.Equal((few[0].TokenBlock, few[0].TokenBlocks), (few[2].TokenBlock, few[2].TokenBlocks));
+        Assert.Equal((0, 0, 0, 0), few[1]);
+    }
+
     [Fact]
     public void ANegativeCountIsBadInput() =>
         Assert.Throws<MspgtException>(() => Parallelism.Set(-1));
