@@ -15,6 +15,7 @@
 #   analyze_8b   `mspgt analyze --device cuda --dtype bf16` on that 8B folder over 64 documents cut to 256 tokens
 #                (made from the TinyStories sample: each a numbered header and the five stories in a rotated order),
 #                end-to-end wall seconds (load, forward passes, every signal, the boundary tests, the files).
+#   step_seconds wall seconds of each step (to plan a device session's time).
 # --no-8b skips the 8B steps (no 15 GB written). The JSON is rewritten after every step, so a run cut short still
 # leaves what it measured. Exit: 0 when f32, bf16 and f16 parity passed, 1 when one failed, 2 when there is no GPU
 # or an argument is wrong.
@@ -53,26 +54,31 @@ echo "gpu-check: $gpu; $version" >&2
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-f32='null' bf16='null' f16='null' bench="" analyze='null' f32_rc=1 bf16_rc=1 f16_rc=1
+f32='null' bf16='null' f16='null' bench="" analyze='null' f32_rc=1 bf16_rc=1 f16_rc=1 steps="" t_step=$(now)
+# Wall seconds of the step that just ended, into step_seconds (to plan a time-limited device session).
+took() { local t; t=$(now); steps="$steps${steps:+, }$(str "$1"): $(secs "$t_step" "$t")"; t_step=$t; }
 # The JSON so far, written under a temporary name and renamed (never a half-written file).
 save() {
-  printf '{"gpu": %s, "mspgt": %s, "device": %s, "parity_f32": %s, "parity_bf16": %s, "parity_f16": %s, "bench": {%s}, "analyze_8b": %s}\n' \
-    "$(str "$gpu")" "$(str "$version")" "$(str "$device")" "$f32" "$bf16" "$f16" "$bench" "$analyze" > "$out.tmp" && mv "$out.tmp" "$out"
+  printf '{"gpu": %s, "mspgt": %s, "device": %s, "parity_f32": %s, "parity_bf16": %s, "parity_f16": %s, "bench": {%s}, "analyze_8b": %s, "step_seconds": {%s}}\n' \
+    "$(str "$gpu")" "$(str "$version")" "$(str "$device")" "$f32" "$bf16" "$f16" "$bench" "$analyze" "$steps" > "$out.tmp" && mv "$out.tmp" "$out"
 }
 
 echo "gpu-check: f32 parity on the fixtures" >&2
 f32=$("$mspgt" bench --parity "$shared" --device "$device" --dtype f32 2>"$out.f32.err"); f32_rc=$?
 [ -n "$f32" ] || f32="{\"error\": $(str "$(cat "$out.f32.err")")}"
+took parity_f32
 save
 
 echo "gpu-check: bf16 parity" >&2
 bf16=$("$mspgt" bench --parity "$shared" --device "$device" --dtype bf16 2>"$out.bf16.err"); bf16_rc=$?
 [ -n "$bf16" ] || bf16="{\"error\": $(str "$(cat "$out.bf16.err")")}"
+took parity_bf16
 save
 
 echo "gpu-check: f16 parity" >&2
 f16=$("$mspgt" bench --parity "$shared" --device "$device" --dtype f16 2>"$out.f16.err"); f16_rc=$?
 [ -n "$f16" ] || f16="{\"error\": $(str "$(cat "$out.f16.err")")}"
+took parity_f16
 save
 
 # One timed bench: its JSON, or the error it printed.
@@ -83,6 +89,7 @@ bench_one() {   # label, then mspgt bench's model arguments
   r=$("$mspgt" bench --device "$device" --dtype bf16 "$@" --batch 16 --tokens 256 --runs "$runs" --json 2>"$out.bench.err")
   [ -n "$r" ] || r="{\"error\": $(str "$(cat "$out.bench.err")")}"
   bench="$bench${bench:+, }$(str "$label"): $r"
+  took "bench_$label"
   save
 }
 bench_one llama-3.2-1b --synthetic llama-3.2-1b
@@ -94,6 +101,7 @@ if [ "$big" -eq 1 ]; then
   t0=$(now)
   if "$mspgt" synth --preset llama-3.1-8b --out "$model" >"$out.synth.err" 2>&1; then
     echo "gpu-check: synth took $(secs "$t0" "$(now)") s" >&2
+    took synth_8b
     bench_one llama-3.1-8b --model "$model"
     # 64 documents, blank-line separated: a numbered header, then the sample's five stories (JSON escapes undone
     # by sed: \n and \" only, which is all the sample has) starting from a different one in each.
@@ -110,6 +118,7 @@ if [ "$big" -eq 1 ]; then
     wall=$(secs "$t0" "$(now)")
     analyze="{\"command\": \"analyze --model <8B folder> --corpus <64 documents> --max-tokens 256 --device $device --dtype bf16\", \"rc\": $rc, \"wall_s\": $wall, \"log_tail\": $(str "$(tail -c 2000 "$out.analyze.log")"), \"summary_head\": $(str "$(head -c 3000 "$runs_dir/summary.json" 2>/dev/null)")}"
     echo "gpu-check: analyze rc $rc in $wall s" >&2
+    took analyze_8b
   else
     analyze="{\"error\": $(str "synth failed: $(tail -c 2000 "$out.synth.err")")}"
   fi
