@@ -35,6 +35,12 @@ public static class PrefillBenchmark
         [JsonPropertyName("device_weight_bytes")] public long? DeviceWeightBytes { get; init; }
         /// <summary>What each timed pass does besides the forward itself (hooks, captures, where the logits go).</summary>
         [JsonPropertyName("workload")] public string Workload { get; init; } = CpuWorkload;
+        /// <summary>On a device: the same passes without the resid_post capture (attention statistics only), median
+        /// tokens/s, so that what the copies to the host cost is read off beside the workload's figure.</summary>
+        [JsonPropertyName("tokens_per_s_without_capture")] public double? TokensPerSecondWithoutCapture { get; init; }
+        /// <summary>On a device: whether the capture's copies land in page-locked host memory ("page-locked") or
+        /// pageable memory ("pageable", when the device would not register it).</summary>
+        [JsonPropertyName("host_copies")] public string? HostCopies { get; init; }
     }
 
     public static Result Measure(LoadedModel model, int tokens, int runs, int seed = 1, int batch = 1)
@@ -67,6 +73,20 @@ public static class PrefillBenchmark
             list.Add(new Run(s, (double)batch * tokens / s));
         }
         double median = list.Select(x => x.Seconds).Order().ElementAt(list.Count / 2);
+        double? withoutCapture = null;
+        if (gpu != null)
+        {
+            var plain = docs.Select(_ => (Hooks?)hooks).ToArray();
+            gpu.ForwardBatchOnDevice(docs, plain);   // warm-up of this hook set
+            var seconds = new List<double>();
+            for (int r = 0; r < runs; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                gpu.ForwardBatchOnDevice(docs, plain);
+                seconds.Add(sw.Elapsed.TotalSeconds);
+            }
+            withoutCapture = batch * tokens / seconds.Order().ElementAt(seconds.Count / 2);
+        }
         long weightBytes = model.Tensors.Sum(t => t.Bytes);
         return new Result(model.Path, tokens, (double)batch * tokens / median, batch * SyntheticModel.PrefillFlops(c, tokens) / median / 1e9,
             PeakRssMegabytes(), weightBytes, Mspgt.Numerics.Parallelism.Threads, LoadAverage(), list) {
@@ -74,6 +94,8 @@ public static class PrefillBenchmark
                 Dtype = gpu != null ? Models.Gpu.DeviceChoice.Name(gpu.Dtype) : "f32",
                 DeviceWeightBytes = gpu?.WeightBytes,
                 Workload = gpu == null ? CpuWorkload : DeviceWorkload,
+                TokensPerSecondWithoutCapture = withoutCapture,
+                HostCopies = gpu?.PinnedHostCopies switch { true => "page-locked", false => "pageable", null => null },
             };
     }
 

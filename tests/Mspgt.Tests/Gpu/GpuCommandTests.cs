@@ -117,6 +117,9 @@ public class GpuCommandTests
         double ratio = (double)r.GetProperty("device_weight_bytes").GetInt64() / r32.GetProperty("device_weight_bytes").GetInt64();
         Assert.InRange(ratio, 0.5, 0.52);
         Assert.Contains("resid_post copied to the host", r.GetProperty("workload").GetString());
+        // The same passes without the capture are timed beside it, and where the capture's copies landed is said.
+        Assert.True(r.GetProperty("tokens_per_s_without_capture").GetDouble() > 0);
+        Assert.Equal("page-locked", r.GetProperty("host_copies").GetString());   // the emulator page-locks trivially
     }
 }
 

@@ -46,6 +46,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     DeviceKv? kv;
     KvCache? kvOwner;
     float[] hostScratch = [];
+    PageLockScope<float>? hostLock;
     /// <summary>Activations copied to the host for hooks so far (device edits need none; tests check it).</summary>
     internal long HookDownloads { get; private set; }
     /// <summary>Gram matrices formed on the device for the signals so far (tests check that they were).</summary>
@@ -430,8 +431,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         part = part.SubView(0, n);
         ReadOnlySpan<int> shape = d2 == 0 ? [d0, d1] : [d0, d1, d2];
         int start = seg.Start + firstRow;
-        if (hostScratch.Length < n) hostScratch = new float[n];
-        var host = hostScratch.AsSpan(0, n);
+        var host = HostScratch(n);
         bool onHost = false, dirty = false;
         foreach (var h in table.At(p))
         {
@@ -450,6 +450,29 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         }
         if (dirty) part.CopyFromCPU((ReadOnlySpan<float>)host);
     }
+
+    /// <summary>
+    /// Where hooked activations are copied to for host observers and editors: a pinned array registered with the
+    /// device as page-locked memory, so a copy is one DMA transfer at the bus's speed, not a staged copy of pageable
+    /// memory (every block's resid_post of a batch passes through it when analyze captures or bench times the
+    /// capture). Grown when a larger activation comes; if the device cannot page-lock it, a plain copy it is.
+    /// </summary>
+    Span<float> HostScratch(int n)
+    {
+        if (hostScratch.Length < n)
+        {
+            hostLock?.Dispose();
+            hostLock = null;
+            hostScratch = GC.AllocateUninitializedArray<float>(n, pinned: true);
+            try { hostLock = acc.CreatePageLockFromPinned(hostScratch); }
+            catch (Exception e) when (e is NotSupportedException or InvalidOperationException or ILGPU.Runtime.Cuda.CudaException) { }
+            PinnedHostCopies = hostLock != null;
+        }
+        return hostScratch.AsSpan(0, n);
+    }
+
+    /// <summary>Whether the last host scratch was page-locked on the device (null before any host copy).</summary>
+    public bool? PinnedHostCopies { get; private set; }
 
     /// <summary>Attention-rows observers get per-row entropy and distance reduced on the device: 2·heads·T doubles leave it.</summary>
     void FireRows(Segment seg, HookPoint p, ArrayView<float> pattern, AttentionShape s, GpuWorkspace ws)
@@ -506,6 +529,8 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
             foreach (var ws in workspaces) ws.Dispose();
             workspaces.Clear();
             kv?.Dispose();
+            hostLock?.Dispose();
+            hostLock = null;
             w.Dispose();
             ops.Dispose();
             cublas?.Dispose();
