@@ -72,18 +72,28 @@ public class AttentionKernelTests
     /// a cached document (keys in their own buffer, positions from its start) gives each document the reference's z,
     /// entropy and distance; with a sliding window and grouped heads too.
     /// </summary>
+    /// <summary>Both forms of the fused kernel (a thread or a warp per row and head) against the reference, per
+    /// document of a three-document pass and of a cached one; the warp form also with head sizes that fill some of a
+    /// lane's 8 elements (40: lanes 0-7 hold 2, the rest 1) or all of them (256).</summary>
     [Theory]
-    [InlineData(4, 2, 8, int.MaxValue, false)]   // three documents, GQA group 2
-    [InlineData(2, 2, 6, 3, false)]              // sliding window of 3
-    [InlineData(4, 1, 8, int.MaxValue, true)]    // one document after cached positions
-    [InlineData(2, 2, 6, 3, true)]               // cached, window
-    public void FusedMatchesReferencePerDocument(int heads, int kvHeads, int hd, int window, bool cached)
+    [InlineData(4, 2, 8, int.MaxValue, false, false)]   // three documents, GQA group 2
+    [InlineData(2, 2, 6, 3, false, false)]              // sliding window of 3
+    [InlineData(4, 1, 8, int.MaxValue, true, false)]    // one document after cached positions
+    [InlineData(2, 2, 6, 3, true, false)]               // cached, window
+    [InlineData(4, 2, 8, int.MaxValue, false, true)]
+    [InlineData(2, 2, 6, 3, false, true)]
+    [InlineData(4, 1, 8, int.MaxValue, true, true)]
+    [InlineData(2, 2, 6, 3, true, true)]
+    [InlineData(2, 1, 40, int.MaxValue, false, true)]
+    [InlineData(2, 2, 256, 4, true, true)]
+    public void FusedMatchesReferencePerDocument(int heads, int kvHeads, int hd, int window, bool cached, bool warps)
     {
         (int Tokens, int Start)[] docs = cached ? [(5, 4)] : [(6, 0), (1, 0), (9, 0)];
         int rows = docs.Sum(x => x.Tokens), kvDim = kvHeads * hd;
         using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
         var acc = device.Accelerator;
-        var kernels = new AttentionKernels(acc);
+        var kernels = new AttentionKernels(acc, warpPerRow: warps);
+        Assert.Equal(warps, kernels.WarpPerRow);
         var q = new List<float>();
         var (k, v) = (new List<float>(), new List<float>());
         var (keyRows, positions) = (new int[rows], new int[rows]);

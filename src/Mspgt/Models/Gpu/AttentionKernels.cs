@@ -34,11 +34,22 @@ public sealed class AttentionKernels
     readonly Action<Index1D, ArrayView<float>, Dims> softmax;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims> mix;
     readonly Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims> rows;
+    readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>,
+        ArrayView<double>, ArrayView<double>, PassDims>? fusedWarps;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>,
-        ArrayView<double>, ArrayView<double>, PassDims> fused;
+        ArrayView<double>, ArrayView<double>, PassDims>? fusedThreads;
 
-    /// <summary>Largest head dimension <see cref="Fused"/> takes (its per-row accumulators live in local memory).</summary>
-    public const int FusedMaxHeadDim = 256;
+    /// <summary>Largest head dimension <see cref="Fused"/> takes (8 elements per lane of a warp, in registers).</summary>
+    public const int FusedMaxHeadDim = 8 * WarpLanes;
+
+    /// <summary>Whether <see cref="Fused"/> gives each row and head a warp (else a thread).</summary>
+    public bool WarpPerRow { get; }
+
+    /// <summary>Lanes of a warp: <see cref="Fused"/> gives each query row and head one warp.</summary>
+    const int WarpLanes = 32;
+
+    /// <summary>Warps per group of a <see cref="Fused"/> launch: 4, or as many as the device allows (the emulator: 1).</summary>
+    readonly int fusedWarpsPerGroup;
 
     /// <summary>A pass's attention shape for <see cref="Fused"/>: what every document shares; positions and key rows come per row.</summary>
     public readonly struct PassDims(int rows, AttentionShape s, bool withRowStatistics)
@@ -50,21 +61,33 @@ public sealed class AttentionKernels
         public int FirstKey(int position) => FirstVisibleKey(position, Window);
     }
 
-    public AttentionKernels(Accelerator a)
+    /// <param name="warpPerRow">The fused kernel's form: a warp per row and head (the default on CUDA), or a thread
+    /// per row and head (the default elsewhere: ILGPU's CPU accelerator runs each warp shuffle as a barrier of 32
+    /// threads, which made the emulated test suite more than ten times slower).</param>
+    public AttentionKernels(Accelerator a, bool? warpPerRow = null)
     {
         scores = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(ScoresKernel);
         softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, Dims>(SoftmaxKernel);
         mix = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(MixKernel);
         rows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims>(RowsKernel);
-        fused = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
-            ArrayView<float>, ArrayView<double>, ArrayView<double>, PassDims>(FusedKernel);
+        WarpPerRow = warpPerRow ?? a.AcceleratorType == AcceleratorType.Cuda;
+        if (WarpPerRow)
+        {
+            if (a.WarpSize != WarpLanes) throw new NotSupportedException($"a warp of {a.WarpSize} threads; the fused attention kernel needs {WarpLanes}");
+            fusedWarpsPerGroup = Math.Clamp(a.MaxNumThreadsPerGroup / WarpLanes, 1, 4);
+            fusedWarps = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
+                ArrayView<float>, ArrayView<double>, ArrayView<double>, PassDims>(FusedWarpKernel);
+        }
+        else
+            fusedThreads = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+                ArrayView<int>, ArrayView<float>, ArrayView<double>, ArrayView<double>, PassDims>(FusedThreadKernel);
     }
 
     /// <summary>
     /// Attention of every row of a pass at once, each query over its own document's keys: row g (of
     /// <paramref name="d"/>.Rows) is at <paramref name="positions"/>[g] and its key j is row keyRows[g] + j of k and v
-    /// ([·, kv_heads, hd]). One thread per query row and head walks its visible keys in order with a running maximum
-    /// (online softmax): z [rows, heads, hd] = Σ softmax(scores)·v, and, when asked, per row [heads, rows] the entropy
+    /// ([·, kv_heads, hd]). One warp (or thread, <see cref="WarpPerRow"/>) per query row and head walks its visible
+    /// keys in order with a running maximum (online softmax): z [rows, heads, hd] = Σ softmax(scores)·v, and, when asked, per row [heads, rows] the entropy
     /// −Σ p log p = log S + m − Σ e·x / S and the mean distance Σ e·(position − j) / S (e = exp(x − m), S = Σ e; these
     /// two sums in double). The same values as <see cref="Scores"/>, <see cref="Softmax"/>, <see cref="Mix"/> and
     /// <see cref="Rows"/> up to float rounding, in one launch instead of three or four per document.
@@ -78,10 +101,94 @@ public sealed class AttentionKernels
             throw new ArgumentException("fused attention buffers shorter than the pass");
         if (d.WithRowStatistics != 0 && (entropy.Length < n || distance.Length < n))
             throw new ArgumentException("row statistics buffers shorter than heads × rows");
-        if (n > 0) fused((int)n, q, k, v, keyRows, positions, z, entropy, distance, d);
+        if (n == 0) return;
+        if (fusedThreads != null) { fusedThreads(checked((int)n), q, k, v, keyRows, positions, z, entropy, distance, d); return; }
+        int groups = checked((int)((n + fusedWarpsPerGroup - 1) / fusedWarpsPerGroup));
+        fusedWarps!(new KernelConfig(groups, fusedWarpsPerGroup * WarpLanes), q, k, v, keyRows, positions, z, entropy, distance, d);
     }
 
-    static void FusedKernel(Index1D i, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> keyRows,
+    /// <summary>
+    /// Warp i = h·Rows + g serves row g and head h; lane l holds elements l, l + 32, … (8 at most) of the row's query
+    /// and of its output accumulator in registers, so each key costs the warp two coalesced loads of the key's and
+    /// value's head slice and one butterfly sum of the lanes' partial dot products. (A thread per row and head, which
+    /// (<see cref="FusedThreadKernel"/>) keeps both vectors in local memory: a kilobyte of local traffic per key per thread.) The butterfly
+    /// adds the same two values in every lane at every step, so all lanes hold the same dot product, bit for bit, and
+    /// every lane runs the same softmax; consecutive warps are consecutive rows of one head, reading the same keys.
+    /// </summary>
+    static void FusedWarpKernel(ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> keyRows,
+        ArrayView<int> positions, ArrayView<float> z, ArrayView<double> entropy, ArrayView<double> distance, PassDims s)
+    {
+        long i = Grid.GlobalIndex.X / WarpLanes;
+        if (i >= (long)s.Rows * s.Heads) return;   // whole warps leave together: no lane is missing from a shuffle
+        int lane = Warp.LaneIdx, hd = s.HeadDim;
+        int g = (int)(i % s.Rows), h = (int)(i / s.Rows);
+        int pos = positions[g], lo = s.FirstKey(pos);
+        long qo = ((long)g * s.Heads + h) * hd, kvo = (long)(h / s.Group) * hd, r0 = keyRows[g];
+        // This lane's elements: d_t = lane + 32·t, present while d_t < hd.
+        bool on0 = lane < hd, on1 = lane + 32 < hd, on2 = lane + 64 < hd, on3 = lane + 96 < hd;
+        bool on4 = lane + 128 < hd, on5 = lane + 160 < hd, on6 = lane + 192 < hd, on7 = lane + 224 < hd;
+        float q0 = on0 ? q[qo + lane] : 0, q1 = on1 ? q[qo + lane + 32] : 0, q2 = on2 ? q[qo + lane + 64] : 0, q3 = on3 ? q[qo + lane + 96] : 0;
+        float q4 = on4 ? q[qo + lane + 128] : 0, q5 = on5 ? q[qo + lane + 160] : 0, q6 = on6 ? q[qo + lane + 192] : 0, q7 = on7 ? q[qo + lane + 224] : 0;
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        float m = float.NegativeInfinity, sum = 0;
+        double ex = 0, dist = 0;
+        for (int j = lo; j <= pos; j++)
+        {
+            long ko = (r0 + j) * s.KvDim + kvo + lane;
+            float dot = 0;
+            if (on0) dot += q0 * k[ko];
+            if (on1) dot += q1 * k[ko + 32];
+            if (on2) dot += q2 * k[ko + 64];
+            if (on3) dot += q3 * k[ko + 96];
+            if (on4) dot += q4 * k[ko + 128];
+            if (on5) dot += q5 * k[ko + 160];
+            if (on6) dot += q6 * k[ko + 192];
+            if (on7) dot += q7 * k[ko + 224];
+            for (int o = WarpLanes / 2; o > 0; o /= 2) dot += Warp.ShuffleXor(dot, o);
+            float x = dot * s.Scale;
+            if (x > m)
+            {
+                // A new maximum: what was summed so far is rescaled (exp(−∞) = 0 on the first key).
+                float r = MathF.Exp(m - x);
+                sum *= r;
+                ex *= r;
+                dist *= r;
+                a0 *= r; a1 *= r; a2 *= r; a3 *= r; a4 *= r; a5 *= r; a6 *= r; a7 *= r;
+                m = x;
+            }
+            float e = MathF.Exp(x - m);
+            sum += e;
+            ex += e * (double)x;
+            dist += e * (double)(pos - j);
+            if (on0) a0 += e * v[ko];
+            if (on1) a1 += e * v[ko + 32];
+            if (on2) a2 += e * v[ko + 64];
+            if (on3) a3 += e * v[ko + 96];
+            if (on4) a4 += e * v[ko + 128];
+            if (on5) a5 += e * v[ko + 160];
+            if (on6) a6 += e * v[ko + 192];
+            if (on7) a7 += e * v[ko + 224];
+        }
+        long zo = qo + lane;
+        if (on0) z[zo] = a0 / sum;
+        if (on1) z[zo + 32] = a1 / sum;
+        if (on2) z[zo + 64] = a2 / sum;
+        if (on3) z[zo + 96] = a3 / sum;
+        if (on4) z[zo + 128] = a4 / sum;
+        if (on5) z[zo + 160] = a5 / sum;
+        if (on6) z[zo + 192] = a6 / sum;
+        if (on7) z[zo + 224] = a7 / sum;
+        if (s.WithRowStatistics == 0 || lane != 0) return;
+        entropy[i] = MathF.Log(sum) + (double)m - ex / sum;
+        distance[i] = dist / sum;
+    }
+
+    /// <summary>
+    /// Thread i = h·Rows + g serves row g and head h, as a warp does in <see cref="FusedWarpKernel"/>, with the query
+    /// and the accumulator in local memory and every dot product summed in index order: the form for ILGPU's CPU
+    /// accelerator (tests and emulation), where a thread is cheap and a warp shuffle is not.
+    /// </summary>
+    static void FusedThreadKernel(Index1D i, ArrayView<float> q, ArrayView<float> k, ArrayView<float> v, ArrayView<int> keyRows,
         ArrayView<int> positions, ArrayView<float> z, ArrayView<double> entropy, ArrayView<double> distance, PassDims s)
     {
         // Consecutive threads are consecutive rows of one head: they walk the same keys together (one load serves the warp).
