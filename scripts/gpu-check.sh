@@ -11,7 +11,8 @@
 #                the weight-only error to first order; under 0.1·r_w would mean it did not round at all);
 #   bench        `mspgt bench --device cuda --dtype bf16 --batch 16 --tokens 256` (attention statistics on, every
 #                resid_post copied to the host) on the Llama-3.2-1B shape (--synthetic) and on the Llama-3.1-8B shape
-#                written to disk once by `mspgt synth` (bf16, 15 GB, in --work), tokens/s and the runs;
+#                written to disk once by `mspgt synth` (bf16, 15 GB, in --work), tokens/s and the runs; the 1B shape
+#                also with the fused attention kernel's other form (MSPGT_GPU_ATTENTION=thread);
 #   analyze_8b   `mspgt analyze --device cuda --dtype bf16` on that 8B folder over 64 documents cut to 256 tokens
 #                (made from the TinyStories sample: each a numbered header and the five stories in a rotated order),
 #                end-to-end wall seconds (load, forward passes, every signal, the boundary tests, the files).
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --no-8b) big=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -93,6 +94,11 @@ bench_one() {   # label, then mspgt bench's model arguments
   save
 }
 bench_one llama-3.2-1b --synthetic llama-3.2-1b
+# The fused attention kernel's other form (a thread per row and head, local-memory vectors) on the same shape, so
+# that the default (a warp per row and head) is chosen on a measurement.
+export MSPGT_GPU_ATTENTION=thread
+bench_one "llama-3.2-1b, thread-per-row attention" --synthetic llama-3.2-1b
+unset MSPGT_GPU_ATTENTION
 
 if [ "$big" -eq 1 ]; then
   model="$work/mspgt-gpu-check-llama-3.1-8b" corpus="$work/mspgt-gpu-check-corpus.txt" runs_dir="$work/mspgt-gpu-check-analyze"

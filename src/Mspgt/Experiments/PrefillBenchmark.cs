@@ -41,6 +41,8 @@ public static class PrefillBenchmark
         /// <summary>On a device: whether the capture's copies land in page-locked host memory ("page-locked") or
         /// pageable memory ("pageable", when the device would not register it).</summary>
         [JsonPropertyName("host_copies")] public string? HostCopies { get; init; }
+        /// <summary>On a device: the fused attention kernel's form ("warp per row" or "thread per row").</summary>
+        [JsonPropertyName("attention_kernel")] public string? AttentionKernel { get; init; }
     }
 
     public static Result Measure(LoadedModel model, int tokens, int runs, int seed = 1, int batch = 1)
@@ -96,6 +98,7 @@ public static class PrefillBenchmark
                 Workload = gpu == null ? CpuWorkload : DeviceWorkload,
                 TokensPerSecondWithoutCapture = withoutCapture,
                 HostCopies = gpu?.PinnedHostCopies switch { true => "page-locked", false => "pageable", null => null },
+                AttentionKernel = gpu?.AttentionForm,
             };
     }
 

@@ -120,6 +120,7 @@ public class GpuCommandTests
         // The same passes without the capture are timed beside it, and where the capture's copies landed is said.
         Assert.True(r.GetProperty("tokens_per_s_without_capture").GetDouble() > 0);
         Assert.Equal("page-locked", r.GetProperty("host_copies").GetString());   // the emulator page-locks trivially
+        Assert.Equal("thread per row", r.GetProperty("attention_kernel").GetString());   // the emulator's default
     }
 }
 

@@ -61,16 +61,26 @@ public sealed class AttentionKernels
         public int FirstKey(int position) => FirstVisibleKey(position, Window);
     }
 
-    /// <param name="warpPerRow">The fused kernel's form: a warp per row and head (the default on CUDA), or a thread
-    /// per row and head (the default elsewhere: ILGPU's CPU accelerator runs each warp shuffle as a barrier of 32
-    /// threads, which made the emulated test suite more than ten times slower).</param>
+    /// <summary>Environment variable that picks the fused kernel's form where the caller does not: "warp" or "thread"
+    /// (so that a GPU check can time both on the same device).</summary>
+    public const string FormVariable = "MSPGT_GPU_ATTENTION";
+
+    /// <param name="warpPerRow">The fused kernel's form: a warp per row and head, or a thread per row and head; null:
+    /// what <see cref="FormVariable"/> says, else a warp on CUDA and a thread elsewhere (ILGPU's CPU accelerator runs
+    /// each warp shuffle as a barrier of 32 threads, which made the emulated test suite more than ten times slower).</param>
     public AttentionKernels(Accelerator a, bool? warpPerRow = null)
     {
         scores = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(ScoresKernel);
         softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, Dims>(SoftmaxKernel);
         mix = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(MixKernel);
         rows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims>(RowsKernel);
-        WarpPerRow = warpPerRow ?? a.AcceleratorType == AcceleratorType.Cuda;
+        WarpPerRow = warpPerRow ?? Environment.GetEnvironmentVariable(FormVariable) switch
+        {
+            null or "" => a.AcceleratorType == AcceleratorType.Cuda,
+            "warp" => true,
+            "thread" => false,
+            var other => throw new MspgtException(FormVariable, $"'{other}' is not a form of the fused attention kernel; give warp or thread"),
+        };
         if (WarpPerRow)
         {
             if (a.WarpSize != WarpLanes) throw new NotSupportedException($"a warp of {a.WarpSize} threads; the fused attention kernel needs {WarpLanes}");

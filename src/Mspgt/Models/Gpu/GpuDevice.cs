@@ -28,7 +28,8 @@ public sealed class GpuDevice : IDisposable
     /// The emulated device: warps of 32 like an NVIDIA GPU, one warp per multiprocessor. ILGPU's CPUDeviceKind.Nvidia
     /// has 32 warps per multiprocessor, whose lanes its CPU accelerator runs on as many host threads; on a 2-core
     /// machine they mostly wait on each other (analyze on stories260K: 3 min 31 s against 2 min 53 s with one warp,
-    /// under the same shared load). The kernels use neither shared memory nor group sizes, so one warp tests the same code.
+    /// under the same shared load). The kernels use no shared memory and need at most whole warps (the warp form of the
+    /// fused attention), so one warp tests the same code.
     /// </summary>
     static CPUDevice Emulation => new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 1, numMultiprocessors: 1);
 

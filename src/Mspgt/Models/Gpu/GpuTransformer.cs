@@ -49,6 +49,9 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     PageLockScope<float>? hostLock;
     /// <summary>Activations copied to the host for hooks so far (device edits need none; tests check it).</summary>
     internal long HookDownloads { get; private set; }
+    /// <summary>The fused attention kernel's form: "warp per row" or "thread per row" (<see cref="AttentionKernels.WarpPerRow"/>).</summary>
+    public string AttentionForm => attention.WarpPerRow ? "warp per row" : "thread per row";
+
     /// <summary>Gram matrices formed on the device for the signals so far (tests check that they were).</summary>
     internal long GramProducts { get; private set; }
 
