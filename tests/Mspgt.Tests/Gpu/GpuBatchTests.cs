@@ -117,6 +117,38 @@ public class GpuBatchTests
         }
     }
 
+    /// <summary>Observers of one point in every document of a batch get their rows from one copy of the batch's rows
+    /// (each its own rows, as its solo run gives them); with an editor among them, each document is copied alone.</summary>
+    [Fact]
+    public void ObserversOfABatchShareOneCopyUnlessOneEdits()
+    {
+        var (m, config) = Open("tiny-llama");
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        var point = HookPoint.ResidPost(0);
+        var solo = Documents.Select(d => gpu.RunWithCache(d, [point]).Cache[point].Data.ToArray()).ToArray();
+        var seen = Documents.Select(_ => new List<(float[] Data, int[] Shape)>()).ToArray();
+        Hooks Observing(int i) => new Hooks().Observe(point, t => seen[i].Add((t.Data.ToArray(), t.Shape.ToArray())));
+
+        long downloads = gpu.HookDownloads;
+        gpu.ForwardBatch(Documents, Documents.Select((_, i) => (Hooks?)Observing(i)).ToArray(), LogitRows.Last);
+        Assert.Equal(downloads + 1, gpu.HookDownloads);
+        for (int i = 0; i < Documents.Length; i++)
+        {
+            var (data, shape) = Assert.Single(seen[i]);
+            Assert.Equal([Documents[i].Length, config.Dim], shape);
+            Assert.Equal(solo[i], data);
+        }
+
+        foreach (var list in seen) list.Clear();
+        var hooks = Documents.Select((_, i) => (Hooks?)Observing(i)).ToArray();
+        hooks[1]!.Edit(point, t => t.Data[0] += 0);   // an editor that changes nothing
+        downloads = gpu.HookDownloads;
+        gpu.ForwardBatch(Documents, hooks, LogitRows.Last);
+        Assert.Equal(downloads + Documents.Length, gpu.HookDownloads);
+        for (int i = 0; i < Documents.Length; i++) Assert.Equal(solo[i], Assert.Single(seen[i]).Data);
+    }
+
     /// <summary>ForwardBatchOnDevice (what bench times) computes every row's logits, which hooks at the logits see,
     /// exactly as ForwardBatch returns them, and copies none to the host.</summary>
     [Fact]

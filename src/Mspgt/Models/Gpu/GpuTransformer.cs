@@ -414,13 +414,44 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         if (bias != null) rows.AddBias(y.SubView(0, (long)T * outDim), V(bias));
     }
 
-    /// <summary>Each document's hooks at <paramref name="p"/> on its rows of a [T, d1(, d2)] activation.</summary>
+    /// <summary>
+    /// Each document's hooks at <paramref name="p"/> on its rows of a [T, d1(, d2)] activation. When several documents
+    /// have hooks there and all of them only observe (analyze's capture, bench's), their rows come to the host in one
+    /// copy, one transfer and one wait instead of one per document, and each document's observers read their own rows.
+    /// </summary>
     void Fire(Segment[] segs, HookPoint p, ArrayView<float> view, GpuWorkspace ws, int d1, int d2 = 0)
     {
         long width = (long)d1 * Math.Max(d2, 1);
+        int hooked = 0, first = -1, last = -1;
+        bool edits = false;
+        for (int i = 0; i < segs.Length; i++)
+        {
+            var table = segs[i].Table;
+            if (table == null || !table.HasTensorHooks(p)) continue;
+            (hooked, last) = (hooked + 1, i);
+            if (first < 0) first = i;
+            edits |= table.HasEditor(p);
+        }
+        if (hooked == 0) return;
+        if (hooked == 1 || edits)
+        {
+            foreach (var seg in segs)
+                if (seg.Table != null && seg.Table.HasTensorHooks(p))
+                    Fire(seg, p, view.SubView(seg.Offset * width, seg.Tokens * width), ws, seg.Tokens, d1, d2);
+            return;
+        }
+        long from = segs[first].Offset * width, to = (segs[last].Offset + segs[last].Tokens) * width;
+        var host = HostScratch(checked((int)(to - from)));
+        view.SubView(from, to - from).CopyToCPU(host);
+        HookDownloads++;
         foreach (var seg in segs)
-            if (seg.Table != null && seg.Table.HasTensorHooks(p))
-                Fire(seg, p, view.SubView(seg.Offset * width, seg.Tokens * width), ws, seg.Tokens, d1, d2);
+        {
+            if (seg.Table == null || !seg.Table.HasTensorHooks(p)) continue;
+            ReadOnlySpan<int> shape = d2 == 0 ? [seg.Tokens, d1] : [seg.Tokens, d1, d2];
+            var rows = host.Slice((int)(seg.Offset * width - from), (int)(seg.Tokens * width));
+            foreach (var h in seg.Table.At(p))
+                if (h.Rows == null) h.Observer!(new WritableHookTensor(p, shape, seg.Start, rows));
+        }
     }
 
     /// <summary>
