@@ -140,8 +140,7 @@ public sealed class AttentionKernels
         float q0 = on0 ? q[qo + lane] : 0, q1 = on1 ? q[qo + lane + 32] : 0, q2 = on2 ? q[qo + lane + 64] : 0, q3 = on3 ? q[qo + lane + 96] : 0;
         float q4 = on4 ? q[qo + lane + 128] : 0, q5 = on5 ? q[qo + lane + 160] : 0, q6 = on6 ? q[qo + lane + 192] : 0, q7 = on7 ? q[qo + lane + 224] : 0;
         float a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        float m = float.NegativeInfinity, sum = 0;
-        double ex = 0, dist = 0;
+        var row = RunningSoftmax.Start;
         for (int j = lo; j <= pos; j++)
         {
             long ko = (r0 + j) * s.KvDim + kvo + lane;
@@ -156,20 +155,12 @@ public sealed class AttentionKernels
             if (on7) dot += q7 * k[ko + 224];
             for (int o = WarpLanes / 2; o > 0; o /= 2) dot += Warp.ShuffleXor(dot, o);
             float x = dot * s.Scale;
-            if (x > m)
+            if (row.Rescales(x))
             {
-                // A new maximum: what was summed so far is rescaled (exp(−∞) = 0 on the first key).
-                float r = MathF.Exp(m - x);
-                sum *= r;
-                ex *= r;
-                dist *= r;
+                float r = row.Rescale(x);
                 a0 *= r; a1 *= r; a2 *= r; a3 *= r; a4 *= r; a5 *= r; a6 *= r; a7 *= r;
-                m = x;
             }
-            float e = MathF.Exp(x - m);
-            sum += e;
-            ex += e * (double)x;
-            dist += e * (double)(pos - j);
+            float e = row.Add(x, pos - j);
             if (on0) a0 += e * v[ko];
             if (on1) a1 += e * v[ko + 32];
             if (on2) a2 += e * v[ko + 64];
@@ -180,6 +171,7 @@ public sealed class AttentionKernels
             if (on7) a7 += e * v[ko + 224];
         }
         long zo = qo + lane;
+        float sum = row.Sum;
         if (on0) z[zo] = a0 / sum;
         if (on1) z[zo + 32] = a1 / sum;
         if (on2) z[zo + 64] = a2 / sum;
@@ -189,8 +181,8 @@ public sealed class AttentionKernels
         if (on6) z[zo + 192] = a6 / sum;
         if (on7) z[zo + 224] = a7 / sum;
         if (s.WithRowStatistics == 0 || lane != 0) return;
-        entropy[i] = MathF.Log(sum) + (double)m - ex / sum;
-        distance[i] = dist / sum;
+        entropy[i] = row.Entropy;
+        distance[i] = row.MeanDistance;
     }
 
     /// <summary>
@@ -208,34 +200,69 @@ public sealed class AttentionKernels
         var qv = LocalMemory.Allocate1D<float>(FusedMaxHeadDim);
         var acc = LocalMemory.Allocate1D<float>(FusedMaxHeadDim);
         for (int d = 0; d < hd; d++) { qv[d] = q[qo + d]; acc[d] = 0; }
-        float m = float.NegativeInfinity, sum = 0;
-        double ex = 0, dist = 0;
+        var row = RunningSoftmax.Start;
         for (int j = lo; j <= pos; j++)
         {
             long ko = (r0 + j) * s.KvDim + kvo;
             float dot = 0;
             for (int d = 0; d < hd; d++) dot += qv[d] * k[ko + d];
             float x = dot * s.Scale;
-            if (x > m)
+            if (row.Rescales(x))
             {
-                // A new maximum: what was summed so far is rescaled (exp(−∞) = 0 on the first key).
-                float r = MathF.Exp(m - x);
-                sum *= r;
-                ex *= r;
-                dist *= r;
+                float r = row.Rescale(x);
                 for (int d = 0; d < hd; d++) acc[d] *= r;
-                m = x;
             }
-            float e = MathF.Exp(x - m);
-            sum += e;
-            ex += e * (double)x;
-            dist += e * (double)(pos - j);
+            float e = row.Add(x, pos - j);
             for (int d = 0; d < hd; d++) acc[d] += e * v[ko + d];
         }
-        for (int d = 0; d < hd; d++) z[qo + d] = acc[d] / sum;
+        for (int d = 0; d < hd; d++) z[qo + d] = acc[d] / row.Sum;
         if (s.WithRowStatistics == 0) return;
-        entropy[i] = MathF.Log(sum) + (double)m - ex / sum;
-        distance[i] = dist / sum;
+        entropy[i] = row.Entropy;
+        distance[i] = row.MeanDistance;
+    }
+
+    /// <summary>
+    /// One query row's online softmax, shared by both forms of the fused kernel: the running maximum m, S = Σ e (e =
+    /// exp(x − m)), and, in double, Σ e·x and Σ e·distance. A score above m first rescales what was summed (the caller
+    /// rescales its output accumulator by the same factor); each score then adds its weight e.
+    /// </summary>
+    struct RunningSoftmax
+    {
+        public float M, Sum;
+        public double Ex, Dist;
+
+        public static RunningSoftmax Start => new() { M = float.NegativeInfinity };
+
+        /// <summary>Whether score <paramref name="x"/> is a new maximum.</summary>
+        public readonly bool Rescales(float x) => x > M;
+
+        /// <summary>Makes <paramref name="x"/> the maximum and returns the factor the sums so far were scaled by
+        /// (exp(−∞) = 0 on the first key).</summary>
+        public float Rescale(float x)
+        {
+            float r = MathF.Exp(M - x);
+            Sum *= r;
+            Ex *= r;
+            Dist *= r;
+            M = x;
+            return r;
+        }
+
+        /// <summary>Adds score <paramref name="x"/> of a key <paramref name="distance"/> positions back; returns its weight e.</summary>
+        public float Add(float x, int distance)
+        {
+            float e = MathF.Exp(x - M);
+            Sum += e;
+            Ex += e * (double)x;
+            Dist += e * (double)distance;
+            return e;
+        }
+
+        /// <summary>−Σ p log p = log S + m − Σ e·x / S.</summary>
+        public readonly double Entropy => MathF.Log(Sum) + (double)M - Ex / Sum;
+
+        /// <summary>Σ p·distance.</summary>
+        public readonly double MeanDistance => Dist / Sum;
     }
 
     /// <summary>
