@@ -66,28 +66,23 @@ public static class PrefillBenchmark
         // Warm-up (JIT, page-in of mapped weights, kernel compilation; a batching device also sizes its buffers).
         if (tf.BatchSize(tokens) > 1 || gpu != null) Pass();
         else tf.Forward(docs[0], null, hooks, LogitRows.All);
-        var list = new List<Run>();
-        for (int r = 0; r < runs; r++)
+        // Seconds of each of the timed runs of a pass, and their median.
+        double[] Timed(Action pass) => Enumerable.Range(0, runs).Select(_ =>
         {
             var sw = Stopwatch.StartNew();
-            Pass();
-            double s = sw.Elapsed.TotalSeconds;
-            list.Add(new Run(s, (double)batch * tokens / s));
-        }
-        double median = list.Select(x => x.Seconds).Order().ElementAt(list.Count / 2);
+            pass();
+            return sw.Elapsed.TotalSeconds;
+        }).ToArray();
+        static double Median(double[] seconds) => seconds.Order().ElementAt(seconds.Length / 2);
+        var list = Timed(Pass).Select(s => new Run(s, (double)batch * tokens / s)).ToList();
+        double median = Median(list.Select(x => x.Seconds).ToArray());
         double? withoutCapture = null;
         if (gpu != null)
         {
             var plain = docs.Select(_ => (Hooks?)hooks).ToArray();
-            gpu.ForwardBatchOnDevice(docs, plain);   // warm-up of this hook set
-            var seconds = new List<double>();
-            for (int r = 0; r < runs; r++)
-            {
-                var sw = Stopwatch.StartNew();
-                gpu.ForwardBatchOnDevice(docs, plain);
-                seconds.Add(sw.Elapsed.TotalSeconds);
-            }
-            withoutCapture = batch * tokens / seconds.Order().ElementAt(seconds.Count / 2);
+            void PlainPass() => gpu.ForwardBatchOnDevice(docs, plain);
+            PlainPass();   // warm-up of this hook set
+            withoutCapture = batch * tokens / Median(Timed(PlainPass));
         }
         long weightBytes = model.Tensors.Sum(t => t.Bytes);
         return new Result(model.Path, tokens, (double)batch * tokens / median, batch * SyntheticModel.PrefillFlops(c, tokens) / median / 1e9,

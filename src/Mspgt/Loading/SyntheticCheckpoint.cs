@@ -128,7 +128,7 @@ public static class SyntheticCheckpoint
             long first = done;
             SyntheticModel.InParallel(length, (start, count) =>
             {
-                var piece = f.AsSpan((int)start, count);
+                var piece = f.AsSpan(start, count);
                 draws.FillWeights(piece, first + start, range);
                 if (h != null)
                     for (int i = 0; i < count; i++) h[start + i] = SyntheticModel.ToBf16(piece[i]);

@@ -80,18 +80,18 @@ public static class SyntheticModel
                 case TensorType.F32:
                 {
                     var v = GC.AllocateUninitializedArray<float>(checked((int)n), pinned: true);
-                    InParallel(n, (start, length) => draws.FillWeights(v.AsSpan((int)start, length), start, range));
+                    InParallel(v.Length, (start, length) => draws.FillWeights(v.AsSpan(start, length), start, range));
                     w = WeightMatrix.FromFloats(name, rows, cols, v);
                     break;
                 }
                 case TensorType.BF16:
                 {
                     var b = GC.AllocateUninitializedArray<byte>(checked((int)(2 * n)), pinned: true);
-                    InParallel(n, (start, length) =>
+                    InParallel(checked((int)n), (start, length) =>
                     {
                         var f = System.Buffers.ArrayPool<float>.Shared.Rent(length);
                         draws.FillWeights(f.AsSpan(0, length), start, range);
-                        var h = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(b.AsSpan((int)(2 * start), 2 * length));
+                        var h = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(b.AsSpan(2 * start, 2 * length));
                         for (int i = 0; i < length; i++) h[i] = ToBf16(f[i]);   // little-endian, as the file stores them
                         System.Buffers.ArrayPool<float>.Shared.Return(f);
                     });
@@ -103,7 +103,7 @@ public static class SyntheticModel
                     if (cols % 32 != 0) throw MspgtException.ForSetting("weight_type", $"q8_0 needs rows that are a multiple of 32 long, {name} has {cols}");
                     var b = GC.AllocateUninitializedArray<byte>(checked((int)(n / 32 * QuantBlocks.Q8_0BlockBytes)), pinned: true);
                     ushort d = BitConverter.HalfToUInt16Bits((Half)(range / 127f));
-                    InParallel(n, (start, length) =>
+                    InParallel(checked((int)n), (start, length) =>
                     {
                         for (long k = start / 32; k < (start + length) / 32; k++)   // chunks are whole blocks
                         {
@@ -247,16 +247,9 @@ public static class SyntheticModel
     /// <summary>Values per work item of <see cref="InParallel"/> (a multiple of 256: whole Q8_0 and K-quant blocks).</summary>
     internal const int DrawChunk = 1 << 16;
 
-    /// <summary>body(start, length) over [0, n) in fixed chunks of <see cref="DrawChunk"/>, in parallel.</summary>
-    internal static void InParallel(long n, Action<long, int> body)
-    {
-        long chunks = (n + DrawChunk - 1) / DrawChunk;
-        Parallel.For(0L, chunks, Parallelism.Options, k =>
-        {
-            long start = k * DrawChunk;
-            body(start, (int)Math.Min(DrawChunk, n - start));
-        });
-    }
+    /// <summary>body(start, length) over [0, n) in fixed chunks of <see cref="DrawChunk"/> (<see cref="Parallelism.ForChunks"/>).</summary>
+    internal static void InParallel(int n, Action<int, int> body) =>
+        Parallelism.ForChunks(n, DrawChunk, n, (start, end) => body(start, end - start));
 
     /// <summary>float32 → bfloat16 bits, rounded to nearest even.</summary>
     internal static ushort ToBf16(float f)

@@ -260,8 +260,8 @@ public static class LinearAlgebra
         if (mirror) MirrorUpper(c, p);
     }
 
-    // The lower triangle of a square p × p matrix from its upper one.
-    private static void MirrorUpper(double[] c, int p)
+    /// <summary>The lower triangle of a square p × p matrix from its upper one (exact symmetry).</summary>
+    internal static void MirrorUpper(double[] c, int p)
     {
         for (int i = 0; i < p; i++)
             for (int j = 0; j < i; j++)

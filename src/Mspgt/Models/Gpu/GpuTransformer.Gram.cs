@@ -32,9 +32,7 @@ public sealed partial class GpuTransformer
             vy.CopyToCPU(g.Data.AsSpan(0, p * p));
             GramProducts++;
         }
-        var a = g.Data;
-        for (int i = 0; i < p; i++)
-            for (int j = 0; j < i; j++) a[i * p + j] = a[j * p + i];
+        LinearAlgebra.MirrorUpper(g.Data, p);
         return g;
     }
 }
