@@ -2,6 +2,7 @@
 # The GPU check, for a Linux machine with an NVIDIA GPU and no .NET SDK. Run it from the folder scripts/gpu-pack.sh
 # made (it carries the .NET runtime and mspgt):
 #   gpu-pack/gpu-check.sh --shared /path/to/shared [--device cuda:0] [--out gpu-check.json] [--work DIR] [--no-8b]
+#                         [--no-cpu] [--python PATH]
 # It writes one JSON file with:
 #   parity_f32   the device's last-position logits against the F32 goldens of tiny-llama, tiny-qwen2, tiny-qwen3,
 #                tiny-llama3 and stories260K, tolerance |Δ| ≤ 1e-4 + 1e-4·|golden| (cuBLAS SGEMM, TF32 off);
@@ -16,15 +17,21 @@
 #   analyze_8b   `mspgt analyze --device cuda --dtype bf16` on that 8B folder over 64 documents cut to 256 tokens
 #                (made from the TinyStories sample: each a numbered header and the five stories in a rotated order),
 #                end-to-end wall seconds (load, forward passes, every signal, the boundary tests, the files).
+#   cpu          the CPU issue's figures on this host's cores (no GPU involved; the machines lent with a GPU have
+#                16): `mspgt bench --device cpu --synthetic 110m --scaling 1,2,4,…,<cores>` (the 256-token prefill's
+#                speed-up per thread count, paired rounds, with the compute loop's beside it), and mspgt against
+#                PyTorch eager fp32 on the same prefill (bench/pytorch_prefill.py) at 2 threads and at all cores,
+#                interleaved, 3 rounds: medians and the ratio. PyTorch is the first of --python, /opt/torch/.venv's,
+#                python3 that imports torch; none: the comparison says so and the rest goes on;
 #   step_seconds wall seconds of each step (to plan a device session's time);
 #   attention_fallback  null, or the f32 parity of the default attention kernel when it failed (every later step then
 #                ran with MSPGT_GPU_ATTENTION=thread).
-# --no-8b skips the 8B steps (no 15 GB written). The JSON is rewritten after every step, so a run cut short still
+# --no-8b skips the 8B steps (no 15 GB written), --no-cpu the CPU steps. The JSON is rewritten after every step, so a run cut short still
 # leaves what it measured. Exit: 0 when f32, bf16 and f16 parity passed with the default kernels, 1 when one failed,
 # 2 when there is no GPU or an argument is wrong.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-shared="" device="cuda" out="gpu-check.json" runs=3 work="${TMPDIR:-/tmp}" big=1
+shared="" device="cuda" out="gpu-check.json" runs=3 work="${TMPDIR:-/tmp}" big=1 cpu=1 python=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --shared) shared="$2"; shift 2 ;;
@@ -33,7 +40,9 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --no-8b) big=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    --no-cpu) cpu=0; shift ;;
+    --python) python="$2"; shift 2 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,13 +66,13 @@ echo "gpu-check: $gpu; $version" >&2
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-f32='null' bf16='null' f16='null' bench="" analyze='null' f32_rc=1 bf16_rc=1 f16_rc=1 steps="" t_step=$(now) fallback='null'
+f32='null' bf16='null' f16='null' bench="" analyze='null' cpu_json='null' f32_rc=1 bf16_rc=1 f16_rc=1 steps="" t_step=$(now) fallback='null'
 # Wall seconds of the step that just ended, into step_seconds (to plan a time-limited device session).
 took() { local t; t=$(now); steps="$steps${steps:+, }$(str "$1"): $(secs "$t_step" "$t")"; t_step=$t; }
 # The JSON so far, written under a temporary name and renamed (never a half-written file).
 save() {
-  printf '{"gpu": %s, "mspgt": %s, "device": %s, "parity_f32": %s, "parity_bf16": %s, "parity_f16": %s, "bench": {%s}, "analyze_8b": %s, "step_seconds": {%s}, "attention_fallback": %s}\n' \
-    "$(str "$gpu")" "$(str "$version")" "$(str "$device")" "$f32" "$bf16" "$f16" "$bench" "$analyze" "$steps" "$fallback" > "$out.tmp" && mv "$out.tmp" "$out"
+  printf '{"gpu": %s, "mspgt": %s, "device": %s, "parity_f32": %s, "parity_bf16": %s, "parity_f16": %s, "bench": {%s}, "analyze_8b": %s, "cpu": %s, "step_seconds": {%s}, "attention_fallback": %s}\n' \
+    "$(str "$gpu")" "$(str "$version")" "$(str "$device")" "$f32" "$bf16" "$f16" "$bench" "$analyze" "$cpu_json" "$steps" "$fallback" > "$out.tmp" && mv "$out.tmp" "$out"
 }
 
 echo "gpu-check: f32 parity on the fixtures" >&2
@@ -114,6 +123,45 @@ if [ "$fallback" = null ]; then
   export MSPGT_GPU_ATTENTION=thread
   bench_one "llama-3.2-1b, thread-per-row attention" --synthetic llama-3.2-1b
   unset MSPGT_GPU_ATTENTION
+fi
+
+# The CPU issue's figures on this host's cores, before the long 8B steps (about a minute in all).
+if [ "$cpu" -eq 1 ]; then
+  cores=$(nproc)
+  counts=1; c=2; while [ "$c" -lt "$cores" ]; do counts="$counts,$c"; c=$((c * 2)); done
+  [ "$cores" -gt 1 ] && counts="$counts,$cores"
+  echo "gpu-check: CPU thread scaling, 110M prefill, threads $counts" >&2
+  scaling=$("$mspgt" bench --device cpu --synthetic 110m --tokens 256 --scaling "$counts" --runs 10 --json 2>"$out.cpu.err")
+  [ -n "$scaling" ] || scaling="{\"error\": $(str "$(cat "$out.cpu.err")")}"
+  cpu_json="{\"cores\": $cores, \"cpu_model\": $(str "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"), \"scaling\": $scaling, \"pytorch\": null}"
+  took cpu_scaling
+  save
+  py=""
+  for p in "$python" /opt/torch/.venv/bin/python python3; do
+    if [ -n "$p" ] && "$p" -c "import torch" >/dev/null 2>&1; then py="$p"; break; fi
+  done
+  if [ -z "$py" ]; then
+    torch="{\"error\": \"no python that imports torch (tried --python, /opt/torch/.venv/bin/python, python3)\"}"
+  else
+    echo "gpu-check: CPU against PyTorch eager fp32 ($py), 110M prefill, interleaved" >&2
+    median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "null"; else print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+    rows=""
+    for t in $(printf "%s\n" 2 "$cores" | sort -nu); do
+      m=() p=()
+      for r in 1 2 3; do
+        m+=("$("$mspgt" bench --device cpu --synthetic 110m --tokens 256 --runs 3 -t "$t" --json 2>>"$out.cpu.err" | grep -m1 '"tokens_per_s"' | sed 's/.*: *\([0-9.eE+-]*\).*/\1/')")
+        p+=("$(OMP_NUM_THREADS=$t MKL_NUM_THREADS=$t "$py" "$here/pytorch_prefill.py" 256 3 "$t" 2>>"$out.cpu.err")")
+      done
+      mm=$(printf '%s\n' "${m[@]}" | grep -E '^[0-9.eE+-]+$' | median); pm=$(printf '%s\n' "${p[@]}" | grep -E '^[0-9.eE+-]+$' | median)
+      ratio=$(awk -v a="$mm" -v b="$pm" 'BEGIN { if (a == "null" || b == "null" || b == 0) print "null"; else printf "%.3f", a / b }')
+      rows="$rows${rows:+, }{\"threads\": $t, \"mspgt_tok_s\": $mm, \"torch_tok_s\": $pm, \"ratio\": $ratio, \"mspgt_runs\": $(str "${m[*]}"), \"torch_runs\": $(str "${p[*]}")}"
+    done
+    torch="{\"python\": $(str "$py"), \"torch\": $(str "$("$py" -c 'import torch; print(torch.__version__, torch.get_num_threads())' 2>&1)"), \"note\": \"median of 3 interleaved rounds; mspgt: the median of 3 runs per round, torch: the best of 3\", \"rows\": [$rows], \"stderr_tail\": $(str "$(tail -c 1500 "$out.cpu.err")")}"
+  fi
+  cpu_json="${cpu_json%\"pytorch\": null\}}\"pytorch\": $torch}"
+  took cpu_pytorch
+  save
+  rm -f "$out.cpu.err"
 fi
 
 if [ "$big" -eq 1 ]; then

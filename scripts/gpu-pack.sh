@@ -3,6 +3,7 @@
 #   artifacts/gpu-pack/app/          framework-dependent publish of the CLI (linux-x64, no other platforms' natives)
 #   artifacts/gpu-pack/dotnet/       the .NET runtime this SDK runs on: dotnet, host/, shared/Microsoft.NETCore.App/<ver>/
 #   artifacts/gpu-pack/gpu-check.sh  the check itself
+#   artifacts/gpu-pack/pytorch_prefill.py  PyTorch's side of its CPU comparison (run only where torch is installed)
 #   artifacts/gpu-pack.tar.xz        all of the above, to copy to the GPU machine
 # The shared fixtures are not packed (they live outside the repository); gpu-check.sh takes their folder.
 # Usage: scripts/gpu-pack.sh            then: scp artifacts/gpu-pack.tar.xz gpu-host: && ssh gpu-host
@@ -31,6 +32,7 @@ cp -a "$base/$ver" "$out/dotnet/shared/Microsoft.NETCore.App/"
 cp -a "$dotnet_root/host" "$out/dotnet/"
 cp -a "$dotnet_root/dotnet" "$out/dotnet/"
 cp "$root/scripts/gpu-check.sh" "$out/"
+cp "$root/bench/pytorch_prefill.py" "$out/"
 chmod +x "$out/gpu-check.sh"
 
 tar -C "$root/artifacts" -cJf "$root/artifacts/gpu-pack.tar.xz" gpu-pack
