@@ -21,6 +21,7 @@ public sealed unsafe class Cublas : IDisposable
     readonly delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int> gemmEx;
     readonly delegate* unmanaged<nint, int, int, int, int, int, double*, nint, int, nint, int, double*, nint, int, int> dgemm;
     readonly delegate* unmanaged<nint, int> destroy;
+    readonly delegate* unmanaged<nint, nint, int> setStream;
 
     Cublas(nint library)
     {
@@ -33,6 +34,7 @@ public sealed unsafe class Cublas : IDisposable
         dgemm = (delegate* unmanaged<nint, int, int, int, int, int, double*, nint, int, nint, int, double*, nint, int, int>)
             NativeLibrary.GetExport(library, "cublasDgemm_v2");
         destroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(library, "cublasDestroy_v2");
+        setStream = (delegate* unmanaged<nint, nint, int>)NativeLibrary.GetExport(library, "cublasSetStream_v2");
         var setMathMode = (delegate* unmanaged<nint, int, int>)NativeLibrary.GetExport(library, "cublasSetMathMode");
         nint h;
         Check(create(&h), "cublasCreate_v2");
@@ -47,6 +49,12 @@ public sealed unsafe class Cublas : IDisposable
             if (NativeLibrary.TryLoad(name, out var lib)) return new Cublas(lib);
         return null;
     }
+
+    /// <summary>
+    /// Queues every later call on <paramref name="stream"/> (a CUstream; 0 is the context's legacy default stream),
+    /// so that it runs in order with the kernels launched there and needs no synchronisation around it.
+    /// </summary>
+    public void UseStream(nint stream) => Check(setStream(handle, stream), "cublasSetStream_v2");
 
     /// <summary>
     /// Row-major C[m,n] = A[m,k]·B[n,k]ᵀ (a linear layer with weights [out,in]) on device pointers. In column-major

@@ -66,6 +66,10 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         edits = new EditKernels(acc, rows);
         if (!device.Emulated) acc.Bind();
         cublas = device.Emulated ? null : Cublas.TryLoad();
+        // cuBLAS on the stream the kernels run on (ILGPU 1.5.3's default stream is the context's legacy stream, as is
+        // cuBLAS's own default; said explicitly so that the order holds whatever either picks): products and kernels
+        // then run in launch order, and a host copy (stream-ordered) waits for both.
+        cublas?.UseStream(((ILGPU.Runtime.Cuda.CudaStream)acc.DefaultStream).StreamPtr);
         ops = new MatrixOps(acc, rows, cublas, w.Type);
         hostRope = new Rope(config, weights.RopeFreqFactors);
     }

@@ -45,20 +45,18 @@ public sealed class MatrixOps : IDisposable
         if (Type == ComputeType.F32)
         {
             if (cublas == null) { gemm.MatMulABt(xv, w.F32!.View, yv, T, n, k); return; }
-            // cuBLAS runs on its own stream: finish the kernels it reads, and let it finish before ours read (a
-            // context synchronisation waits for every stream).
-            acc.Synchronize();
+            // No synchronisation around cuBLAS: it is queued on the kernels' own stream (GpuTransformer sets it), so
+            // it reads what the kernels before it wrote and the kernels after it read what it wrote, and the host
+            // keeps queueing ahead of the device (a context synchronisation per product left the device idle while
+            // the next launches were made: two per product, 14 per block).
             cublas.MatMulABt(Ptr(xv), Ptr<float>(w.F32!.View), Ptr(yv), T, n, k);
-            acc.Synchronize();
             return;
         }
         int code = HalfBits.Code(Type);
         var xh = Scratch((long)T * k);
         narrow((int)xv.Length, xv, xh, code);
         if (cublas == null) { gemm.MatMulABt16(xh, w.Half!.View, yv, T, n, k, code); return; }
-        acc.Synchronize();
         cublas.MatMulABt16(Ptr(xh), Ptr<ushort>(w.Half!.View), Ptr(yv), T, n, k, Type == ComputeType.Bf16 ? Cublas.R16BF : Cublas.R16F);
-        acc.Synchronize();
     }
 
     /// <summary>g = x·xᵀ (n × n) when <paramref name="sampleForm"/>, else xᵀ·x (d × d), x row-major n × d, in float64
@@ -66,9 +64,7 @@ public sealed class MatrixOps : IDisposable
     public void Gram64(ArrayView<double> x, int n, int d, bool sampleForm, ArrayView<double> g)
     {
         if (cublas == null) { gemm.Gram64(x, n, d, sampleForm, g); return; }
-        acc.Synchronize();
         cublas.Gram64(Ptr(x), Ptr(g), n, d, sampleForm);
-        acc.Synchronize();
     }
 
     /// <summary>dst[t, :] = table[ids[t], :] widened to f32 (the token embedding).</summary>
