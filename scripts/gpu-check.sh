@@ -13,7 +13,8 @@
 #   bench        `mspgt bench --device cuda --dtype bf16 --batch 16 --tokens 256` (attention statistics on, every
 #                resid_post copied to the host) on the Llama-3.2-1B shape (--synthetic) and on the Llama-3.1-8B shape
 #                written to disk once by `mspgt synth` (bf16, 15 GB, in --work), tokens/s and the runs; the 1B shape
-#                also with the fused attention kernel's other form (MSPGT_GPU_ATTENTION=thread);
+#                also with the fused attention kernel's other form (MSPGT_GPU_ATTENTION=thread) and with the capture's
+#                copies made while the device waits (MSPGT_GPU_OVERLAP=0);
 #   analyze_8b   `mspgt analyze --device cuda --dtype bf16` on that 8B folder over 64 documents cut to 256 tokens
 #                (made from the TinyStories sample: each a numbered header and the five stories in a rotated order),
 #                end-to-end wall seconds (load, forward passes, every signal, the boundary tests, the files).
@@ -124,6 +125,8 @@ if [ "$fallback" = null ]; then
   bench_one "llama-3.2-1b, thread-per-row attention" --synthetic llama-3.2-1b
   unset MSPGT_GPU_ATTENTION
 fi
+# The capture's copies with the device waiting for each (as before they overlapped the next block's compute).
+MSPGT_GPU_OVERLAP=0 bench_one "llama-3.2-1b, capture copies not overlapped" --synthetic llama-3.2-1b
 
 # The CPU issue's figures on this host's cores, before the long 8B steps (about a minute in all).
 if [ "$cpu" -eq 1 ]; then

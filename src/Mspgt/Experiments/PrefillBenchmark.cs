@@ -41,6 +41,9 @@ public static class PrefillBenchmark
         /// <summary>On a device: whether the capture's copies land in page-locked host memory ("page-locked") or
         /// pageable memory ("pageable", when the device would not register it).</summary>
         [JsonPropertyName("host_copies")] public string? HostCopies { get; init; }
+        /// <summary>On a device: whether the capture's copies to the host run on a second stream while the next block
+        /// computes (true) or with the device waiting (false, <c>MSPGT_GPU_OVERLAP=0</c>).</summary>
+        [JsonPropertyName("capture_overlapped")] public bool? CaptureOverlapped { get; init; }
         /// <summary>On a device: the fused attention kernel's form ("warp per row" or "thread per row").</summary>
         [JsonPropertyName("attention_kernel")] public string? AttentionKernel { get; init; }
     }
@@ -94,6 +97,7 @@ public static class PrefillBenchmark
                 TokensPerSecondWithoutCapture = withoutCapture,
                 HostCopies = gpu?.PinnedHostCopies switch { true => "page-locked", false => "pageable", null => null },
                 AttentionKernel = gpu?.AttentionForm,
+                CaptureOverlapped = gpu?.OverlapsCopies,
             };
     }
 

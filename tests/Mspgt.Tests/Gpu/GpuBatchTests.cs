@@ -149,6 +149,45 @@ public class GpuBatchTests
         for (int i = 0; i < Documents.Length; i++) Assert.Equal(solo[i], Assert.Single(seen[i]).Data);
     }
 
+    /// <summary>
+    /// The overlapped capture (observed rows copied on a second stream, their observers run at the next hook) changes
+    /// neither what observers see nor the order hooks fire in: a log of every hook call of a batch (embedding, each
+    /// block's resid_post and attention rows, final norm, logits wider than the staging buffer) is the same with it
+    /// on and off, with the same number of copies.
+    /// </summary>
+    [Fact]
+    public void OverlappedCaptureKeepsTheHooksOrderAndRows()
+    {
+        var (m, config) = Open("tiny-llama");
+        using var _ = m;
+        using var gpu = GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, config, m.Weights, 64);
+        HookPoint[] points = [HookPoint.Embed, .. Enumerable.Range(0, config.Layers).Select(HookPoint.ResidPost), HookPoint.FinalNorm, HookPoint.Logits];
+        (List<string> Log, long Downloads) Run(bool overlap)
+        {
+            gpu.OverlapsCopies = overlap;
+            var log = new List<string>();
+            var hooks = Documents.Select((_, i) =>
+            {
+                var h = new Hooks();
+                foreach (var p in points) h.Observe(p, t => log.Add($"{i} {p.Name} {string.Join(",", t.Shape.ToArray())} {t.Data.ToArray().Sum():R}"));
+                for (int l = 0; l < config.Layers; l++)
+                {
+                    int layer = l;
+                    h.ObserveAttentionRows(l, r => log.Add($"{i} rows {layer} {r.Entropy.ToArray().Sum():R}"));
+                }
+                return (Hooks?)h;
+            }).ToArray();
+            long before = gpu.HookDownloads;
+            gpu.ForwardBatch(Documents, hooks, LogitRows.All);
+            return (log, gpu.HookDownloads - before);
+        }
+        var (plain, plainCopies) = Run(overlap: false);
+        var (overlapped, overlappedCopies) = Run(overlap: true);
+        Assert.Equal(Documents.Length * (points.Length + config.Layers), plain.Count);
+        Assert.Equal(plain, overlapped);
+        Assert.Equal(plainCopies, overlappedCopies);
+    }
+
     /// <summary>ForwardBatchOnDevice (what bench times) computes every row's logits, which hooks at the logits see,
     /// exactly as ForwardBatch returns them, and copies none to the host.</summary>
     [Fact]

@@ -203,6 +203,17 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
 
     float[][] Run(ReadOnlySpan<int> ids, Segment[] segs, GpuWorkspace ws, LogitRows logitRows, KvCache? cache, bool returnLogits = true)
     {
+        try
+        {
+            var result = RunPass(ids, segs, ws, logitRows, cache, returnLogits);
+            FlushObservedRows();   // every observer has fired when the pass returns
+            return result;
+        }
+        finally { DropObservedRows(); }   // a pass that failed leaves no copy in flight for the next pass's hooks
+    }
+
+    float[][] RunPass(ReadOnlySpan<int> ids, Segment[] segs, GpuWorkspace ws, LogitRows logitRows, KvCache? cache, bool returnLogits)
+    {
         var c = Config;
         int T = ids.Length, dim = c.Dim, H = c.Heads, kvH = c.KvHeads, hd = c.HeadDim;
         ws.Use(T);
@@ -276,6 +287,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         var (e, d) = ws.Rows(acc, statistics ? checked(c.Heads * T) : 1);
         attention.Fused(ws.Q, keys, values, ws.KeyRows, ws.Positions, new AttentionKernels.PassDims(T, shape, statistics), ws.Z, e, d);
         if (!statistics) return;
+        FlushObservedRows();
         var (entropy, distance) = (new double[e.Length], new double[d.Length]);
         e.CopyToCPU(entropy);
         d.CopyToCPU(distance);
@@ -445,17 +457,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
             return;
         }
         long from = segs[first].Offset * width, to = (segs[last].Offset + segs[last].Tokens) * width;
-        var host = HostScratch(checked((int)(to - from)));
-        view.SubView(from, to - from).CopyToCPU(host);
-        HookDownloads++;
-        foreach (var seg in segs)
-        {
-            if (seg.Table == null || !seg.Table.HasTensorHooks(p)) continue;
-            ReadOnlySpan<int> shape = d2 == 0 ? [seg.Tokens, d1] : [seg.Tokens, d1, d2];
-            var rows = host.Slice((int)(seg.Offset * width - from), (int)(seg.Tokens * width));
-            foreach (var h in seg.Table.At(p))
-                if (h.Rows == null) h.Observer!(new WritableHookTensor(p, shape, seg.Start, rows));
-        }
+        CopyForObservers(new ObservedRows(segs, p, width, d1, d2, from, checked((int)(to - from))), view, ws);
     }
 
     /// <summary>
@@ -467,6 +469,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     {
         var table = seg.Table;
         if (table == null || !table.HasTensorHooks(p)) return;
+        FlushObservedRows();   // hooks fire in pass order, and the host scratch is free again
         int n = checked(d0 * d1 * Math.Max(d2, 1));
         part = part.SubView(0, n);
         ReadOnlySpan<int> shape = d2 == 0 ? [d0, d1] : [d0, d1, d2];
@@ -519,6 +522,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     {
         var table = seg.Table;
         if (table == null || !table.HasRows(p)) return;
+        FlushObservedRows();
         int n = s.Heads * s.Tokens;
         var (e, d) = ws.Rows(acc, n);
         attention.Rows(pattern, s, e, d);
@@ -571,6 +575,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
             kv?.Dispose();
             hostLock?.Dispose();
             hostLock = null;
+            copyStream?.Dispose();
             w.Dispose();
             ops.Dispose();
             cublas?.Dispose();

@@ -13,7 +13,7 @@ internal sealed class GpuWorkspace : IDisposable
     public int Capacity { get; }
     public int Tokens { get; private set; }
     readonly MemoryBuffer1D<int, Stride1D.Dense> ids, keyRows, positions;
-    readonly MemoryBuffer1D<float, Stride1D.Dense> x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin, observed;
     MemoryBuffer1D<float, Stride1D.Dense>? pattern, logits, lastRows, staging;
     MemoryBuffer1D<double, Stride1D.Dense>? entropy, distance;
 
@@ -23,6 +23,7 @@ internal sealed class GpuWorkspace : IDisposable
         long T = capacity;
         (ids, keyRows, positions) = (a.Allocate1D<int>(T), a.Allocate1D<int>(T), a.Allocate1D<int>(T));
         (x, h, attnOut, mlpOut) = (a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim), a.Allocate1D<float>(T * c.Dim));
+        observed = a.Allocate1D<float>(T * c.Dim);
         (q, z) = (a.Allocate1D<float>(T * c.QDim), a.Allocate1D<float>(T * c.QDim));
         (k, v) = (a.Allocate1D<float>(T * c.KvDim), a.Allocate1D<float>(T * c.KvDim));
         (gate, up) = (a.Allocate1D<float>(T * c.Ffn), a.Allocate1D<float>(T * c.Ffn));
@@ -30,7 +31,7 @@ internal sealed class GpuWorkspace : IDisposable
     }
 
     /// <summary>Floats per row of the fixed buffers (the id, key row and position counted as one each).</summary>
-    public static long FloatsPerToken(ModelConfig c) => 3 + 4L * c.Dim + 2L * c.QDim + 2L * c.KvDim + 2L * c.Ffn + c.HeadDim;
+    public static long FloatsPerToken(ModelConfig c) => 3 + 5L * c.Dim + 2L * c.QDim + 2L * c.KvDim + 2L * c.Ffn + c.HeadDim;
 
     /// <summary>Device bytes held now.</summary>
     public long Bytes => sizeof(float) * Capacity * FloatsPerToken(c)
@@ -59,6 +60,10 @@ internal sealed class GpuWorkspace : IDisposable
     public ArrayView<float> Gate => Rows(gate, c.Ffn);
     public ArrayView<float> Up => Rows(up, c.Ffn);
     public ArrayView<float> Cos => Rows(cos, c.HeadDim / 2);
+    /// <summary>Where <paramref name="n"/> observed floats wait for their copy to the host while the next kernels
+    /// overwrite the activation they came from (<see cref="GpuTransformer"/>'s overlapped capture); room for a full
+    /// pass at the residual stream's width, null for more.</summary>
+    public ArrayView<float>? Observed(long n) => n <= observed.Length ? observed.View.SubView(0, n) : null;
     public ArrayView<float> Sin => Rows(sin, c.HeadDim / 2);
 
     /// <summary>Per-row entropy and distance [n] each.</summary>
@@ -80,7 +85,7 @@ internal sealed class GpuWorkspace : IDisposable
 
     public void Dispose()
     {
-        foreach (var b in new MemoryBuffer?[] { ids, keyRows, positions, x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin, pattern, logits, lastRows, staging, entropy, distance })
+        foreach (var b in new MemoryBuffer?[] { ids, keyRows, positions, x, h, q, z, k, v, attnOut, mlpOut, gate, up, cos, sin, observed, pattern, logits, lastRows, staging, entropy, distance })
             b?.Dispose();
     }
 }
