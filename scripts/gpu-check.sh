@@ -20,7 +20,8 @@
 #                end-to-end wall seconds (load, forward passes, every signal, the boundary tests, the files).
 #   cpu          the CPU issue's figures on this host's cores (no GPU involved; the machines lent with a GPU have
 #                16): `mspgt bench --device cpu --synthetic 110m --scaling 1,2,4,…,<cores>` (the 256-token prefill's
-#                speed-up per thread count, paired rounds, with the compute loop's beside it), and mspgt against
+#                speed-up per thread count, paired rounds, with the compute loop's beside it; scaling_thread_pool: the
+#                same with MSPGT_CPU_WORKERS=0, every loop through Parallel.For), and mspgt against
 #                PyTorch eager fp32 on the same prefill (bench/pytorch_prefill.py) at 2 threads and at all cores,
 #                interleaved, 3 rounds: medians and the ratio. PyTorch is the first of --python, /opt/torch/.venv's,
 #                python3 that imports torch; none: the comparison says so and the rest goes on;
@@ -136,7 +137,10 @@ if [ "$cpu" -eq 1 ]; then
   echo "gpu-check: CPU thread scaling, 110M prefill, threads $counts" >&2
   scaling=$("$mspgt" bench --device cpu --synthetic 110m --tokens 256 --scaling "$counts" --runs 10 --json 2>"$out.cpu.err")
   [ -n "$scaling" ] || scaling="{\"error\": $(str "$(cat "$out.cpu.err")")}"
-  cpu_json="{\"cores\": $cores, \"cpu_model\": $(str "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"), \"scaling\": $scaling, \"pytorch\": null}"
+  # The same with every loop through the thread pool's Parallel.For instead of mspgt's fork-join workers.
+  tpl=$(MSPGT_CPU_WORKERS=0 "$mspgt" bench --device cpu --synthetic 110m --tokens 256 --scaling "$counts" --runs 10 --json 2>>"$out.cpu.err")
+  [ -n "$tpl" ] || tpl="{\"error\": $(str "$(cat "$out.cpu.err")")}"
+  cpu_json="{\"cores\": $cores, \"cpu_model\": $(str "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"), \"scaling\": $scaling, \"scaling_thread_pool\": $tpl, \"pytorch\": null}"
   took cpu_scaling
   save
   py=""

@@ -212,7 +212,7 @@ public sealed unsafe class Attention
             int t0 = first * QueryBlock, t1 = Math.Min(s.Tokens, (first + run) * QueryBlock);
             if (t1 > t0) body(head, t0, t1 - t0);
         }
-        if (Parallel(s)) System.Threading.Tasks.Parallel.For(0, items, Parallelism.Options, Item);
+        if (Parallel(s)) Parallelism.For(items, Item);
         else for (int i = 0; i < items; i++) Item(i);
     }
 

@@ -227,7 +227,7 @@ public static unsafe class MatMul
             }
             if (!parallel || items == 1)
                 for (int i = 0; i < items; i++) Item(i);
-            else Parallel.For(0, items, Parallelism.Options, Item);
+            else Parallelism.For(items, Item);
         }
     }
 
@@ -300,7 +300,7 @@ public static unsafe class MatMul
         }
         else
         {
-            Parallel.For(0, panels, Parallelism.Options, p => Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null));
+            Parallelism.For(panels, p => Panel(x, tokens, w, y, p, decode ? ThreadBuffer(ref _packedWeights, (long)PanelRows * cols) : null));
         }
     }
 

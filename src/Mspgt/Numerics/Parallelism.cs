@@ -38,8 +38,33 @@ public static class Parallelism
     {
         int chunks = Chunks(count, chunk, work);
         if (chunks <= 1) { if (count > 0) body(0, count); return; }
-        Parallel.For(0, chunks, _options, i => body(i * chunk, Math.Min(count, (i + 1) * chunk)));
+        For(chunks, i => body(i * chunk, Math.Min(count, (i + 1) * chunk)));
     }
+
+    /// <summary>
+    /// body(0 .. count-1) in parallel on <see cref="Threads"/> threads: on <see cref="ForkJoin"/>'s workers when the
+    /// caller is a thread of its own (the CLI's, a test's) and no other loop holds them, else through Parallel.For
+    /// (a loop inside a thread-pool task, as the signals' per-block windows run theirs, stays there and does not add
+    /// threads to the pool's). Either way a failed item surfaces as an AggregateException.
+    /// </summary>
+    public static void For(int count, Action<int> body)
+    {
+        if (count <= 0) return;
+        if (UseWorkers && !Thread.CurrentThread.IsThreadPoolThread && ForkJoin.TryRun(count, _threads, body)) return;
+        Parallel.For(0, count, _options, body);
+    }
+
+    /// <summary>Environment variable that turns the fork-join workers off ("0": every loop through Parallel.For), to
+    /// compare both on one machine.</summary>
+    public const string WorkersVariable = "MSPGT_CPU_WORKERS";
+
+    /// <summary>Whether loops may run on <see cref="ForkJoin"/>'s workers (tests switch it to compare).</summary>
+    internal static bool UseWorkers { get; set; } = Environment.GetEnvironmentVariable(WorkersVariable) switch
+    {
+        null or "" or "1" => true,
+        "0" => false,
+        var other => throw new MspgtException(WorkersVariable, $"'{other}' is not 0 or 1"),
+    };
 
     /// <summary>Independent work items <see cref="ForChunks"/> makes of the loop (1 when it runs it serially).</summary>
     public static int Chunks(int count, int chunk, long work) =>
