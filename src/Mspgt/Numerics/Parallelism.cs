@@ -20,6 +20,7 @@ public static class Parallelism
     public static void Set(int? threads)
     {
         if (threads is < 0) throw MspgtException.ForSetting("threads", $"{threads} is negative; give a positive count or 0 for all cores");
+        _ = UseWorkers;   // a bad MSPGT_CPU_WORKERS fails here, before any work
         int n = threads is null or 0 ? Environment.ProcessorCount : threads.Value;
         _threads = n;
         _options = new ParallelOptions { MaxDegreeOfParallelism = n };
@@ -58,13 +59,20 @@ public static class Parallelism
     /// compare both on one machine.</summary>
     public const string WorkersVariable = "MSPGT_CPU_WORKERS";
 
-    /// <summary>Whether loops may run on <see cref="ForkJoin"/>'s workers (tests switch it to compare).</summary>
-    internal static bool UseWorkers { get; set; } = Environment.GetEnvironmentVariable(WorkersVariable) switch
+    /// <summary>Whether loops may run on <see cref="ForkJoin"/>'s workers (tests switch it to compare). Read from
+    /// <see cref="WorkersVariable"/> on first use, not in a static initializer, so that a bad value is bad input (one
+    /// line, exit 2) rather than a type that failed to initialise; <see cref="Set"/> reads it before any work.</summary>
+    internal static bool UseWorkers
     {
-        null or "" or "1" => true,
-        "0" => false,
-        var other => throw new MspgtException(WorkersVariable, $"'{other}' is not 0 or 1"),
-    };
+        get => _useWorkers ??= Environment.GetEnvironmentVariable(WorkersVariable) switch
+        {
+            null or "" or "1" => true,
+            "0" => false,
+            var other => throw new MspgtException(WorkersVariable, $"'{other}' is not 0 or 1"),
+        };
+        set => _useWorkers = value;
+    }
+    private static bool? _useWorkers;
 
     /// <summary>Independent work items <see cref="ForChunks"/> makes of the loop (1 when it runs it serially).</summary>
     public static int Chunks(int count, int chunk, long work) =>
