@@ -114,3 +114,39 @@ public class LensSamplingBenchmarks
     [Benchmark]
     public DocumentMeasurement SignalsExactLens() => _exact.Measure(_ids);
 }
+
+/// <summary>
+/// One parallel loop of 8 items, each <see cref="Work"/> square roots, through <see cref="Parallelism.For"/> on
+/// mspgt's fork-join workers against the thread pool's Parallel.For (<c>MSPGT_CPU_WORKERS=0</c>): what a loop costs
+/// beyond its items (a 256-token prefill of the 110M shape runs about 180 loops). Work 0: the bare cost of a loop.
+/// </summary>
+public class LoopOverheadBenchmarks
+{
+    private readonly double[] _sink = new double[8 * 8];
+
+    /// <summary>0 = all cores.</summary>
+    [Params(2, 0)]
+    public int Threads { get; set; }
+
+    [Params(0, 2_000, 20_000)]
+    public int Work { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => Parallelism.Set(Threads);
+
+    [GlobalCleanup]
+    public void Cleanup() { Parallelism.Set(null); Parallelism.UseWorkers = true; }
+
+    private void Item(int i)
+    {
+        double s = 0;
+        for (int k = 0; k < Work; k++) s += Math.Sqrt(k + i);
+        _sink[i * 8] = s;   // one cache line per item
+    }
+
+    [Benchmark(Baseline = true)]
+    public void ThreadPool() { Parallelism.UseWorkers = false; Parallelism.For(8, Item); }
+
+    [Benchmark]
+    public void ForkJoinWorkers() { Parallelism.UseWorkers = true; Parallelism.For(8, Item); }
+}
