@@ -102,21 +102,22 @@ internal static class ForkJoin
             if (workers.Length >= n) return workers;
             var grown = new Worker[n];
             workers.CopyTo(grown, 0);
+            // The loop about to be published is the first a new worker looks for, however late its thread starts.
+            long before = Volatile.Read(ref _generation);
             for (int k = workers.Length; k < n; k++)
             {
                 var w = grown[k] = new Worker();
                 int id = k;
-                new Thread(() => Loop(id, w)) { IsBackground = true, Name = $"mspgt worker {id + 1}" }.Start();
+                new Thread(() => Loop(id, w, before)) { IsBackground = true, Name = $"mspgt worker {id + 1}" }.Start();
             }
             return _workers = grown;
         }
     }
 
-    static void Loop(int id, Worker w)
+    static void Loop(int id, Worker w, long seen)
     {
         _isWorker = true;
         long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
-        long seen = Volatile.Read(ref _generation);
         bool needed = true;
         while (true)
         {
