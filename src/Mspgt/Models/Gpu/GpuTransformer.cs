@@ -229,8 +229,8 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
             Fire(segs, HookPoint.ResidPre(l), ws.X, ws, dim);
             rows.RmsNormRows(ws.X, T, V(L.AttnNorm), c.NormEps, ws.H);
             Linear(ws.H, T, L.Q, c.QDim, dim, L.QBias, ws.Q);
-            Linear(ws.H, T, L.K, c.KvDim, dim, L.KBias, ws.K);
-            Linear(ws.H, T, L.V, c.KvDim, dim, L.VBias, ws.Vv);
+            Linear(ws.H, T, L.K, c.KvDim, dim, L.KBias, ws.K, sameInput: true);   // its bf16/f16 copy made once
+            Linear(ws.H, T, L.V, c.KvDim, dim, L.VBias, ws.Vv, sameInput: true);
             if (L.QNorm != null) rows.RmsNormRows(ws.Q, T * H, V(L.QNorm), c.NormEps, ws.Q);
             if (L.KNorm != null) rows.RmsNormRows(ws.K, T * kvH, V(L.KNorm), c.NormEps, ws.K);
             Fire(segs, HookPoint.AttnQ(l), ws.Q, ws, H, hd);
@@ -252,7 +252,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
 
             rows.RmsNormRows(ws.X, T, V(L.FfnNorm), c.NormEps, ws.H);
             Linear(ws.H, T, L.Gate, c.Ffn, dim, null, ws.Gate);
-            Linear(ws.H, T, L.Up, c.Ffn, dim, null, ws.Up);
+            Linear(ws.H, T, L.Up, c.Ffn, dim, null, ws.Up, sameInput: true);
             rows.SwiGlu(ws.Gate, ws.Up, ws.Gate);
             Fire(segs, HookPoint.MlpPost(l), ws.Gate, ws, c.Ffn);
             Linear(ws.Gate, T, L.Down, dim, c.Ffn, null, ws.MlpOut);
@@ -422,11 +422,11 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
 
     /// <summary>y[T, outDim] = x[T, inDim] · Wᵀ (+ bias), W [outDim, inDim] as a linear layer stores it, in the pass's dtype.</summary>
     void Linear(ArrayView<float> x, int T, DeviceMatrix weight, int outDim, int inDim,
-        MemoryBuffer1D<float, Stride1D.Dense>? bias, ArrayView<float> y)
+        MemoryBuffer1D<float, Stride1D.Dense>? bias, ArrayView<float> y, bool sameInput = false)
     {
         if (weight.Rows != outDim || weight.Cols != inDim)
             throw new ArgumentException($"a [{weight.Rows}, {weight.Cols}] matrix used as [{outDim}, {inDim}]");
-        ops.MatMulABt(x, T, weight, y);
+        ops.MatMulABt(x, T, weight, y, sameInput);
         if (bias != null) rows.AddBias(y.SubView(0, (long)T * outDim), V(bias));
     }
 

@@ -21,6 +21,8 @@ public sealed class MatrixOps : IDisposable
     readonly RowKernels rows;
     readonly Action<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, int, int> gather16;
     MemoryBuffer1D<ushort, Stride1D.Dense>? scratch;
+    /// <summary>Device address and length of the f32 rows whose rounded copy the scratch holds.</summary>
+    (nint Address, long Length) narrowed;
 
     /// <param name="cublas">cuBLAS when the products run there (a real device with libcublas), else null.</param>
     public MatrixOps(Accelerator acc, RowKernels rows, Cublas? cublas, ComputeType type)
@@ -35,8 +37,13 @@ public sealed class MatrixOps : IDisposable
     public static long ScratchBytes(ModelConfig c, long tokens, ComputeType type) =>
         type == ComputeType.F32 ? 0 : sizeof(ushort) * tokens * Math.Max(c.Dim, Math.Max(c.QDim, c.Ffn));
 
-    /// <summary>y[T, W.Rows] = x[T, W.Cols] · Wᵀ, W as stored on the device.</summary>
-    public void MatMulABt(ArrayView<float> x, int T, DeviceMatrix w, ArrayView<float> y)
+    /// <summary>
+    /// y[T, W.Rows] = x[T, W.Cols] · Wᵀ, W as stored on the device. <paramref name="sameInput"/>: x is the input of
+    /// the previous product and nothing has written it since (k and v after q, up after gate), so in bf16/f16 its
+    /// rounded copy from that product is used again instead of being made anew (checked: the same rows of the same
+    /// buffer, else it is made anyway).
+    /// </summary>
+    public void MatMulABt(ArrayView<float> x, int T, DeviceMatrix w, ArrayView<float> y, bool sameInput = false)
     {
         if (w.Type != Type) throw new ArgumentException($"a {w.Type} matrix in a {Type} pass");
         int n = w.Rows, k = w.Cols;
@@ -54,7 +61,9 @@ public sealed class MatrixOps : IDisposable
         }
         int code = HalfBits.Code(Type);
         var xh = Scratch((long)T * k);
-        narrow((int)xv.Length, xv, xh, code);
+        var source = (Ptr(xv), xv.Length);
+        if (!sameInput || narrowed != source) narrow((int)xv.Length, xv, xh, code);
+        narrowed = source;
         if (cublas == null) { gemm.MatMulABt16(xh, w.Half!.View, yv, T, n, k, code); return; }
         cublas.MatMulABt16(Ptr(xh), Ptr<ushort>(w.Half!.View), Ptr(yv), T, n, k, Type == ComputeType.Bf16 ? Cublas.R16BF : Cublas.R16F);
     }
@@ -76,7 +85,7 @@ public sealed class MatrixOps : IDisposable
 
     ArrayView<ushort> Scratch(long n)
     {
-        if (scratch == null || scratch.Length < n) { scratch?.Dispose(); scratch = null; scratch = acc.Allocate1D<ushort>(n); }
+        if (scratch == null || scratch.Length < n) { scratch?.Dispose(); scratch = null; narrowed = default; scratch = acc.Allocate1D<ushort>(n); }
         return scratch.View.SubView(0, n);
     }
 
