@@ -13,7 +13,7 @@
 #   bench        `mspgt bench --device cuda --dtype bf16 --batch 16 --tokens 256` (attention statistics on, every
 #                resid_post copied to the host) on the Llama-3.2-1B shape (--synthetic) and on the Llama-3.1-8B shape
 #                written to disk once by `mspgt synth` (bf16, 15 GB, in --work), tokens/s and the runs; the 1B shape
-#                also with the fused attention kernel's other form (MSPGT_GPU_ATTENTION=thread) and with the capture's
+#                also with the warp-reducing kernels' other form (MSPGT_GPU_ATTENTION=thread: attention and RMSNorm) and with the capture's
 #                copies made while the device waits (MSPGT_GPU_OVERLAP=0);
 #   analyze_8b   `mspgt analyze --device cuda --dtype bf16` on that 8B folder over 64 documents cut to 256 tokens
 #                (made from the TinyStories sample: each a numbered header and the five stories in a rotated order),

@@ -33,18 +33,18 @@ public class GpuParityTests
         foreach (var g in cases) ParityTests.CheckFullCase(TestData.Path(model), g, decoder: OnDevice);
     }
 
-    /// <summary>The warp-per-row attention kernel (CUDA's; the emulator runs a thread per row by default) through the
-    /// whole forward: the goldens of a GQA Llama (head size 8) and of Qwen2 (q/k/v bias, head size 16).</summary>
+    /// <summary>The warp-per-row kernels (CUDA's fused attention and RMSNorm; the emulator runs a thread per row by
+    /// default) through the whole forward: the goldens of a GQA Llama (head size 8) and of Qwen2 (q/k/v bias, head size 16).</summary>
     [Theory]
     [InlineData("fixtures/tiny-llama", "fixtures/tiny-llama/golden.json")]
     [InlineData("fixtures/tiny-qwen2", "fixtures/tiny-qwen2/golden.json")]
-    public void F32GoldensMatchWithTheWarpAttentionKernel(string model, string golden)
+    public void F32GoldensMatchWithTheWarpKernels(string model, string golden)
     {
         var cases = Golden.Load(TestData.Path(golden)).Where(c => c.Weights == "f32").ToList();
         Assert.NotEmpty(cases);
         foreach (var g in cases)
             ParityTests.CheckFullCase(TestData.Path(model), g, decoder: m =>
-                GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, m.Config, m.Weights, plannedTokens: 64, warpAttention: true));
+                GpuTransformer.Create(GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!, m.Config, m.Weights, plannedTokens: 64, warpPerRow: true));
     }
 
     static void Close(float[] want, float[] got, string what, float tol = 1e-4f)

@@ -21,6 +21,34 @@ public class RowKernelTests
             Assert.True(Math.Abs(want[i] - got[i]) <= tol * (1 + Math.Abs(want[i])), $"[{i}] {got[i]} vs CPU {want[i]}");
     }
 
+    /// <summary>RMSNorm's two forms (a warp per row, CUDA's default, and a thread per row) against the CPU: rows
+    /// narrower than a warp, not a multiple of it, and 2,048 wide (the 1B shape's), row counts that leave the last
+    /// group of warps part empty, in place as the q/k norms run it.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void RmsNormFormsMatchCpu(bool warpPerRow)
+    {
+        using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
+        var acc = device.Accelerator;
+        var k = new RowKernels(acc, warpPerRow);
+        Assert.Equal(warpPerRow, k.WarpPerRow);
+        foreach (var (rows, d) in new[] { (1, 8), (5, 24), (3, 70), (9, 96), (2, 2048) })
+        {
+            var x = Random(rows * d, rows + d);
+            var w = Random(d, d);
+            var want = new float[x.Length];
+            Kernels.RmsNormRows(x, rows, w, 1e-5f, want);
+            using var dx = acc.Allocate1D(x);
+            using var dw = acc.Allocate1D(w);
+            using var dd = acc.Allocate1D<float>(x.Length);
+            k.RmsNormRows(dx.View, rows, dw.View, 1e-5f, dd.View);
+            Close(want, dd.GetAsArray1D());
+            k.RmsNormRows(dx.View, rows, dw.View, 1e-5f, dx.View);
+            Close(want, dx.GetAsArray1D());
+        }
+    }
+
     [Fact]
     public void KernelsMatchCpu()
     {

@@ -62,7 +62,7 @@ public sealed class AttentionKernels
     }
 
     /// <summary>Environment variable that picks the fused kernel's form where the caller does not: "warp" or "thread"
-    /// (so that a GPU check can time both on the same device).</summary>
+    /// (so that a GPU check can time both on the same device); RMSNorm follows it (<see cref="RowKernels"/>).</summary>
     public const string FormVariable = "MSPGT_GPU_ATTENTION";
 
     /// <param name="warpPerRow">The fused kernel's form: a warp per row and head, or a thread per row and head; null:

@@ -55,13 +55,15 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     /// <summary>Gram matrices formed on the device for the signals so far (tests check that they were).</summary>
     internal long GramProducts { get; private set; }
 
-    GpuTransformer(GpuDevice device, ModelConfig config, ModelWeights weights, GpuWeights w, bool? warpAttention)
+    GpuTransformer(GpuDevice device, ModelConfig config, ModelWeights weights, GpuWeights w, bool? warpPerRow)
     {
         (this.device, Config, Weights, this.w) = (device, config, weights, w);
         acc = device.Accelerator;
-        rows = new RowKernels(acc);
+        attention = new AttentionKernels(acc, warpPerRow);
+        // RMSNorm takes the form attention takes (MSPGT_GPU_ATTENTION picks both), so that the GPU check's fallback to
+        // the thread forms covers every kernel that reduces with warp shuffles.
+        rows = new RowKernels(acc, attention.WarpPerRow);
         rope = new RopeKernel(acc);
-        attention = new AttentionKernels(acc, warpAttention);
         lens = new LensKernels(acc);
         edits = new EditKernels(acc, rows);
         if (!device.Emulated) acc.Bind();
@@ -78,15 +80,16 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     /// Uploads the weights to <paramref name="device"/> (which the model then owns) after checking that they and
     /// the buffers of a <paramref name="plannedTokens"/>-token pass fit; a model that does not fit fails in one line.
     /// <paramref name="dtype"/>: the type the matrices are stored and multiplied in (f32, the parity mode, by default).
-    /// <paramref name="warpAttention"/>: the fused attention kernel's form (<see cref="AttentionKernels.WarpPerRow"/>;
-    /// null: a warp per row on CUDA, a thread on the emulator, where tests also run the warp form).
+    /// <paramref name="warpPerRow"/>: the form of the kernels that reduce along a row, the fused attention and RMSNorm
+    /// (<see cref="AttentionKernels.WarpPerRow"/>, <see cref="RowKernels.WarpPerRow"/>; null: what MSPGT_GPU_ATTENTION
+    /// says, else a warp per row on CUDA and a thread on the emulator, where tests also run the warp form).
     /// </summary>
     public static GpuTransformer Create(GpuDevice device, ModelConfig config, ModelWeights weights, int plannedTokens = 1024,
-        ComputeType dtype = ComputeType.F32, bool? warpAttention = null)
+        ComputeType dtype = ComputeType.F32, bool? warpPerRow = null)
     {
         int tokens = Math.Min(config.MaxSeq, plannedTokens);
         var gw = GpuWeights.Upload(device, weights, PassBytes(config, tokens) + MatrixOps.ScratchBytes(config, tokens, dtype), dtype);
-        return new GpuTransformer(device, config, weights, gw, warpAttention);
+        return new GpuTransformer(device, config, weights, gw, warpPerRow);
     }
 
     /// <summary>Device bytes of one T-token pass: activations, KV cache, one layer's pattern, all logits rows.</summary>
