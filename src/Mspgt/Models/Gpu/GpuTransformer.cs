@@ -46,6 +46,7 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
     DeviceKv? kv;
     KvCache? kvOwner;
     float[] hostScratch = [];
+    double[] rowStatistics = [];
     PageLockScope<float>? hostLock;
     /// <summary>Activations copied to the host for hooks so far (device edits need none; tests check it).</summary>
     internal long HookDownloads { get; private set; }
@@ -291,7 +292,11 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
         attention.Fused(ws.Q, keys, values, ws.KeyRows, ws.Positions, new AttentionKernels.PassDims(T, shape, statistics), ws.Z, e, d);
         if (!statistics) return;
         FlushObservedRows();
-        var (entropy, distance) = (new double[e.Length], new double[d.Length]);
+        // Into one host array kept for the next layer (at the 1B bench 2 MB a layer, which new arrays would put on the
+        // large-object heap 16 times a pass); each document's observers get arrays of their own.
+        int n = checked((int)e.Length);
+        if (rowStatistics.Length < 2 * n) rowStatistics = new double[2 * n];
+        Span<double> entropy = rowStatistics.AsSpan(0, n), distance = rowStatistics.AsSpan(n, n);
         e.CopyToCPU(entropy);
         d.CopyToCPU(distance);
         foreach (var seg in segs)
@@ -300,8 +305,8 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
             var (se, sd) = (new double[c.Heads * seg.Tokens], new double[c.Heads * seg.Tokens]);
             for (int h = 0; h < c.Heads; h++)
             {
-                Array.Copy(entropy, (long)h * T + seg.Offset, se, (long)h * seg.Tokens, seg.Tokens);
-                Array.Copy(distance, (long)h * T + seg.Offset, sd, (long)h * seg.Tokens, seg.Tokens);
+                entropy.Slice(h * T + seg.Offset, seg.Tokens).CopyTo(se.AsSpan(h * seg.Tokens));
+                distance.Slice(h * T + seg.Offset, seg.Tokens).CopyTo(sd.AsSpan(h * seg.Tokens));
             }
             seg.Table!.FireRows(HookPoint.AttnPattern(l), new AttentionRowValues(se, sd, c.Heads, seg.Tokens, seg.Start));
         }
