@@ -205,6 +205,8 @@ public sealed class Transformer : IDecoder
             ("embed", rows(c.Dim)),
             ("rms_norm", rows(c.Dim)),
             ("qkv_proj", MatMul.GemmWorkItems(tokens, [c.QDim, c.KvDim, c.KvDim], c.Dim, threads)),   // one call
+            // Each GEMM call packs its activations first, in a loop of its own; the narrowest are the dim-wide ones.
+            ("pack_activations", MatMul.PackingWorkItems(tokens, c.QDim + 2 * c.KvDim, c.Dim)),
         };
         if (c.QkvBias) list.Add(("qkv_bias", rows(c.KvDim)));
         if (c.QkNorm) list.Add(("qk_norm", rows(c.KvDim)));

@@ -183,6 +183,18 @@ public static unsafe class MatMul
         return items;
     }
 
+    /// <summary>Mr-row activation panels per work item of a prefill GEMM's packing.</summary>
+    private const int PackPanelsPerItem = 1;
+
+    /// <summary>Work items of packing a prefill GEMM's activations (<paramref name="tokens"/> × <paramref name="cols"/>)
+    /// when the product over <paramref name="rows"/> output rows runs in parallel (1 when it runs serially).</summary>
+    public static int PackingWorkItems(int tokens, int rows, int cols)
+    {
+        if (tokens < GemmMinTokens || (double)tokens * rows * cols < MinParallelWork) return 1;
+        int panels = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr;
+        return Parallelism.Chunks(panels, PackPanelsPerItem, (long)tokens * cols);
+    }
+
     /// <summary>y_i = x · W_iᵀ for every weight (the same inner dimension, outputs at ys[i]): x packed once, then the
     /// work items of every weight's own <see cref="GemmPartition"/> in one loop.</summary>
     private static void Gemm(float* x, int tokens, WeightMatrix[] weights, nint[] ys)
@@ -203,10 +215,11 @@ public static unsafe class MatMul
         fixed (float* xp = packed)
         {
             float* ap = xp;
-            // Packed in parallel chunks of Mr-row panels: done serially it was 7-8% of a 256-token GEMM, the part
-            // that a second thread could not share. Each chunk is the same copy the whole call makes (only the last
-            // chunk pads, with the last row), so the packed values do not depend on the cut.
-            const int panelsPerChunk = 8;
+            // Packed in parallel, one Mr-row panel per item: done serially it was 7-8% of a 256-token GEMM, the part
+            // that a second thread could not share, and in chunks of 8 panels a 256-token prefill had 6 items for 16
+            // threads. Each panel is the same copy the whole call makes (only the last pads, with the last row), so
+            // the packed values do not depend on the cut.
+            const int panelsPerChunk = PackPanelsPerItem;
             int panelsA = (int)(packedRows / GemmKernel.Mr);
             void PackChunk(int p0, int p1)
             {
