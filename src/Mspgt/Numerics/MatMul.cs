@@ -35,9 +35,10 @@ public static unsafe class MatMul
 
     /// <summary>
     /// This thread's buffers, pinned, grown on demand and kept, so the hot loops allocate nothing once warm: the
-    /// packed activations of a GEMM (calling thread), a tile's packed weights or a decoded panel, and decoded rows.
+    /// packed activations of a GEMM (calling thread), a tile's packed weights or a decoded panel, decoded rows, and the
+    /// panels of weights whose tokens a call splits (calling thread).
     /// </summary>
-    [ThreadStatic] private static float[]? _packedActivations, _packedWeights, _decodedRows;
+    [ThreadStatic] private static float[]? _packedActivations, _packedWeights, _decodedRows, _sharedPanels;
 
     private static float[] ThreadBuffer(ref float[]? buffer, long n)
     {
@@ -209,12 +210,45 @@ public static unsafe class MatMul
             work += (double)tokens * weights[i].Rows * cols;
         }
         bool parallel = work >= MinParallelWork;
+        // A weight whose tokens are split into blocks (many threads, few column tiles) has its tiles' panels packed
+        // once, up front, into a buffer of this call that every block's item reads; packed by each item, every block
+        // decoded and packed the same panels again (3 times for the 110M's o and down at 16 threads). Offsets in
+        // that buffer per weight, -1 where the items pack their own.
+        int kSlices = (cols + Kc - 1) / Kc;
+        var sharedAt = new long[weights.Length];
+        var firstPack = new int[weights.Length + 1];
+        long sharedLength = 0;
+        for (int m = 0; m < weights.Length; m++)
+        {
+            var (nc, tiles, _, blocks) = parts[m];
+            sharedAt[m] = blocks > 1 ? sharedLength : -1;
+            if (blocks > 1) sharedLength += (long)tiles * nc * cols;
+            firstPack[m + 1] = firstPack[m] + (blocks > 1 ? tiles * kSlices : 0);
+        }
+        float[] sharedPanels = sharedLength > 0 ? ThreadBuffer(ref _sharedPanels, sharedLength) : [];
         // The activations, packed once and shared read-only by every tile.
         long packedRows = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr * GemmKernel.Mr;
         float[] packed = ThreadBuffer(ref _packedActivations, packedRows * cols);
-        fixed (float* xp = packed)
+        fixed (float* xp = packed, sp = sharedPanels)
         {
-            float* ap = xp;
+            float* ap = xp, panels = sp;
+            // Tile t of weight m in the shared buffer: its panels for every k-slice, slice k0 at panels·nr·k0.
+            float* TilePanels(int m, int t) => panels + sharedAt[m] + (long)t * parts[m].ColumnTile * cols;
+            void PackItem(int i)
+            {
+                int m = 0;
+                while (firstPack[m + 1] <= i) m++;
+                var (nc, tiles, _, _) = parts[m];
+                var w = weights[m];
+                int j = i - firstPack[m], t = j / kSlices, k0 = j % kSlices * Kc, n0 = t * nc, nv = Math.Min(nc, w.Rows - n0);
+                float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
+                fixed (float* rp = row)
+                    PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, cols - k0), TilePanels(m, t) + (long)(nv + nr - 1) / nr * nr * k0, rp);
+            }
+            int packItems = firstPack[^1];
+            if (!parallel || packItems == 1)
+                for (int i = 0; i < packItems; i++) PackItem(i);
+            else if (packItems > 1) Parallelism.For(packItems, PackItem);
             // Packed in parallel, one Mr-row panel per item: done serially it was 7-8% of a 256-token GEMM, the part
             // that a second thread could not share, and in chunks of 8 panels a 256-token prefill had 6 items for 16
             // threads. Each panel is the same copy the whole call makes (only the last pads, with the last row), so
@@ -236,7 +270,8 @@ public static unsafe class MatMul
                 var (nc, tiles, mb, _) = parts[m];
                 var w = weights[m];
                 int j = i - firstItem[m], t = j % tiles, b = j / tiles, m0 = b * mb;
-                GemmTile(nr, ap, m0, Math.Min(mb, tokens - m0), w, (float*)ys[m], t * nc, Math.Min(nc, w.Rows - t * nc));
+                GemmTile(nr, ap, m0, Math.Min(mb, tokens - m0), w, (float*)ys[m], t * nc, Math.Min(nc, w.Rows - t * nc),
+                    sharedAt[m] >= 0 ? TilePanels(m, t) : null);
             }
             if (!parallel || items == 1)
                 for (int i = 0; i < items; i++) Item(i);
@@ -245,12 +280,25 @@ public static unsafe class MatMul
     }
 
     /// <summary>Output columns [n0, n0 + nv) for activation rows [t0, t0 + tokens) (t0 a multiple of Mr); ap = the
-    /// activations packed by GemmKernel.PackA.</summary>
+    /// activations packed by GemmKernel.PackA; <paramref name="prepacked"/>: the tile's weight panels already packed
+    /// for every k-slice (slice k0 at panels·nr·k0), else packed here slice by slice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GemmTile(int nr, float* ap, int t0, int tokens, WeightMatrix w, float* y, int n0, int nv)
+    private static void GemmTile(int nr, float* ap, int t0, int tokens, WeightMatrix w, float* y, int n0, int nv, float* prepacked = null)
     {
         int cols = w.Cols, rows = w.Rows;
         int panels = (nv + nr - 1) / nr;
+        if (prepacked != null)
+        {
+            for (int k0 = 0; k0 < cols; k0 += Kc)
+            {
+                int kc = Math.Min(Kc, cols - k0);
+                float* pp = prepacked + (long)panels * nr * k0;
+                for (int m0 = t0; m0 < t0 + tokens; m0 += Mc)
+                    GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, t0 + tokens - m0), pp, kc, nv,
+                        y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
+            }
+            return;
+        }
         float[] pack = ThreadBuffer(ref _packedWeights, (long)panels * nr * Kc);
         float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
         fixed (float* pp = pack, rp = row)
