@@ -85,7 +85,8 @@ public class ForkJoinTests
             Thread.Sleep(20);
             var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
             Parallelism.For(12, _ => { threads[Environment.CurrentManagedThreadId] = true; Thread.Sleep(15); });
-            Assert.True(threads.Count >= 2, $"round {round}: every item ran on the calling thread");
+            // (The workers never outnumber the cores: on one core the caller runs every item.)
+            Assert.True(threads.Count >= Math.Min(2, Environment.ProcessorCount), $"round {round}: every item ran on the calling thread");
         }
     }));
 
