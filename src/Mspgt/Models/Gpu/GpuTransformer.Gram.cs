@@ -23,10 +23,9 @@ public sealed partial class GpuTransformer
         lock (gate)
         {
             if (cublas != null) acc.Bind();
-            device.EnsureFits(sizeof(double) * ((long)n * d + (long)p * p), "a Gram matrix of the signals");
-            using var x = acc.Allocate1D<double>((long)n * d);
-            using var y = acc.Allocate1D<double>((long)p * p);
-            ArrayView<double> vx = x.View, vy = y.View;
+            // Buffers kept for the next representation (a document has one per block, 33 at the 8B shape): an
+            // allocation and a free per product, and a free waits for the whole device.
+            ArrayView<double> vx = GramBuffer(ref gramInput, (long)n * d), vy = GramBuffer(ref gramOutput, (long)p * p);
             vx.CopyFromCPU((ReadOnlySpan<double>)centered.Data.AsSpan(0, n * d));
             ops.Gram64(vx, n, d, sampleForm, vy);
             vy.CopyToCPU(g.Data.AsSpan(0, p * p));
@@ -34,5 +33,20 @@ public sealed partial class GpuTransformer
         }
         LinearAlgebra.MirrorUpper(g.Data, p);
         return g;
+    }
+
+    MemoryBuffer1D<double, Stride1D.Dense>? gramInput, gramOutput;
+
+    /// <summary>The first <paramref name="n"/> doubles of a kept buffer, grown (after checking the device has room) when short.</summary>
+    ArrayView<double> GramBuffer(ref MemoryBuffer1D<double, Stride1D.Dense>? b, long n)
+    {
+        if (b == null || b.Length < n)
+        {
+            device.EnsureFits(sizeof(double) * (n - (b?.Length ?? 0)), "a Gram matrix of the signals");
+            b?.Dispose();
+            b = null;
+            b = acc.Allocate1D<double>(n);
+        }
+        return b.View.SubView(0, n);
     }
 }

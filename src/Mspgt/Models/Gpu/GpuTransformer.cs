@@ -584,6 +584,8 @@ public sealed partial class GpuTransformer : IDecoder, IDisposable
             hostLock?.Dispose();
             hostLock = null;
             copyStream?.Dispose();
+            gramInput?.Dispose();
+            gramOutput?.Dispose();
             w.Dispose();
             ops.Dispose();
             cublas?.Dispose();
