@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --no-8b) big=0; shift ;;
     --no-cpu) cpu=0; shift ;;
     --python) python="$2"; shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
