@@ -285,18 +285,11 @@ public static unsafe class MatMul
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GemmTile(int nr, float* ap, int t0, int tokens, WeightMatrix w, float* y, int n0, int nv, float* prepacked = null)
     {
-        int cols = w.Cols, rows = w.Rows;
-        int panels = (nv + nr - 1) / nr;
+        int cols = w.Cols, panels = (nv + nr - 1) / nr;
         if (prepacked != null)
         {
             for (int k0 = 0; k0 < cols; k0 += Kc)
-            {
-                int kc = Math.Min(Kc, cols - k0);
-                float* pp = prepacked + (long)panels * nr * k0;
-                for (int m0 = t0; m0 < t0 + tokens; m0 += Mc)
-                    GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, t0 + tokens - m0), pp, kc, nv,
-                        y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
-            }
+                SweepSlice(nr, ap, t0, tokens, w, y, n0, nv, k0, prepacked + (long)panels * nr * k0);
             return;
         }
         float[] pack = ThreadBuffer(ref _packedWeights, (long)panels * nr * Kc);
@@ -305,13 +298,21 @@ public static unsafe class MatMul
         {
             for (int k0 = 0; k0 < cols; k0 += Kc)
             {
-                int kc = Math.Min(Kc, cols - k0);
-                PackWeights(nr, w, n0, nv, k0, kc, pp, rp);
-                for (int m0 = t0; m0 < t0 + tokens; m0 += Mc)
-                    GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, t0 + tokens - m0), pp, kc, nv,
-                        y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
+                PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, cols - k0), pp, rp);
+                SweepSlice(nr, ap, t0, tokens, w, y, n0, nv, k0, pp);
             }
         }
+    }
+
+    /// <summary>One k-slice [k0, k0 + Kc) of a tile's packed weight panels <paramref name="pp"/> swept over the
+    /// activation rows [t0, t0 + tokens) in blocks of <see cref="Mc"/>, added to y (the first slice writes it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SweepSlice(int nr, float* ap, int t0, int tokens, WeightMatrix w, float* y, int n0, int nv, int k0, float* pp)
+    {
+        int cols = w.Cols, rows = w.Rows, kc = Math.Min(Kc, cols - k0);
+        for (int m0 = t0; m0 < t0 + tokens; m0 += Mc)
+            GemmKernel.Block(nr, ap + (long)m0 * cols + (long)k0 * GemmKernel.Mr, cols, Math.Min(Mc, t0 + tokens - m0), pp, kc, nv,
+                y + (long)m0 * rows + n0, rows, accumulate: k0 > 0);
     }
 
     /// <summary>
