@@ -140,7 +140,9 @@ if [ "$cpu" -eq 1 ]; then
   # The same with every loop through the thread pool's Parallel.For instead of mspgt's fork-join workers.
   tpl=$(MSPGT_CPU_WORKERS=0 "$mspgt" bench --device cpu --synthetic 110m --tokens 256 --scaling "$counts" --runs 10 --json 2>>"$out.cpu.err")
   [ -n "$tpl" ] || tpl="{\"error\": $(str "$(cat "$out.cpu.err")")}"
-  cpu_json="{\"cores\": $cores, \"cpu_model\": $(str "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"), \"scaling\": $scaling, \"scaling_thread_pool\": $tpl, \"pytorch\": null}"
+  cpu_model=$(str "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)") torch='null'
+  cpu_doc() { cpu_json="{\"cores\": $cores, \"cpu_model\": $cpu_model, \"scaling\": $scaling, \"scaling_thread_pool\": $tpl, \"pytorch\": $torch}"; }
+  cpu_doc
   took cpu_scaling
   save
   py=""
@@ -165,7 +167,7 @@ if [ "$cpu" -eq 1 ]; then
     done
     torch="{\"python\": $(str "$py"), \"torch\": $(str "$("$py" -c 'import torch; print(torch.__version__, torch.get_num_threads())' 2>&1)"), \"note\": \"median of 3 interleaved rounds; mspgt: the median of 3 runs per round, torch: the best of 3\", \"rows\": [$rows], \"stderr_tail\": $(str "$(tail -c 1500 "$out.cpu.err")")}"
   fi
-  cpu_json="${cpu_json%\"pytorch\": null\}}\"pytorch\": $torch}"
+  cpu_doc
   took cpu_pytorch
   save
   rm -f "$out.cpu.err"
