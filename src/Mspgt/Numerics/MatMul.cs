@@ -248,12 +248,11 @@ public static unsafe class MatMul
             int packItems = firstPack[^1];
             if (!parallel || packItems == 1)
                 for (int i = 0; i < packItems; i++) PackItem(i);
-            else if (packItems > 1) Parallelism.For(packItems, PackItem);
+            else Parallelism.For(packItems, PackItem);   // nothing when no weight is split
             // Packed in parallel, one Mr-row panel per item: done serially it was 7-8% of a 256-token GEMM, the part
             // that a second thread could not share, and in chunks of 8 panels a 256-token prefill had 6 items for 16
             // threads. Each panel is the same copy the whole call makes (only the last pads, with the last row), so
             // the packed values do not depend on the cut.
-            const int panelsPerChunk = PackPanelsPerItem;
             int panelsA = (int)(packedRows / GemmKernel.Mr);
             void PackChunk(int p0, int p1)
             {
@@ -261,7 +260,7 @@ public static unsafe class MatMul
                 GemmKernel.PackA(x + (long)r0 * cols, cols, Math.Min(tokens - r0, (p1 - p0) * GemmKernel.Mr), cols, ap + (long)r0 * cols);
             }
             if (!parallel) PackChunk(0, panelsA);
-            else Parallelism.ForChunks(panelsA, panelsPerChunk, (long)tokens * cols, PackChunk);
+            else Parallelism.ForChunks(panelsA, PackPanelsPerItem, (long)tokens * cols, PackChunk);
             int items = firstItem[^1];
             void Item(int i)
             {

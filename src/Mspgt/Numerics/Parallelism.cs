@@ -64,12 +64,7 @@ public static class Parallelism
     /// line, exit 2) rather than a type that failed to initialise; <see cref="Set"/> reads it before any work.</summary>
     internal static bool UseWorkers
     {
-        get => _useWorkers ??= Environment.GetEnvironmentVariable(WorkersVariable) switch
-        {
-            null or "" or "1" => true,
-            "0" => false,
-            var other => throw new MspgtException(WorkersVariable, $"'{other}' is not 0 or 1"),
-        };
+        get => _useWorkers ??= EnvironmentSwitch.IsOn(WorkersVariable);
         set => _useWorkers = value;
     }
     private static bool? _useWorkers;

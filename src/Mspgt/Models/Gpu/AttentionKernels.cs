@@ -45,8 +45,26 @@ public sealed class AttentionKernels
     /// <summary>Whether <see cref="Fused"/> gives each row and head a warp (else a thread).</summary>
     public bool WarpPerRow { get; }
 
-    /// <summary>Lanes of a warp: <see cref="Fused"/> gives each query row and head one warp.</summary>
-    const int WarpLanes = 32;
+    /// <summary>Lanes of a warp: <see cref="Fused"/> gives each query row and head one warp (RMSNorm each row).</summary>
+    internal const int WarpLanes = 32;
+
+    /// <summary>
+    /// Whether the kernels that reduce along a row (the fused attention, RMSNorm) take their warp-per-row form:
+    /// <paramref name="asked"/>, else what <see cref="FormVariable"/> says, else on CUDA yes and elsewhere no. The warp
+    /// form needs warps of <see cref="WarpLanes"/> threads.
+    /// </summary>
+    internal static bool WarpForm(Accelerator a, bool? asked)
+    {
+        bool warp = asked ?? Environment.GetEnvironmentVariable(FormVariable) switch
+        {
+            null or "" => a.AcceleratorType == AcceleratorType.Cuda,
+            "warp" => true,
+            "thread" => false,
+            var other => throw new MspgtException(FormVariable, $"'{other}' is not a form of the fused attention kernel; give warp or thread"),
+        };
+        if (warp && a.WarpSize != WarpLanes) throw new NotSupportedException($"a warp of {a.WarpSize} threads; the warp-per-row kernels need {WarpLanes}");
+        return warp;
+    }
 
     /// <summary>Warps per group of a <see cref="Fused"/> launch: 4, or as many as the device allows (the emulator: 1).</summary>
     readonly int fusedWarpsPerGroup;
@@ -74,16 +92,9 @@ public sealed class AttentionKernels
         softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, Dims>(SoftmaxKernel);
         mix = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(MixKernel);
         rows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims>(RowsKernel);
-        WarpPerRow = warpPerRow ?? Environment.GetEnvironmentVariable(FormVariable) switch
-        {
-            null or "" => a.AcceleratorType == AcceleratorType.Cuda,
-            "warp" => true,
-            "thread" => false,
-            var other => throw new MspgtException(FormVariable, $"'{other}' is not a form of the fused attention kernel; give warp or thread"),
-        };
+        WarpPerRow = WarpForm(a, warpPerRow);
         if (WarpPerRow)
         {
-            if (a.WarpSize != WarpLanes) throw new NotSupportedException($"a warp of {a.WarpSize} threads; the fused attention kernel needs {WarpLanes}");
             fusedWarpsPerGroup = Math.Clamp(a.MaxNumThreadsPerGroup / WarpLanes, 1, 4);
             fusedWarps = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>,
                 ArrayView<float>, ArrayView<double>, ArrayView<double>, PassDims>(FusedWarpKernel);

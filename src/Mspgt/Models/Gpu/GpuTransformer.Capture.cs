@@ -13,12 +13,7 @@ public sealed partial class GpuTransformer
 
     /// <summary>Whether observed rows go to the host on a second stream while the next kernels run (tests set it to
     /// compare both ways in one process).</summary>
-    public bool OverlapsCopies { get; internal set; } = Environment.GetEnvironmentVariable(OverlapVariable) switch
-    {
-        null or "" or "1" => true,
-        "0" => false,
-        var other => throw new MspgtException(OverlapVariable, $"'{other}' is not 0 or 1"),
-    };
+    public bool OverlapsCopies { get; internal set; } = EnvironmentSwitch.IsOn(OverlapVariable);
 
     /// <summary>Several documents' rows of one activation that only observers read: they come to the host in one copy,
     /// floats [From, From + Count) of the pass's [rows, Width] activation.</summary>

@@ -40,13 +40,7 @@ public sealed partial class GpuTransformer
     /// <summary>The first <paramref name="n"/> doubles of a kept buffer, grown (after checking the device has room) when short.</summary>
     ArrayView<double> GramBuffer(ref MemoryBuffer1D<double, Stride1D.Dense>? b, long n)
     {
-        if (b == null || b.Length < n)
-        {
-            device.EnsureFits(sizeof(double) * (n - (b?.Length ?? 0)), "a Gram matrix of the signals");
-            b?.Dispose();
-            b = null;
-            b = acc.Allocate1D<double>(n);
-        }
-        return b.View.SubView(0, n);
+        if (b == null || b.Length < n) device.EnsureFits(sizeof(double) * (n - (b?.Length ?? 0)), "a Gram matrix of the signals");
+        return GpuWorkspace.Grow(acc, ref b, n);
     }
 }

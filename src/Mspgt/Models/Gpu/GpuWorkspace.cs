@@ -77,7 +77,8 @@ internal sealed class GpuWorkspace : IDisposable
     /// <summary>Values an edit uploads (a fill row, noise).</summary>
     public ArrayView<float> Staging(Accelerator acc, long n) => Grow(acc, ref staging, n);
 
-    static ArrayView<T> Grow<T>(Accelerator acc, ref MemoryBuffer1D<T, Stride1D.Dense>? b, long n) where T : unmanaged
+    /// <summary>The first <paramref name="n"/> elements of a kept buffer, allocated anew in its place when shorter.</summary>
+    internal static ArrayView<T> Grow<T>(Accelerator acc, ref MemoryBuffer1D<T, Stride1D.Dense>? b, long n) where T : unmanaged
     {
         if (b == null || b.Length < n) { b?.Dispose(); b = null; b = acc.Allocate1D<T>(n); }
         return b.View.SubView(0, n);

@@ -10,7 +10,7 @@ namespace Mspgt.Models.Gpu;
 /// </summary>
 public sealed class RowKernels
 {
-    const int WarpLanes = 32;
+    const int WarpLanes = AttentionKernels.WarpLanes;
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>? rmsNorm;
     readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>? rmsNormWarps;
     readonly int warpsPerGroup;
@@ -23,14 +23,14 @@ public sealed class RowKernels
     /// <summary>Whether RMSNorm runs a warp per row (else a thread per row).</summary>
     public bool WarpPerRow { get; }
 
-    /// <param name="warpPerRow">RMSNorm's form: a warp per row, or a thread per row; null: a warp on CUDA, a thread
-    /// elsewhere (ILGPU's CPU accelerator runs each warp shuffle as a barrier of 32 threads; tests run both).</param>
+    /// <param name="warpPerRow">RMSNorm's form: a warp per row, or a thread per row; null: the fused attention's rule
+    /// (<see cref="AttentionKernels.WarpForm"/>: MSPGT_GPU_ATTENTION, else a warp on CUDA and a thread elsewhere, since
+    /// ILGPU's CPU accelerator runs each warp shuffle as a barrier of 32 threads; tests run both).</param>
     public RowKernels(Accelerator a, bool? warpPerRow = null)
     {
-        WarpPerRow = warpPerRow ?? a.AcceleratorType == AcceleratorType.Cuda;
+        WarpPerRow = AttentionKernels.WarpForm(a, warpPerRow);
         if (WarpPerRow)
         {
-            if (a.WarpSize != WarpLanes) throw new NotSupportedException($"a warp of {a.WarpSize} threads; RMSNorm's warp form needs {WarpLanes}");
             warpsPerGroup = Math.Clamp(a.MaxNumThreadsPerGroup / WarpLanes, 1, 8);
             rmsNormWarps = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(RmsNormWarpKernel);
         }
