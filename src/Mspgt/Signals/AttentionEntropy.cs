@@ -30,13 +30,16 @@ public sealed class AttentionEntropy
     /// <summary>Adds per-row entropies [heads·queries] (head-major) as an attention-rows hook hands them over.</summary>
     public void AddRows(ReadOnlySpan<double> entropy, int heads, int queries, int startPosition)
     {
+        // log(visible keys) once per query position, not once per head and position: a logarithm per row was 60 µs
+        // a layer of a 256-token 110M prefill (12 heads), run on one thread between two parallel regions.
+        Span<double> logVisible = queries <= 1024 ? stackalloc double[queries] : new double[queries];
+        for (int t = 0; t < queries; t++) logVisible[t] = Math.Log(startPosition + t + 1);
         for (int h = 0; h < heads; h++)
             for (int t = 0; t < queries; t++)
             {
-                int visible = startPosition + t + 1;
                 double e = entropy[h * queries + t];
                 _sum += e;
-                _sumNorm += visible > 1 ? e / Math.Log(visible) : 0;
+                _sumNorm += startPosition + t + 1 > 1 ? e / logVisible[t] : 0;
                 _count++;
             }
     }

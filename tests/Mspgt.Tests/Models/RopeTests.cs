@@ -38,4 +38,24 @@ public class RopeTests
         Rope.Rotate(x, tokens, heads, hd, cos, sin, RopeForm.RotateHalf, inverse);
         Assert.Equal(want, x);
     }
+
+    /// <summary>The tables a forward pass keeps (grown by doubling as positions are asked for) hold exactly what
+    /// <see cref="Rope.Tables"/> computes for the same positions, whatever order the positions are asked in.</summary>
+    [Fact]
+    public void KeptTablesAreTheComputedOnesBitForBit()
+    {
+        var c = new ModelConfig
+        {
+            Architecture = Architecture.Llama, Dim = 64, Layers = 1, Heads = 2, KvHeads = 2, HeadDim = 32, Ffn = 64,
+            Vocab = 10, MaxSeq = 300, NormEps = 1e-5f, RopeTheta = 10000f,
+        };
+        var rope = new Rope(c, null);
+        foreach (var (start, tokens) in new[] { (0, 7), (5, 1), (7, 40), (0, 300), (299, 1), (3, 120) })
+        {
+            var (cos, sin) = rope.Tables(start, tokens);
+            var (keptCos, keptSin) = rope.KeptTables(start, tokens);
+            Assert.Equal(cos, keptCos.ToArray());
+            Assert.Equal(sin, keptSin.ToArray());
+        }
+    }
 }
