@@ -61,14 +61,19 @@ public static class PrefillBenchmark
         // analysis capture (every block's residual stream copied to the host, as analyze does), and every row's logits
         // computed but left on the device, as a model call there leaves them.
         var batchHooks = gpu == null ? docs.Select(_ => (Hooks?)hooks).ToArray() : WithResidualCapture(c, docs, hooks);
+        // On the CPU each document's logits are written over the array of its previous pass (handed back, as a caller
+        // done with them may), as PyTorch's side of the comparison writes into a kept tensor (bench/pytorch_prefill.py):
+        // a new 33 MB array per pass made the garbage collector stop every thread once a pass, a serial step.
+        var logits = new float[docs.Length][];
         void Pass()
         {
-            if (gpu != null) gpu.ForwardBatchOnDevice(docs, batchHooks);
-            else tf.ForwardBatch(docs, batchHooks, LogitRows.All);
+            if (gpu != null) { gpu.ForwardBatchOnDevice(docs, batchHooks); return; }
+            if (tf.BatchSize(tokens) > 1) { tf.ForwardBatch(docs, batchHooks, LogitRows.All); return; }
+            for (int i = 0; i < docs.Length; i++) logits[i] = tf.Forward(docs[i], null, batchHooks[i], LogitRows.All, logits[i]);
         }
         // Warm-up (JIT, page-in of mapped weights, kernel compilation; a batching device also sizes its buffers).
         if (tf.BatchSize(tokens) > 1 || gpu != null) Pass();
-        else tf.Forward(docs[0], null, hooks, LogitRows.All);
+        else logits[0] = tf.Forward(docs[0], null, hooks, LogitRows.All, null);
         // Seconds of each of the timed runs of a pass, and their median.
         double[] Timed(Action pass) => Enumerable.Range(0, runs).Select(_ =>
         {
@@ -101,7 +106,8 @@ public static class PrefillBenchmark
             };
     }
 
-    const string CpuWorkload = "attention entropy and distance of every layer observed; every row's logits returned";
+    const string CpuWorkload = "attention entropy and distance of every layer observed; every row's logits returned, "
+        + "written over the previous pass's array";
     const string DeviceWorkload = "attention entropy and distance of every layer observed; every block's resid_post copied to the host; "
         + "every row's logits computed and left on the device";
 

@@ -53,11 +53,12 @@ public static class ThreadScaling
         var loop = threads.Select(_ => new double[rounds]).ToArray();
         try
         {
+            float[]? logits = null;   // handed back each pass, as the benchmark does (PrefillBenchmark)
             double Prefill(int n)
             {
                 Parallelism.Set(n);
                 long t0 = Stopwatch.GetTimestamp();
-                decoder.Forward(ids, null, hooks, LogitRows.All);
+                logits = decoder.Forward(ids, null, hooks, LogitRows.All, logits);
                 return Stopwatch.GetElapsedTime(t0).TotalSeconds;
             }
             foreach (int n in threads) { Prefill(n); ComputeLoop(n); }

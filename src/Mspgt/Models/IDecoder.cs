@@ -22,6 +22,16 @@ public interface IDecoder
     float[] Forward(ReadOnlySpan<int> ids, KvCache? cache = null, Hooks? hooks = null, LogitRows logitRows = LogitRows.All);
 
     /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{int}, KvCache?, Hooks?, LogitRows)"/> that may write the logits over
+    /// <paramref name="logitsBuffer"/>, an array the caller no longer needs (its previous call's logits), when it has
+    /// their length; the array written is returned. For a caller running pass after pass, as a benchmark does: the CPU
+    /// then allocates no new large array per pass, and so triggers no full garbage collection per pass. A device
+    /// that gains nothing from it allocates as usual.
+    /// </summary>
+    float[] Forward(ReadOnlySpan<int> ids, KvCache? cache, Hooks? hooks, LogitRows logitRows, float[]? logitsBuffer) =>
+        Forward(ids, cache, hooks, logitRows);
+
+    /// <summary>
     /// A forward pass that also returns copies of the activations at <paramref name="points"/> and only those
     /// (TransformerLens's <c>run_with_cache(names_filter=…)</c>). <paramref name="hooks"/> run first, so the cache
     /// holds what editors left. A point the pass does not reach (logits with <see cref="LogitRows.None"/>) is absent.

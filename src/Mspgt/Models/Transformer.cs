@@ -40,7 +40,11 @@ public sealed class Transformer : IDecoder
     /// Runs T tokens starting at position cache.Length (0 without a cache) and returns logits, row-major
     /// [rows, vocab] where rows = T (All), 1 (Last) or 0 (None).
     /// </summary>
-    public float[] Forward(ReadOnlySpan<int> ids, KvCache? cache = null, Hooks? hooks = null, LogitRows logitRows = LogitRows.All)
+    public float[] Forward(ReadOnlySpan<int> ids, KvCache? cache = null, Hooks? hooks = null, LogitRows logitRows = LogitRows.All) =>
+        Forward(ids, cache, hooks, logitRows, null);
+
+    /// <inheritdoc cref="IDecoder.Forward(ReadOnlySpan{int}, KvCache?, Hooks?, LogitRows, float[]?)"/>
+    public float[] Forward(ReadOnlySpan<int> ids, KvCache? cache, Hooks? hooks, LogitRows logitRows, float[]? logitsBuffer)
     {
         var c = Config;
         int T = ids.Length;
@@ -54,7 +58,7 @@ public sealed class Transformer : IDecoder
         var ws = Interlocked.Exchange(ref _spare, null);
         if (ws == null || ws.Tokens != T) ws = new Workspace(c, T, ws?.Attention);
         cache ??= ws.OneCallCache(c);
-        try { return Run(ids, cache, ws, fire, logitRows); }
+        try { return Run(ids, cache, ws, fire, logitRows, logitsBuffer); }
         finally { Volatile.Write(ref _spare, ws); }
     }
 
@@ -79,7 +83,7 @@ public sealed class Transformer : IDecoder
     public (float[] Logits, ActivationCache Cache) RunWithCache(ReadOnlySpan<int> ids, IEnumerable<HookPoint> points,
         Hooks? hooks = null, LogitRows logitRows = LogitRows.All) => CachedRun.Run(this, ids, points, hooks, logitRows);
 
-    private float[] Run(ReadOnlySpan<int> ids, KvCache cache, Workspace ws, Fire fire, LogitRows logitRows)
+    private float[] Run(ReadOnlySpan<int> ids, KvCache cache, Workspace ws, Fire fire, LogitRows logitRows, float[]? logitsBuffer)
     {
         var c = Config;
         int T = ids.Length, dim = c.Dim, H = c.Heads, kvH = c.KvHeads, hd = c.HeadDim, start = cache.Length;
@@ -141,7 +145,8 @@ public sealed class Transformer : IDecoder
         if (rows == 0) return [];
         // Uninitialised: the product writes every element, and zeroing 33 MB (256 tokens × 32k vocabulary) was 1.5-2 ms
         // on one core before the head's parallel region, the largest serial step left in a prefill.
-        var logits = GC.AllocateUninitializedArray<float>(checked((int)((long)rows * c.Vocab)));
+        long n = (long)rows * c.Vocab;
+        var logits = logitsBuffer != null && logitsBuffer.Length == n ? logitsBuffer : GC.AllocateUninitializedArray<float>(checked((int)n));
         MatMul.Multiply(h.AsSpan((T - rows) * dim, rows * dim), rows, Weights.Output, logits);
         fire.At(HookPoint.Logits, logits, rows, c.Vocab, firstRow: T - rows);
         return logits;
