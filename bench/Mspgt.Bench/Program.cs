@@ -9,6 +9,14 @@ if (args.Length > 0 && args[0] == "signal-cost-cpu")
     return;
 }
 
+// `schedule-bound [rounds] [counts]`: the 110M prefill's speed-up on ideal machines of those core counts (see ScheduleBound).
+if (args.Length > 0 && args[0] == "schedule-bound")
+{
+    Mspgt.Bench.ScheduleBound.Run(args.Length > 1 ? int.Parse(args[1]) : 9,
+        (args.Length > 2 ? args[2] : "2,4,8,16").Split(',').Select(int.Parse).ToArray());
+    return;
+}
+
 // Without a job on the command line: 3 warm-ups and 10 measured iterations (each suite takes seconds to a minute).
 // `--job short` (or any other console job) is used as given.
 bool jobGiven = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job="));

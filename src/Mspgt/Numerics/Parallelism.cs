@@ -51,9 +51,15 @@ public static class Parallelism
     public static void For(int count, Action<int> body)
     {
         if (count <= 0) return;
+        if (_recorder is { } recorder) { recorder.Run(count, body); return; }
         if (UseWorkers && !Thread.CurrentThread.IsThreadPoolThread && ForkJoin.TryRun(count, _threads, body)) return;
         Parallel.For(0, count, _options, body);
     }
+
+    /// <summary>While set, the loops this thread starts run serially on it, each item timed (<see cref="LoopRecorder"/>).
+    /// Per thread, so that nothing else running in the process is affected.</summary>
+    internal static LoopRecorder? Recorder { get => _recorder; set => _recorder = value; }
+    [ThreadStatic] private static LoopRecorder? _recorder;
 
     /// <summary>Environment variable that turns the fork-join workers off ("0": every loop through Parallel.For), to
     /// compare both on one machine.</summary>
