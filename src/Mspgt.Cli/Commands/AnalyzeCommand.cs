@@ -31,7 +31,7 @@ public static class AnalyzeCommand
         var pca = new Option<int>("--pca-dims") { Description = "PCA components per side for the Gaussian MI", DefaultValueFactory = _ => 16 };
         var exactLens = new Option<bool>("--exact-lens") { Description = "Read every position through the logit lens (default: an evenly spaced sample sized so the lens costs at most half the forward pass)" };
         var includeBos = new Option<bool>("--include-bos") { Description = "Let position 0 (BOS) into MI, adjacent CKA, effective rank and TwoNN (left out by default: attention-sink rows)" };
-        var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, signals.png/.svg and cka.png here" };
+        var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, timings.json, signals.png/.svg and cka.png here" };
         var json = CliCommon.JsonOption("Print summary.json on stdout");
         var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
         var threads = CliCommon.ThreadsOption();
@@ -63,9 +63,10 @@ public static class AnalyzeCommand
             var result = Progress.Run("analyzing documents", report => Analysis.Run(m, docs, settings, report));
             m.Dispose();   // the outputs need none of the weights: unmapped before the figures are drawn
             string? dir = p.GetValue(outDir);
-            if (dir != null) { Analysis.WriteData(result, dir); AnalysisFigures.Write(result.Summary, dir); }
+            if (dir != null) { Analysis.WriteData(result, dir); Analysis.WriteTimings(result, dir); AnalysisFigures.Write(result.Summary, dir); }
             if (p.GetValue(json)) { Console.Out.WriteLine(JsonOutput.Serialize(result.Summary)); return 0; }
             Print(result.Summary, dir);
+            if (result.Timings is { } tm) PrintTimings(tm);
             return 0;
         });
         return cmd;
@@ -109,8 +110,13 @@ public static class AnalyzeCommand
         AnsiConsole.MarkupLine(Markup.Escape($"PELT (exploratory): [{string.Join(", ", s.PeltBoundaries)}]; v1 ΔI rule: [{string.Join(", ", s.V1RuleBoundaries)}]"));
         foreach (var (name, pr) in s.Probes)
             AnsiConsole.MarkupLine($"{name}: peak at block {pr.PeakLayer} (accuracy {pr.Accuracy[pr.PeakLayer]:F3}, chance {pr.Chance[pr.PeakLayer]:F3})");
-        if (dir != null) AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(dir, "summary.json"))}, signals.parquet, signals.png, signals.svg, cka.png");
+        if (dir != null) AnsiConsole.MarkupLine($"wrote {Markup.Escape(Path.Combine(dir, "summary.json"))}, signals.parquet, timings.json, signals.png, signals.svg, cka.png");
     }
+
+    private static void PrintTimings(AnalysisTimings t) =>
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"time: forward passes {t.ForwardSeconds:F1} s; signals {t.DocumentSignalsSeconds:F1} s per document + {t.CorpusSignalsSeconds:F1} s corpus-level " +
+            $"= {t.SignalsOverForward:F2}x the forward passes; boundary tests {t.BoundariesSeconds:F1} s")));
 
     /// <summary>A layer's mean value; "≥ x (saturated)" where documents reached the estimator's ceiling (a lower bound).</summary>
     public static string FormatValue(IReadOnlyDictionary<string, SaturationReport> saturation, string signal, int layer, double v)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Serialization;
 using Mspgt.Loading;
 using Mspgt.Models;
@@ -152,7 +153,35 @@ public sealed record AnalysisSummary(
 }
 
 /// <summary>Everything an analysis produced: the summary plus the per-document rows behind it.</summary>
-public sealed record AnalysisResult(AnalysisSummary Summary, IReadOnlyList<SignalRow> Rows, string[] SignalOrder, double[][] StandardisedSignals);
+public sealed record AnalysisResult(AnalysisSummary Summary, IReadOnlyList<SignalRow> Rows, string[] SignalOrder, double[][] StandardisedSignals)
+{
+    /// <summary>How long its stages took (kept out of the summary, which a seed fixes bit for bit).</summary>
+    public AnalysisTimings? Timings { get; init; }
+}
+
+/// <summary>
+/// Wall seconds of an analysis' stages, so that what the signals cost beside the forward passes they need can be read
+/// off any run (timings.json). The forward passes include the attention statistics they stream; the per-document
+/// signals are everything else measured per document (representations, KSG, TwoNN, CKA, effective rank, the sampled
+/// lens, the pooled samples) with the collection after each; the corpus-level signals the pooled MI, the probes and the
+/// layer × layer CKA matrix; the boundaries the calibrated tests, their nulls and the bootstrap (statistics, not signals).
+/// </summary>
+public sealed record AnalysisTimings(
+    [property: JsonPropertyName("forward_seconds")] double ForwardSeconds,
+    [property: JsonPropertyName("document_signals_seconds")] double DocumentSignalsSeconds,
+    [property: JsonPropertyName("corpus_signals_seconds")] double CorpusSignalsSeconds,
+    [property: JsonPropertyName("boundaries_seconds")] double BoundariesSeconds,
+    [property: JsonPropertyName("documents")] int Documents,
+    [property: JsonPropertyName("tokens")] long Tokens,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("device")] string Device)
+{
+    /// <summary>(per-document + corpus-level signals) / forward passes.</summary>
+    [JsonPropertyName("signals_over_forward")]
+    public double SignalsOverForward => ForwardSeconds > 0 ? (DocumentSignalsSeconds + CorpusSignalsSeconds) / ForwardSeconds : double.NaN;
+
+    public const string FileName = "timings.json";
+}
 
 /// <summary>
 /// `mspgt analyze`: stream the corpus through the model, measure every signal per document and block, find the
@@ -200,7 +229,9 @@ public static class Analysis
                     rows.Add(new SignalRow(modelName, measured[d].Doc.Index, l, names[k], v));
                 }
 
+        long detectStart = Stopwatch.GetTimestamp();
         var report = BoundaryDetector.Detect(names, cube, Options(s), "signals");
+        double boundaries = Stopwatch.GetElapsedTime(detectStart).TotalSeconds;
         var mean = new Dictionary<string, double[]>();
         for (int k = 0; k < S; k++)
         {
@@ -214,6 +245,7 @@ public static class Analysis
 
         // Layer × layer CKA over the pooled sample: embedding and every block's output.
         // Each representation's pooled rows are read back from the sample store when CKA reaches them.
+        long ckaStart = Stopwatch.GetTimestamp();
         var pooled = measured.Select(x => x.M.Pooled).ToList();
         var lengths = measured.Select(x => x.M.Positions.Length * signals.PooledDims).ToArray();
         var read = new float[lengths.Max()];
@@ -224,6 +256,7 @@ public static class Analysis
             return layerRows;
         }, maxSamples: 4096, seed: s.Seed);
         var cka = Enumerable.Range(0, L + 1).Select(i => Enumerable.Range(0, L + 1).Select(j => ckaM[i, j]).ToArray()).ToArray();
+        double ckaSeconds = Stopwatch.GetElapsedTime(ckaStart).TotalSeconds;
 
         var manifest = new AnalysisManifest("mspgt", ProgramInfo.Version, model.Path, model.Format, ModelHash.Of(model),
             tokenizer.Description, corpus.Description, corpus.Sha256, corpus.Seed, CorpusMeasurement.CountByReason(skipped), s,
@@ -244,7 +277,11 @@ public static class Analysis
             cka, report, manifest)
         { Saturation = new() { [SignalNames.MiKsg] = measurement.KsgSaturation }, MiGaussianPooled = measurement.MiGaussian };
         var z = Enumerable.Range(0, S).Select(k => SignalFusion.ZScore(mean[names[k]])).ToArray();
-        return new AnalysisResult(summary, rows, names, z);
+        return new AnalysisResult(summary, rows, names, z)
+        {
+            Timings = new AnalysisTimings(measurement.ForwardSeconds, measurement.DocumentSignalsSeconds,
+                measurement.CorpusSignalsSeconds + ckaSeconds, boundaries, D, summary.NTokens, manifest.Threads, manifest.Device),
+        };
     }
 
     /// <summary>The boundary model's settings from the analysis settings: the default fused signals, weighted by family.</summary>
@@ -275,6 +312,14 @@ public static class Analysis
         Directory.CreateDirectory(dir);
         SignalTable.Write(Path.Combine(dir, SignalTable.FileName), r.Rows);
         JsonOutput.WriteFile(Path.Combine(dir, SummaryFileName), r.Summary);
+    }
+
+    /// <summary>Writes the run's stage timings, timings.json, into dir (atomically; nothing when there are none).</summary>
+    public static void WriteTimings(AnalysisResult r, string dir)
+    {
+        if (r.Timings is null) return;
+        Directory.CreateDirectory(dir);
+        JsonOutput.WriteFile(Path.Combine(dir, AnalysisTimings.FileName), r.Timings);
     }
 
     /// <summary>Per signal group, whether it reads every position or a sample, and how many.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Mspgt.Signals;
 using Mspgt.Signals.Estimators;
 using Mspgt.Tokenization;
@@ -11,7 +12,15 @@ public sealed record CorpusMeasurements(
     IReadOnlyList<SkippedDocument> Skipped,
     IReadOnlyList<ProbeCurve> Probes,
     PooledMiReport MiGaussian,
-    SaturationReport KsgSaturation);
+    SaturationReport KsgSaturation)
+{
+    /// <summary>Wall seconds of the forward passes (the captures, attention statistics included).</summary>
+    public double ForwardSeconds { get; init; }
+    /// <summary>Wall seconds of measuring each captured document (its signals, samples and lens), with the collection after it.</summary>
+    public double DocumentSignalsSeconds { get; init; }
+    /// <summary>Wall seconds of the corpus-level estimators here: the pooled MI and the cross-fitted probes.</summary>
+    public double CorpusSignalsSeconds { get; init; }
+}
 
 /// <summary>
 /// The measuring stage of `mspgt analyze`, in two passes. Pass 1 streams each document through the model and
@@ -30,6 +39,13 @@ public static class CorpusMeasurement
         var skipped = new List<SkippedDocument>();
         var group = new List<Document>();
         int done = 0;
+        long forward = 0, perDocument = 0;   // Stopwatch ticks
+        T Timed<T>(ref long ticks, Func<T> f)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            try { return f(); }
+            finally { ticks += Stopwatch.GetTimestamp() - t0; }
+        }
         // Usable documents go to the model in groups (one batched pass each on a GPU; groups of one on the CPU), as
         // many as the device takes at the group's longest length; each is then measured on its own, in corpus order.
         void Flush()
@@ -39,20 +55,24 @@ public static class CorpusMeasurement
             if (group.Count > 1)
             {
                 // A failure of the batched pass falls back to one pass per document, so it names its document.
-                try { captured = signals.Capture(group.Select(d => d.Ids).ToArray()); }
+                try { captured = Timed(ref forward, () => signals.Capture(group.Select(d => d.Ids).ToArray())); }
                 catch (Exception e) when (AsMeasurementFailure(e) != null) { }
             }
             for (int i = 0; i < group.Count; i++)
             {
                 var doc = group[i];
-                try { measured.Add((doc, captured != null ? signals.Measure(captured[i]) : signals.Measure(doc.Ids))); }
+                try
+                {
+                    var capture = captured?[i] ?? Timed(ref forward, () => signals.Capture([doc.Ids])[0]);
+                    measured.Add((doc, Timed(ref perDocument, () => signals.Measure(capture))));
+                }
                 catch (Exception e) when (AsMeasurementFailure(e) is { } failure)
                 {
                     skipped.Add(new(doc.Index, SkippedDocument.MeasurementFailed, $"{failure.Source}: {failure.Message}"));
                 }
                 if (captured != null) captured[i] = null!; // its streams, before the next document's measurement
                 progress?.Invoke(++done, corpus.Documents.Count);
-                Mspgt.Numerics.Garbage.Release(); // the document's streams and copies, before the next one's
+                Timed(ref perDocument, () => { Mspgt.Numerics.Garbage.Release(); return 0; }); // the document's streams and copies, before the next one's
             }
             group.Clear();
         }
@@ -81,6 +101,7 @@ public static class CorpusMeasurement
         }
 
         documentsDone?.Invoke();
+        long corpusStart = Stopwatch.GetTimestamp();
         var docs = measured.Select(x => x.M).ToList();
         var blocks = PooledMutualInformation.Fill(docs, layers, signals.PooledDims, s.PcaDims);
         var probes = new ScaleProbes { LocalClasses = s.ProbeLocalClasses, Seed = s.Seed }.Evaluate(
@@ -88,8 +109,14 @@ public static class CorpusMeasurement
             docs.Select(m => m.Pooled).ToList(), layers, signals.PooledDims, ScaleProbes.SentenceEnders(tokenizer, vocab));
         var mi = new PooledMiReport(blocks.Select(b => b.Nats).ToArray(), blocks.Select(b => b.StandardError).ToArray(),
             blocks.Select(b => b.ComponentsX).ToArray(), blocks.Select(b => b.ComponentsY).ToArray(), blocks[0].Samples);
-        return new CorpusMeasurements(measured, skipped, probes, mi, KsgSaturation(docs, layers));
+        return new CorpusMeasurements(measured, skipped, probes, mi, KsgSaturation(docs, layers))
+        {
+            ForwardSeconds = Seconds(forward), DocumentSignalsSeconds = Seconds(perDocument),
+            CorpusSignalsSeconds = Seconds(Stopwatch.GetTimestamp() - corpusStart),
+        };
     }
+
+    static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 
     /// <summary>Per block, the mean KSG ceiling over documents and how many documents reached theirs.</summary>
     public static SaturationReport KsgSaturation(IReadOnlyList<DocumentMeasurement> docs, int layers) => new(

@@ -21,13 +21,29 @@ public class AnalyzeCommandTests : IDisposable
         string outDir = Path.Combine(_dir, "a");
         var (code, output, err) = CliHarness.Run("analyze", "--model", Stories, "--corpus", Sample, "--bootstrap", "30", "--out", outDir, "--json");
         Assert.True(code == 0, err);
-        foreach (var f in new[] { "signals.parquet", "summary.json", "signals.png", "signals.svg", "cka.png" })
+        foreach (var f in new[] { "signals.parquet", "summary.json", "timings.json", "signals.png", "signals.svg", "cka.png" })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
         Assert.Empty(Directory.GetFiles(outDir, "*.tmp"));
         Assert.Equal(File.ReadAllText(Path.Combine(outDir, "summary.json")).Trim(), output.Trim());
 
         using var doc = JsonDocument.Parse(output);
         var r = doc.RootElement;
+        // The stage timings: every stage ran and took time, they describe this run, and the ratio is theirs. They stay
+        // out of summary.json, which a seed fixes bit for bit.
+        using (var timings = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "timings.json"))))
+        {
+            var tm = timings.RootElement;
+            double Seconds(string name) => tm.GetProperty(name).GetDouble();
+            foreach (var stage in new[] { "forward_seconds", "document_signals_seconds", "corpus_signals_seconds", "boundaries_seconds" })
+                Assert.True(Seconds(stage) > 0 && Seconds(stage) < 600, $"{stage} = {Seconds(stage)}");
+            Assert.Equal(r.GetProperty("n_documents").GetInt32(), tm.GetProperty("documents").GetInt32());
+            Assert.Equal(r.GetProperty("n_tokens").GetInt64(), tm.GetProperty("tokens").GetInt64());
+            Assert.Equal(r.GetProperty("manifest").GetProperty("threads").GetInt32(), tm.GetProperty("threads").GetInt32());
+            Assert.Equal("cpu", tm.GetProperty("device").GetString());
+            Assert.Equal((Seconds("document_signals_seconds") + Seconds("corpus_signals_seconds")) / Seconds("forward_seconds"),
+                Seconds("signals_over_forward"), 12);
+        }
+        Assert.DoesNotContain("seconds", output);
         int L = r.GetProperty("n_layers").GetInt32();
         Assert.Equal(5, L);
         Assert.Equal(5, r.GetProperty("n_documents").GetInt32());

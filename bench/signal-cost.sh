@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# What analyze's signals cost beside the forward passes they need (issue 13), as README's Performance table reports
+# it: the Qwen2.5-0.5B shape written as a Q8_0 GGUF file (`mspgt synth`, 151,936-token vocabulary), analyzed over the
+# first 4 documents of the TinyStories sample and over 64 documents (a numbered header, then the sample's five stories
+# starting from a different one in each, as the GPU check builds its corpus), each cut to 256 tokens. Every run prints
+# analyze's own stage line (from its timings.json): forward passes, per-document and corpus-level signals, their ratio.
+# Usage: bench/signal-cost.sh [WORKDIR=a new temporary folder] [RUNS=3] [DOCUMENTS="4 64"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${1:-$(mktemp -d)}; RUNS=${2:-3}; DOCUMENTS=${3:-"4 64"}
+mkdir -p "$WORK"
+dotnet build src/Mspgt.Cli -c Release -v q -nologo >/dev/null
+MSPGT="dotnet src/Mspgt.Cli/bin/Release/net10.0/mspgt.dll"
+M="$WORK/qwen-q8_0.gguf"
+[ -e "$M" ] || $MSPGT synth --preset qwen2.5-0.5b --out "$M" --dtype q8_0 >/dev/null
+sample=../shared/corpora/tinystories-sample/stories.jsonl
+head -4 "$sample" > "$WORK/d4.jsonl"
+# The 64 documents, blank-line separated plain text (JSON escapes undone by sed: \n and \" only, all the sample has).
+sed -e 's/^{"text": *"//' -e 's/"}[[:space:]]*$//' -e 's/\\n/ /g' -e 's/\\"/"/g' "$sample" > "$WORK/stories.txt"
+n=$(wc -l < "$WORK/stories.txt")
+: > "$WORK/d64.txt"
+for i in $(seq 0 63); do
+  { printf 'Document %d. ' "$i"; awk -v s="$i" -v n="$n" '{ a[NR - 1] = $0 } END { for (j = 0; j < n; j++) printf "%s ", a[(s + j) % n]; print "" }' "$WORK/stories.txt"; echo; } >> "$WORK/d64.txt"
+done
+echo "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%FT%H:%MZ)"
+for d in $DOCUMENTS; do
+  case $d in 4) D="$WORK/d4.jsonl" ;; 64) D="$WORK/d64.txt" ;; *) echo "DOCUMENTS: 4 or 64, not $d" >&2; exit 2 ;; esac
+  for r in $(seq 1 "$RUNS"); do
+    rm -rf "$WORK/out"
+    $MSPGT analyze -m "$M" --corpus "$D" --max-tokens 256 --out "$WORK/out" -q >/dev/null
+    awk -v d="$d" -v r="$r" '
+      /"forward_seconds"/ { f = $2 + 0 } /"document_signals_seconds"/ { p = $2 + 0 } /"corpus_signals_seconds"/ { c = $2 + 0 }
+      END { printf "%d documents, run %d: forward passes %.1f s, signals %.1f s per document + %.1f s corpus-level = %.2fx\n", d, r, f, p, c, (p + c) / f }' "$WORK/out/timings.json"
+  done
+done
+rm -rf "$WORK/out"
