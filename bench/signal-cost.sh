@@ -15,13 +15,7 @@ M="$WORK/qwen-q8_0.gguf"
 [ -e "$M" ] || $MSPGT synth --preset qwen2.5-0.5b --out "$M" --dtype q8_0 >/dev/null
 sample=../shared/corpora/tinystories-sample/stories.jsonl
 head -4 "$sample" > "$WORK/d4.jsonl"
-# The 64 documents, blank-line separated plain text (JSON escapes undone by sed: \n and \" only, all the sample has).
-sed -e 's/^{"text": *"//' -e 's/"}[[:space:]]*$//' -e 's/\\n/ /g' -e 's/\\"/"/g' "$sample" > "$WORK/stories.txt"
-n=$(wc -l < "$WORK/stories.txt")
-: > "$WORK/d64.txt"
-for i in $(seq 0 63); do
-  { printf 'Document %d. ' "$i"; awk -v s="$i" -v n="$n" '{ a[NR - 1] = $0 } END { for (j = 0; j < n; j++) printf "%s ", a[(s + j) % n]; print "" }' "$WORK/stories.txt"; echo; } >> "$WORK/d64.txt"
-done
+scripts/rotated-corpus.sh "$sample" "$WORK/d64.txt" 64
 echo "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%FT%H:%MZ)"
 for d in $DOCUMENTS; do
   case $d in 4) D="$WORK/d4.jsonl" ;; 64) D="$WORK/d64.txt" ;; *) echo "DOCUMENTS: 4 or 64, not $d" >&2; exit 2 ;; esac

@@ -182,14 +182,8 @@ if [ "$big" -eq 1 ]; then
     echo "gpu-check: synth took $(secs "$t0" "$(now)") s" >&2
     took synth_8b
     bench_one llama-3.1-8b --model "$model"
-    # 64 documents, blank-line separated: a numbered header, then the sample's five stories (JSON escapes undone
-    # by sed: \n and \" only, which is all the sample has) starting from a different one in each.
-    sed -e 's/^{"text": *"//' -e 's/"}[[:space:]]*$//' -e 's/\\n/ /g' -e 's/\\"/"/g' "$shared/corpora/tinystories-sample/stories.jsonl" > "$corpus.stories"
-    n=$(wc -l < "$corpus.stories")
-    : > "$corpus"
-    for i in $(seq 0 63); do
-      { printf 'Document %d. ' "$i"; awk -v s="$i" -v n="$n" '{ a[NR - 1] = $0 } END { for (j = 0; j < n; j++) printf "%s ", a[(s + j) % n]; print "" }' "$corpus.stories"; echo; } >> "$corpus"
-    done
+    # 64 documents: a numbered header, then the sample's five stories starting from a different one in each.
+    "$here/rotated-corpus.sh" "$shared/corpora/tinystories-sample/stories.jsonl" "$corpus" 64
     echo "gpu-check: analyze, Llama-3.1-8B shape, 64 documents × 256 tokens" >&2
     t0=$(now)
     "$mspgt" analyze --model "$model" --corpus "$corpus" --max-tokens 256 --device "$device" --dtype bf16 --out "$runs_dir" -q >"$out.analyze.log" 2>&1
@@ -202,7 +196,7 @@ if [ "$big" -eq 1 ]; then
     analyze="{\"error\": $(str "synth failed: $(tail -c 2000 "$out.synth.err")")}"
   fi
   save
-  rm -rf "$model" "$runs_dir" "$corpus" "$corpus.stories" "$out.synth.err" "$out.analyze.log"
+  rm -rf "$model" "$runs_dir" "$corpus" "$out.synth.err" "$out.analyze.log"
 fi
 rm -f "$out.f32.err" "$out.bf16.err" "$out.f16.err" "$out.bench.err"
 save

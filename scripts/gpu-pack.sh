@@ -2,7 +2,7 @@
 # Builds what scripts/gpu-check.sh needs on a Linux NVIDIA machine that has no .NET SDK, into one ignored folder:
 #   artifacts/gpu-pack/app/          framework-dependent publish of the CLI (linux-x64, no other platforms' natives)
 #   artifacts/gpu-pack/dotnet/       the .NET runtime this SDK runs on: dotnet, host/, shared/Microsoft.NETCore.App/<ver>/
-#   artifacts/gpu-pack/gpu-check.sh  the check itself
+#   artifacts/gpu-pack/gpu-check.sh  the check itself, and rotated-corpus.sh, which writes its 8B analyze's corpus
 #   artifacts/gpu-pack/pytorch_prefill.py  PyTorch's side of its CPU comparison (run only where torch is installed)
 #   artifacts/gpu-pack.tar.xz        all of the above, to copy to the GPU machine
 # The shared fixtures are not packed (they live outside the repository); gpu-check.sh takes their folder.
@@ -31,9 +31,9 @@ dotnet_root=$(cd "$base/../.." && pwd)
 cp -a "$base/$ver" "$out/dotnet/shared/Microsoft.NETCore.App/"
 cp -a "$dotnet_root/host" "$out/dotnet/"
 cp -a "$dotnet_root/dotnet" "$out/dotnet/"
-cp "$root/scripts/gpu-check.sh" "$out/"
+cp "$root/scripts/gpu-check.sh" "$root/scripts/rotated-corpus.sh" "$out/"
 cp "$root/bench/pytorch_prefill.py" "$out/"
-chmod +x "$out/gpu-check.sh"
+chmod +x "$out/gpu-check.sh" "$out/rotated-corpus.sh"
 
 tar -C "$root/artifacts" -cJf "$root/artifacts/gpu-pack.tar.xz" gpu-pack
 echo "gpu-pack: $(du -sh "$out" | cut -f1) in $out, $(du -h "$root/artifacts/gpu-pack.tar.xz" | cut -f1) as artifacts/gpu-pack.tar.xz (runtime $ver)"
