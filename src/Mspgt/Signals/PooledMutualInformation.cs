@@ -33,16 +33,53 @@ public static class PooledMutualInformation
         // centred rows in a third. Reads come from the sample store (the page cache, for a few documents memory);
         // every value is the one the whole pooled matrix would give (CenteredGram, PCA, projection), bit for bit.
         int n = sizes.Sum();
-        var read = new float[sizes.Max() * dims];
-        var rowsOf = new Dictionary<int, double[]>();   // a document's centred rows, one buffer per size
         var blocks = new PooledMiBlock[layers];
-        List<DenseMatrix>? previous = null;
-        for (int r = 0; r <= layers; r++)
+        // The representations are fitted and projected a window at a time, one per thread (each fit's eigen-
+        // decomposition runs on one thread; serially, the second core waited through 25 of them), and each block
+        // estimated, in order, as soon as both its sides are projected: a window's scores are held, not all 25.
+        // Every representation's values are computed exactly as alone, so nothing depends on the window.
+        int window = Math.Max(1, Parallelism.Threads);
+        var scores = new List<DenseMatrix>?[layers + 1];
+        var failures = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[layers + 1];
+        for (int r0 = 0; r0 <= layers; r0 += window)
         {
+            int r1 = Math.Min(layers + 1, r0 + window);
+            Parallel.For(r0, r1, Parallelism.Options, r =>
+            {
+                try { scores[r] = Scores(r); }
+                catch (MspgtException e) { failures[r] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
+            });
+            for (int r = r0; r < r1; r++)
+            {
+                failures[r]?.Throw();   // the first representation that failed, as the serial loop met it
+                // Block r − 1 reads representations r − 1 and r.
+                if (r == 0) continue;
+                var e = estimator.EstimateFromScores(scores[r - 1]!, scores[r]!);
+                for (int d = 0; d < D; d++) docs[d].Values[r - 1, DocumentSignals.MiGaussianColumn] = e.PseudoValues[d];
+                blocks[r - 1] = new PooledMiBlock(e.Nats, e.StandardError, e.ComponentsX, e.ComponentsY, e.Samples);
+                scores[r - 1] = null;
+            }
+            Garbage.Sweep();   // the window's Grams, eigen-decompositions and product buffers (large objects)
+        }
+
+        // One representation's whitened principal-component scores per document. Its pooled rows (16,384 × 256 at 64
+        // documents of the 0.5B shape, 32 MB as float64) are never held together: the column means in one pass over
+        // the documents' stored rows, the Gram matrix of the centred rows a slab of 512 at a time in a second, and each
+        // document's scores from its own centred rows in a third. Reads come from the sample store (the page cache,
+        // for a few documents memory); every value is the one the whole pooled matrix would give (CenteredGram, PCA,
+        // projection), bit for bit.
+        List<DenseMatrix> Scores(int r)
+        {
+            var read = new float[sizes.Max() * dims];
+            float[] Read(int d)
+            {
+                SampleRows.CopyTo(docs[d].MiRows, r, read.AsSpan(0, sizes[d] * dims));
+                return read;
+            }
             var mean = new double[dims];
             for (int d = 0; d < D; d++)
             {
-                var rows = Read(docs[d], r, sizes[d]);
+                var rows = Read(d);
                 for (int i = 0; i < sizes[d]; i++)
                     for (int j = 0; j < dims; j++)
                     {
@@ -55,43 +92,28 @@ public static class PooledMutualInformation
             for (int j = 0; j < dims; j++) mean[j] /= n;
 
             int doc = 0, within = 0;   // the next pooled row: row `within` of document `doc`
-            var current = Read(docs[0], r, sizes[0]);
+            var current = Read(0);
             var gram = LinearAlgebra.FeatureGram(n, dims, (t0, tl, dst) =>
             {
                 for (int t = 0; t < tl; t++)
                 {
-                    if (within == sizes[doc]) { doc++; within = 0; current = Read(docs[doc], r, sizes[doc]); }
+                    if (within == sizes[doc]) { doc++; within = 0; current = Read(doc); }
                     for (int j = 0; j < dims; j++) dst[j * tl + t] = current[within * dims + j] - mean[j];
                     within++;
                 }
             });
             var pca = PrincipalComponents.Fit(CenteredGram.FromFeatureGram(n, mean, gram), k, Source);
             var own = new List<DenseMatrix>(D);
+            var rowsOf = new Dictionary<int, double[]>();   // a document's centred rows, one buffer per size
             for (int d = 0; d < D; d++)
             {
-                var rows = Read(docs[d], r, sizes[d]);
+                var rows = Read(d);
                 if (!rowsOf.TryGetValue(sizes[d], out var xc)) rowsOf[sizes[d]] = xc = new double[sizes[d] * dims];
                 for (int i = 0; i < sizes[d]; i++)
                     for (int j = 0; j < dims; j++) xc[i * dims + j] = rows[i * dims + j] - mean[j];
                 own.Add(pca.ProjectCentered(new DenseMatrix(sizes[d], dims, xc), whiten: true));
             }
-            // Block r − 1 reads representations r − 1 and r: estimated as soon as both are projected, so two
-            // representations' scores are held rather than all 25 (2 MB each at 64 documents).
-            if (r > 0)
-            {
-                var e = estimator.EstimateFromScores(previous!, own);
-                for (int d = 0; d < D; d++) docs[d].Values[r - 1, DocumentSignals.MiGaussianColumn] = e.PseudoValues[d];
-                blocks[r - 1] = new PooledMiBlock(e.Nats, e.StandardError, e.ComponentsX, e.ComponentsY, e.Samples);
-            }
-            previous = own;
-            Garbage.Sweep();   // the representation's Gram, eigen-decomposition and product buffers (large objects)
-        }
-
-        // One document's stored rows of representation r, into the shared read buffer.
-        float[] Read(DocumentMeasurement m, int r, int size)
-        {
-            SampleRows.CopyTo(m.MiRows, r, read.AsSpan(0, size * dims));
-            return read;
+            return own;
         }
 
         foreach (var m in docs)
