@@ -6,8 +6,10 @@ namespace Mspgt.Tests.Numerics;
 /// <summary>
 /// The weight matmul (packed GEMM for T ≥ 4, matrix-vector below) against a naive double-precision product of the
 /// decoded weights, on shapes that are not multiples of the micro-tile (6 × 16/32), the 256-long k slice or the
-/// 144-row activation block, for every stored type.
+/// 144-row activation block, for every stored type. Two of them set the process-wide thread count, so the class runs
+/// with the other tests that do, one at a time.
 /// </summary>
+[Collection(ParallelismCollection.Name)]
 public class MatMulTests
 {
     /// <summary>Random stored bytes of a type, with its fp16 scale fields set to small finite values.</summary>
