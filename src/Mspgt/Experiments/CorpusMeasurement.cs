@@ -72,7 +72,9 @@ public static class CorpusMeasurement
                 }
                 if (captured != null) captured[i] = null!; // its streams, before the next document's measurement
                 progress?.Invoke(++done, corpus.Documents.Count);
-                Timed(ref perDocument, () => { Mspgt.Numerics.Garbage.Release(); return 0; }); // the document's streams and copies, before the next one's
+                long released = Stopwatch.GetTimestamp();
+                Mspgt.Numerics.Garbage.Release(); // the document's streams and copies, before the next one's
+                perDocument += Stopwatch.GetTimestamp() - released;
             }
             group.Clear();
         }
@@ -111,12 +113,11 @@ public static class CorpusMeasurement
             blocks.Select(b => b.ComponentsX).ToArray(), blocks.Select(b => b.ComponentsY).ToArray(), blocks[0].Samples);
         return new CorpusMeasurements(measured, skipped, probes, mi, KsgSaturation(docs, layers))
         {
-            ForwardSeconds = Seconds(forward), DocumentSignalsSeconds = Seconds(perDocument),
-            CorpusSignalsSeconds = Seconds(Stopwatch.GetTimestamp() - corpusStart),
+            ForwardSeconds = Stopwatch.GetElapsedTime(0, forward).TotalSeconds,
+            DocumentSignalsSeconds = Stopwatch.GetElapsedTime(0, perDocument).TotalSeconds,
+            CorpusSignalsSeconds = Stopwatch.GetElapsedTime(corpusStart).TotalSeconds,
         };
     }
-
-    static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 
     /// <summary>Per block, the mean KSG ceiling over documents and how many documents reached theirs.</summary>
     public static SaturationReport KsgSaturation(IReadOnlyList<DocumentMeasurement> docs, int layers) => new(

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Mspgt.Numerics;
 using Mspgt.Signals.Estimators;
 
@@ -27,11 +28,6 @@ public static class PooledMutualInformation
         if (k < 1)
             throw new MspgtException(Source, $"{sizes.Sum()} sampled tokens in {D} documents are too few: leaving out the largest document must leave at least 4");
 
-        // One representation at a time, and its pooled rows (16,384 × 256 at 64 documents of the 0.5B shape, 32 MB as
-        // float64) never held together: the column means in one pass over the documents' stored rows, the Gram
-        // matrix of the centred rows a slab of 512 at a time in a second, and each document's scores from its own
-        // centred rows in a third. Reads come from the sample store (the page cache, for a few documents memory);
-        // every value is the one the whole pooled matrix would give (CenteredGram, PCA, projection), bit for bit.
         int n = sizes.Sum();
         var blocks = new PooledMiBlock[layers];
         // The representations are fitted and projected a window at a time, one per thread (each fit's eigen-
@@ -40,14 +36,14 @@ public static class PooledMutualInformation
         // Every representation's values are computed exactly as alone, so nothing depends on the window.
         int window = Math.Max(1, Parallelism.Threads);
         var scores = new List<DenseMatrix>?[layers + 1];
-        var failures = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[layers + 1];
+        var failures = new ExceptionDispatchInfo?[layers + 1];
         for (int r0 = 0; r0 <= layers; r0 += window)
         {
             int r1 = Math.Min(layers + 1, r0 + window);
             Parallel.For(r0, r1, Parallelism.Options, r =>
             {
                 try { scores[r] = Scores(r); }
-                catch (MspgtException e) { failures[r] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); }
+                catch (MspgtException e) { failures[r] = ExceptionDispatchInfo.Capture(e); }
             });
             for (int r = r0; r < r1; r++)
             {
