@@ -251,7 +251,7 @@ public sealed class AttentionKernels
         /// (exp(−∞) = 0 on the first key).</summary>
         public float Rescale(float x)
         {
-            float r = MathF.Exp(M - x);
+            float r = DeviceMath.Exp(M - x);
             Sum *= r;
             Ex *= r;
             Dist *= r;
@@ -262,7 +262,7 @@ public sealed class AttentionKernels
         /// <summary>Adds score <paramref name="x"/> of a key <paramref name="distance"/> positions back; returns its weight e.</summary>
         public float Add(float x, int distance)
         {
-            float e = MathF.Exp(x - M);
+            float e = DeviceMath.Exp(x - M);
             Sum += e;
             Ex += e * (double)x;
             Dist += e * (double)distance;
@@ -270,7 +270,7 @@ public sealed class AttentionKernels
         }
 
         /// <summary>−Σ p log p = log S + m − Σ e·x / S.</summary>
-        public readonly double Entropy => MathF.Log(Sum) + (double)M - Ex / Sum;
+        public readonly double Entropy => DeviceMath.Log(Sum) + (double)M - Ex / Sum;
 
         /// <summary>Σ p·distance.</summary>
         public readonly double MeanDistance => Dist / Sum;
@@ -302,8 +302,9 @@ public sealed class AttentionKernels
 
     /// <summary>
     /// Per query row [heads·T]: entropy −Σ p log p and distance Σ p·(position − key) over the keys up to the query's
-    /// position, summed in double in key order (the logarithm in float: the PTX backend has no double log without
-    /// libdevice; the difference to the CPU's double log is far below the statistics' tolerance).
+    /// position, summed in double in key order (the logarithm in float, <see cref="DeviceMath.Log"/>: the PTX backend
+    /// has no double log without libdevice; the difference to the CPU's double log is far below the statistics'
+    /// tolerance).
     /// </summary>
     public void Rows(ArrayView<float> pattern, AttentionShape s, ArrayView<double> entropy, ArrayView<double> distance)
     {
@@ -319,7 +320,7 @@ public sealed class AttentionKernels
         for (int j = 0; j <= pos; j++)
         {
             float w = p[o + j];
-            if (w > 0) e -= w * (double)MathF.Log(w);
+            if (w > 0) e -= w * (double)DeviceMath.Log(w);
             d += w * (double)(pos - j);
         }
         entropy[row] = e;
@@ -352,7 +353,7 @@ public sealed class AttentionKernels
         float max = float.NegativeInfinity;
         for (int j = lo; j <= pos; j++) max = MathF.Max(max, p[o + j]);
         float sum = 0;
-        for (int j = lo; j <= pos; j++) { float e = MathF.Exp(p[o + j] - max); p[o + j] = e; sum += e; }
+        for (int j = lo; j <= pos; j++) { float e = DeviceMath.Exp(p[o + j] - max); p[o + j] = e; sum += e; }
         for (int j = lo; j <= pos; j++) p[o + j] /= sum;
     }
 

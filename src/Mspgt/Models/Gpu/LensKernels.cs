@@ -44,7 +44,7 @@ public sealed class LensKernels
         for (int v = 0; v < vocab; v++)
         {
             float zv = z[o + v];
-            double e = MathF.Exp(zv - max);
+            double e = DeviceMath.Exp(zv - max);
             sum += e;
             weighted += e * zv;
         }
@@ -64,7 +64,7 @@ public sealed class LensKernels
         for (int v = 0; v < vocab; v++)
         {
             float zf = z[of + v];
-            sum += MathF.Exp(zf - mf) * ((double)zf - z[o + v]);
+            sum += DeviceMath.Exp(zf - mf) * ((double)zf - z[o + v]);
         }
         a[r] = sum;
     }

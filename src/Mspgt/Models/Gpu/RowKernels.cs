@@ -101,14 +101,14 @@ public sealed class RowKernels
         float max = float.NegativeInfinity;
         for (int i = 0; i < width; i++) max = MathF.Max(max, x[o + i]);
         float sum = 0;
-        for (int i = 0; i < width; i++) { float e = MathF.Exp(x[o + i] - max); x[o + i] = e; sum += e; }
+        for (int i = 0; i < width; i++) { float e = DeviceMath.Exp(x[o + i] - max); x[o + i] = e; sum += e; }
         for (int i = 0; i < width; i++) x[o + i] /= sum;
     }
 
     static void SwiGluKernel(Index1D i, ArrayView<float> gate, ArrayView<float> up, ArrayView<float> dst)
     {
         float g = gate[i];
-        dst[i] = g / (1f + MathF.Exp(-g)) * up[i];
+        dst[i] = g / (1f + DeviceMath.Exp(-g)) * up[i];
     }
 
     static void AddKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) => x[i] += y[i];
