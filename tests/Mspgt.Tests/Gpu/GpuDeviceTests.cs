@@ -73,4 +73,42 @@ public class GpuDeviceTests
                 Assert.True(Math.Abs(c[i * n + j] - want) < 1e-5, $"C[{i},{j}] = {c[i * n + j]}, want {want}");
             }
     }
+
+    /// <summary>
+    /// The no-cuBLAS product where a CUDA grid's 65,535-group y limit lies (the emulator enforces it too): a head wider
+    /// than that (the 151,936-token vocabulary), and more rows than one launch takes, in f32 and bf16. Before the
+    /// columns went along x, the first failed its launch.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 70_000, 3)]
+    [InlineData(GemmKernel.MaxGridRows + 2, 2, 2)]
+    public void GemmKernelCoversShapesBeyondOneGridRow(int m, int n, int k)
+    {
+        var rng = new Random(m + n);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)Math.Round(rng.NextDouble() * 8 - 4)).ToArray();
+        var b = Enumerable.Range(0, n * k).Select(_ => (float)Math.Round(rng.NextDouble() * 8 - 4)).ToArray();
+        using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
+        var acc = device.Accelerator;
+        var gemm = new GemmKernel(acc);
+        using var da = acc.Allocate1D(a);
+        using var db = acc.Allocate1D(b);
+        using var dc = acc.Allocate1D<float>((long)m * n);
+        gemm.MatMulABt(da.View, db.View, dc.View, m, n, k);
+        // Small integers are exact in bf16 too.
+        using var ha = acc.Allocate1D(a.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray());
+        using var hb = acc.Allocate1D(b.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray());
+        using var dc16 = acc.Allocate1D<float>((long)m * n);
+        gemm.MatMulABt16(ha.View, hb.View, dc16.View, m, n, k, HalfBits.Bf16);
+        acc.Synchronize();
+        var c = dc.GetAsArray1D();
+        var c16 = dc16.GetAsArray1D();
+        foreach (int i in new[] { 0, 1, m / 2, m - 2, m - 1 })
+            foreach (int j in new[] { 0, n / 3, n - 1 })
+            {
+                float want = 0;
+                for (int t = 0; t < k; t++) want += a[i * k + t] * b[j * k + t];
+                Assert.Equal(want, c[(long)i * n + j]);
+                Assert.Equal(want, c16[(long)i * n + j]);
+            }
+    }
 }

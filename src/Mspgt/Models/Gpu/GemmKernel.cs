@@ -44,7 +44,7 @@ public sealed class GemmKernel
 
     static void Kernel(Index2D index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int k)
     {
-        int row = index.X, col = index.Y, n = (int)(c.Length / (a.Length / k));
+        int col = index.X, row = index.Y, n = (int)(c.Length / (a.Length / k));
         float sum = 0;
         long ao = (long)row * k, bo = (long)col * k;
         for (int i = 0; i < k; i++) sum += a[ao + i] * b[bo + i];
@@ -53,7 +53,7 @@ public sealed class GemmKernel
 
     static void Kernel16(Index2D index, ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<float> c, int n, int k, int code)
     {
-        int row = index.X, col = index.Y;
+        int col = index.X, row = index.Y;
         float sum = 0;
         long ao = (long)row * k, bo = (long)col * k;
         if (code == HalfBits.Bf16)
@@ -67,15 +67,30 @@ public sealed class GemmKernel
     {
         if (a.Length != (long)m * k || b.Length != (long)n * k || c.Length != (long)m * n)
             throw new ArgumentException($"GEMM shapes do not match buffers: m={m} n={n} k={k}");
-        kernel(new Index2D(m, n), a, b, c, k);
+        for (int r0 = 0; r0 < m; r0 += MaxGridRows)
+        {
+            int rows = Math.Min(MaxGridRows, m - r0);
+            kernel(new Index2D(n, rows), a.SubView((long)r0 * k, (long)rows * k), b, c.SubView((long)r0 * n, (long)rows * n), k);
+        }
     }
+
+    /// <summary>
+    /// Most rows one launch covers. An implicitly grouped Index2D launch is a grid of (⌈x / group⌉, y) groups, and
+    /// CUDA allows 2³¹ − 1 along x but 65,535 along y (ILGPU checks it, and its CPU accelerator has the same limits):
+    /// the columns, up to a 151,936-token vocabulary, go along x, the rows along y in blocks of at most this many.
+    /// </summary>
+    public const int MaxGridRows = 65_535;
 
     /// <summary>As <see cref="MatMulABt"/> with A and B as 16-bit patterns of format <paramref name="code"/> (<see cref="HalfBits"/>).</summary>
     public void MatMulABt16(ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<float> c, int m, int n, int k, int code)
     {
         if (a.Length != (long)m * k || b.Length != (long)n * k || c.Length != (long)m * n)
             throw new ArgumentException($"GEMM shapes do not match buffers: m={m} n={n} k={k}");
-        kernel16(new Index2D(m, n), a, b, c, n, k, code);
+        for (int r0 = 0; r0 < m; r0 += MaxGridRows)
+        {
+            int rows = Math.Min(MaxGridRows, m - r0);
+            kernel16(new Index2D(n, rows), a.SubView((long)r0 * k, (long)rows * k), b, c.SubView((long)r0 * n, (long)rows * n), n, k, code);
+        }
     }
 
     /// <summary>g = x·xᵀ (n × n) when <paramref name="sampleForm"/>, else xᵀ·x (d × d), x row-major n × d, in float64.</summary>
@@ -84,6 +99,7 @@ public sealed class GemmKernel
         int p = sampleForm ? n : d;
         if (x.Length != (long)n * d || g.Length != (long)p * p)
             throw new ArgumentException($"Gram shapes do not match buffers: n={n} d={d}");
+        if (p > MaxGridRows) throw new ArgumentException($"a {p} × {p} Gram matrix is beyond one launch's {MaxGridRows} grid rows");
         gram64 ??= accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<double>, ArrayView<double>, int, int, int>(Gram64Kernel);
         gram64(new Index2D(p, p), x, g, n, d, sampleForm ? 1 : 0);
     }
