@@ -59,7 +59,7 @@ public class KernelCompilationTests
         using var context = Context.Create(b => b.Cuda());
         foreach (var arch in new[] { CudaArchitecture.SM_80, CudaArchitecture.SM_90 })
         {
-            using var backend = new PTXBackend(context, arch, CudaInstructionSet.ISA_80, nvvmAPI: null);
+            using var backend = new PTXBackend(context, arch, CudaInstructionSet.ISA_80, nvvmAPI: null!);
             var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
             Assert.Contains(".entry", compiled.PTXAssembly);
         }
@@ -70,7 +70,7 @@ public class KernelCompilationTests
     public void MathFExpHasNoPtxInstruction()
     {
         using var context = Context.Create(b => b.Cuda());
-        using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, nvvmAPI: null);
+        using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, nvvmAPI: null!);
         var entry = EntryPointDescription.FromImplicitlyGroupedKernel(
             typeof(KernelCompilationTests).GetMethod(nameof(LibraryExp), BindingFlags.Static | BindingFlags.NonPublic)!);
         var e = Assert.ThrowsAny<Exception>(() => backend.Compile(entry, KernelSpecialization.Empty));

@@ -16,26 +16,29 @@ public sealed unsafe class Cublas : IDisposable
 
     static readonly string[] Candidates = ["libcublas.so.13", "libcublas.so.12", "libcublas.so"];
 
-    readonly nint library, handle;
+    readonly nint handle;
+    readonly Action? release;   // frees the native library once the handle is destroyed
     readonly delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, nint, int, float*, nint, int, int> sgemm;
     readonly delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int> gemmEx;
     readonly delegate* unmanaged<nint, int, int, int, int, int, double*, nint, int, nint, int, double*, nint, int, int> dgemm;
     readonly delegate* unmanaged<nint, int> destroy;
     readonly delegate* unmanaged<nint, nint, int> setStream;
 
-    Cublas(nint library)
+    /// <param name="export">The address of one of cuBLAS's exported functions, by name.</param>
+    /// <param name="release">Called once the handle is destroyed (frees the loaded library).</param>
+    Cublas(Func<string, nint> export, Action? release)
     {
-        this.library = library;
-        var create = (delegate* unmanaged<nint*, int>)NativeLibrary.GetExport(library, "cublasCreate_v2");
+        this.release = release;
+        var create = (delegate* unmanaged<nint*, int>)export("cublasCreate_v2");
         sgemm = (delegate* unmanaged<nint, int, int, int, int, int, float*, nint, int, nint, int, float*, nint, int, int>)
-            NativeLibrary.GetExport(library, "cublasSgemm_v2");
+            export("cublasSgemm_v2");
         gemmEx = (delegate* unmanaged<nint, int, int, int, int, int, void*, nint, int, int, nint, int, int, void*, nint, int, int, int, int, int>)
-            NativeLibrary.GetExport(library, "cublasGemmEx");
+            export("cublasGemmEx");
         dgemm = (delegate* unmanaged<nint, int, int, int, int, int, double*, nint, int, nint, int, double*, nint, int, int>)
-            NativeLibrary.GetExport(library, "cublasDgemm_v2");
-        destroy = (delegate* unmanaged<nint, int>)NativeLibrary.GetExport(library, "cublasDestroy_v2");
-        setStream = (delegate* unmanaged<nint, nint, int>)NativeLibrary.GetExport(library, "cublasSetStream_v2");
-        var setMathMode = (delegate* unmanaged<nint, int, int>)NativeLibrary.GetExport(library, "cublasSetMathMode");
+            export("cublasDgemm_v2");
+        destroy = (delegate* unmanaged<nint, int>)export("cublasDestroy_v2");
+        setStream = (delegate* unmanaged<nint, nint, int>)export("cublasSetStream_v2");
+        var setMathMode = (delegate* unmanaged<nint, int, int>)export("cublasSetMathMode");
         nint h;
         Check(create(&h), "cublasCreate_v2");
         handle = h;
@@ -46,9 +49,12 @@ public sealed unsafe class Cublas : IDisposable
     public static Cublas? TryLoad()
     {
         foreach (var name in Candidates)
-            if (NativeLibrary.TryLoad(name, out var lib)) return new Cublas(lib);
+            if (NativeLibrary.TryLoad(name, out var lib)) return new Cublas(f => NativeLibrary.GetExport(lib, f), () => NativeLibrary.Free(lib));
         return null;
     }
+
+    /// <summary>cuBLAS from functions given by name (tests put a host implementation of its documented semantics here).</summary>
+    internal static Cublas FromExports(Func<string, nint> export) => new(export, null);
 
     /// <summary>
     /// Queues every later call on <paramref name="stream"/> (a CUstream; 0 is the context's legacy default stream),
@@ -97,6 +103,6 @@ public sealed unsafe class Cublas : IDisposable
     public void Dispose()
     {
         destroy(handle);
-        NativeLibrary.Free(library);
+        release?.Invoke();
     }
 }

@@ -25,7 +25,7 @@ internal static class DeviceMath
     /// </summary>
     public static float Exp(float x)
     {
-        if (!(x > -104f)) return x != x ? x : 0f;
+        if (!(x > -104f)) return float.IsNaN(x) ? x : 0f;
         if (x > 88.8f) return float.PositiveInfinity;
         float k = MathF.Floor(x * Log2E + 0.5f);
         float r = x - k * Ln2Hi - k * Ln2Lo;
