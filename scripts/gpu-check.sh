@@ -25,6 +25,10 @@
 #                PyTorch eager fp32 on the same prefill (bench/pytorch_prefill.py) at 2 threads and at all cores,
 #                interleaved, 3 rounds: medians and the ratio. PyTorch is the first of --python, /opt/torch/.venv's,
 #                python3 that imports torch; none: the comparison says so and the rest goes on;
+#                Last of all (after the 8B steps), cpu.signals: `mspgt analyze --device cpu` on all cores of the
+#                Qwen2.5-0.5B shape in Q8_0 (`mspgt synth`, 151,936-token vocabulary) over the sample's first 4
+#                documents (3 runs) and over 64 rotated ones (1 run), each cut to 256 tokens: every run's timings.json
+#                (forward passes, per-document and corpus-level signals, their ratio to the forward passes);
 #   step_seconds wall seconds of each step (to plan a device session's time);
 #   attention_fallback  null, or the f32 parity of the default attention kernel when it failed (every later step then
 #                ran with MSPGT_GPU_ATTENTION=thread).
@@ -44,7 +48,7 @@ while [ $# -gt 0 ]; do
     --no-8b) big=0; shift ;;
     --no-cpu) cpu=0; shift ;;
     --python) python="$2"; shift 2 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -140,8 +144,8 @@ if [ "$cpu" -eq 1 ]; then
   # The same with every loop through the thread pool's Parallel.For instead of mspgt's fork-join workers.
   tpl=$(MSPGT_CPU_WORKERS=0 "$mspgt" bench --device cpu --synthetic 110m --tokens 256 --scaling "$counts" --runs 10 --json 2>>"$out.cpu.err")
   [ -n "$tpl" ] || tpl="{\"error\": $(str "$(cat "$out.cpu.err")")}"
-  cpu_model=$(str "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)") torch='null'
-  cpu_doc() { cpu_json="{\"cores\": $cores, \"cpu_model\": $cpu_model, \"scaling\": $scaling, \"scaling_thread_pool\": $tpl, \"pytorch\": $torch}"; }
+  cpu_model=$(str "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)") torch='null' signals='null'
+  cpu_doc() { cpu_json="{\"cores\": $cores, \"cpu_model\": $cpu_model, \"scaling\": $scaling, \"scaling_thread_pool\": $tpl, \"pytorch\": $torch, \"signals\": $signals}"; }
   cpu_doc
   took cpu_scaling
   save
@@ -197,6 +201,35 @@ if [ "$big" -eq 1 ]; then
   fi
   save
   rm -rf "$model" "$runs_dir" "$corpus" "$out.synth.err" "$out.analyze.log"
+fi
+# The signals' cost beside the forward passes on this host's cores (issue 13: ≤ 1×), last: the GPU figures come first.
+if [ "$cpu" -eq 1 ]; then
+  q="$work/mspgt-gpu-check-qwen-q8_0.gguf" sig_out="$work/mspgt-gpu-check-signals"
+  d4="$work/mspgt-gpu-check-d4.jsonl" d64="$work/mspgt-gpu-check-d64.txt"
+  echo "gpu-check: CPU analyze, signals against forward passes, Qwen2.5-0.5B shape Q8_0, $cores cores" >&2
+  mkdir -p "$work"
+  head -4 "$shared/corpora/tinystories-sample/stories.jsonl" > "$d4"
+  "$here/rotated-corpus.sh" "$shared/corpora/tinystories-sample/stories.jsonl" "$d64" 64
+  if "$mspgt" synth --preset qwen2.5-0.5b --out "$q" --dtype q8_0 >"$out.signals.err" 2>&1; then
+    runs_json=""
+    for d in 4 4 4 64; do
+      [ "$d" = 4 ] && corpus="$d4" || corpus="$d64"
+      rm -rf "$sig_out"
+      if "$mspgt" analyze --model "$q" --corpus "$corpus" --max-tokens 256 --device cpu --out "$sig_out" -q >"$out.signals.err" 2>&1; then
+        runs_json="$runs_json${runs_json:+, }$(tr -d '\n' < "$sig_out/timings.json")"
+      else
+        runs_json="$runs_json${runs_json:+, }{\"documents\": $d, \"error\": $(str "$(tail -c 1000 "$out.signals.err")")}"
+      fi
+      signals="{\"model\": \"qwen2.5-0.5b shape, Q8_0\", \"max_tokens\": 256, \"runs\": [$runs_json]}"
+      cpu_doc
+      save
+    done
+  else
+    signals="{\"error\": $(str "synth failed: $(tail -c 1000 "$out.signals.err")")}"
+    cpu_doc
+  fi
+  took cpu_signals
+  rm -rf "$q" "$sig_out" "$d4" "$d64" "$out.signals.err"
 fi
 rm -f "$out.f32.err" "$out.bf16.err" "$out.f16.err" "$out.bench.err"
 save
