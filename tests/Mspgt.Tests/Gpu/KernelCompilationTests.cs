@@ -47,6 +47,33 @@ public class KernelCompilationTests
             Assert.True(kernels.Contains((type, name)), $"{type}.{name} is loaded as a kernel but not compiled by this test (name it *Kernel*)");
     }
 
+    /// <summary>Implicitly grouped kernels are loaded only through <see cref="KernelLoading"/>, whose launches take an
+    /// empty extent as no work: ILGPU itself refuses an empty grid (on the emulator as on CUDA).</summary>
+    [Fact]
+    public void EveryImplicitlyGroupedKernelTakesAnEmptyLaunchAsNoWork()
+    {
+        var root = Path.Combine(Cli.UsageTests.RepoRoot(), "src", "Mspgt");
+        var direct = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(f) != "KernelLoading.cs" && File.ReadAllText(f).Contains("LoadAutoGroupedStreamKernel"))
+            .Select(Path.GetFileName).ToList();
+        Assert.True(direct.Count == 0, $"{string.Join(", ", direct)} load kernels directly; use KernelLoading.LoadGroupedKernel");
+
+        using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
+        var acc = device.Accelerator;
+        using var counter = acc.Allocate1D<int>(1);
+        counter.MemSetToZero();
+        var view = counter.View;
+        var raw = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(CountKernel);
+        Assert.ThrowsAny<ArgumentException>(() => { raw(new Index1D(0), view); });
+        var launch = acc.LoadGroupedKernel<Index1D, ArrayView<int>>(CountKernel);
+        launch(new Index1D(0), view);
+        launch(new Index1D(3), view);
+        acc.Synchronize();
+        Assert.Equal(3, counter.GetAsArray1D()[0]);
+    }
+
+    static void CountKernel(Index1D i, ArrayView<int> count) => Atomic.Add(ref count[0], 1);
+
     [Theory]
     [MemberData(nameof(KernelNames))]
     public void CompilesToPtxForAmpereAndHopper(string kernel)

@@ -88,10 +88,10 @@ public sealed class AttentionKernels
     /// each warp shuffle as a barrier of 32 threads, which made the emulated test suite more than ten times slower).</param>
     public AttentionKernels(Accelerator a, bool? warpPerRow = null)
     {
-        scores = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(ScoresKernel);
-        softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, Dims>(SoftmaxKernel);
-        mix = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(MixKernel);
-        rows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims>(RowsKernel);
+        scores = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(ScoresKernel);
+        softmax = a.LoadGroupedKernel<Index1D, ArrayView<float>, Dims>(SoftmaxKernel);
+        mix = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, Dims>(MixKernel);
+        rows = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, Dims>(RowsKernel);
         WarpPerRow = WarpForm(a, warpPerRow);
         if (WarpPerRow)
         {
@@ -100,7 +100,7 @@ public sealed class AttentionKernels
                 ArrayView<float>, ArrayView<double>, ArrayView<double>, PassDims>(FusedWarpKernel);
         }
         else
-            fusedThreads = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>,
+            fusedThreads = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>,
                 ArrayView<int>, ArrayView<float>, ArrayView<double>, ArrayView<double>, PassDims>(FusedThreadKernel);
     }
 

@@ -18,8 +18,8 @@ public sealed class EditKernels
     public EditKernels(Accelerator a, RowKernels rows)
     {
         this.rows = rows;
-        zero = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>>(ZeroKernel);
-        fillRows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(FillRowsKernel);
+        zero = a.LoadGroupedKernel<Index1D, ArrayView<float>>(ZeroKernel);
+        fillRows = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(FillRowsKernel);
     }
 
     /// <summary>

@@ -20,8 +20,8 @@ public sealed class GemmKernel
     public GemmKernel(Accelerator accelerator)
     {
         this.accelerator = accelerator;
-        kernel = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(Kernel);
-        kernel16 = accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, int, int, int>(Kernel16);
+        kernel = accelerator.LoadGroupedKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(Kernel);
+        kernel16 = accelerator.LoadGroupedKernel<Index2D, ArrayView<ushort>, ArrayView<ushort>, ArrayView<float>, int, int, int>(Kernel16);
     }
 
     // g[i, j] = Σ_t x[i, t]·x[j, t] (sample form, x n × d, g n × n) or Σ_t x[t, i]·x[t, j] (feature form, g d × d).
@@ -100,7 +100,7 @@ public sealed class GemmKernel
         if (x.Length != (long)n * d || g.Length != (long)p * p)
             throw new ArgumentException($"Gram shapes do not match buffers: n={n} d={d}");
         if (p > MaxGridRows) throw new ArgumentException($"a {p} × {p} Gram matrix is beyond one launch's {MaxGridRows} grid rows");
-        gram64 ??= accelerator.LoadAutoGroupedStreamKernel<Index2D, ArrayView<double>, ArrayView<double>, int, int, int>(Gram64Kernel);
+        gram64 ??= accelerator.LoadGroupedKernel<Index2D, ArrayView<double>, ArrayView<double>, int, int, int>(Gram64Kernel);
         gram64(new Index2D(p, p), x, g, n, d, sampleForm ? 1 : 0);
     }
 }

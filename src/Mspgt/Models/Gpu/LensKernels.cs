@@ -18,8 +18,8 @@ public sealed class LensKernels
 
     public LensKernels(Accelerator a)
     {
-        sums = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(SumsKernel);
-        divergence = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, int, int>(DivergenceKernel);
+        sums = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(SumsKernel);
+        divergence = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<double>, int, int>(DivergenceKernel);
     }
 
     /// <summary>m, S and B of each of <paramref name="rows"/> rows of <paramref name="logits"/>, then A of each

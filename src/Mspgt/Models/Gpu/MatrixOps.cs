@@ -29,8 +29,8 @@ public sealed class MatrixOps : IDisposable
     {
         (this.acc, this.rows, this.cublas, Type) = (acc, rows, cublas, type);
         gemm = new GemmKernel(acc);
-        narrow = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<ushort>, int>(NarrowKernel);
-        gather16 = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, int, int>(Gather16Kernel);
+        narrow = acc.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<ushort>, int>(NarrowKernel);
+        gather16 = acc.LoadGroupedKernel<Index1D, ArrayView<ushort>, ArrayView<int>, ArrayView<float>, int, int>(Gather16Kernel);
     }
 
     /// <summary>Device bytes of the 16-bit activation scratch for <paramref name="tokens"/> rows (0 in f32).</summary>

@@ -12,7 +12,7 @@ public sealed class RopeKernel
     readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> kernel;
 
     public RopeKernel(Accelerator a)
-        => kernel = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(Kernel);
+        => kernel = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(Kernel);
 
     /// <summary>Rotates every head of a [T, heads, headDim] device buffer in place, as Rope.Rotate does on the host.</summary>
     public void Rotate(ArrayView<float> x, int tokens, int heads, int headDim, ArrayView<float> cos, ArrayView<float> sin, RopeForm form)

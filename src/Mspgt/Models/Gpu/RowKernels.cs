@@ -34,12 +34,12 @@ public sealed class RowKernels
             warpsPerGroup = Math.Clamp(a.MaxNumThreadsPerGroup / WarpLanes, 1, 8);
             rmsNormWarps = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(RmsNormWarpKernel);
         }
-        else rmsNorm = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(RmsNormKernel);
-        softmax = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(SoftmaxKernel);
-        swiGlu = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluKernel);
-        add = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(AddKernel);
-        addBias = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(AddBiasKernel);
-        gather = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(GatherKernel);
+        else rmsNorm = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(RmsNormKernel);
+        softmax = a.LoadGroupedKernel<Index1D, ArrayView<float>, int>(SoftmaxKernel);
+        swiGlu = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SwiGluKernel);
+        add = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(AddKernel);
+        addBias = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(AddBiasKernel);
+        gather = a.LoadGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(GatherKernel);
     }
 
     /// <summary>dst[r] = x[r] / sqrt(mean(x[r]²) + eps) · w for each row of width w.Length (dst may be x).</summary>
