@@ -54,15 +54,15 @@ public class LinkedFileTests : IDisposable
     }
 
     [Fact]
-    public void ADirectoryOrAFifoWhereAFileBelongsIsOneLineAndNeverHangs()
+    public async Task ADirectoryOrAFifoWhereAFileBelongsIsOneLineAndNeverHangs()
     {
         Assert.Contains("is a directory", CliHarness.AssertOneLineError("tokenize", "--tokenizer", TestData.Path("models", "stories260K", "tok512.bin"), "--file", _dir));
         Assert.Contains("is a directory", CliHarness.AssertOneLineError("analyze", "--corpus", _dir));
         string fifo = Path.Combine(_dir, "model.gguf");
         using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])!) mkfifo.WaitForExit();
         var run = Task.Run(() => CliHarness.AssertOneLineError("run", "--model", fifo, "--ids", "1"));
-        Assert.True(run.Wait(TimeSpan.FromSeconds(60)), "reading a FIFO as a model hung");
-        Assert.Equal($"error: {fifo}: is a FIFO, not a regular file", run.Result);
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) == run, "reading a FIFO as a model hung");
+        Assert.Equal($"error: {fifo}: is a FIFO, not a regular file", await run);
         Assert.Equal("error: /dev/zero: is a character device, not a regular file",
             CliHarness.AssertOneLineError("run", "--model", TestData.Path("models", "stories260K", "stories260K.bin"), "--tokenizer", "/dev/zero", "-p", "hi"));
     }

@@ -115,14 +115,14 @@ public class CalibrationTests
     }
 
     [Fact]
-    public void SameSeedSameReportWhateverTheThreadCount()
+    public async Task SameSeedSameReportWhateverTheThreadCount()
     {
         var p = SyntheticPanels.Make(PanelKind.TwoJumps, 20, 7, jumpLow: 0.5, jumpHigh: 1.0);
         string Run() => System.Text.Json.JsonSerializer.Serialize(Detect(p, 3));
         string parallel = Run();
         // One thread: Parallel.For runs on the current task's scheduler.
         var oneThread = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, maxConcurrencyLevel: 1).ExclusiveScheduler;
-        string sequential = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.None, oneThread).Result;
+        string sequential = await Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.None, oneThread);
         Assert.Equal(parallel, sequential);
         Assert.Equal(parallel, Run());
         Assert.NotEqual(parallel, System.Text.Json.JsonSerializer.Serialize(Detect(p, 4)));
