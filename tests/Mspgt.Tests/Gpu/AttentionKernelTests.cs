@@ -88,9 +88,29 @@ public class AttentionKernelTests
     [InlineData(2, 2, 256, 4, true, true)]
     public void FusedMatchesReferencePerDocument(int heads, int kvHeads, int hd, int window, bool cached, bool warps)
     {
+        using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
+        FusedAgainstReference(device, heads, kvHeads, hd, window, cached, warps);
+    }
+
+    /// <summary>
+    /// The warp form with several warps to a group, as a GPU launches it (4 warps of 32; the emulator's default device
+    /// has one warp to a group, so every other test runs a group of one): each warp finds its row and head from its
+    /// global index, and the last group, only partly filled (5 rows × 2 heads = 10 warps), leaves its spare warps idle.
+    /// </summary>
+    [Theory]
+    [InlineData(4, 2, 8, int.MaxValue, false)]
+    [InlineData(2, 2, 40, 3, true)]
+    public void FusedWarpFormWithFourWarpsToAGroup(int heads, int kvHeads, int hd, int window, bool cached)
+    {
+        using var device = GpuDevice.OpenEmulated(warpsPerGroup: 4);
+        Assert.Equal(4 * 32, device.Accelerator.MaxNumThreadsPerGroup);
+        FusedAgainstReference(device, heads, kvHeads, hd, window, cached, warps: true);
+    }
+
+    static void FusedAgainstReference(GpuDevice device, int heads, int kvHeads, int hd, int window, bool cached, bool warps)
+    {
         (int Tokens, int Start)[] docs = cached ? [(5, 4)] : [(6, 0), (1, 0), (9, 0)];
         int rows = docs.Sum(x => x.Tokens), kvDim = kvHeads * hd;
-        using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
         var acc = device.Accelerator;
         var kernels = new AttentionKernels(acc, warpPerRow: warps);
         Assert.Equal(warps, kernels.WarpPerRow);

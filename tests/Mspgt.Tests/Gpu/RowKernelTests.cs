@@ -25,11 +25,12 @@ public class RowKernelTests
     /// narrower than a warp, not a multiple of it, and 2,048 wide (the 1B shape's), row counts that leave the last
     /// group of warps part empty, in place as the q/k norms run it.</summary>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void RmsNormFormsMatchCpu(bool warpPerRow)
+    [InlineData(true, 1)]
+    [InlineData(false, 1)]
+    [InlineData(true, 4)]   // four warps to a group, as a GPU launches it: rows leave the last group part empty
+    public void RmsNormFormsMatchCpu(bool warpPerRow, int warpsPerGroup)
     {
-        using var device = GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)!;
+        using var device = warpsPerGroup == 1 ? GpuDevice.Open(DeviceSpec.Parse("cuda"), emulate: true)! : GpuDevice.OpenEmulated(warpsPerGroup);
         var acc = device.Accelerator;
         var k = new RowKernels(acc, warpPerRow);
         Assert.Equal(warpPerRow, k.WarpPerRow);

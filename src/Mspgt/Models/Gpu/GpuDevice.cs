@@ -76,6 +76,17 @@ public sealed class GpuDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// An emulated device whose groups hold <paramref name="warpsPerGroup"/> warps of 32, as a GPU's do (tests of the
+    /// warp-reducing kernels' indexing across warps of one group; <see cref="Open"/> emulates one warp to a group).
+    /// </summary>
+    internal static GpuDevice OpenEmulated(int warpsPerGroup)
+    {
+        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: warpsPerGroup, numMultiprocessors: 1)));
+        try { return new GpuDevice(context, context.GetCPUDevices()[0].CreateAccelerator(context), true, $"cuda:0 (emulated on CPU, {warpsPerGroup} warps to a group)"); }
+        catch { context.Dispose(); throw; }
+    }
+
     /// <summary>Bytes the device can still allocate (emulation: the host's available memory).</summary>
     public long FreeBytes => Accelerator is CudaAccelerator cuda
         ? cuda.GetFreeMemory()
