@@ -67,11 +67,7 @@ public sealed class GemmKernel
     {
         if (a.Length != (long)m * k || b.Length != (long)n * k || c.Length != (long)m * n)
             throw new ArgumentException($"GEMM shapes do not match buffers: m={m} n={n} k={k}");
-        for (int r0 = 0; r0 < m; r0 += MaxGridRows)
-        {
-            int rows = Math.Min(MaxGridRows, m - r0);
-            kernel(new Index2D(n, rows), a.SubView((long)r0 * k, (long)rows * k), b, c.SubView((long)r0 * n, (long)rows * n), k);
-        }
+        InRowBlocks(m, (r0, rows) => kernel(new Index2D(n, rows), a.SubView((long)r0 * k, (long)rows * k), b, c.SubView((long)r0 * n, (long)rows * n), k));
     }
 
     /// <summary>
@@ -81,16 +77,18 @@ public sealed class GemmKernel
     /// </summary>
     public const int MaxGridRows = 65_535;
 
+    // launch(first row, rows) for consecutive blocks of at most MaxGridRows of the m rows.
+    static void InRowBlocks(int m, Action<int, int> launch)
+    {
+        for (int r0 = 0; r0 < m; r0 += MaxGridRows) launch(r0, Math.Min(MaxGridRows, m - r0));
+    }
+
     /// <summary>As <see cref="MatMulABt"/> with A and B as 16-bit patterns of format <paramref name="code"/> (<see cref="HalfBits"/>).</summary>
     public void MatMulABt16(ArrayView<ushort> a, ArrayView<ushort> b, ArrayView<float> c, int m, int n, int k, int code)
     {
         if (a.Length != (long)m * k || b.Length != (long)n * k || c.Length != (long)m * n)
             throw new ArgumentException($"GEMM shapes do not match buffers: m={m} n={n} k={k}");
-        for (int r0 = 0; r0 < m; r0 += MaxGridRows)
-        {
-            int rows = Math.Min(MaxGridRows, m - r0);
-            kernel16(new Index2D(n, rows), a.SubView((long)r0 * k, (long)rows * k), b, c.SubView((long)r0 * n, (long)rows * n), n, k, code);
-        }
+        InRowBlocks(m, (r0, rows) => kernel16(new Index2D(n, rows), a.SubView((long)r0 * k, (long)rows * k), b, c.SubView((long)r0 * n, (long)rows * n), n, k, code));
     }
 
     /// <summary>g = x·xᵀ (n × n) when <paramref name="sampleForm"/>, else xᵀ·x (d × d), x row-major n × d, in float64.</summary>

@@ -31,7 +31,8 @@ public sealed class GpuDevice : IDisposable
     /// under the same shared load). The kernels use no shared memory and need at most whole warps (the warp form of the
     /// fused attention), so one warp tests the same code.
     /// </summary>
-    static CPUDevice Emulation => new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 1, numMultiprocessors: 1);
+    static CPUDevice Emulation(int warpsPerGroup = 1) =>
+        new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: warpsPerGroup, numMultiprocessors: 1);
 
     public static bool EmulationRequested(IReadOnlyDictionary<string, string?>? env = null)
     {
@@ -49,7 +50,7 @@ public sealed class GpuDevice : IDisposable
         if (spec.Kind == DeviceKind.Cpu) return null;
         var emulated = emulate ?? EmulationRequested();
         var context = emulated
-            ? Context.Create(b => b.CPU(Emulation))
+            ? Context.Create(b => b.CPU(Emulation()))
             : Context.Create(b => b.Cuda());
         try
         {
@@ -82,7 +83,7 @@ public sealed class GpuDevice : IDisposable
     /// </summary>
     internal static GpuDevice OpenEmulated(int warpsPerGroup)
     {
-        var context = Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: warpsPerGroup, numMultiprocessors: 1)));
+        var context = Context.Create(b => b.CPU(Emulation(warpsPerGroup)));
         try { return new GpuDevice(context, context.GetCPUDevices()[0].CreateAccelerator(context), true, $"cuda:0 (emulated on CPU, {warpsPerGroup} warps to a group)"); }
         catch { context.Dispose(); throw; }
     }

@@ -30,7 +30,6 @@ public sealed class LensKernels
         if (rows % sets != 0) throw new ArgumentException($"{rows} lens rows are not whole positions of {sets} sets");
         if (logits.Length < (long)rows * vocab || m.Length < rows || s.Length < rows || b.Length < rows || a.Length < rows)
             throw new ArgumentException("lens buffers shorter than rows × vocabulary");
-        if (rows == 0) return;
         sums(rows, logits, m, s, b, vocab);
         divergence(rows, logits, m, a, vocab, sets);
     }
