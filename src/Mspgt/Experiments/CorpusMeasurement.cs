@@ -108,7 +108,7 @@ public static class CorpusMeasurement
         var blocks = PooledMutualInformation.Fill(docs, layers, signals.PooledDims, s.PcaDims);
         var probes = new ScaleProbes { LocalClasses = s.ProbeLocalClasses, Seed = s.Seed }.Evaluate(
             measured.Select(x => x.Doc.Ids).ToList(), docs.Select(m => m.Positions).ToList(),
-            docs.Select(m => m.Pooled).ToList(), layers, signals.PooledDims, ScaleProbes.SentenceEnders(tokenizer, vocab));
+            docs.Select(m => m.Pooled).ToList(), layers, signals.PooledDims, ScaleProbes.SentenceEnders(tokenizer, vocab, measured.Select(x => x.Doc.Ids)));
         var mi = new PooledMiReport(blocks.Select(b => b.Nats).ToArray(), blocks.Select(b => b.StandardError).ToArray(),
             blocks.Select(b => b.ComponentsX).ToArray(), blocks.Select(b => b.ComponentsY).ToArray(), blocks[0].Samples);
         return new CorpusMeasurements(measured, skipped, probes, mi, KsgSaturation(docs, layers))

@@ -143,16 +143,25 @@ public static partial class LinearAlgebra
     /// of <see cref="FeatureGram(DenseMatrix)"/> and <see cref="TransposeMultiply"/> on those samples, bit for bit,
     /// with two slabs in memory instead of the samples and their transposes. Cross is null when c is 0.
     /// </summary>
-    public static (DenseMatrix Gram, DenseMatrix? Cross) SlabProducts(int n, int d, int c, Action<int, int, double[], double[]> fillSlab)
+    /// <param name="gramInto">Storage for XᵀX (d · d values, overwritten), for a caller that reuses it; null allocates.</param>
+    public static (DenseMatrix Gram, DenseMatrix? Cross) SlabProducts(int n, int d, int c, Action<int, int, double[], double[]> fillSlab,
+        double[]? gramInto = null)
     {
-        var (gram, cross) = Slabs(n, d, c, gram: true, cross: c > 0, fillSlab);
+        var (gram, cross) = Slabs(n, d, c, gram: true, cross: c > 0, fillSlab, gramInto);
         return (gram!, cross);
     }
 
     // XᵀX (when gram) and XᵀY (when cross) summed slab by slab, each slab one RowDots chunk.
-    private static (DenseMatrix? Gram, DenseMatrix? Cross) Slabs(int n, int d, int c, bool gram, bool cross, Action<int, int, double[], double[]> fillSlab)
+    private static (DenseMatrix? Gram, DenseMatrix? Cross) Slabs(int n, int d, int c, bool gram, bool cross, Action<int, int, double[], double[]> fillSlab,
+        double[]? gramInto = null)
     {
-        var g = gram ? new DenseMatrix(d, d) : null;
+        DenseMatrix? g = null;
+        if (gram && gramInto == null) g = new DenseMatrix(d, d);
+        else if (gram)
+        {
+            g = new DenseMatrix(d, d, gramInto!);
+            Array.Clear(gramInto!);   // the row dots add into it
+        }
         var xy = cross ? new DenseMatrix(d, c) : null;
         int slab = Math.Min(n, ChunkLength);
         // The slabs are rented: a ridge probe makes hundreds of these products, and fresh 0.4-1 MB slabs each time

@@ -96,4 +96,23 @@ public class ScaleProbesTests
         Assert.Equal(local.PerDocument[partner][0], local.PerDocument[7][0], 12);
         Assert.Equal(180, local.TestSamples);
     }
+
+    [Fact]
+    public void SentenceEndersOfTheDocumentsIdsAreTheFullTablesOnThem()
+    {
+        // The real Qwen3 vocabulary (151,669 entries): the flags of the ids a corpus holds, decoded alone, are those of
+        // the whole table; every other id is false. The ids include sentence enders (".", "!", "?" and a word ending
+        // in one) and ordinary words, so a table of all-false or all-true fails.
+        var tok = Mspgt.Tests.Tokenization.SharedTokenizers.Qwen3.Value;
+        int vocab = tok.VocabSize;
+        var documents = new[] { tok.Encode("Tom went home. He was happy! Was he?", addBos: false), tok.Encode("The end.", addBos: false) };
+        var full = ScaleProbes.SentenceEnders(tok, vocab);
+        var only = ScaleProbes.SentenceEnders(tok, vocab, documents);
+        var held = documents.SelectMany(d => d).ToHashSet();
+        Assert.Contains(held, id => full[id]);
+        Assert.Contains(held, id => !full[id]);
+        for (int id = 0; id < vocab; id++) Assert.Equal(held.Contains(id) && full[id], only[id]);
+        // Same positions in sentence, so the intermediate probe's targets are unchanged.
+        foreach (var d in documents) Assert.Equal(ScaleProbes.PositionsInSentence(d, full), ScaleProbes.PositionsInSentence(d, only));
+    }
 }

@@ -40,12 +40,13 @@ internal sealed class FeatureScaling
         return new FeatureScaling { Mean = mean, InverseScale = inv };
     }
 
-    /// <summary>The standardised rows (rows × Cols), a new matrix.</summary>
-    public DenseMatrix Apply(DenseMatrix x, string source, int[]? rows = null)
+    /// <summary>The standardised rows (rows × Cols): a new matrix, or one over <paramref name="into"/> (rows · Cols
+    /// values, every one overwritten) for a caller that reuses its storage.</summary>
+    public DenseMatrix Apply(DenseMatrix x, string source, int[]? rows = null, double[]? into = null)
     {
         RequireWidth(x, source);
         int m = rows?.Length ?? x.Rows;
-        var s = new DenseMatrix(m, x.Cols);
+        var s = into == null ? new DenseMatrix(m, x.Cols) : new DenseMatrix(m, x.Cols, into);
         for (int i = 0; i < m; i++)
         {
             var row = s.Row(i);

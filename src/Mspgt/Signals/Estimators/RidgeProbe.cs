@@ -30,17 +30,23 @@ public sealed class RidgeProbe : IClassificationProbe
     /// the fit of x.SelectRows(rows), bit for bit. In the primal form XsᵀXs and XsᵀYc are formed from standardised
     /// rows made a slab at a time (<see cref="LinearAlgebra.SlabProducts"/>), so a fit holds no copy of its rows.
     /// </summary>
-    public void Fit(DenseMatrix x, int[]? rows, ReadOnlySpan<int> labels)
+    public void Fit(DenseMatrix x, int[]? rows, ReadOnlySpan<int> labels) => Fit(x, rows, labels, null);
+
+    /// <summary><see cref="Fit(DenseMatrix, int[], ReadOnlySpan{int})"/> with its large arrays (the standardised rows of
+    /// the dual form, the Gram matrix) taken from <paramref name="scratch"/>: the same operations in the same order on
+    /// reused storage, so the same fit bit for bit.</summary>
+    internal void Fit(DenseMatrix x, int[]? rows, ReadOnlySpan<int> labels, ProbeScratch? scratch)
     {
         if (!(Alpha > 0) || !double.IsFinite(Alpha)) throw new MspgtException(Source, $"alpha must be positive, got {Alpha}");
         var (classes, index) = ProbeLabels.Encode(x, labels, Source, rows);
         int n = rows?.Length ?? x.Rows, d = x.Cols, c = classes.Length;
         var scaling = FeatureScaling.Fit(x, rows);
-        var y = new DenseMatrix(n, c);
-        for (int i = 0; i < n; i++)
-            for (int k = 0; k < c; k++)
-                y[i, k] = index[i] == k ? 1 : -1;
-        var bias = LinearAlgebra.ColumnMeans(y);
+        // Targets ±1 (+1 for the sample's class); bias = their column means. Each column sums to an integer, exactly,
+        // whatever the order, so count-based means are those of the n × c target matrix, which is never built.
+        var counts = new int[c];
+        foreach (int k in index) counts[k]++;
+        var bias = new double[c];
+        for (int k = 0; k < c; k++) bias[k] = (double)(2 * counts[k] - n) / n;
 
         DenseMatrix w;
         if (d <= n)
@@ -50,16 +56,18 @@ public sealed class RidgeProbe : IClassificationProbe
             {
                 scaling.ApplyTransposed(x, rows, t0, tl, xs);
                 for (int t = 0; t < tl; t++)
-                    for (int k = 0; k < c; k++) ys[k * tl + t] = y[t0 + t, k] - bias[k];   // as LinearAlgebra.Center
-            });
+                    for (int k = 0; k < c; k++) ys[k * tl + t] = (index[t0 + t] == k ? 1 : -1) - bias[k];   // as LinearAlgebra.Center
+            }, scratch?.Take(ProbeScratch.Gram, d * d));
             for (int i = 0; i < d; i++) a[i, i] += Alpha;
             w = LinearAlgebra.CholeskySolve(LinearAlgebra.CholeskyInPlace(a, Source), xty!);   // a is not needed again
         }
         else
         {
-            var xs = scaling.Apply(x, Source, rows);
-            var yc = LinearAlgebra.Center(y);
-            var k = LinearAlgebra.SampleGram(xs);
+            var xs = scaling.Apply(x, Source, rows, scratch?.Take(ProbeScratch.TrainRows, n * d));
+            var yc = new DenseMatrix(n, c);   // as LinearAlgebra.Center of the targets
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < c; j++) yc[i, j] = (index[i] == j ? 1 : -1) - bias[j];
+            var k = LinearAlgebra.MultiplyTransposed(xs, xs, scratch?.Take(ProbeScratch.Gram, n * n));   // the sample Gram
             for (int i = 0; i < n; i++) k[i, i] += Alpha;
             var dual = LinearAlgebra.CholeskySolve(LinearAlgebra.CholeskyInPlace(k, Source), yc);
             w = LinearAlgebra.TransposeMultiply(xs, dual);
@@ -74,13 +82,17 @@ public sealed class RidgeProbe : IClassificationProbe
 
     /// <summary><see cref="Predict(DenseMatrix)"/> of the listed rows of x (null: all): that of x.SelectRows(rows), bit
     /// for bit, with one standardised copy instead of two copies.</summary>
-    public int[] Predict(DenseMatrix x, int[]? rows)
+    public int[] Predict(DenseMatrix x, int[]? rows) => Predict(x, rows, null);
+
+    /// <summary><see cref="Predict(DenseMatrix, int[])"/> with the standardised copy in <paramref name="scratch"/>.</summary>
+    internal int[] Predict(DenseMatrix x, int[]? rows, ProbeScratch? scratch)
     {
         if (_scaling is null || _weights is null || _bias is null || _classes is null)
             throw new InvalidOperationException("RidgeProbe.Predict called before Fit");
         if (rows == null) LinearAlgebra.RequireFinite(x, Source);
         else LinearAlgebra.RequireFinite(x, rows, Source);
-        var scores = LinearAlgebra.Multiply(_scaling.Apply(x, Source, rows), _weights);
+        int m = rows?.Length ?? x.Rows;
+        var scores = LinearAlgebra.Multiply(_scaling.Apply(x, Source, rows, scratch?.Take(ProbeScratch.TestRows, m * x.Cols)), _weights);
         for (int i = 0; i < scores.Rows; i++)
             for (int k = 0; k < scores.Cols; k++)
                 scores[i, k] += _bias[k];
