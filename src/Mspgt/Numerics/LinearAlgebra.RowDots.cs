@@ -13,6 +13,14 @@ public static partial class LinearAlgebra
     // panels of rows of C, so every entry is summed by one thread in one fixed order. With symmetric (a == b) only the
     // upper triangle is computed, then mirrored.
     private const int PanelRows = 32;
+
+    /// <summary>
+    /// Rows of A summed together as one panel by <see cref="MultiplyTransposed(DenseMatrix, DenseMatrix, double[])"/>:
+    /// a product of A's rows taken in consecutive blocks of a multiple of this many (the last block what is left) gives
+    /// every row's entries bit for bit as the product of all of A does, since each row then falls at the same place in
+    /// its panel.
+    /// </summary>
+    internal const int RowPanel = PanelRows;
     private const int ChunkLength = 512;
 
     private static void RowDots(double[] a, int p, double[] b, int q, int len, double[] c, bool symmetric, bool mirror)

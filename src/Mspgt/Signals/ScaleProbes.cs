@@ -227,7 +227,7 @@ public sealed class ScaleProbes
             {
                 var probe = new RidgeProbe { Alpha = alpha };
                 probe.Fit(x, Train, trainLabels, scratch);
-                predicted = probe.Predict(x, Test, scratch);
+                predicted = probe.Predict(x, Test);
             }
             for (int t = 0; t < Test.Length; t++) hits[Test[t]] = predicted[t] == Labels[Test[t]];
         }

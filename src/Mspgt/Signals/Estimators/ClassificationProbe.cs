@@ -77,7 +77,7 @@ internal sealed class FeatureScaling
         }
     }
 
-    private void RequireWidth(DenseMatrix x, string source)
+    public void RequireWidth(DenseMatrix x, string source)
     {
         if (x.Cols != Mean.Length)
             throw new MspgtException(source, $"samples have {x.Cols} features, the probe was trained on {Mean.Length}");

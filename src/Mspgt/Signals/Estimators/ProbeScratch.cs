@@ -2,14 +2,14 @@ namespace Mspgt.Signals.Estimators;
 
 /// <summary>
 /// Arrays one thread reuses across many probe fits of the same shapes (the scale probes fit nine per block, the same
-/// nine shapes at every block): the standardised training rows, the n × n or d × d Gram matrix and the standardised
-/// test rows. Without it each fit made and dropped 0.4–1.7 MB of large objects, about 150 MB per 4-document analysis
-/// and a full collection every sixteen fits. An array is kept per use and length, so fits of different shapes in turn
+/// nine shapes at every block): the standardised training rows of the dual form and the n × n or d × d Gram matrix.
+/// Without it each fit made and dropped 0.3–0.5 MB of large objects, with the test rows' copy (now made a block at a
+/// time) about 150 MB per 4-document analysis and a full collection every sixteen fits. An array is kept per use and length, so fits of different shapes in turn
 /// do not replace each other's; every value of a taken array is written before it is read. One thread at a time.
 /// </summary>
 internal sealed class ProbeScratch
 {
-    public const int TrainRows = 0, Gram = 1, TestRows = 2;
+    public const int TrainRows = 0, Gram = 1;
 
     private readonly Dictionary<(int Use, int Length), double[]> _arrays = new();
 
