@@ -85,7 +85,8 @@ public sealed class RidgeProbe : IClassificationProbe
     public int[] Predict(DenseMatrix x, int[]? rows) => ProbeLabels.ArgMax(Scores(x, rows), _classes!);
 
     /// <summary>Rows standardised per block of <see cref="Predict(DenseMatrix, int[])"/>: one row-dot panel, 64 KB at 256
-    /// features, below the large-object threshold (blocks of two panels went there and were collected with the heap).</summary>
+    /// features, below the large-object threshold (blocks of two panels, 128 KB, landed on the large-object heap and
+    /// brought full collections).</summary>
     private const int ScoreBlock = LinearAlgebra.RowPanel;
 
     /// <summary>
