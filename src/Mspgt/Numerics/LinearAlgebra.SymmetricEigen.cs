@@ -46,11 +46,11 @@ public static partial class LinearAlgebra
         finally { System.Buffers.ArrayPool<double>.Shared.Return(work); }
     }
 
-    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, double[] work)
+    // a: the working copy, at least n · n values.
+    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, double[] a)
     {
         int n = input.Rows;
-        input.Data.AsSpan(0, n * n).CopyTo(work);
-        var aData = work;
+        input.Data.AsSpan(0, n * n).CopyTo(a);
 
         var diag = new double[n];
         var off = new double[n];            // off[i] = T[i, i+1]; off[n-1] = 0
@@ -61,7 +61,7 @@ public static partial class LinearAlgebra
         {
             // Reflect x = A[k, k+1..] (row k right of the diagonal) onto alpha·e1.
             int m = n - k - 1, s0 = k + 1;
-            var x = aData.AsSpan(k * n + s0, m);
+            var x = a.AsSpan(k * n + s0, m);
             double norm = TensorPrimitives.Norm<double>(x);
             double tailNorm = m > 1 ? TensorPrimitives.Norm<double>(x.Slice(1)) : 0;
             if (tailNorm == 0) { off[k] = x[0]; continue; }
@@ -78,17 +78,17 @@ public static partial class LinearAlgebra
             ps.Clear();
             for (int i = 0; i < m; i++)
             {
-                var row = aData.AsSpan((s0 + i) * n + s0 + i, m - i);   // row[0] is the diagonal
+                var row = a.AsSpan((s0 + i) * n + s0 + i, m - i);   // row[0] is the diagonal
                 ps[i] += row[0] * v[i] + SymmetricRowProduct(row.Slice(1), v.AsSpan(i + 1), v[i], ps.Slice(i + 1));
             }
             double kk = TensorPrimitives.Dot<double>(ps, v);
             var ws = w.AsSpan(0, m);
             for (int i = 0; i < m; i++) ws[i] = ps[i] - kk * v[i];
             for (int i = 0; i < m; i++)
-                RankTwoUpdate(aData.AsSpan((s0 + i) * n + s0 + i, m - i), ws.Slice(i), v.AsSpan(i), -2 * v[i], -2 * ws[i]);
+                RankTwoUpdate(a.AsSpan((s0 + i) * n + s0 + i, m - i), ws.Slice(i), v.AsSpan(i), -2 * v[i], -2 * ws[i]);
         }
-        for (int i = 0; i < n; i++) diag[i] = aData[i * n + i];
-        if (n >= 2) off[n - 2] = aData[(n - 2) * n + n - 1];
+        for (int i = 0; i < n; i++) diag[i] = a[i * n + i];
+        if (n >= 2) off[n - 2] = a[(n - 2) * n + n - 1];
         if (n >= 1) off[n - 1] = 0;
 
         // zt holds the eigenvectors as ROWS so the QL rotations touch contiguous memory. It starts as Qᵀ = H_m…H_0.

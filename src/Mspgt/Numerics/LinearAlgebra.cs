@@ -95,16 +95,18 @@ public static partial class LinearAlgebra
     public static DenseMatrix MultiplyTransposed(DenseMatrix a, DenseMatrix b, double[]? into)
     {
         if (a.Cols != b.Cols) throw new ArgumentException($"cannot multiply {a.Rows}x{a.Cols} by the transpose of {b.Rows}x{b.Cols}");
-        DenseMatrix c;
-        if (into == null) c = new DenseMatrix(a.Rows, b.Rows);
-        else
-        {
-            c = new DenseMatrix(a.Rows, b.Rows, into);
-            Array.Clear(into);   // the row dots add into c
-        }
+        var c = Zeroed(a.Rows, b.Rows, into);
         bool symmetric = ReferenceEquals(a, b);
         RowDots(a.Data, a.Rows, b.Data, b.Rows, a.Cols, c.Data, symmetric, mirror: symmetric);
         return c;
+    }
+
+    // A rows × cols matrix of zeros for the row dots to add into: new, or over a caller's reused storage, cleared.
+    private static DenseMatrix Zeroed(int rows, int cols, double[]? into)
+    {
+        if (into == null) return new DenseMatrix(rows, cols);
+        Array.Clear(into);
+        return new DenseMatrix(rows, cols, into);
     }
 
     /// <summary>Aᵀ·B for two matrices with the same rows (samples): an a.Cols × b.Cols matrix.</summary>
@@ -155,13 +157,7 @@ public static partial class LinearAlgebra
     private static (DenseMatrix? Gram, DenseMatrix? Cross) Slabs(int n, int d, int c, bool gram, bool cross, Action<int, int, double[], double[]> fillSlab,
         double[]? gramInto = null)
     {
-        DenseMatrix? g = null;
-        if (gram && gramInto == null) g = new DenseMatrix(d, d);
-        else if (gram)
-        {
-            g = new DenseMatrix(d, d, gramInto!);
-            Array.Clear(gramInto!);   // the row dots add into it
-        }
+        var g = gram ? Zeroed(d, d, gramInto) : null;
         var xy = cross ? new DenseMatrix(d, c) : null;
         int slab = Math.Min(n, ChunkLength);
         // The slabs are rented: a ridge probe makes hundreds of these products, and fresh 0.4-1 MB slabs each time

@@ -47,6 +47,8 @@ public sealed class RidgeProbe : IClassificationProbe
         foreach (int k in index) counts[k]++;
         var bias = new double[c];
         for (int k = 0; k < c; k++) bias[k] = (double)(2 * counts[k] - n) / n;
+        // Sample i's centred target for class k, as LinearAlgebra.Center of the ±1 matrix would make it.
+        double Centred(int i, int k) => (index[i] == k ? 1 : -1) - bias[k];
 
         DenseMatrix w;
         if (d <= n)
@@ -56,7 +58,7 @@ public sealed class RidgeProbe : IClassificationProbe
             {
                 scaling.ApplyTransposed(x, rows, t0, tl, xs);
                 for (int t = 0; t < tl; t++)
-                    for (int k = 0; k < c; k++) ys[k * tl + t] = (index[t0 + t] == k ? 1 : -1) - bias[k];   // as LinearAlgebra.Center
+                    for (int k = 0; k < c; k++) ys[k * tl + t] = Centred(t0 + t, k);
             }, scratch?.Take(ProbeScratch.Gram, d * d));
             for (int i = 0; i < d; i++) a[i, i] += Alpha;
             w = LinearAlgebra.CholeskySolve(LinearAlgebra.CholeskyInPlace(a, Source), xty!);   // a is not needed again
@@ -64,9 +66,9 @@ public sealed class RidgeProbe : IClassificationProbe
         else
         {
             var xs = scaling.Apply(x, Source, rows, scratch?.Take(ProbeScratch.TrainRows, n * d));
-            var yc = new DenseMatrix(n, c);   // as LinearAlgebra.Center of the targets
+            var yc = new DenseMatrix(n, c);
             for (int i = 0; i < n; i++)
-                for (int j = 0; j < c; j++) yc[i, j] = (index[i] == j ? 1 : -1) - bias[j];
+                for (int j = 0; j < c; j++) yc[i, j] = Centred(i, j);
             var k = LinearAlgebra.MultiplyTransposed(xs, xs, scratch?.Take(ProbeScratch.Gram, n * n));   // the sample Gram
             for (int i = 0; i < n; i++) k[i, i] += Alpha;
             var dual = LinearAlgebra.CholeskySolve(LinearAlgebra.CholeskyInPlace(k, Source), yc);
