@@ -23,40 +23,53 @@ public static partial class LinearAlgebra
     internal const int RowPanel = PanelRows;
     private const int ChunkLength = 512;
 
-    private static void RowDots(double[] a, int p, double[] b, int q, int len, double[] c, bool symmetric, bool mirror)
+    // Columns per work item of RowDots: a multiple of 4 from the item's first column, so every tile of an item is the
+    // tile the whole row would have (which column chunk an entry falls in never changes its value). Only where the
+    // row panels alone are too few does a panel's row split (a band of a few panels, as the CKA matrix's sample form
+    // makes them); otherwise an item is a whole panel, as before.
+    private const int ColumnChunk = 256;
+
+    // first: the row of a and of b where both start (a band of one matrix's rows, a == b); c is p × q from there.
+    private static void RowDots(double[] a, int p, double[] b, int q, int len, double[] c, bool symmetric, bool mirror, int first = 0)
     {
         if (p == 0 || q == 0) return;
         int panels = (p + PanelRows - 1) / PanelRows;
         long work = (long)p * q * len;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = work < 1_000_000 ? 1 : Parallelism.Threads };
-        Parallel.For(0, panels, options, panel =>
+        int threads = work < 1_000_000 ? 1 : Parallelism.Threads;
+        int chunks = panels >= 4 * threads ? 1 : (q + ColumnChunk - 1) / ColumnChunk;
+        long ab = (long)first * len;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        Parallel.For(0, panels * chunks, options, item =>
         {
+            int panel = item / chunks, chunk = item % chunks;
             int i0 = panel * PanelRows, i1 = Math.Min(p, i0 + PanelRows);
             int jStart = symmetric ? i0 : 0;
+            int jFrom = jStart + chunk * ColumnChunk, jTo = chunk == chunks - 1 ? q : Math.Min(q, jFrom + ColumnChunk);
+            if (jFrom >= jTo) return;
             for (int t0 = 0; t0 < len; t0 += ChunkLength)
             {
                 int tl = Math.Min(ChunkLength, len - t0);
-                int j = jStart;
-                while (j + 2 <= q)
+                int j = jFrom;
+                while (j + 2 <= jTo)
                 {
                     // Four columns at once where the registers allow (32 with AVX-512): each entry is summed exactly
                     // as Tile4x2 sums it, so which tile an entry falls in never changes its value.
-                    int width = WideTiles && j + 4 <= q ? 4 : 2;
+                    int width = WideTiles && j + 4 <= jTo ? 4 : 2;
                     int i = i0;
                     for (; i + 4 <= i1; i += 4)
-                        if (width == 4) Tile4x4(a, b, c, q, len, i, j, t0, tl);
-                        else Tile4x2(a, b, c, q, len, i, j, t0, tl);
+                        if (width == 4) Tile4x4(a, b, c, q, len, i, j, t0, tl, ab);
+                        else Tile4x2(a, b, c, q, len, i, j, t0, tl, ab);
                     for (; i < i1; i++)
                     {
-                        var ai = a.AsSpan(i * len + t0, tl);
+                        var ai = a.AsSpan((int)(ab + (long)i * len) + t0, tl);
                         for (int jj = j; jj < j + width; jj++)
-                            c[i * q + jj] += TensorPrimitives.Dot<double>(ai, b.AsSpan(jj * len + t0, tl));
+                            c[i * q + jj] += TensorPrimitives.Dot<double>(ai, b.AsSpan((int)(ab + (long)jj * len) + t0, tl));
                     }
                     j += width;
                 }
-                for (; j < q; j++)
+                for (; j < jTo; j++)
                     for (int i = i0; i < i1; i++)
-                        c[i * q + j] += TensorPrimitives.Dot<double>(a.AsSpan(i * len + t0, tl), b.AsSpan(j * len + t0, tl));
+                        c[i * q + j] += TensorPrimitives.Dot<double>(a.AsSpan((int)(ab + (long)i * len) + t0, tl), b.AsSpan((int)(ab + (long)j * len) + t0, tl));
             }
         });
         if (mirror) MirrorUpper(c, p);
@@ -81,12 +94,12 @@ public static partial class LinearAlgebra
     /// 170-4,096 rows).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile4x4(double[] a, double[] b, double[] c, int q, int len, int i, int j, int t0, int tl)
+    private static unsafe void Tile4x4(double[] a, double[] b, double[] c, int q, int len, int i, int j, int t0, int tl, long ab)
     {
         fixed (double* pa = a, pb = b)
         {
-            double* a0 = pa + (long)i * len + t0, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
-            double* b0 = pb + (long)j * len + t0, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
+            double* a0 = pa + ab + (long)i * len + t0, a1 = a0 + len, a2 = a1 + len, a3 = a2 + len;
+            double* b0 = pb + ab + (long)j * len + t0, b1 = b0 + len, b2 = b1 + len, b3 = b2 + len;
             int w = Vector<double>.Count;
             Vector<double> s00 = default, s01 = default, s02 = default, s03 = default,
                            s10 = default, s11 = default, s12 = default, s13 = default,
@@ -138,14 +151,14 @@ public static partial class LinearAlgebra
         c[at] += r0; c[at + 1] += r1; c[at + 2] += r2; c[at + 3] += r3;
     }
 
-    private static void Tile4x2(double[] a, double[] b, double[] c, int q, int len, int i, int j, int t0, int tl)
+    private static void Tile4x2(double[] a, double[] b, double[] c, int q, int len, int i, int j, int t0, int tl, long ab)
     {
-        var a0 = a.AsSpan(i * len + t0, tl);
-        var a1 = a.AsSpan((i + 1) * len + t0, tl);
-        var a2 = a.AsSpan((i + 2) * len + t0, tl);
-        var a3 = a.AsSpan((i + 3) * len + t0, tl);
-        var b0 = b.AsSpan(j * len + t0, tl);
-        var b1 = b.AsSpan((j + 1) * len + t0, tl);
+        var a0 = a.AsSpan((int)(ab + (long)i * len) + t0, tl);
+        var a1 = a.AsSpan((int)(ab + (long)(i + 1) * len) + t0, tl);
+        var a2 = a.AsSpan((int)(ab + (long)(i + 2) * len) + t0, tl);
+        var a3 = a.AsSpan((int)(ab + (long)(i + 3) * len) + t0, tl);
+        var b0 = b.AsSpan((int)(ab + (long)j * len) + t0, tl);
+        var b1 = b.AsSpan((int)(ab + (long)(j + 1) * len) + t0, tl);
         int w = Vector<double>.Count;
         Vector<double> s00 = default, s01 = default, s10 = default, s11 = default,
                        s20 = default, s21 = default, s30 = default, s31 = default;

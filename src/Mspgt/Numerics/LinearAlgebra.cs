@@ -201,6 +201,24 @@ public static partial class LinearAlgebra
     /// <summary>The sample Gram matrix X·Xᵀ (Rows × Rows), exactly symmetric.</summary>
     public static DenseMatrix SampleGram(DenseMatrix x) => MultiplyTransposed(x, x);
 
+    /// <summary>
+    /// Rows <paramref name="r0"/> .. <paramref name="r1"/> − 1 of <see cref="SampleGram"/>(x) from the first column of
+    /// each row's <see cref="RowPanel"/>-row panel on (so from its diagonal on, the upper triangle), into
+    /// <paramref name="into"/> with row stride n − r0: entry (i, j) at (i − r0)·(n − r0) + j − r0. Every entry is the
+    /// whole product's bit for bit, because the band's rows fall in the same panels and its columns in the same tiles:
+    /// r0 must be a multiple of <see cref="RowPanel"/>, and so must r1 unless it is n.
+    /// </summary>
+    public static void SampleGramBand(DenseMatrix x, int r0, int r1, double[] into)
+    {
+        int n = x.Rows;
+        if (r0 % RowPanel != 0 || (r1 != n && r1 % RowPanel != 0) || r0 < 0 || r1 > n || r0 >= r1)
+            throw new ArgumentException($"band {r0}..{r1} of {n} rows: both ends must be multiples of {RowPanel} (or the end n)");
+        int p = r1 - r0, q = n - r0;
+        if (into.Length < (long)p * q) throw new ArgumentException($"the band needs {(long)p * q} values, got {into.Length}");
+        into.AsSpan(0, p * q).Clear();
+        RowDots(x.Data, p, x.Data, q, x.Cols, into, symmetric: true, mirror: false, first: r0);
+    }
+
     /// <summary>Sample covariance of the columns (centered, divided by n−1). Needs at least 2 rows.</summary>
     public static DenseMatrix Covariance(DenseMatrix x)
     {

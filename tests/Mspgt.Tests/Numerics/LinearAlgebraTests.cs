@@ -118,6 +118,37 @@ public class LinearAlgebraTests
     }
 
     [Theory]
+    [InlineData(100, 16, true)]    // a tail panel of 4 rows, an odd column count from each panel's diagonal
+    [InlineData(1000, 20, true)]   // bands of 1-2 panels over 1,000 columns: split into column chunks as well
+    [InlineData(1000, 20, false)]
+    [InlineData(77, 1030, true)]   // two chunks of the sum, a scalar tail in each
+    public void GramBandsHoldTheWholeGramsEntriesBitForBit(int n, int d, bool wide)
+    {
+        var x = RandomMatrix(n, d, n + d);
+        bool was = LinearAlgebra.WideTiles;
+        try
+        {
+            LinearAlgebra.WideTiles = wide;
+            var whole = LinearAlgebra.SampleGram(x);
+            int last = (n - 1) / 32 * 32;   // the last panel alone
+            foreach (var (r0, r1) in new[] { (0, n), (0, 32), (32, 96), (64, n), (last, n) })
+            {
+                if (r1 > n || r0 >= r1) continue;
+                int q = n - r0;
+                var band = Enumerable.Repeat(double.NaN, (r1 - r0) * q + 5).ToArray();   // dirty, and longer than needed
+                LinearAlgebra.SampleGramBand(x, r0, r1, band);
+                for (int i = r0; i < r1; i++)
+                    for (int j = i; j < n; j++)
+                        Assert.Equal(BitConverter.DoubleToInt64Bits(whole[i, j]), BitConverter.DoubleToInt64Bits(band[(i - r0) * q + j - r0]));
+            }
+        }
+        finally { LinearAlgebra.WideTiles = was; }
+        Assert.Throws<ArgumentException>(() => LinearAlgebra.SampleGramBand(x, 16, n, new double[n * n]));   // not a panel's first row
+        Assert.Throws<ArgumentException>(() => LinearAlgebra.SampleGramBand(x, 0, 40, new double[n * n]));   // ends inside a panel
+        Assert.Throws<ArgumentException>(() => LinearAlgebra.SampleGramBand(x, 0, 32, new double[10]));
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(3)]
     [InlineData(7)]
