@@ -10,7 +10,8 @@ namespace Mspgt.Signals.Estimators;
 /// The feature-space form costs O(n·dx·dy), so large n is cheap; when n² &lt; dx·dy the equivalent sample-space
 /// form tr(Kx Ky) with K = Xc Xcᵀ is used instead. Note: for independent isotropic data CKA is about
 /// √(dx·dy)/n, not 0, so it is near 0 only when n ≫ d; compare values computed with the same n.
-/// <see cref="LayerMatrix"/> costs O(L²·n·d²) for L layers: pass maxSamples to bound it.
+/// <see cref="LayerMatrix"/> costs O(L²·n·d²) for L layers in the feature form, O(L·n²·d) in the sample form: pass
+/// maxSamples to bound it.
 /// </summary>
 public static class LinearCka
 {
@@ -51,35 +52,64 @@ public static class LinearCka
     /// <summary>
     /// <see cref="LayerMatrix(IReadOnlyList{DenseMatrix}, int, int)"/> with each layer's matrix made by
     /// <paramref name="layer"/> when it is needed (read from a sample store, say; the matrix is read before the next
-    /// call and never kept, so the caller may fill one buffer every time) and reduced to what its pairs read:
-    /// Xcᵀ, or the sample Gram Xc Xcᵀ (with Xc) where n &lt; d, and its norm. The layers go in blocks that fit
-    /// <paramref name="budgetBytes"/>: a block's layers are kept while every later layer is made again, paired with
-    /// them and let go (its norm, the costly part, is kept from the first time). One block when they all fit, as for
-    /// a few documents; at 4,096 rows of 256 dimensions (64 documents) a layer is 8.4 MB and 25 of them would be 210 MB,
-    /// while the default 32 MB keeps 3 (the pair products, 4,096 × 256² each, cost far more than the reloads).
-    /// Values are those of <see cref="Compute(DenseMatrix, DenseMatrix)"/> for each pair, bit for bit.
+    /// call and never kept, so the caller may fill one buffer every time), in whichever of two forms costs less over
+    /// the whole matrix (<see cref="SampleFormCheaper"/>, decided from layer 0's shape), within about
+    /// <paramref name="budgetBytes"/> of working memory:
+    /// <list type="bullet">
+    /// <item>the sample form, tr(Kx Ky) with K = Xc Xcᵀ (n × n), where n is small against d: every layer's Gram
+    /// formed a band of rows at a time (<see cref="InBands"/>), each entry once, so that no layer's whole Gram is
+    /// ever held; every layer is made again for each band (one band when they all fit, as for a few documents);</item>
+    /// <item>the feature form, ‖XcᵀYc‖²_F, where n is large: the layers go in blocks that fit the budget, a block's
+    /// layers (Xcᵀ and its norm) kept while every later layer is made again, paired with them and let go (its norm,
+    /// the costly part, is kept from the first time). At 4,096 rows of 256 dimensions (64 documents) a layer is
+    /// 8.4 MB and 25 of them would be 210 MB, while the default 32 MB keeps 3 (the pair products, 4,096 × 256² each,
+    /// cost far more than the reloads). Each pair's value is <see cref="Compute(DenseMatrix, DenseMatrix)"/>'s bit
+    /// for bit (a layer wider than n keeps its sample Gram, as there).</item>
+    /// </list>
+    /// Until 2026-12-07 the sample form kept whole Grams in the blocks and made every later layer's Gram again for
+    /// each block: at 1,024 rows (16 documents) 117 Grams of 8.4 MB for 25 layers, at 2,048 rows 325.
     /// </summary>
     public static DenseMatrix LayerMatrix(int count, Func<int, DenseMatrix> layer, int maxSamples = 0, int seed = 0,
-        long budgetBytes = 32L << 20)
+        long budgetBytes = DefaultBudget) => InForm(null, count, layer, maxSamples, seed, budgetBytes);
+
+    /// <summary>The layer matrix in the form asked for (null: the cheaper one, as <see cref="LayerMatrix(int,
+    /// Func{int, DenseMatrix}, int, int, long)"/> takes it); tests reach each form's mechanics at any budget.</summary>
+    internal static DenseMatrix InForm(bool? sampleForm, int count, Func<int, DenseMatrix> layer, int maxSamples = 0, int seed = 0,
+        long budgetBytes = DefaultBudget)
     {
         const string source = "cka";
         if (count == 0) throw new MspgtException(source, "no layer representations given");
+        var first = layer(0);
+        SampleChecks.Require(first, source, MinimumSamples);
+        int gathered = first.Rows;
+        var rows = SeededSampling.Subset(gathered, maxSamples, seed);
+        int n = rows.Length;
+        return sampleForm ?? (first.Cols > n || SampleFormCheaper(count, n, first.Cols, gathered, budgetBytes))
+            ? InBands(count, layer, first, gathered, rows, budgetBytes)
+            : InBlocks(count, layer, first, gathered, rows, budgetBytes);
+    }
+
+    /// <summary>Working memory <see cref="LayerMatrix(int, Func{int, DenseMatrix}, int, int, long)"/> keeps to by default.</summary>
+    public const long DefaultBudget = 32L << 20;
+
+    // The feature form in blocks of layers (see LayerMatrix); first is layer 0's matrix, already made.
+    private static DenseMatrix InBlocks(int count, Func<int, DenseMatrix> layer, DenseMatrix first, int gathered, int[] rows, long budgetBytes)
+    {
+        const string source = "cka";
         var norms = new double[count];
-        int n = 0;
-        int[]? rows = null;
+        DenseMatrix? pending = first;
         // Xcᵀ arrays of layers let go (a finished block's, each later layer's), reused by the next layer of the same
         // size: the matrix then holds at most a block and one layer of them, and leaves no large garbage behind.
         var free = new List<double[]>();
         Reduced Load(int l)
         {
-            var x = layer(l);
-            if (l == 0 && rows == null) (n, rows) = (x.Rows, SeededSampling.Subset(x.Rows, maxSamples, seed));
-            if (x.Rows != n) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {n}");
-            SampleChecks.Require(x, source, 2);
-            if (rows!.Length != n) x = x.SelectRows(rows);
+            var x = pending ?? layer(l);
+            pending = null;
+            if (x.Rows != gathered) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {gathered}");
+            SampleChecks.Require(x, source, MinimumSamples);
+            if (rows.Length != gathered) x = x.SelectRows(rows);
             Reduced r;
             if (x.Cols > x.Rows) r = Reduced.Of(x, l).KeepOneForm();
-            else if (SampleFormCheaper(count, x.Rows, x.Cols)) r = Reduced.Of(x, l).PreferSampleForm();
             else
             {
                 int at = free.FindIndex(a => a.Length == (long)x.Rows * x.Cols);
@@ -127,17 +157,102 @@ public static class LinearCka
     }
 
     /// <summary>
-    /// Whether the sample form costs less over a whole layer matrix of <paramref name="layers"/> layers of n samples of
-    /// d features: one n × n Gram per layer (n²d) and a dot of two per pair (n²), against d × d products per pair
-    /// (n·d²). A single pair (<see cref="Compute(DenseMatrix, DenseMatrix)"/>) takes the sample form only when
-    /// n &lt; d; over 25 layers of 256 features it pays from n ≈ 3,000 down (4 documents' 256 pooled rows: about a
-    /// tenth of the arithmetic), while 64 documents' 4,096 rows stay in the feature form.
+    /// The sample form of the layer matrix in bands of rows: for rows r0 .. r1 − 1, every layer's Gram rows from the
+    /// diagonal on (<see cref="LinearAlgebra.SampleGramBand"/>, each entry the whole Gram's bit for bit), then per
+    /// row i and pair (a, b) the term Ka[i,i]·Kb[i,i] + 2·Σ_{j&gt;i} Ka[i,j]·Kb[i,j], added to the pair's sum in row
+    /// order; tr(Ka Kb) is the sum over all rows and ‖Ka‖_F² the pair (a, a). So the values depend neither on the
+    /// band height (the budget) nor on the thread count. A band holds every layer's rows (count × height × n values
+    /// within the budget, at least <see cref="LinearAlgebra.RowPanel"/> rows), so each Gram entry is made once and
+    /// every layer is made again per band.
     /// </summary>
-    internal static bool SampleFormCheaper(int layers, int n, int d)
+    private static DenseMatrix InBands(int count, Func<int, DenseMatrix> layer, DenseMatrix first, int gathered, int[] rows, long budgetBytes)
     {
-        double pairs = layers * (layers - 1) / 2.0;
-        return layers * (double)n * n * d + pairs * n * n < pairs * n * (double)d * d;
+        const string source = "cka";
+        int n = rows.Length, height = BandRows(count, n, budgetBytes);
+        int pairs = count * (count + 1) / 2;
+        var bands = new double[count][];
+        var sums = new double[pairs];
+        var terms = new double[(long)height * pairs];
+        double[]? centred = null;
+        for (int r0 = 0; r0 < n; r0 += height)
+        {
+            int r1 = Math.Min(n, r0 + height), q = n - r0;
+            for (int l = 0; l < count; l++)
+            {
+                var x = l == 0 && r0 == 0 ? first : layer(l);
+                if (x.Rows != gathered) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {gathered}");
+                if (r0 == 0) SampleChecks.Require(x, source, MinimumSamples);
+                if (n != gathered) x = x.SelectRows(rows);
+                if (centred?.Length != x.Data.Length) centred = new double[x.Data.Length];
+                LinearAlgebra.SampleGramBand(LinearAlgebra.Center(x, centred), r0, r1, bands[l] ??= new double[(long)height * n]);
+            }
+            Parallelism.For(r1 - r0, i =>
+            {
+                long row = (long)i * q;
+                int k = 0;
+                var t = terms.AsSpan(i * pairs, pairs);
+                for (int a = 0; a < count; a++)
+                {
+                    var ka = bands[a].AsSpan((int)row + i, q - i);
+                    for (int b = a; b < count; b++)
+                    {
+                        var kb = bands[b].AsSpan((int)row + i, q - i);
+                        t[k++] = ka[0] * kb[0] + 2 * TensorPrimitives.Dot<double>(ka[1..], kb[1..]);
+                    }
+                }
+            });
+            for (int i = 0; i < r1 - r0; i++)
+                for (int k = 0; k < pairs; k++) sums[k] += terms[(long)i * pairs + k];
+        }
+        var norms = new double[count];
+        for (int a = 0, k = 0; a < count; k += count - a, a++)
+        {
+            norms[a] = Math.Sqrt(sums[k]);
+            if (!(norms[a] > 0)) throw new MspgtException(source, $"representation {a} has zero variance (all samples identical)");
+        }
+        var m = new DenseMatrix(count, count);
+        for (int a = 0, k = 0; a < count; a++)
+            for (int b = a; b < count; b++, k++)
+                m[a, b] = m[b, a] = a == b ? 1 : Math.Clamp(sums[k] / (norms[a] * norms[b]), 0, 1);
+        return m;
     }
+
+    /// <summary>Rows per band of <see cref="InBands"/>: every layer's band (count × rows × n values) within the
+    /// budget, a multiple of <see cref="LinearAlgebra.RowPanel"/> and at least one, or all n rows.</summary>
+    internal static int BandRows(int count, int n, long budgetBytes)
+    {
+        long fit = budgetBytes / (8L * n * count);
+        if (fit >= n) return n;
+        return (int)Math.Max(LinearAlgebra.RowPanel, fit / LinearAlgebra.RowPanel * LinearAlgebra.RowPanel);
+    }
+
+    /// <summary>
+    /// Whether the sample form costs less over a whole layer matrix of <paramref name="layers"/> layers of n samples
+    /// of d features, each made from <paramref name="gathered"/> rows (n when 0), counted in multiply-adds: the sample
+    /// form makes each n × n Gram once (n²d/2, symmetric) and a row-wise dot per pair (n²/2); the feature form a
+    /// d × d product per pair (n·d²) and a symmetric one per layer for its norm; and each form makes its layers as
+    /// often as its budget asks (every layer once per band; a block's later layers once per block), at
+    /// <see cref="GatherWeight"/> a value. Over 25 layers of 256 features with the default budget the sample form pays
+    /// up to about 2,600 rows (40 documents of the analysis's 64 pooled rows); 64 documents' 4,096 rows take the feature form,
+    /// where 128 bands would make every layer 128 times.
+    /// </summary>
+    internal static bool SampleFormCheaper(int layers, int n, int d, int gathered = 0, long budgetBytes = DefaultBudget)
+    {
+        if (gathered <= 0) gathered = n;
+        double pairs = layers * (layers - 1) / 2.0, made = GatherWeight * gathered * (double)d;
+        double bands = Math.Ceiling(n / (double)BandRows(layers, n, budgetBytes));
+        long block = Math.Max(1, budgetBytes / (8L * n * d)), blockLoads = 0;   // Xcᵀ is n·d values
+        for (long i0 = 0; i0 < layers; i0 += block) blockLoads += layers - i0;
+        double sample = layers * (double)n * n * d / 2 + (pairs + layers) * (double)n * n / 2 + bands * layers * made;
+        double feature = (pairs + layers / 2.0) * n * (double)d * d + blockLoads * made;
+        return sample < feature;
+    }
+
+    /// <summary>Multiply-adds that making one value of a layer costs in <see cref="SampleFormCheaper"/>: the loader
+    /// gathers, the matrix centres and copies on one thread, while the products run on all. Measured in analyze
+    /// (2 threads, 25 layers of 256 pooled features, 2026-12-07): about 1.8 ns a value made against 0.037 ns a
+    /// multiply-add; the sample form took 1.28 s at 2,048 rows (feature form 1.54 s) and 4.34 s at 3,072 (2.33 s).</summary>
+    internal const double GatherWeight = 48;
 
     /// <summary>
     /// One representation as CKA reads it: ‖XcᵀXc‖_F and the form its cross products read, the sample Gram Xc Xcᵀ
@@ -193,20 +308,6 @@ public static class LinearCka
             return this;
         }
 
-        /// <summary>
-        /// For a layer of the matrix where the sample form is cheaper over all its pairs (see
-        /// <see cref="SampleFormCheaper"/>): its n × n Gram made now and every pair with another such layer taken as
-        /// tr(Kx Ky); Xc stays for pairs with layers that are not.
-        /// </summary>
-        public Reduced PreferSampleForm()
-        {
-            _ = SampleGram;
-            _prefersSample = true;
-            return this;
-        }
-
-        private bool _prefersSample;
-
         private DenseMatrix Centered => _centered ?? _transposed?.Transpose() ?? throw new InvalidOperationException("the centred samples were dropped but CKA needs them");
         private DenseMatrix SampleGram => _sampleGram ??= LinearAlgebra.SampleGram(Centered);
         private DenseMatrix Transposed => _transposed ??= Centered.Transpose();
@@ -216,7 +317,7 @@ public static class LinearCka
         public double Cross(Reduced other, double[]? scratch = null)
         {
             int n = Rows;
-            if ((_prefersSample && other._prefersSample) || (long)n * n < (long)Cols * other.Cols)
+            if ((long)n * n < (long)Cols * other.Cols)
                 return TensorPrimitives.Dot<double>(SampleGram.Data, other.SampleGram.Data);   // tr(Kx Ky), both symmetric
             // XcᵀYc = Xcᵀ·(Ycᵀ)ᵀ, as TransposeMultiply(Xc, Yc) forms it.
             long size = (long)Cols * other.Cols;

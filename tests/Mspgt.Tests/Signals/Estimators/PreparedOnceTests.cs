@@ -37,8 +37,9 @@ public class PreparedOnceTests
     public void LayerMatrixGivesEveryPairsValueInEitherFormAndReadsEachLayerOnce()
     {
         var rng = new Random(7);
-        // 20 samples: widths above 20 keep the sample Gram, the others Xcᵀ; the pairs mix both forms.
-        int[] widths = [30, 10, 10, 40, 12];
+        // 20 samples: layer 0's 4 features put the matrix in the feature form; widths above 20 keep the sample Gram
+        // there, the others Xcᵀ; the pairs mix both forms.
+        int[] widths = [4, 30, 10, 40, 12];
         var layers = widths.Select(w => Gaussian(20, w, rng)).ToList();
         for (int l = 1; l < layers.Count; l++)
             for (int i = 0; i < 20; i++)
@@ -50,12 +51,13 @@ public class PreparedOnceTests
             for (int j = 0; j < layers.Count; j++)
                 Assert.Equal(BitConverter.DoubleToInt64Bits(i == j ? 1 : LinearCka.Compute(layers[Math.Min(i, j)], layers[Math.Max(i, j)])),
                     BitConverter.DoubleToInt64Bits(m[i, j]));   // each pair is computed once, the earlier layer first
-        // One layer per block (every later layer made again, its storage reused across widths only where sizes agree).
-        var single = LinearCka.LayerMatrix(layers.Count, l => layers[l], budgetBytes: 1);
+        // One layer per block (every later layer made again, its storage reused across widths only where sizes agree;
+        // at this budget the sample form would cost less, so the feature form is asked for).
+        var single = LinearCka.InForm(false, layers.Count, l => layers[l], budgetBytes: 1);
         Assert.Equal(m.Data.Select(BitConverter.DoubleToInt64Bits), single.Data.Select(BitConverter.DoubleToInt64Bits));
-        // One width throughout (the analysis's pooled layers): each layer keeps only its own form, the feature form
-        // where n is large against d (bit for bit the pair's value), the sample form over the whole matrix below that
-        // (tr(Kx Ky) instead of ‖XcᵀYc‖²: the same value to rounding).
+        // One width throughout (the analysis's pooled layers): the feature form where n is large against d (bit for
+        // bit the pair's value), the sample form over the whole matrix below that (tr(Kx Ky) summed row by row instead
+        // of ‖XcᵀYc‖²: the same value to rounding).
         foreach (int n in new[] { 60, 20 })
         {
             Assert.Equal(n == 20, LinearCka.SampleFormCheaper(4, n, 16));
@@ -74,34 +76,42 @@ public class PreparedOnceTests
     [Fact]
     public void TheLayerMatrixTakesTheSampleFormWhereItsWholeArithmeticIsSmaller()
     {
-        // 25 layers of 256 features (the 0.5B shape's pooled representations): 4 documents' 256 rows take the sample
-        // form, 64 documents' 4,096 rows the feature form; a single pair (2 layers) only below n ≈ d / 2.
+        // 25 layers of 256 features (the 0.5B shape's pooled representations, 64 rows a document): 4, 16 and 32
+        // documents take the sample form, 64 documents' 4,096 rows the feature form, where the default budget holds
+        // bands of 32 rows and every layer would be made 128 times.
         Assert.True(LinearCka.SampleFormCheaper(25, 256, 256));
+        Assert.True(LinearCka.SampleFormCheaper(25, 1024, 256));
+        Assert.True(LinearCka.SampleFormCheaper(25, 2048, 256));
         Assert.False(LinearCka.SampleFormCheaper(25, 4096, 256));
-        Assert.False(LinearCka.SampleFormCheaper(2, 256, 256));
+        Assert.Equal(32, LinearCka.BandRows(25, 4096, LinearCka.DefaultBudget));
+        Assert.Equal(1024, LinearCka.BandRows(25, 1024, 1L << 30));   // all rows in one band
+        // 2,048 rows drawn from a store of 65,536 (a subsample): each band makes the whole store's rows again.
+        Assert.False(LinearCka.SampleFormCheaper(25, 2048, 256, gathered: 65_536));
+        // Few rows against many features: the sample form even for one pair.
         Assert.True(LinearCka.SampleFormCheaper(2, 100, 256));
+        Assert.False(LinearCka.SampleFormCheaper(2, 4096, 64));
     }
 
     [Theory]
-    [InlineData(120, 16)]  // feature form: Xcᵀ kept, made again without its Gram
-    [InlineData(40, 16)]   // the sample form over the matrix (7 layers of 16 features): Xc and its Gram kept
-    [InlineData(12, 16)]   // sample form: Gram and Xc kept
+    [InlineData(120, 16)]
+    [InlineData(200, 24)]
     public void LayerMatrixInBlocksGivesTheOneBlockValuesAndRereadsLaterLayers(int samples, int width)
     {
+        // The feature form (Xcᵀ kept, made again without its Gram) in blocks of 2 layers.
         var rng = new Random(samples);
         var layers = Enumerable.Range(0, 7).Select(_ => Gaussian(samples, width, rng)).ToList();
         for (int l = 1; l < layers.Count; l++)
             for (int k = 0; k < layers[l].Data.Length; k++) layers[l].Data[k] += 0.8 * layers[l - 1].Data[k];
+        Assert.False(LinearCka.SampleFormCheaper(7, samples, width));
         var whole = LinearCka.LayerMatrix(layers);
         int reads = 0;
-        bool sampleForm = samples < width || LinearCka.SampleFormCheaper(7, samples, width);
-        long layerBytes = 8L * samples * width + (sampleForm ? 8L * samples * samples : 0);   // Xcᵀ, or Xc and its Gram
-        var blocked = LinearCka.LayerMatrix(layers.Count, l => { reads++; return layers[l]; }, budgetBytes: 2 * layerBytes);
+        long layerBytes = 8L * samples * width;   // Xcᵀ
+        var blocked = LinearCka.InForm(false, layers.Count, l => { reads++; return layers[l]; }, budgetBytes: 2 * layerBytes);
         Assert.Equal(whole.Data.Select(BitConverter.DoubleToInt64Bits), blocked.Data.Select(BitConverter.DoubleToInt64Bits));
         Assert.Equal(7 + 5 + 3 + 1, reads);   // blocks of 2: each block's layers, then every later layer again
         // The loader may fill one buffer every time: no layer keeps the matrix it was made from.
         var buffer = new DenseMatrix(samples, width);
-        var reused = LinearCka.LayerMatrix(layers.Count, l => { layers[l].Data.CopyTo(buffer.Data, 0); return buffer; },
+        var reused = LinearCka.InForm(false, layers.Count, l => { layers[l].Data.CopyTo(buffer.Data, 0); return buffer; },
             budgetBytes: 2 * layerBytes);
         Assert.Equal(whole.Data.Select(BitConverter.DoubleToInt64Bits), reused.Data.Select(BitConverter.DoubleToInt64Bits));
     }
