@@ -2,9 +2,10 @@
 # What analyze's signals cost beside the forward passes they need (issue 13), as README's Performance table reports
 # it: the Qwen2.5-0.5B shape written as a Q8_0 GGUF file (`mspgt synth`, 151,936-token vocabulary), analyzed over the
 # first 4 documents of the TinyStories sample and over 64 documents (a numbered header, then the sample's five stories
-# starting from a different one in each, as the GPU check builds its corpus), each cut to 256 tokens. Every run prints
-# analyze's own stage line (from its timings.json): forward passes, per-document and corpus-level signals, their ratio.
-# Usage: bench/signal-cost.sh [WORKDIR=a new temporary folder] [RUNS=3] [DOCUMENTS="4 64"]
+# starting from a different one in each, as the GPU check builds its corpus; any other count is built the same way),
+# each cut to 256 tokens. Every run prints analyze's own stage line (from its timings.json): forward passes,
+# per-document and corpus-level signals, their ratio.
+# Usage: bench/signal-cost.sh [WORKDIR=a new temporary folder] [RUNS=3] [DOCUMENTS="4 64", e.g. "4 16 32 64"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:-$(mktemp -d)}; RUNS=${2:-3}; DOCUMENTS=${3:-"4 64"}
@@ -15,10 +16,13 @@ M="$WORK/qwen-q8_0.gguf"
 [ -e "$M" ] || $MSPGT synth --preset qwen2.5-0.5b --out "$M" --dtype q8_0 >/dev/null
 sample=../shared/corpora/tinystories-sample/stories.jsonl
 head -4 "$sample" > "$WORK/d4.jsonl"
-scripts/rotated-corpus.sh "$sample" "$WORK/d64.txt" 64
 echo "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%FT%H:%MZ)"
 for d in $DOCUMENTS; do
-  case $d in 4) D="$WORK/d4.jsonl" ;; 64) D="$WORK/d64.txt" ;; *) echo "DOCUMENTS: 4 or 64, not $d" >&2; exit 2 ;; esac
+  case $d in
+    4) D="$WORK/d4.jsonl" ;;
+    ''|*[!0-9]*) echo "DOCUMENTS: document counts (4, or any other for a rotated corpus), not $d" >&2; exit 2 ;;
+    *) D="$WORK/d$d.txt"; scripts/rotated-corpus.sh "$sample" "$D" "$d" ;;
+  esac
   for r in $(seq 1 "$RUNS"); do
     rm -rf "$WORK/out"
     $MSPGT analyze -m "$M" --corpus "$D" --max-tokens 256 --out "$WORK/out" -q >/dev/null
