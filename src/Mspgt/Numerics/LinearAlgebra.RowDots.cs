@@ -25,8 +25,8 @@ public static partial class LinearAlgebra
 
     // Columns per work item of RowDots: a multiple of 4 from the item's first column, so every tile of an item is the
     // tile the whole row would have (which column chunk an entry falls in never changes its value). Only where the
-    // row panels alone are too few does a panel's row split (a band of a few panels, as the CKA matrix's sample form
-    // makes them); otherwise an item is a whole panel, as before.
+    // row panels alone are too few for the threads are a panel's columns split (a band of a few panels, as the CKA
+    // matrix's sample form makes them); otherwise an item is a whole panel, as before.
     private const int ColumnChunk = 256;
 
     // first: the row of a and of b where both start (a band of one matrix's rows, a == b); c is p × q from there.
