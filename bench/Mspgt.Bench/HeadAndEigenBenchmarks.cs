@@ -68,7 +68,7 @@ public class HeadComparisonBenchmarks
 /// analyze's layer × layer CKA matrix at the 0.5B shape: 25 representations of 256 pooled dimensions, 64 rows a
 /// document (4, 16 and 32 documents), each read when the matrix reaches it (as analyze reads them from its sample
 /// store), within the default 32 MB. All three take the sample form, in bands of Gram rows: one band at 256 rows,
-/// 7 at 1,024, 32 at 2,048 (before 2026-12-07 whole Grams in blocks of 3 layers at 1,024 rows and of 1 at 2,048,
+/// 5 at 1,024, 16 at 2,048 (before 2026-12-07 whole Grams in blocks of 3 layers at 1,024 rows and of 1 at 2,048,
 /// every later layer's Gram made again per block: 117 and 325 Grams of 8.4 and 33.5 MB instead of 25 made once).
 /// </summary>
 [MemoryDiagnoser]

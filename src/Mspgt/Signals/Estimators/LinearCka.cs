@@ -161,30 +161,44 @@ public static class LinearCka
     /// diagonal on (<see cref="LinearAlgebra.SampleGramBand"/>, each entry the whole Gram's bit for bit), then per
     /// row i and pair (a, b) the term Ka[i,i]·Kb[i,i] + 2·Σ_{j&gt;i} Ka[i,j]·Kb[i,j], added to the pair's sum in row
     /// order; tr(Ka Kb) is the sum over all rows and ‖Ka‖_F² the pair (a, a). So the values depend neither on the
-    /// band height (the budget) nor on the thread count. A band holds every layer's rows (count × height × n values
-    /// within the budget, at least <see cref="LinearAlgebra.RowPanel"/> rows), so each Gram entry is made once and
-    /// every layer is made again per band.
+    /// bands (the budget) nor on the thread count. A band holds every layer's rows from r0 on (<see cref="BandStarts"/>),
+    /// so each Gram entry is made once and every layer is made again per band; a band reads Xc from row r0 on only,
+    /// so only those rows are centred (with the column means of the first band).
     /// </summary>
     private static DenseMatrix InBands(int count, Func<int, DenseMatrix> layer, DenseMatrix first, int gathered, int[] rows, long budgetBytes)
     {
         const string source = "cka";
-        int n = rows.Length, height = BandRows(count, n, budgetBytes);
-        int pairs = count * (count + 1) / 2;
-        var bands = new double[count][];
-        var sums = new double[pairs];
-        var terms = new double[(long)height * pairs];
-        double[]? centred = null;
-        for (int r0 = 0; r0 < n; r0 += height)
+        int n = rows.Length, pairs = count * (count + 1) / 2;
+        bool subset = n != gathered;
+        var starts = BandStarts(count, n, budgetBytes);
+        long most = 0;
+        int tallest = 0;
+        for (int k = 0; k + 1 < starts.Length; k++)
         {
-            int r1 = Math.Min(n, r0 + height), q = n - r0;
+            tallest = Math.Max(tallest, starts[k + 1] - starts[k]);
+            most = Math.Max(most, (long)(starts[k + 1] - starts[k]) * (n - starts[k]));
+        }
+        var bands = new double[count][];
+        var means = new double[count][];
+        var sums = new double[pairs];
+        var terms = new double[(long)tallest * pairs];
+        DenseMatrix? centred = null;
+        for (int band = 0; band + 1 < starts.Length; band++)
+        {
+            int r0 = starts[band], r1 = starts[band + 1], q = n - r0;
             for (int l = 0; l < count; l++)
             {
                 var x = l == 0 && r0 == 0 ? first : layer(l);
                 if (x.Rows != gathered) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {gathered}");
-                if (r0 == 0) SampleChecks.Require(x, source, MinimumSamples);
-                if (n != gathered) x = x.SelectRows(rows);
-                if (centred?.Length != x.Data.Length) centred = new double[x.Data.Length];
-                LinearAlgebra.SampleGramBand(LinearAlgebra.Center(x, centred), r0, r1, bands[l] ??= new double[(long)height * n]);
+                if (r0 == 0)
+                {
+                    SampleChecks.Require(x, source, MinimumSamples);
+                    means[l] = LinearAlgebra.ColumnMeans(x, subset ? rows : null);
+                }
+                if (centred?.Cols != x.Cols) centred = new DenseMatrix(n, x.Cols);
+                // Xc from row r0 on, each value x − mean as LinearAlgebra.Center makes it (the rows above are not read).
+                for (int i = r0; i < n; i++) TensorPrimitives.Subtract(x.Row(subset ? rows[i] : i), means[l], centred.Row(i));
+                LinearAlgebra.SampleGramBand(centred, r0, r1, bands[l] ??= new double[most]);
             }
             Parallelism.For(r1 - r0, i =>
             {
@@ -217,13 +231,24 @@ public static class LinearCka
         return m;
     }
 
-    /// <summary>Rows per band of <see cref="InBands"/>: every layer's band (count × rows × n values) within the
-    /// budget, a multiple of <see cref="LinearAlgebra.RowPanel"/> and at least one, or all n rows.</summary>
-    internal static int BandRows(int count, int n, long budgetBytes)
+    /// <summary>
+    /// The first row of each band of <see cref="InBands"/>, then n: a band from r0 holds, per row, every layer's n − r0
+    /// Gram entries and the pairs' terms within the budget, in a multiple of <see cref="LinearAlgebra.RowPanel"/> rows
+    /// (at least one) or all the rows left. Bands grow as r0 does (the upper triangle's rows shorten), so about half as
+    /// many as bands of the first one's height.
+    /// </summary>
+    internal static int[] BandStarts(int count, int n, long budgetBytes)
     {
-        long fit = budgetBytes / (8L * n * count);
-        if (fit >= n) return n;
-        return (int)Math.Max(LinearAlgebra.RowPanel, fit / LinearAlgebra.RowPanel * LinearAlgebra.RowPanel);
+        long pairs = (long)count * (count + 1) / 2;
+        var starts = new List<int> { 0 };
+        for (int r0 = 0; r0 < n;)
+        {
+            int q = n - r0;
+            long fit = budgetBytes / (8L * ((long)count * q + pairs));
+            r0 += fit >= q ? q : (int)Math.Max(LinearAlgebra.RowPanel, fit / LinearAlgebra.RowPanel * LinearAlgebra.RowPanel);
+            starts.Add(Math.Min(r0, n));
+        }
+        return starts.ToArray();
     }
 
     /// <summary>
@@ -233,14 +258,14 @@ public static class LinearCka
     /// d × d product per pair (n·d²) and a symmetric one per layer for its norm; and each form makes its layers as
     /// often as its budget asks (every layer once per band; a block's later layers once per block), at
     /// <see cref="GatherWeight"/> a value. Over 25 layers of 256 features with the default budget the sample form pays
-    /// up to about 2,600 rows (40 documents of the analysis's 64 pooled rows); 64 documents' 4,096 rows take the feature form,
-    /// where 128 bands would make every layer 128 times.
+    /// up to about 3,000 rows (46 documents of the analysis's 64 pooled rows); 64 documents' 4,096 rows take the
+    /// feature form, where 72 bands would make every layer 72 times.
     /// </summary>
     internal static bool SampleFormCheaper(int layers, int n, int d, int gathered = 0, long budgetBytes = DefaultBudget)
     {
         if (gathered <= 0) gathered = n;
         double pairs = layers * (layers - 1) / 2.0, made = GatherWeight * gathered * (double)d;
-        double bands = Math.Ceiling(n / (double)BandRows(layers, n, budgetBytes));
+        double bands = BandStarts(layers, n, budgetBytes).Length - 1;
         long block = Math.Max(1, budgetBytes / (8L * n * d)), blockLoads = 0;   // Xcᵀ is n·d values
         for (long i0 = 0; i0 < layers; i0 += block) blockLoads += layers - i0;
         double sample = layers * (double)n * n * d / 2 + (pairs + layers) * (double)n * n / 2 + bands * layers * made;
@@ -249,9 +274,10 @@ public static class LinearCka
     }
 
     /// <summary>Multiply-adds that making one value of a layer costs in <see cref="SampleFormCheaper"/>: the loader
-    /// gathers, the matrix centres and copies on one thread, while the products run on all. Measured in analyze
-    /// (2 threads, 25 layers of 256 pooled features, 2026-12-07): about 1.8 ns a value made against 0.037 ns a
-    /// multiply-add; the sample form took 1.28 s at 2,048 rows (feature form 1.54 s) and 4.34 s at 3,072 (2.33 s).</summary>
+    /// gathers and the bands centre on one thread, while the products run on all. Measured in analyze (2 threads,
+    /// 25 layers of 256 pooled features, each form forced, 2026-12-07 17:35 UTC): about 2 ns a value made against
+    /// 0.038 ns a multiply-add; the sample form took 0.98–1.04 s at 2,048 rows (feature form 1.48–2.03 s) and
+    /// 2.49–3.03 s at 3,072 (2.35–2.44 s).</summary>
     internal const double GatherWeight = 48;
 
     /// <summary>

@@ -77,14 +77,19 @@ public class PreparedOnceTests
     public void TheLayerMatrixTakesTheSampleFormWhereItsWholeArithmeticIsSmaller()
     {
         // 25 layers of 256 features (the 0.5B shape's pooled representations, 64 rows a document): 4, 16 and 32
-        // documents take the sample form, 64 documents' 4,096 rows the feature form, where the default budget holds
-        // bands of 32 rows and every layer would be made 128 times.
+        // documents take the sample form, 64 documents' 4,096 rows the feature form, where the default budget's bands
+        // (32 rows at first) would make every layer 72 times.
         Assert.True(LinearCka.SampleFormCheaper(25, 256, 256));
         Assert.True(LinearCka.SampleFormCheaper(25, 1024, 256));
         Assert.True(LinearCka.SampleFormCheaper(25, 2048, 256));
+        Assert.False(LinearCka.SampleFormCheaper(25, 3072, 256));   // 48 documents: measured 2.5-3.0 s against 2.35-2.44
         Assert.False(LinearCka.SampleFormCheaper(25, 4096, 256));
-        Assert.Equal(32, LinearCka.BandRows(25, 4096, LinearCka.DefaultBudget));
-        Assert.Equal(1024, LinearCka.BandRows(25, 1024, 1L << 30));   // all rows in one band
+        // Bands start at 32 rows and grow as their rows shorten: at 4,096 rows about half of 4,096 / 32.
+        var starts = LinearCka.BandStarts(25, 4096, LinearCka.DefaultBudget);
+        Assert.Equal(32, starts[1]);
+        Assert.True(starts[^1] - starts[^2] > 32 && starts.Length - 1 < 80, string.Join(",", starts));
+        Assert.All(starts.SkipLast(1), r0 => Assert.Equal(0, r0 % 32));
+        Assert.Equal([0, 1024], LinearCka.BandStarts(25, 1024, 1L << 30));   // all rows in one band
         // 2,048 rows drawn from a store of 65,536 (a subsample): each band makes the whole store's rows again.
         Assert.False(LinearCka.SampleFormCheaper(25, 2048, 256, gathered: 65_536));
         // Few rows against many features: the sample form even for one pair.
