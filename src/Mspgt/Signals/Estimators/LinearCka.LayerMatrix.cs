@@ -43,10 +43,9 @@ public static partial class LinearCka
     internal static DenseMatrix InForm(bool? sampleForm, int count, Func<int, DenseMatrix> layer, int maxSamples = 0, int seed = 0,
         long budgetBytes = DefaultBudget)
     {
-        const string source = "cka";
-        if (count == 0) throw new MspgtException(source, "no layer representations given");
+        if (count == 0) throw new MspgtException(Source, "no layer representations given");
         var first = layer(0);
-        SampleChecks.Require(first, source, MinimumSamples);
+        SampleChecks.Require(first, Source, MinimumSamples);
         int gathered = first.Rows;
         var rows = SeededSampling.Subset(gathered, maxSamples, seed);
         int n = rows.Length;
@@ -55,13 +54,22 @@ public static partial class LinearCka
             : InBlocks(count, layer, first, gathered, rows, budgetBytes);
     }
 
+    /// <summary>Layer <paramref name="l"/> from the loader, with layer 0's row count and (when <paramref name="check"/>)
+    /// 2 or more finite samples; layer 0 itself is checked once, by <see cref="InForm"/>, before either form runs.</summary>
+    private static DenseMatrix Made(Func<int, DenseMatrix> layer, int l, int gathered, bool check = true)
+    {
+        var x = layer(l);
+        if (x.Rows != gathered) throw new MspgtException(Source, $"layer {l} has {x.Rows} samples but layer 0 has {gathered}");
+        if (check) SampleChecks.Require(x, Source, MinimumSamples);
+        return x;
+    }
+
     /// <summary>Working memory <see cref="LayerMatrix(int, Func{int, DenseMatrix}, int, int, long)"/> keeps to by default.</summary>
     public const long DefaultBudget = 32L << 20;
 
     // The feature form in blocks of layers (see LayerMatrix); first is layer 0's matrix, already made.
     private static DenseMatrix InBlocks(int count, Func<int, DenseMatrix> layer, DenseMatrix first, int gathered, int[] rows, long budgetBytes)
     {
-        const string source = "cka";
         var norms = new double[count];
         DenseMatrix? pending = first;
         // Xcᵀ arrays of layers let go (a finished block's, each later layer's), reused by the next layer of the same
@@ -69,10 +77,8 @@ public static partial class LinearCka
         var free = new List<double[]>();
         Reduced Load(int l)
         {
-            var x = pending ?? layer(l);
+            var x = pending ?? Made(layer, l, gathered);
             pending = null;
-            if (x.Rows != gathered) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {gathered}");
-            SampleChecks.Require(x, source, MinimumSamples);
             if (rows.Length != gathered) x = x.SelectRows(rows);
             Reduced r;
             if (x.Cols > x.Rows) r = Reduced.Of(x, l).KeepOneForm();
@@ -133,7 +139,6 @@ public static partial class LinearCka
     /// </summary>
     private static DenseMatrix InBands(int count, Func<int, DenseMatrix> layer, DenseMatrix first, int gathered, int[] rows, long budgetBytes)
     {
-        const string source = "cka";
         int n = rows.Length, pairs = count * (count + 1) / 2;
         bool subset = n != gathered;
         var starts = BandStarts(count, n, budgetBytes);
@@ -154,13 +159,8 @@ public static partial class LinearCka
             int r0 = starts[band], r1 = starts[band + 1], q = n - r0;
             for (int l = 0; l < count; l++)
             {
-                var x = l == 0 && r0 == 0 ? first : layer(l);
-                if (x.Rows != gathered) throw new MspgtException(source, $"layer {l} has {x.Rows} samples but layer 0 has {gathered}");
-                if (r0 == 0)
-                {
-                    SampleChecks.Require(x, source, MinimumSamples);
-                    means[l] = LinearAlgebra.ColumnMeans(x, subset ? rows : null);
-                }
+                var x = l == 0 && r0 == 0 ? first : Made(layer, l, gathered, check: r0 == 0);
+                if (r0 == 0) means[l] = LinearAlgebra.ColumnMeans(x, subset ? rows : null);
                 if (centred?.Cols != x.Cols) centred = new DenseMatrix(n, x.Cols);
                 // Xc from row r0 on, each value x − mean as LinearAlgebra.Center makes it (the rows above are not read).
                 for (int i = r0; i < n; i++) TensorPrimitives.Subtract(x.Row(subset ? rows[i] : i), means[l], centred.Row(i));
@@ -188,7 +188,7 @@ public static partial class LinearCka
         for (int a = 0, k = 0; a < count; k += count - a, a++)
         {
             norms[a] = Math.Sqrt(sums[k]);
-            if (!(norms[a] > 0)) throw new MspgtException(source, $"representation {a} has zero variance (all samples identical)");
+            if (!(norms[a] > 0)) throw new MspgtException(Source, $"representation {a} has zero variance (all samples identical)");
         }
         var m = new DenseMatrix(count, count);
         for (int a = 0, k = 0; a < count; a++)

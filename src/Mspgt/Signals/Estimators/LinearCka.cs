@@ -15,16 +15,18 @@ namespace Mspgt.Signals.Estimators;
 /// </summary>
 public static partial class LinearCka
 {
+    /// <summary>The name errors carry.</summary>
+    private const string Source = "cka";
+
     /// <summary>Fewest samples accepted: 2 (one centred sample has no spread).</summary>
     public const int MinimumSamples = 2;
 
     /// <summary>Linear CKA between X (n × dx) and Y (n × dy).</summary>
     public static double Compute(DenseMatrix x, DenseMatrix y)
     {
-        const string source = "cka";
-        SampleChecks.RequirePaired(x, y, source);
-        SampleChecks.Require(x, source, MinimumSamples);
-        SampleChecks.Require(y, source, MinimumSamples);
+        SampleChecks.RequirePaired(x, y, Source);
+        SampleChecks.Require(x, Source, MinimumSamples);
+        SampleChecks.Require(y, Source, MinimumSamples);
         var a = Reduced.Of(x, 0);
         var b = Reduced.Of(y, 1);
         return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);
@@ -35,7 +37,7 @@ public static partial class LinearCka
     public static double Compute(CenteredGram x, CenteredGram y)
     {
         if (x.Rows != y.Rows)
-            throw new MspgtException("cka", $"the two representations must hold the same samples, got {x.Rows} and {y.Rows} rows");
+            throw new MspgtException(Source, $"the two representations must hold the same samples, got {x.Rows} and {y.Rows} rows");
         var a = Reduced.Of(x, 0);
         var b = Reduced.Of(y, 1);
         return Math.Clamp(a.Cross(b) / (a.SelfNorm * b.SelfNorm), 0, 1);
@@ -59,7 +61,7 @@ public static partial class LinearCka
         /// <summary>Bytes this layer holds while kept.</summary>
         public long Bytes => 8L * ((_centered?.Data.Length ?? 0) + (_transposed?.Data.Length ?? 0) + (_sampleGram?.Data.Length ?? 0));
 
-        public static Reduced Of(DenseMatrix x, int index) => Of(CenteredGram.Of(x, "cka"), index);
+        public static Reduced Of(DenseMatrix x, int index) => Of(CenteredGram.Of(x, Source), index);
 
         /// <summary>
         /// A layer in the feature form (d ≤ n) as the layer matrix keeps it: Xcᵀ made straight from X (no centred copy
@@ -71,7 +73,7 @@ public static partial class LinearCka
             var t = LinearAlgebra.CenteredTranspose(x, into);
             double norm = knownNorm > 0 ? knownNorm : Math.Sqrt(LinearAlgebra.FrobeniusSquared(LinearAlgebra.MultiplyTransposed(t, t, scratch)));
             if (!(norm > 0))
-                throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
+                throw new MspgtException(Source, $"representation {index} has zero variance (all samples identical)");
             return new Reduced { Rows = x.Rows, Cols = x.Cols, SelfNorm = norm, _transposed = t };
         }
 
@@ -81,7 +83,7 @@ public static partial class LinearCka
         {
             double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
             if (!(norm > 0))
-                throw new MspgtException("cka", $"representation {index} has zero variance (all samples identical)");
+                throw new MspgtException(Source, $"representation {index} has zero variance (all samples identical)");
             return new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm, _centered = g.Centered, _sampleGram = g.SampleForm ? g.Gram : null };
         }
 
