@@ -13,6 +13,8 @@ public sealed class CenteredGram
     private readonly object _gate = new();
     private SymmetricEigen? _eigen, _leading;
     private double[]? _values;
+    private readonly GramProduct? _product;
+    private DenseMatrix? _addedSampleGram;
 
     public int Rows { get; }
     public int Cols { get; }
@@ -27,6 +29,13 @@ public sealed class CenteredGram
     /// <summary>Xc Xcᵀ or XcᵀXc (see <see cref="SampleForm"/>), exactly symmetric.</summary>
     public DenseMatrix Gram { get; }
 
+    /// <summary>
+    /// Xc Xcᵀ (n × n): <see cref="Gram"/> itself in the sample form; in the feature form the one
+    /// <see cref="AddSampleGram"/> made, else null. TwoNN reads its neighbour distances from it and linear CKA its
+    /// sample-space form tr(Kx Ky), which costs O(n²) once both sides have one.
+    /// </summary>
+    public DenseMatrix? SampleGram => SampleForm ? Gram : _addedSampleGram;
+
     /// <summary>‖Xc‖²_F, the total sum of squares about the mean.</summary>
     public double TotalSquares { get; }
 
@@ -40,6 +49,7 @@ public sealed class CenteredGram
     {
         Rows = x.Rows;
         Cols = x.Cols;
+        _product = product;
         Mean = LinearAlgebra.ColumnMeans(x);
         var xc = LinearAlgebra.Center(x, centeredInto);
         Centered = xc;
@@ -114,10 +124,23 @@ public sealed class CenteredGram
         }
     }
 
-    /// <summary>Frees <see cref="Centered"/> when the Gram matrix alone serves what is left to compute (the
-    /// sample form: CKA and neighbour distances read only Xc Xcᵀ).</summary>
+    /// <summary>
+    /// In the feature form, also forms <see cref="SampleGram"/> Xc Xcᵀ from <see cref="Centered"/> (where
+    /// <see cref="Gram"/> was formed), for a representation that TwoNN and linear CKA both read: TwoNN would otherwise
+    /// form every n × n dot product itself (n²·d multiply-adds, twice this symmetric product's n²·d/2) and CKA the
+    /// cross product XcᵀYc for each pair (n·d²). Nothing happens in the sample form, where <see cref="Gram"/> is it.
+    /// </summary>
+    public void AddSampleGram()
+    {
+        if (SampleForm || _addedSampleGram != null) return;
+        var xc = Centered ?? throw new InvalidOperationException("the centred samples were dropped before the sample Gram matrix was formed");
+        _addedSampleGram = _product?.Invoke(xc, true) ?? LinearAlgebra.SampleGram(xc);
+    }
+
+    /// <summary>Frees <see cref="Centered"/> when the Gram matrices alone serve what is left to compute (once
+    /// <see cref="SampleGram"/> exists: CKA and neighbour distances read only Xc Xcᵀ).</summary>
     public void DropCentered()
     {
-        if (SampleForm) Centered = null;
+        if (SampleGram != null) Centered = null;
     }
 }

@@ -105,6 +105,10 @@ public sealed partial class DocumentSignals
             var centered = shelf?.Take(rows.Data.Length);
             var g = CenteredGram.Of(rows, "signals", centered, product);
             if (!(g.TotalSquares > 0)) return new(rows, null, null, null, null);
+            // A document longer than the width (the feature form) gets the sample Gram too, while its n × n array is
+            // no larger than the two n × d ones it lets go (the centred rows and, in CKA, their transpose): TwoNN and
+            // the adjacent CKA then read it instead of forming n²·d and n·d² products of their own.
+            if (rows.Rows <= 2L * rows.Cols) g.AddSampleGram();
             var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors };
             var pca = rows.Rows <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;
             var output = block >= 0 ? OutputValues.Of(rows, g, s, block) : null;

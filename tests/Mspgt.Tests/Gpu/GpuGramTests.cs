@@ -58,7 +58,9 @@ public class GpuGramTests
         var settings = new SignalSettings { Seed = 3 };
         var cpu = new DocumentSignals(new Transformer(c, m.Weights), settings).Measure(ids).Values;
         var device = new DocumentSignals(gpu, settings).Measure(ids).Values;
-        Assert.Equal(c.Layers + 1, gpu.GramProducts);   // the embedding and every block's output
+        // The embedding and every block's output; in the feature form (d ≤ n ≤ 2d) the sample Gram as well.
+        int n = tokens - 1, perRepresentation = c.Dim <= n && n <= 2 * c.Dim ? 2 : 1;
+        Assert.Equal((c.Layers + 1) * perRepresentation, gpu.GramProducts);
         for (int l = 0; l < c.Layers; l++)
             for (int s = 0; s < DocumentSignals.PerDocumentSignals.Length; s++)
             {

@@ -9,13 +9,16 @@ namespace Mspgt.Tests.Signals;
 /// The per-document signals prepare each representation once (<see cref="CenteredGram"/>: centring, Gram matrix,
 /// eigen-decomposition, PCA fit) and hand it to KSG, CKA, effective rank and TwoNN. That sharing must not change
 /// what they estimate: the values equal, bit for bit, each estimator run on its own rows, for wide representations
-/// (more dimensions than samples: the sample Gram) and narrow ones (the feature Gram).
+/// (more dimensions than samples: the sample Gram) and narrow ones (the feature Gram). Between them (d ≤ n ≤ 2d) the
+/// feature form gets the sample Gram as well, which TwoNN and CKA read: TwoNN's value is still its own bit for bit
+/// (its candidates are re-measured exactly), and CKA's to round-off (tr(Kx Ky) instead of ‖XcᵀYc‖²).
 /// </summary>
 public class SharedGramTests
 {
     [Theory]
     [InlineData(120, 300)]
     [InlineData(200, 24)]
+    [InlineData(150, 90)]
     public void SharedPreparationGivesEachEstimatorsOwnValue(int samples, int dims)
     {
         var rng = new Random(samples + dims);
@@ -28,7 +31,10 @@ public class SharedGramTests
         var y = post.SelectRows(Enumerable.Range(1, samples).ToArray());
         var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors, Seed = s.Seed + 3 }.Estimate(x, y);
         Assert.Equal(ksg, shared.Ksg);
-        Assert.Equal(BitConverter.DoubleToInt64Bits(LinearCka.Compute(x, y)), BitConverter.DoubleToInt64Bits(shared.Cka));
+        bool both = dims <= samples && samples <= 2 * dims;   // feature form with the sample Gram added
+        Assert.Equal(both, CenteredGram.Of(y).SampleForm == false && samples <= 2 * dims);
+        if (both) Assert.Equal(LinearCka.Compute(x, y), shared.Cka, 1e-13);
+        else Assert.Equal(BitConverter.DoubleToInt64Bits(LinearCka.Compute(x, y)), BitConverter.DoubleToInt64Bits(shared.Cka));
         Assert.Equal(BitConverter.DoubleToInt64Bits(EffectiveRank.Compute(y)), BitConverter.DoubleToInt64Bits(shared.EffectiveRank));
         double twonn = new TwoNnIntrinsicDimension { Seed = s.Seed + 3 }.Estimate(y).Dimension;
         Assert.Equal(BitConverter.DoubleToInt64Bits(twonn), BitConverter.DoubleToInt64Bits(shared.TwoNn));
@@ -42,5 +48,31 @@ public class SharedGramTests
         var alone = CenteredGram.Of(Gaussian(60, 90, new Random(2)));
         Assert.Equal(alone.Eigenvalues, g.Eigen.Values);
         Assert.Equal(60, g.Gram.Rows);
+    }
+
+    [Fact]
+    public void TheFeatureFormGetsTheSampleGramOnRequest()
+    {
+        var x = Gaussian(70, 40, new Random(5));
+        var g = CenteredGram.Of(x);
+        Assert.False(g.SampleForm);
+        Assert.Null(g.SampleGram);
+        g.DropCentered();
+        Assert.NotNull(g.Centered);   // nothing else would serve TwoNN or CKA yet
+        g.AddSampleGram();
+        Assert.Equal(LinearAlgebra.SampleGram(g.Centered!).Data, g.SampleGram!.Data);
+        var cka = LinearCka.Compute(g, CenteredGram.Of(x));   // one side with it, one without: the feature form
+        Assert.Equal(1.0, cka, 1e-12);
+        g.DropCentered();
+        Assert.Null(g.Centered);
+        // Samples never held together (pooled slabs) have no centred rows to form it from.
+        var pooled = CenteredGram.FromFeatureGram(70, g.Mean, g.Gram);
+        Assert.Throws<InvalidOperationException>(pooled.AddSampleGram);
+
+        var wide = CenteredGram.Of(Gaussian(30, 40, new Random(6)));
+        Assert.True(wide.SampleForm);
+        Assert.Same(wide.Gram, wide.SampleGram);
+        wide.AddSampleGram();   // nothing to add in the sample form
+        Assert.Same(wide.Gram, wide.SampleGram);
     }
 }

@@ -84,7 +84,7 @@ public static partial class LinearCka
             double norm = Math.Sqrt(LinearAlgebra.FrobeniusSquared(g.Gram));
             if (!(norm > 0))
                 throw new MspgtException(Source, $"representation {index} has zero variance (all samples identical)");
-            return new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm, _centered = g.Centered, _sampleGram = g.SampleForm ? g.Gram : null };
+            return new Reduced { Rows = g.Rows, Cols = g.Cols, SelfNorm = norm, _centered = g.Centered, _sampleGram = g.SampleGram };
         }
 
         /// <summary>
@@ -106,7 +106,9 @@ public static partial class LinearCka
         public double Cross(Reduced other, double[]? scratch = null)
         {
             int n = Rows;
-            if ((long)n * n < (long)Cols * other.Cols)
+            // Sample Grams already made (the sample form, or one added for TwoNN) make this pair O(n²).
+            bool both = _sampleGram != null && other._sampleGram != null;
+            if (both || (long)n * n < (long)Cols * other.Cols)
                 return TensorPrimitives.Dot<double>(SampleGram.Data, other.SampleGram.Data);   // tr(Kx Ky), both symmetric
             // XcᵀYc = Xcᵀ·(Ycᵀ)ᵀ, as TransposeMultiply(Xc, Yc) forms it.
             long size = (long)Cols * other.Cols;

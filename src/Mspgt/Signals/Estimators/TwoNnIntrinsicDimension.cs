@@ -52,8 +52,8 @@ public sealed class TwoNnIntrinsicDimension
 
     /// <summary>
     /// As <see cref="Estimate(DenseMatrix)"/>, with <paramref name="gram"/> (the <see cref="CenteredGram"/> of
-    /// <paramref name="x"/>) supplying the candidate distances ‖a‖² + ‖b‖² − 2a·b when it is in the sample form and
-    /// every row is used (distinct, not subsampled): the neighbour search then costs O(N²) on top of a Gram matrix
+    /// <paramref name="x"/>) supplying the candidate distances ‖a‖² + ‖b‖² − 2a·b when it holds the sample Gram
+    /// matrix (<see cref="CenteredGram.SampleGram"/>: the sample form, or one added to the feature form) and every row is used (distinct, not subsampled): the neighbour search then costs O(N²) on top of a Gram matrix
     /// the other estimators share. The candidates are re-measured exactly either way.
     /// </summary>
     public TwoNnResult Estimate(DenseMatrix x, CenteredGram? gram)
@@ -71,7 +71,7 @@ public sealed class TwoNnIntrinsicDimension
         if (gram != null && (gram.Rows != x.Rows || gram.Cols != x.Cols))
             throw new ArgumentException("the Gram matrix is not of these samples");
         var points = all ? x : x.SelectRows(pick.Select(i => distinct[i]).ToArray());
-        var logMu = LogRatios(points, all && gram is { SampleForm: true } ? gram.Gram : null);
+        var logMu = LogRatios(points, all ? gram?.SampleGram : null);
         double d = Fit == TwoNnFit.MaximumLikelihood ? MaximumLikelihood(logMu) : LinearFit(logMu, DiscardFraction);
         return new TwoNnResult(d, logMu.Length, dropped);
     }
