@@ -55,41 +55,8 @@ public static partial class LinearAlgebra
         var diag = new double[n];
         var off = new double[n];            // off[i] = T[i, i+1]; off[n-1] = 0
         var householder = new List<(int Start, double[] V)>();
-        var p = new double[n];
-        var w = new double[n];
-        for (int k = 0; k + 2 < n; k++)
-        {
-            // Reflect x = A[k, k+1..] (row k right of the diagonal) onto alpha·e1.
-            int m = n - k - 1, s0 = k + 1;
-            var x = a.AsSpan(k * n + s0, m);
-            double norm = TensorPrimitives.Norm<double>(x);
-            double tailNorm = m > 1 ? TensorPrimitives.Norm<double>(x.Slice(1)) : 0;
-            if (tailNorm == 0) { off[k] = x[0]; continue; }
-            double alpha = x[0] > 0 ? -norm : norm;
-            var v = x.ToArray();
-            v[0] -= alpha;
-            double vn = TensorPrimitives.Norm<double>(v);
-            TensorPrimitives.Divide(v, vn, v);
-            householder.Add((s0, v));
-            off[k] = alpha;
-            // A22 ← H A22 H with H = I − 2vvᵀ:  p = A22 v,  w = p − (vᵀp) v,  A22 −= 2(v wᵀ + w vᵀ), on the upper
-            // triangle of A22 only (half the memory traffic of the full square).
-            var ps = p.AsSpan(0, m);
-            ps.Clear();
-            for (int i = 0; i < m; i++)
-            {
-                var row = a.AsSpan((s0 + i) * n + s0 + i, m - i);   // row[0] is the diagonal
-                ps[i] += row[0] * v[i] + SymmetricRowProduct(row.Slice(1), v.AsSpan(i + 1), v[i], ps.Slice(i + 1));
-            }
-            double kk = TensorPrimitives.Dot<double>(ps, v);
-            var ws = w.AsSpan(0, m);
-            for (int i = 0; i < m; i++) ws[i] = ps[i] - kk * v[i];
-            for (int i = 0; i < m; i++)
-                RankTwoUpdate(a.AsSpan((s0 + i) * n + s0 + i, m - i), ws.Slice(i), v.AsSpan(i), -2 * v[i], -2 * ws[i]);
-        }
+        Tridiagonalize(a, n, off, householder);
         for (int i = 0; i < n; i++) diag[i] = a[i * n + i];
-        if (n >= 2) off[n - 2] = a[(n - 2) * n + n - 1];
-        if (n >= 1) off[n - 1] = 0;
 
         // zt holds the eigenvectors as ROWS so the QL rotations touch contiguous memory. It starts as Qᵀ = H_m…H_0.
         bool all = wanted == n;
@@ -205,20 +172,6 @@ public static partial class LinearAlgebra
             p[t] += vi * row[t];
         }
         return sum;
-    }
-
-    // row[t] += cw·w[t] + cv·v[t]
-    private static void RankTwoUpdate(Span<double> row, ReadOnlySpan<double> w, ReadOnlySpan<double> v, double cw, double cv)
-    {
-        int t = 0, wd = Vector<double>.Count, len = row.Length;
-        var vcw = new Vector<double>(cw);
-        var vcv = new Vector<double>(cv);
-        for (; t + wd <= len; t += wd)
-        {
-            var r = Vector.MultiplyAddEstimate(new Vector<double>(w.Slice(t)), vcw, new Vector<double>(row.Slice(t)));
-            Vector.MultiplyAddEstimate(new Vector<double>(v.Slice(t)), vcv, r).CopyTo(row.Slice(t));
-        }
-        for (; t < len; t++) row[t] = row[t] + cw * w[t] + cv * v[t];
     }
 
     // Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i,i+1] (EISPACK tql2 scheme). Rotations are applied

@@ -1,0 +1,152 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Mspgt.Numerics;
+
+/// <summary>The Householder reduction of a symmetric matrix to tridiagonal form, in panels (LAPACK's dsytrd/dlatrd scheme).</summary>
+public static partial class LinearAlgebra
+{
+    /// <summary>Reflections per panel: their two n × 32 factors stay in the core's L2 cache next to the row being
+    /// updated, and a trailing row is read and written once per 32 reflections instead of once per reflection.</summary>
+    internal const int TridiagonalPanel = 32;
+
+    /// <summary>
+    /// Reduces the symmetric matrix in <paramref name="a"/> (n × n row-major; only its upper triangle, j ≥ i, is read
+    /// and kept) to tridiagonal T = Qᵀ A Q: the diagonal is left on a's diagonal, T[k, k+1] in <paramref name="off"/>
+    /// (off[n−2] too; off[n−1] = 0), and Q = H_0 H_1 … as (first index, unit v) with H = I − 2vvᵀ in
+    /// <paramref name="householder"/> (steps whose row is already reduced add none).
+    /// Step k reflects row k right of the diagonal onto alpha·e1 and would update the trailing block
+    /// A22 ← H A22 H = A22 − (v Wᵀ + W vᵀ), W = 2(p − (vᵀp) v), p = A22 v. Unblocked, each step reads the trailing
+    /// triangle twice and writes it once; here the updates of a panel of steps are kept as V and W (n × 32) and
+    /// applied at once to the rows below the panel (each element by one chain of fused multiply-adds), while a step
+    /// inside the panel brings only its own row up to date and corrects p = A22 v for the panel's earlier
+    /// reflections: p = A_stored v − V(Wᵀv) − W(Vᵀv). The reflections are the unblocked ones up to round-off.
+    /// </summary>
+    private static void Tridiagonalize(double[] a, int n, double[] off, List<(int Start, double[] V)> householder)
+    {
+        const int nb = TridiagonalPanel;
+        // Panel factors t-major (row t of V and of W over global indices 0..n−1; zero below each reflection's start).
+        var vt = System.Buffers.ArrayPool<double>.Shared.Rent(nb * n);
+        var wt = System.Buffers.ArrayPool<double>.Shared.Rent(nb * n);
+        var p = new double[n];
+        var vr = new double[nb];
+        var wr = new double[nb];
+        try
+        {
+            for (int k0 = 0; k0 + 2 < n; k0 += nb)
+            {
+                int k1 = Math.Min(k0 + nb, n - 2);
+                vt.AsSpan(0, nb * n).Clear();
+                wt.AsSpan(0, nb * n).Clear();
+                for (int k = k0; k < k1; k++)
+                {
+                    int j = k - k0, m = n - k - 1, s0 = k + 1;
+                    // Row k (from its diagonal on) brought up to date with the panel's earlier reflections.
+                    for (int t = 0; t < j; t++) (vr[t], wr[t]) = (vt[t * n + k], wt[t * n + k]);
+                    SubtractPanel(a, k * n, k, n, vt, wt, vr, wr, j);
+                    // Reflect x = A[k, k+1..] onto alpha·e1.
+                    var x = a.AsSpan(k * n + s0, m);
+                    double norm = TensorPrimitives.Norm<double>(x);
+                    double tailNorm = m > 1 ? TensorPrimitives.Norm<double>(x.Slice(1)) : 0;
+                    if (tailNorm == 0) { off[k] = x[0]; continue; }   // row t = j of V and W stays zero
+                    double alpha = x[0] > 0 ? -norm : norm;
+                    var v = x.ToArray();
+                    v[0] -= alpha;
+                    double vn = TensorPrimitives.Norm<double>(v);
+                    TensorPrimitives.Divide(v, vn, v);
+                    householder.Add((s0, v));
+                    off[k] = alpha;
+                    // p = A22 v from the stored upper triangle (one pass per row serves its entry and, by symmetry,
+                    // the column's contributions below), then the panel's corrections.
+                    var ps = p.AsSpan(0, m);
+                    ps.Clear();
+                    for (int i = 0; i < m; i++)
+                    {
+                        var row = a.AsSpan((s0 + i) * n + s0 + i, m - i);   // row[0] is the diagonal
+                        ps[i] += row[0] * v[i] + SymmetricRowProduct(row.Slice(1), v.AsSpan(i + 1), v[i], ps.Slice(i + 1));
+                    }
+                    for (int t = 0; t < j; t++)
+                    {
+                        var vtt = vt.AsSpan(t * n + s0, m);
+                        var wtt = wt.AsSpan(t * n + s0, m);
+                        double wv = TensorPrimitives.Dot<double>(wtt, v), vv = TensorPrimitives.Dot<double>(vtt, v);
+                        TensorPrimitives.MultiplyAdd(vtt, -wv, ps, ps);
+                        TensorPrimitives.MultiplyAdd(wtt, -vv, ps, ps);
+                    }
+                    double kk = TensorPrimitives.Dot<double>(ps, v);
+                    var vOut = vt.AsSpan(j * n + s0, m);
+                    var wOut = wt.AsSpan(j * n + s0, m);
+                    v.CopyTo(vOut);
+                    for (int i = 0; i < m; i++) wOut[i] = 2 * (ps[i] - kk * v[i]);
+                }
+                // The rows below the panel, each from its diagonal on, take the panel's reflections at once.
+                int count = k1 - k0;
+                for (int r = k1; r < n; r++)
+                {
+                    for (int t = 0; t < count; t++) (vr[t], wr[t]) = (vt[t * n + r], wt[t * n + r]);
+                    SubtractPanel(a, r * n, r, n, vt, wt, vr, wr, count);
+                }
+            }
+            if (n >= 2) off[n - 2] = a[(n - 2) * n + n - 1];
+            if (n >= 1) off[n - 1] = 0;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(vt);
+            System.Buffers.ArrayPool<double>.Shared.Return(wt);
+        }
+    }
+
+    /// <summary>
+    /// a[rowStart + c] −= Σ_{t &lt; count} (vr[t]·W[t, c] + wr[t]·V[t, c]) for c in [from, n): each element by the
+    /// same chain of fused multiply-adds in t order (the vector lanes and the scalar tail alike), so its value does
+    /// not depend on the vector width. Eight vectors of columns at a time keep eight independent chains in flight.
+    /// </summary>
+    internal static unsafe void SubtractPanel(double[] a, int rowStart, int from, int n, double[] vt, double[] wt,
+        double[] vr, double[] wr, int count)
+    {
+        if (count == 0) return;
+        int w = Vector<double>.Count, c = from;
+        fixed (double* pa = a, pv = vt, pw = wt, cv = vr, cw = wr)
+        {
+            double* row = pa + rowStart;
+            for (; c + 8 * w <= n; c += 8 * w)
+            {
+                double* r = row + c;
+                var a0 = Vector.Load(r); var a1 = Vector.Load(r + w); var a2 = Vector.Load(r + 2 * w); var a3 = Vector.Load(r + 3 * w);
+                var a4 = Vector.Load(r + 4 * w); var a5 = Vector.Load(r + 5 * w); var a6 = Vector.Load(r + 6 * w); var a7 = Vector.Load(r + 7 * w);
+                for (int t = 0; t < count; t++)
+                {
+                    var nv = new Vector<double>(-cv[t]);
+                    var nw = new Vector<double>(-cw[t]);
+                    double* W = pw + (long)t * n + c, V = pv + (long)t * n + c;
+                    a0 = Vector.FusedMultiplyAdd(nw, Vector.Load(V), Vector.FusedMultiplyAdd(nv, Vector.Load(W), a0));
+                    a1 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + w), a1));
+                    a2 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 2 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 2 * w), a2));
+                    a3 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 3 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 3 * w), a3));
+                    a4 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 4 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 4 * w), a4));
+                    a5 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 5 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 5 * w), a5));
+                    a6 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 6 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 6 * w), a6));
+                    a7 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 7 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 7 * w), a7));
+                }
+                a0.Store(r); a1.Store(r + w); a2.Store(r + 2 * w); a3.Store(r + 3 * w);
+                a4.Store(r + 4 * w); a5.Store(r + 5 * w); a6.Store(r + 6 * w); a7.Store(r + 7 * w);
+            }
+            for (; c + w <= n; c += w)
+            {
+                var acc = Vector.Load(row + c);
+                for (int t = 0; t < count; t++)
+                    acc = Vector.FusedMultiplyAdd(new Vector<double>(-cw[t]), Vector.Load(pv + (long)t * n + c),
+                        Vector.FusedMultiplyAdd(new Vector<double>(-cv[t]), Vector.Load(pw + (long)t * n + c), acc));
+                acc.Store(row + c);
+            }
+            for (; c < n; c++)
+            {
+                double acc = row[c];
+                for (int t = 0; t < count; t++)
+                    acc = Math.FusedMultiplyAdd(-cw[t], pv[(long)t * n + c], Math.FusedMultiplyAdd(-cv[t], pw[(long)t * n + c], acc));
+                row[c] = acc;
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using Mspgt.Numerics;
+
+namespace Mspgt.Tests.Numerics;
+
+/// <summary>
+/// The Householder reduction runs in panels of <see cref="LinearAlgebra.TridiagonalPanel"/> reflections: rows inside a
+/// panel are brought up to date one at a time and the rows below take the panel's reflections at once. Checked where
+/// the answer is known: spectra planted by an orthogonal similarity at sizes on both sides of panel boundaries, a
+/// block-diagonal matrix whose already-reduced rows fall inside a panel (steps that add no reflection), and the
+/// panel update itself against a scalar chain of fused multiply-adds, bit for bit, through its wide, single-vector
+/// and scalar columns.
+/// </summary>
+public class TridiagonalPanelTests
+{
+    private static DenseMatrix WithSpectrum(double[] lambda, int seed)
+    {
+        int n = lambda.Length;
+        // A random orthogonal Q from the QR of a random matrix by modified Gram–Schmidt (no eigen-decomposition).
+        var q = LinearAlgebraTests.RandomMatrix(n, n, seed);
+        for (int j = 0; j < n; j++)
+        {
+            for (int p = 0; p < j; p++)
+            {
+                double dot = 0;
+                for (int i = 0; i < n; i++) dot += q[i, p] * q[i, j];
+                for (int i = 0; i < n; i++) q[i, j] -= dot * q[i, p];
+            }
+            double norm = 0;
+            for (int i = 0; i < n; i++) norm += q[i, j] * q[i, j];
+            norm = Math.Sqrt(norm);
+            for (int i = 0; i < n; i++) q[i, j] /= norm;
+        }
+        var a = new DenseMatrix(n, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int k = 0; k < n; k++) s += q[i, k] * lambda[k] * q[j, k];
+                a[i, j] = s;
+            }
+        for (int i = 0; i < n; i++) for (int j = 0; j < i; j++) a[i, j] = a[j, i] = 0.5 * (a[i, j] + a[j, i]);
+        return a;
+    }
+
+    private static void AssertDecomposes(DenseMatrix a, double[] expectedDescending, double tolerance)
+    {
+        int n = a.Rows;
+        var eig = LinearAlgebra.SymmetricEigen(a);
+        double scale = Math.Max(1, expectedDescending.Max(Math.Abs));
+        for (int i = 0; i < n; i++) Assert.True(Math.Abs(eig.Values[i] - expectedDescending[i]) <= tolerance * scale,
+            $"eigenvalue {i}: {eig.Values[i]} against {expectedDescending[i]} (n = {n})");
+        for (int c = 0; c < n; c++)
+            for (int i = 0; i < n; i++)
+            {
+                double av = 0, vv = 0;
+                for (int k = 0; k < n; k++) { av += a[i, k] * eig.Vectors[k, c]; }
+                Assert.True(Math.Abs(av - eig.Values[c] * eig.Vectors[i, c]) <= tolerance * scale, $"residual of vector {c} at {i} (n = {n})");
+                for (int k = 0; k < n; k++) vv += eig.Vectors[k, i] * eig.Vectors[k, c];
+                Assert.True(Math.Abs(vv - (i == c ? 1 : 0)) <= tolerance, $"vectors {i} and {c} not orthonormal (n = {n})");
+            }
+        Assert.Equal(eig.Values, LinearAlgebra.SymmetricEigenvalues(a));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(33)]
+    [InlineData(34)]
+    [InlineData(35)]
+    [InlineData(66)]
+    [InlineData(97)]
+    public void PlantedSpectraAreFoundOnBothSidesOfPanelBoundaries(int n)
+    {
+        // Distinct, spread and signed eigenvalues, one pair 1e-9 apart.
+        var lambda = Enumerable.Range(0, n).Select(i => 10.0 / (i + 1) - 1.5 + (i == 1 ? 1e-9 : 0)).ToArray();
+        if (n > 2) lambda[2] = lambda[1] - 1e-9;
+        AssertDecomposes(WithSpectrum(lambda, 40 + n), lambda.OrderByDescending(x => x).ToArray(), 1e-11);
+    }
+
+    [Fact]
+    public void RowsAlreadyReducedInsideAPanelAddNoReflection()
+    {
+        // Blocks of 20, 1 and 30: rows 18 and 19 (and 20) have nothing right of their next entry, mid-panel.
+        var b1 = WithSpectrum(Enumerable.Range(0, 20).Select(i => 1.0 + i).ToArray(), 3);
+        var b2 = WithSpectrum(Enumerable.Range(0, 30).Select(i => -2.0 + 0.25 * i).ToArray(), 4);
+        int n = 51;
+        var a = new DenseMatrix(n, n);
+        for (int i = 0; i < 20; i++) for (int j = 0; j < 20; j++) a[i, j] = b1[i, j];
+        a[20, 20] = 7.5;
+        for (int i = 0; i < 30; i++) for (int j = 0; j < 30; j++) a[21 + i, 21 + j] = b2[i, j];
+        var expected = Enumerable.Range(0, 20).Select(i => 1.0 + i).Append(7.5).Concat(Enumerable.Range(0, 30).Select(i => -2.0 + 0.25 * i))
+            .OrderByDescending(x => x).ToArray();
+        AssertDecomposes(a, expected, 1e-11);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(0, 1)]
+    [InlineData(3, 5)]
+    [InlineData(7, 32)]
+    [InlineData(70, 17)]
+    [InlineData(99, 32)]
+    public void ThePanelUpdateIsOneChainOfFusedMultiplyAddsPerElement(int from, int count)
+    {
+        const int n = 101;   // columns: wide blocks, then single vectors, then a scalar tail, wherever 'from' starts
+        var r = new Random(from * 100 + count);
+        double[] Fill(int len) => Enumerable.Range(0, len).Select(_ => r.NextDouble() * 2 - 1).ToArray();
+        var (vt, wt) = (Fill(LinearAlgebra.TridiagonalPanel * n), Fill(LinearAlgebra.TridiagonalPanel * n));
+        var (vr, wr) = (Fill(LinearAlgebra.TridiagonalPanel), Fill(LinearAlgebra.TridiagonalPanel));
+        var a = Fill(3 * n);
+        var expected = (double[])a.Clone();
+        for (int c = from; c < n; c++)
+        {
+            double acc = expected[n + c];
+            for (int t = 0; t < count; t++)
+                acc = Math.FusedMultiplyAdd(-wr[t], vt[t * n + c], Math.FusedMultiplyAdd(-vr[t], wt[t * n + c], acc));
+            expected[n + c] = acc;
+        }
+        LinearAlgebra.SubtractPanel(a, n, from, n, vt, wt, vr, wr, count);
+        Assert.Equal(expected, a);   // row 1 from 'from' on changed as the scalar chain says; rows 0 and 2 untouched
+    }
+}
