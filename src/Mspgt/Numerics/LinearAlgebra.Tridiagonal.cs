@@ -10,6 +10,12 @@ public static partial class LinearAlgebra
     /// updated, and a trailing row is read and written once per 32 reflections instead of once per reflection.</summary>
     internal const int TridiagonalPanel = 32;
 
+    /// <summary>Trailing blocks of at most this order are reduced one reflection at a time (LAPACK's crossover):
+    /// their upper triangle (≤ 256 KB) stays in the core's L2 cache, where the extra passes cost little and the
+    /// panel's per-step corrections would cost about as much as they save. A 256-token document's 255 × 255 Gram
+    /// matrix is reduced exactly as before panels existed.</summary>
+    internal const int TridiagonalCrossover = 256;
+
     /// <summary>
     /// Reduces the symmetric matrix in <paramref name="a"/> (n × n row-major; only its upper triangle, j ≥ i, is read
     /// and kept) to tridiagonal T = Qᵀ A Q: the diagonal is left on a's diagonal, T[k, k+1] in <paramref name="off"/>
@@ -20,7 +26,8 @@ public static partial class LinearAlgebra
     /// triangle twice and writes it once; here the updates of a panel of steps are kept as V and W (n × 32) and
     /// applied at once to the rows below the panel (each element by one chain of fused multiply-adds), while a step
     /// inside the panel brings only its own row up to date and corrects p = A22 v for the panel's earlier
-    /// reflections: p = A_stored v − V(Wᵀv) − W(Vᵀv). The reflections are the unblocked ones up to round-off.
+    /// reflections: p = A_stored v − V(Wᵀv) − W(Vᵀv). The reflections are the unblocked ones up to round-off. Once
+    /// the trailing block is of order <see cref="TridiagonalCrossover"/> or less, the steps go one at a time.
     /// </summary>
     private static void Tridiagonalize(double[] a, int n, double[] off, List<(int Start, double[] V)> householder)
     {
@@ -29,11 +36,13 @@ public static partial class LinearAlgebra
         var vt = System.Buffers.ArrayPool<double>.Shared.Rent(nb * n);
         var wt = System.Buffers.ArrayPool<double>.Shared.Rent(nb * n);
         var p = new double[n];
+        var w = new double[n];
         var vr = new double[nb];
         var wr = new double[nb];
         try
         {
-            for (int k0 = 0; k0 + 2 < n; k0 += nb)
+            int k0 = 0;
+            for (; k0 + 2 < n && n - k0 > TridiagonalCrossover; k0 += nb)
             {
                 int k1 = Math.Min(k0 + nb, n - 2);
                 vt.AsSpan(0, nb * n).Clear();
@@ -87,6 +96,7 @@ public static partial class LinearAlgebra
                     SubtractPanel(a, r * n, r, n, vt, wt, vr, wr, count);
                 }
             }
+            for (int k = k0; k + 2 < n; k++) ReflectOne(a, n, k, off, householder, p, w);
             if (n >= 2) off[n - 2] = a[(n - 2) * n + n - 1];
             if (n >= 1) off[n - 1] = 0;
         }
@@ -95,6 +105,53 @@ public static partial class LinearAlgebra
             System.Buffers.ArrayPool<double>.Shared.Return(vt);
             System.Buffers.ArrayPool<double>.Shared.Return(wt);
         }
+    }
+
+    /// <summary>
+    /// Step k alone: reflect row k right of the diagonal onto alpha·e1 and update the trailing triangle at once,
+    /// A22 −= 2(v wᵀ + w vᵀ) with w = p − (vᵀp) v, p = A22 v. <paramref name="p"/> and <paramref name="w"/> are
+    /// scratch of at least n − k − 1 values.
+    /// </summary>
+    private static void ReflectOne(double[] a, int n, int k, double[] off, List<(int Start, double[] V)> householder, double[] p, double[] w)
+    {
+        int m = n - k - 1, s0 = k + 1;
+        var x = a.AsSpan(k * n + s0, m);
+        double norm = TensorPrimitives.Norm<double>(x);
+        double tailNorm = m > 1 ? TensorPrimitives.Norm<double>(x.Slice(1)) : 0;
+        if (tailNorm == 0) { off[k] = x[0]; return; }
+        double alpha = x[0] > 0 ? -norm : norm;
+        var v = x.ToArray();
+        v[0] -= alpha;
+        double vn = TensorPrimitives.Norm<double>(v);
+        TensorPrimitives.Divide(v, vn, v);
+        householder.Add((s0, v));
+        off[k] = alpha;
+        var ps = p.AsSpan(0, m);
+        ps.Clear();
+        for (int i = 0; i < m; i++)
+        {
+            var row = a.AsSpan((s0 + i) * n + s0 + i, m - i);   // row[0] is the diagonal
+            ps[i] += row[0] * v[i] + SymmetricRowProduct(row.Slice(1), v.AsSpan(i + 1), v[i], ps.Slice(i + 1));
+        }
+        double kk = TensorPrimitives.Dot<double>(ps, v);
+        var ws = w.AsSpan(0, m);
+        for (int i = 0; i < m; i++) ws[i] = ps[i] - kk * v[i];
+        for (int i = 0; i < m; i++)
+            RankTwoUpdate(a.AsSpan((s0 + i) * n + s0 + i, m - i), ws.Slice(i), v.AsSpan(i), -2 * v[i], -2 * ws[i]);
+    }
+
+    // row[t] += cw·w[t] + cv·v[t]
+    private static void RankTwoUpdate(Span<double> row, ReadOnlySpan<double> w, ReadOnlySpan<double> v, double cw, double cv)
+    {
+        int t = 0, wd = Vector<double>.Count, len = row.Length;
+        var vcw = new Vector<double>(cw);
+        var vcv = new Vector<double>(cv);
+        for (; t + wd <= len; t += wd)
+        {
+            var r = Vector.MultiplyAddEstimate(new Vector<double>(w.Slice(t)), vcw, new Vector<double>(row.Slice(t)));
+            Vector.MultiplyAddEstimate(new Vector<double>(v.Slice(t)), vcv, r).CopyTo(row.Slice(t));
+        }
+        for (; t < len; t++) row[t] = row[t] + cw * w[t] + cv * v[t];
     }
 
     /// <summary>

@@ -3,9 +3,11 @@ using Mspgt.Numerics;
 namespace Mspgt.Tests.Numerics;
 
 /// <summary>
-/// The Householder reduction runs in panels of <see cref="LinearAlgebra.TridiagonalPanel"/> reflections: rows inside a
-/// panel are brought up to date one at a time and the rows below take the panel's reflections at once. Checked where
-/// the answer is known: spectra planted by an orthogonal similarity at sizes on both sides of panel boundaries, a
+/// The Householder reduction runs in panels of <see cref="LinearAlgebra.TridiagonalPanel"/> reflections while the
+/// trailing block is larger than <see cref="LinearAlgebra.TridiagonalCrossover"/>: rows inside a panel are brought up
+/// to date one at a time and the rows below take the panel's reflections at once; the last block goes a reflection at
+/// a time. Checked where the answer is known: spectra planted by an orthogonal similarity at sizes below the
+/// crossover, just above it (one panel) and across several panel boundaries, a
 /// block-diagonal matrix whose already-reduced rows fall inside a panel (steps that add no reflection), and the
 /// panel update itself against a scalar chain of fused multiply-adds, bit for bit, through its wide, single-vector
 /// and scalar columns.
@@ -68,8 +70,10 @@ public class TridiagonalPanelTests
     [InlineData(33)]
     [InlineData(34)]
     [InlineData(35)]
-    [InlineData(66)]
     [InlineData(97)]
+    [InlineData(257)]
+    [InlineData(290)]
+    [InlineData(353)]
     public void PlantedSpectraAreFoundOnBothSidesOfPanelBoundaries(int n)
     {
         // Distinct, spread and signed eigenvalues, one pair 1e-9 apart.
@@ -81,15 +85,17 @@ public class TridiagonalPanelTests
     [Fact]
     public void RowsAlreadyReducedInsideAPanelAddNoReflection()
     {
-        // Blocks of 20, 1 and 30: rows 18 and 19 (and 20) have nothing right of their next entry, mid-panel.
-        var b1 = WithSpectrum(Enumerable.Range(0, 20).Select(i => 1.0 + i).ToArray(), 3);
-        var b2 = WithSpectrum(Enumerable.Range(0, 30).Select(i => -2.0 + 0.25 * i).ToArray(), 4);
-        int n = 51;
+        // Blocks of 40, 1 and 260: rows 38, 39 and 40 have nothing right of their next entry, inside the second
+        // panel (rows 32-63; panels run while more than 256 rows remain).
+        var b1 = WithSpectrum(Enumerable.Range(0, 40).Select(i => 1.0 + i).ToArray(), 3);
+        var b2 = WithSpectrum(Enumerable.Range(0, 260).Select(i => -2.0 + 0.25 * i).ToArray(), 4);
+        int n = 301;
+        Assert.True(n - 32 > LinearAlgebra.TridiagonalCrossover && n - 64 <= LinearAlgebra.TridiagonalCrossover);
         var a = new DenseMatrix(n, n);
-        for (int i = 0; i < 20; i++) for (int j = 0; j < 20; j++) a[i, j] = b1[i, j];
-        a[20, 20] = 7.5;
-        for (int i = 0; i < 30; i++) for (int j = 0; j < 30; j++) a[21 + i, 21 + j] = b2[i, j];
-        var expected = Enumerable.Range(0, 20).Select(i => 1.0 + i).Append(7.5).Concat(Enumerable.Range(0, 30).Select(i => -2.0 + 0.25 * i))
+        for (int i = 0; i < 40; i++) for (int j = 0; j < 40; j++) a[i, j] = b1[i, j];
+        a[40, 40] = 7.5;
+        for (int i = 0; i < 260; i++) for (int j = 0; j < 260; j++) a[41 + i, 41 + j] = b2[i, j];
+        var expected = Enumerable.Range(0, 40).Select(i => 1.0 + i).Append(7.5).Concat(Enumerable.Range(0, 260).Select(i => -2.0 + 0.25 * i))
             .OrderByDescending(x => x).ToArray();
         AssertDecomposes(a, expected, 1e-11);
     }
