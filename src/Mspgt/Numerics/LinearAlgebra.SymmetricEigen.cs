@@ -95,28 +95,43 @@ public static partial class LinearAlgebra
     private readonly record struct PlaneRotation(int I, double C, double S);
 
     /// <summary>
-    /// QL's rotations in order (about n² of them: 69k, 1.7 MB, for n = 255), kept in chunks small enough for the
-    /// young generation (2,048 rotations, 48 KB). One growing list per decomposition cost more than the QL
-    /// arithmetic itself (9 against 1.3 ms at n = 255 on the 2-core VM): its doublings put about 6 MB of
-    /// large-object arrays on fresh pages each time, and that garbage brought full collections.
+    /// QL's rotations in order (about 0.85·n² of them: 55k, 1.3 MB, for n = 255; 222k, 5.3 MB, for n = 511), kept in
+    /// chunks small enough for the young generation (2,048 rotations, 48 KB). One growing list per decomposition cost
+    /// more than the QL arithmetic itself (9 against 1.3 ms at n = 255 on the 2-core VM): its doublings put about 6 MB
+    /// of large-object arrays on fresh pages each time, and that garbage brought full collections. Chunks rented from
+    /// the shared array pool fared better but not well from n ≈ 500 on: the pool keeps a few dozen arrays of a size,
+    /// so a decomposition's other chunks were new each time, fresh pages the kernel had to fault in and zero (page
+    /// faults were 10% of an n = 511 decomposition with 8 vectors). Each thread now keeps the chunks it has used, up to
+    /// <see cref="SpareChunksPerThread"/> (8 MB), for its next decomposition; only the entries written are ever read.
     /// </summary>
     private sealed class RotationLog
     {
         private const int ChunkSize = 2048;
+
+        /// <summary>Chunks a thread keeps between decompositions: 8 MB, all of n ≈ 640's rotations.</summary>
+        internal const int SpareChunksPerThread = 170;
+
+        [ThreadStatic] private static Stack<PlaneRotation[]>? t_spare;
+
         private readonly List<PlaneRotation[]> _chunks = [];
         private int _last = ChunkSize;   // entries used in the last chunk
 
-        // Chunks are rented (1.7 MB of them per decomposition at n = 255, zeroed on fresh pages when new) and handed
-        // back by Release; only the entries written are ever read (Used).
         public void Add(PlaneRotation r)
         {
-            if (_last == ChunkSize) { _chunks.Add(System.Buffers.ArrayPool<PlaneRotation>.Shared.Rent(ChunkSize)); _last = 0; }
+            if (_last == ChunkSize)
+            {
+                _chunks.Add(t_spare is { Count: > 0 } spare ? spare.Pop() : new PlaneRotation[ChunkSize]);
+                _last = 0;
+            }
             _chunks[^1][_last++] = r;
         }
 
+        /// <summary>Hands the chunks to this thread's spares (the thread that logged them: a decomposition runs on one).</summary>
         public void Release()
         {
-            foreach (var c in _chunks) System.Buffers.ArrayPool<PlaneRotation>.Shared.Return(c);
+            var spare = t_spare ??= new Stack<PlaneRotation[]>();
+            foreach (var c in _chunks)
+                if (spare.Count < SpareChunksPerThread) spare.Push(c);
             _chunks.Clear();
             _last = ChunkSize;
         }

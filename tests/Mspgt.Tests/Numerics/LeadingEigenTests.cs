@@ -113,6 +113,28 @@ public class LeadingEigenTests
 
     [Theory]
     [MemberData(nameof(Spectra))]
+    public void RotationChunksKeptFromAnotherDecompositionChangeNothing(string kind)
+    {
+        // A thread keeps the chunks its QL rotations were logged in for its next decomposition. Whatever a larger
+        // decomposition left in them, and on a thread with none kept, the vectors are the same bit for bit.
+        var a = Matrix(kind);
+        var first = LinearAlgebra.SymmetricEigen(a, 8);
+        LinearAlgebra.SymmetricEigen(LinearAlgebraTests.RandomSymmetric(400, 11), 8);   // fills this thread's spares
+        var after = LinearAlgebra.SymmetricEigen(a, 8);
+        SymmetricEigen? fresh = null;
+        var thread = new Thread(() => fresh = LinearAlgebra.SymmetricEigen(a, 8));
+        thread.Start();
+        thread.Join();
+        foreach (var e in new[] { after, fresh! })
+        {
+            Assert.Equal(Bits(first.Values), Bits(e.Values));
+            Assert.Equal(Bits(first.Vectors.Data), Bits(e.Vectors.Data));
+        }
+        static long[] Bits(double[] v) => v.Select(BitConverter.DoubleToInt64Bits).ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(Spectra))]
     public void AWorkingCopyLeftDirtyInThePoolChangesNothing(string kind)
     {
         // The decomposition works on a rented copy of its input. Hand it one that a previous user left full of NaN (the
