@@ -3,12 +3,15 @@
 # it: the Qwen2.5-0.5B shape written as a Q8_0 GGUF file (`mspgt synth`, 151,936-token vocabulary), analyzed over the
 # first 4 documents of the TinyStories sample and over 64 documents (a numbered header, then the sample's five stories
 # starting from a different one in each, as the GPU check builds its corpus; any other count is built the same way),
-# each cut to 256 tokens. Every run prints analyze's own stage line (from its timings.json): forward passes,
-# per-document and corpus-level signals, their ratio.
-# Usage: bench/signal-cost.sh [WORKDIR=a new temporary folder] [RUNS=3] [DOCUMENTS="4 64", e.g. "4 16 32 64"]
+# each cut to 256 tokens (or TOKENS: the rotated documents are long enough for 1,024 and more; the first 4 stories of
+# the sample are not, so pass another count than 4 with longer cuts). Every run prints analyze's own stage line (from
+# its timings.json): forward passes, per-document and corpus-level signals, their ratio, and the peak RSS.
+# Usage: bench/signal-cost.sh [WORKDIR=a new temporary folder] [RUNS=3] [DOCUMENTS="4 64", e.g. "4 16 32 64"] [TOKENS=256]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=${1:-$(mktemp -d)}; RUNS=${2:-3}; DOCUMENTS=${3:-"4 64"}
+WORK=${1:-$(mktemp -d)}; RUNS=${2:-3}; DOCUMENTS=${3:-"4 64"}; TOKENS=${4:-256}
+case $TOKENS in ''|*[!0-9]*) echo "TOKENS: a token count, not $TOKENS" >&2; exit 2 ;; esac
+[ -x /usr/bin/time ] || { echo "GNU time is not installed (apt-get install -y time)" >&2; exit 2; }
 mkdir -p "$WORK"
 dotnet build src/Mspgt.Cli -c Release -v q -nologo >/dev/null
 MSPGT="dotnet src/Mspgt.Cli/bin/Release/net10.0/mspgt.dll"
@@ -24,11 +27,11 @@ for d in $DOCUMENTS; do
     *) D="$WORK/d$d.txt"; scripts/rotated-corpus.sh "$sample" "$D" "$d" ;;
   esac
   for r in $(seq 1 "$RUNS"); do
-    rm -rf "$WORK/out"
-    $MSPGT analyze -m "$M" --corpus "$D" --max-tokens 256 --out "$WORK/out" -q >/dev/null
-    awk -v d="$d" -v r="$r" '
+    rm -rf "$WORK/out" "$WORK/rss"
+    /usr/bin/time -f %M -o "$WORK/rss" $MSPGT analyze -m "$M" --corpus "$D" --max-tokens "$TOKENS" --out "$WORK/out" -q >/dev/null
+    awk -v d="$d" -v r="$r" -v t="$TOKENS" -v rss="$(cat "$WORK/rss")" '
       /"forward_seconds"/ { f = $2 + 0 } /"document_signals_seconds"/ { p = $2 + 0 } /"corpus_signals_seconds"/ { c = $2 + 0 }
-      END { printf "%d documents, run %d: forward passes %.1f s, signals %.1f s per document + %.1f s corpus-level = %.2fx\n", d, r, f, p, c, (p + c) / f }' "$WORK/out/timings.json"
+      END { printf "%d documents of %d tokens, run %d: forward passes %.1f s, signals %.1f s per document + %.1f s corpus-level = %.2fx; peak RSS %d MiB\n", d, t, r, f, p, c, (p + c) / f, rss / 1024 }' "$WORK/out/timings.json"
   done
 done
-rm -rf "$WORK/out"
+rm -rf "$WORK/out" "$WORK/rss"
