@@ -3,8 +3,8 @@
 # it: the Qwen2.5-0.5B shape written as a Q8_0 GGUF file (`mspgt synth`, 151,936-token vocabulary), analyzed over the
 # first 4 documents of the TinyStories sample and over 64 documents (a numbered header, then the sample's five stories
 # starting from a different one in each, as the GPU check builds its corpus; any other count is built the same way),
-# each cut to 256 tokens (or TOKENS: the rotated documents are long enough for 1,024 and more; the first 4 stories of
-# the sample are not, so pass another count than 4 with longer cuts). Every run prints analyze's own stage line (from
+# each cut to 256 tokens (or TOKENS; above 256, 4 documents are rotated ones too, since the sample's first stories are
+# shorter: the rotated documents are long enough for 1,024 tokens and more). Every run prints analyze's own stage line (from
 # its timings.json): forward passes, per-document and corpus-level signals, their ratio, and the peak RSS.
 # Usage: bench/signal-cost.sh [WORKDIR=a new temporary folder] [RUNS=3] [DOCUMENTS="4 64", e.g. "4 16 32 64"] [TOKENS=256]
 set -euo pipefail
@@ -22,7 +22,7 @@ head -4 "$sample" > "$WORK/d4.jsonl"
 echo "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%FT%H:%MZ)"
 for d in $DOCUMENTS; do
   case $d in
-    4) D="$WORK/d4.jsonl" ;;
+    4) if [ "$TOKENS" -le 256 ]; then D="$WORK/d4.jsonl"; else D="$WORK/d4.txt"; scripts/rotated-corpus.sh "$sample" "$D" 4; fi ;;
     ''|*[!0-9]*) echo "DOCUMENTS: document counts (4, or any other for a rotated corpus), not $d" >&2; exit 2 ;;
     *) D="$WORK/d$d.txt"; scripts/rotated-corpus.sh "$sample" "$D" "$d" ;;
   esac
