@@ -95,7 +95,7 @@ public static partial class LinearAlgebra
     private readonly record struct PlaneRotation(int I, double C, double S);
 
     /// <summary>
-    /// QL's rotations in order (about 0.85·n² of them: 55k, 1.3 MB, for n = 255; 222k, 5.3 MB, for n = 511), kept in
+    /// QL's rotations in order (about n² of them: 69k, 1.7 MB, for n = 255; four times that for n = 511), kept in
     /// chunks small enough for the young generation (2,048 rotations, 48 KB). One growing list per decomposition cost
     /// more than the QL arithmetic itself (9 against 1.3 ms at n = 255 on the 2-core VM): its doublings put about 6 MB
     /// of large-object arrays on fresh pages each time, and that garbage brought full collections. Chunks rented from
@@ -108,7 +108,7 @@ public static partial class LinearAlgebra
     {
         private const int ChunkSize = 2048;
 
-        /// <summary>Chunks a thread keeps between decompositions: 8 MB, all of n ≈ 640's rotations.</summary>
+        /// <summary>Chunks a thread keeps between decompositions: 8 MB, all of the rotations for n up to about 590.</summary>
         internal const int SpareChunksPerThread = 170;
 
         [ThreadStatic] private static Stack<PlaneRotation[]>? t_spare;

@@ -32,9 +32,11 @@ public static partial class LinearAlgebra
     private static void Tridiagonalize(double[] a, int n, double[] off, List<(int Start, double[] V)> householder)
     {
         const int nb = TridiagonalPanel;
-        // Panel factors t-major (row t of V and of W over global indices 0..n−1; zero below each reflection's start).
-        var vt = System.Buffers.ArrayPool<double>.Shared.Rent(nb * n);
-        var wt = System.Buffers.ArrayPool<double>.Shared.Rent(nb * n);
+        // Panel factors t-major (row t of V and of W over global indices 0..n−1; zero below each reflection's start),
+        // rented only when there are panels.
+        bool panels = n > TridiagonalCrossover;
+        var vt = panels ? System.Buffers.ArrayPool<double>.Shared.Rent(nb * n) : [];
+        var wt = panels ? System.Buffers.ArrayPool<double>.Shared.Rent(nb * n) : [];
         var p = new double[n];
         var w = new double[n];
         var vr = new double[nb];
@@ -102,8 +104,11 @@ public static partial class LinearAlgebra
         }
         finally
         {
-            System.Buffers.ArrayPool<double>.Shared.Return(vt);
-            System.Buffers.ArrayPool<double>.Shared.Return(wt);
+            if (panels)
+            {
+                System.Buffers.ArrayPool<double>.Shared.Return(vt);
+                System.Buffers.ArrayPool<double>.Shared.Return(wt);
+            }
         }
     }
 

@@ -53,8 +53,9 @@ public sealed class TwoNnIntrinsicDimension
     /// <summary>
     /// As <see cref="Estimate(DenseMatrix)"/>, with <paramref name="gram"/> (the <see cref="CenteredGram"/> of
     /// <paramref name="x"/>) supplying the candidate distances ‖a‖² + ‖b‖² − 2a·b when it holds the sample Gram
-    /// matrix (<see cref="CenteredGram.SampleGram"/>: the sample form, or one added to the feature form) and every row is used (distinct, not subsampled): the neighbour search then costs O(N²) on top of a Gram matrix
-    /// the other estimators share. The candidates are re-measured exactly either way.
+    /// matrix (<see cref="CenteredGram.SampleGram"/>: the sample form, or one added to the feature form) and every
+    /// row is used (distinct, not subsampled): the neighbour search then costs O(N²) on top of a Gram matrix the other
+    /// estimators share. The candidates are re-measured exactly either way.
     /// </summary>
     public TwoNnResult Estimate(DenseMatrix x, CenteredGram? gram)
     {
