@@ -55,27 +55,10 @@ public static partial class LinearAlgebra
                     // Row k (from its diagonal on) brought up to date with the panel's earlier reflections.
                     for (int t = 0; t < j; t++) (vr[t], wr[t]) = (vt[t * n + k], wt[t * n + k]);
                     SubtractPanel(a, k * n, k, n, vt, wt, vr, wr, j);
-                    // Reflect x = A[k, k+1..] onto alpha·e1.
-                    var x = a.AsSpan(k * n + s0, m);
-                    double norm = TensorPrimitives.Norm<double>(x);
-                    double tailNorm = m > 1 ? TensorPrimitives.Norm<double>(x.Slice(1)) : 0;
-                    if (tailNorm == 0) { off[k] = x[0]; continue; }   // row t = j of V and W stays zero
-                    double alpha = x[0] > 0 ? -norm : norm;
-                    var v = x.ToArray();
-                    v[0] -= alpha;
-                    double vn = TensorPrimitives.Norm<double>(v);
-                    TensorPrimitives.Divide(v, vn, v);
-                    householder.Add((s0, v));
-                    off[k] = alpha;
-                    // p = A22 v from the stored upper triangle (one pass per row serves its entry and, by symmetry,
-                    // the column's contributions below), then the panel's corrections.
+                    if (Reflector(a, n, k, off, householder) is not { } v) continue;   // row t = j of V and W stays zero
+                    // p = A22 v from the stored triangle, then the panel's corrections.
                     var ps = p.AsSpan(0, m);
-                    ps.Clear();
-                    for (int i = 0; i < m; i++)
-                    {
-                        var row = a.AsSpan((s0 + i) * n + s0 + i, m - i);   // row[0] is the diagonal
-                        ps[i] += row[0] * v[i] + SymmetricRowProduct(row.Slice(1), v.AsSpan(i + 1), v[i], ps.Slice(i + 1));
-                    }
+                    TrailingProduct(a, n, s0, v, ps);
                     for (int t = 0; t < j; t++)
                     {
                         var vtt = vt.AsSpan(t * n + s0, m);
@@ -113,17 +96,17 @@ public static partial class LinearAlgebra
     }
 
     /// <summary>
-    /// Step k alone: reflect row k right of the diagonal onto alpha·e1 and update the trailing triangle at once,
-    /// A22 −= 2(v wᵀ + w vᵀ) with w = p − (vᵀp) v, p = A22 v. <paramref name="p"/> and <paramref name="w"/> are
-    /// scratch of at least n − k − 1 values.
+    /// The reflection of step k: x = A[k, k+1..] (row k right of the diagonal, up to date) onto alpha·e1, with
+    /// off[k] = alpha and (k + 1, unit v) added to <paramref name="householder"/>; null, with off[k] = x[0], when x is
+    /// already reduced (nothing right of its first entry).
     /// </summary>
-    private static void ReflectOne(double[] a, int n, int k, double[] off, List<(int Start, double[] V)> householder, double[] p, double[] w)
+    private static double[]? Reflector(double[] a, int n, int k, double[] off, List<(int Start, double[] V)> householder)
     {
         int m = n - k - 1, s0 = k + 1;
         var x = a.AsSpan(k * n + s0, m);
         double norm = TensorPrimitives.Norm<double>(x);
         double tailNorm = m > 1 ? TensorPrimitives.Norm<double>(x.Slice(1)) : 0;
-        if (tailNorm == 0) { off[k] = x[0]; return; }
+        if (tailNorm == 0) { off[k] = x[0]; return null; }
         double alpha = x[0] > 0 ? -norm : norm;
         var v = x.ToArray();
         v[0] -= alpha;
@@ -131,13 +114,33 @@ public static partial class LinearAlgebra
         TensorPrimitives.Divide(v, vn, v);
         householder.Add((s0, v));
         off[k] = alpha;
-        var ps = p.AsSpan(0, m);
-        ps.Clear();
+        return v;
+    }
+
+    /// <summary>p = A22·v for the trailing block from row and column <paramref name="s0"/> as stored (its upper
+    /// triangle): one pass over each row serves the row's own entry and, by symmetry, the column's contributions below.</summary>
+    private static void TrailingProduct(double[] a, int n, int s0, double[] v, Span<double> p)
+    {
+        int m = p.Length;
+        p.Clear();
         for (int i = 0; i < m; i++)
         {
             var row = a.AsSpan((s0 + i) * n + s0 + i, m - i);   // row[0] is the diagonal
-            ps[i] += row[0] * v[i] + SymmetricRowProduct(row.Slice(1), v.AsSpan(i + 1), v[i], ps.Slice(i + 1));
+            p[i] += row[0] * v[i] + SymmetricRowProduct(row.Slice(1), v.AsSpan(i + 1), v[i], p.Slice(i + 1));
         }
+    }
+
+    /// <summary>
+    /// Step k alone: reflect row k right of the diagonal onto alpha·e1 and update the trailing triangle at once,
+    /// A22 −= 2(v wᵀ + w vᵀ) with w = p − (vᵀp) v, p = A22 v. <paramref name="p"/> and <paramref name="w"/> are
+    /// scratch of at least n − k − 1 values.
+    /// </summary>
+    private static void ReflectOne(double[] a, int n, int k, double[] off, List<(int Start, double[] V)> householder, double[] p, double[] w)
+    {
+        int m = n - k - 1, s0 = k + 1;
+        if (Reflector(a, n, k, off, householder) is not { } v) return;
+        var ps = p.AsSpan(0, m);
+        TrailingProduct(a, n, s0, v, ps);
         double kk = TensorPrimitives.Dot<double>(ps, v);
         var ws = w.AsSpan(0, m);
         for (int i = 0; i < m; i++) ws[i] = ps[i] - kk * v[i];
