@@ -30,16 +30,18 @@ public static class AnalyzeCommand
         var penalty = new Option<double?>("--penalty") { Description = "PELT penalty (exploratory; default: from the smooth null)" };
         var pca = new Option<int>("--pca-dims") { Description = "PCA components per side for the Gaussian MI", DefaultValueFactory = _ => 16 };
         var exactLens = new Option<bool>("--exact-lens") { Description = "Read every position through the logit lens (default: an evenly spaced sample sized so the lens costs at most half the forward pass)" };
+        var lensPositions = new Option<int>("--lens-positions") { Description = "Most positions per document the sampled logit lens reads (fewer where half the forward pass's arithmetic allows fewer; fewer positions, a cheaper lens with a larger standard error)", DefaultValueFactory = _ => 64 };
         var includeBos = new Option<bool>("--include-bos") { Description = "Let position 0 (BOS) into MI, adjacent CKA, effective rank and TwoNN (left out by default: attention-sink rows)" };
         var outDir = new Option<string?>("--out") { Description = "Write signals.parquet, summary.json, timings.json, signals.png/.svg and cka.png here" };
         var json = CliCommon.JsonOption("Print summary.json on stdout");
         var cmd = new Command("analyze", "Measure per-layer signals over a corpus and find the Local / Intermediate / Global scale boundaries");
         var threads = CliCommon.ThreadsOption();
         var device = CliCommon.DeviceOption();
-        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, exactLens, outDir, json, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { model, tokenizer, corpus, documents, maxTokens, seed, bootstrap, weights, minSize, alpha, nullReplicates, penalty, pca, includeBos, exactLens, lensPositions, outDir, json, threads, device.Device, device.Dtype }) cmd.Options.Add(o);
         cmd.SetAction(p =>
         {
             CliCommon.ApplyThreads(p, threads);
+            if (p.GetValue(lensPositions) < 1) throw new MspgtException("--lens-positions", "must be at least 1");
             using var m = ModelLoader.Load(CliCommon.ResolveModel(p.GetValue(model)), p.GetValue(tokenizer));
             CliCommon.ApplyDevice(p, device, m);
             var tok = ModelPrompts.TokenizerOf(m);
@@ -52,7 +54,7 @@ public static class AnalyzeCommand
                 Weights = ParseWeights(p.GetValue(weights)), Penalty = p.GetValue(penalty), PcaDims = p.GetValue(pca),
                 MinSize = p.GetValue(minSize), Alpha = p.GetValue(alpha), NullReplicates = p.GetValue(nullReplicates),
                 IncludeBos = p.GetValue(includeBos),
-                LensExact = p.GetValue(exactLens),
+                LensExact = p.GetValue(exactLens), LensPositions = p.GetValue(lensPositions),
             };
             if (settings.Bootstrap < 0) throw new MspgtException("--bootstrap", "must be ≥ 0");
             var source = new CorpusSource(p.GetValue(corpus), settings.Documents, maxTok, settings.Seed);

@@ -331,7 +331,7 @@ public static class Analysis
         {
             ["lens_kl,lens_entropy"] = s.ExactLens
                 ? "exact: every position"
-                : $"sampled: {range(lens)} evenly spaced positions per document of {range(tokens)} tokens (at most {s.LensPositions}, and no more than keeps the lens within half the forward pass's arithmetic; at least {DocumentSignals.MinimumLensPositions}); standard error about sd/sqrt(n)*sqrt(1-n/T); --exact-lens reads every position",
+                : $"sampled: {range(lens)} evenly spaced positions per document of {range(tokens)} tokens (at most {s.LensPositions}, and no more than keeps the lens within half the forward pass's arithmetic; at least {Math.Min(s.LensPositions, DocumentSignals.MinimumLensPositions)}); standard error about sd/sqrt(n)*sqrt(1-n/T); --exact-lens reads every position",
             ["mi_gaussian,mi_delta"] = $"sampled: up to {s.MiTokensPerDocument} evenly spaced positions per document, pooled",
             ["probes,cka_matrix"] = $"sampled: up to {s.ProbeTokensPerDocument} evenly spaced positions per document",
             ["attn_distance,attn_entropy,attn_entropy_norm,mi_ksg,cka_adjacent,effective_rank,twonn"] = "exact: every position",

@@ -254,6 +254,8 @@ public static class StudyFile
         if (s.NullReplicates < 19) throw new MspgtException(src, $"analyze.null_replicates: must be ≥ 19, got {s.NullReplicates}");
         if (!(s.NullMaxEdf >= 2) || !double.IsFinite(s.NullMaxEdf)) throw new MspgtException(src, $"analyze.null_max_edf: must be a finite number ≥ 2, got {s.NullMaxEdf}");
         if (s.PcaDims < 1) throw new MspgtException(src, $"analyze.pca_dims: must be ≥ 1, got {s.PcaDims}");
+        // Zero positions would give every block a lens KL and entropy of 0 rather than an error.
+        if (s.LensPositions < 1) throw new MspgtException(src, $"analyze.lens_positions: must be ≥ 1, got {s.LensPositions}");
         if (s.MiTokensPerDocument < 2) throw new MspgtException(src, $"analyze.mi_tokens_per_document: must be ≥ 2, got {s.MiTokensPerDocument}");
         if (s.Weights is { } w && w.Any(kv => !double.IsFinite(kv.Value) || kv.Value < 0))
             throw new MspgtException(src, "analyze.weights: every weight must be a finite number ≥ 0");

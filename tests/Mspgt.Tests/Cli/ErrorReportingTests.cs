@@ -114,6 +114,25 @@ public class ErrorReportingTests : IDisposable
     }
 
     [Fact]
+    public void ALensOfNoPositionsIsRefusedInAStudyAndOnTheCommandLine()
+    {
+        // Zero positions used to go through: every block's lens KL and entropy came out 0, not an error.
+        string study = Write("study.yaml", $"""
+            output: out
+            analyze:
+              lens_positions: 0
+            models:
+              - path: {Stories}
+                family: llama
+                size: 260K
+            """);
+        var e = Assert.Throws<MspgtException>(() => StudyFile.Load(study));
+        Assert.Equal(study, e.Source);
+        Assert.Equal("analyze.lens_positions: must be ≥ 1, got 0", e.Message);
+        Assert.Equal("error: --lens-positions: must be at least 1", CliHarness.AssertOneLineError("analyze", "--model", Stories, "--lens-positions", "0"));
+    }
+
+    [Fact]
     public void AStudySettingThatFailsOnlyAgainstTheModelNamesTheFileAndTheKey()
     {
         // stories260K has 5 blocks: a minimum segment of 6 fits only once the model is known.

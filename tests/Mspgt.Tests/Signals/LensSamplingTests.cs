@@ -113,4 +113,23 @@ public class LensSamplingTests
         Assert.Equal(0, onePass[L - 1].Kl);
         Assert.True(onePass[0].Kl > 0.01, $"layer 0 KL {onePass[0].Kl}");
     }
+
+    [Fact]
+    public void AnalyzeTakesTheMostPositionsFromTheCommandLine()
+    {
+        // stories260K's 512-token vocabulary leaves the budget far above 9: the cap decides, and the summary says so.
+        string[] args = ["analyze", "-q", "--model", Mspgt.Tests.TestData.Path("models", "stories260K", "stories260K.bin"),
+            "--corpus", Mspgt.Tests.TestData.Path("corpora", "tinystories-sample", "stories.jsonl"), "--max-tokens", "64",
+            "--bootstrap", "10", "--null-replicates", "20", "--json"];
+        string Note(params string[] extra)
+        {
+            var (code, output, err) = Mspgt.Tests.Cli.CliHarness.Run([.. args, .. extra]);
+            Assert.True(code == 0, err);
+            using var doc = System.Text.Json.JsonDocument.Parse(output);
+            return doc.RootElement.GetProperty("manifest").GetProperty("sampling").GetProperty("lens_kl,lens_entropy").GetString()!;
+        }
+        Assert.StartsWith("sampled: 9 evenly spaced positions per document", Note("--lens-positions", "9"));
+        Assert.Contains("(at most 9,", Note("--lens-positions", "9"));
+        Assert.Contains("(at most 64,", Note());
+    }
 }
