@@ -26,6 +26,17 @@ public class ErrorReportingTests : IDisposable
         return p;
     }
 
+    /// <summary>A study of stories260K whose <paramref name="section"/> holds one setting line.</summary>
+    private string StudyWith(string section, string setting) => Write("study.yaml", $"""
+        output: out
+        {section}:
+          {setting}
+        models:
+          - path: {Stories}
+            family: llama
+            size: 260K
+        """);
+
     [Fact]
     public void TheLibraryNamesTheSettingNotAFlag()
     {
@@ -98,15 +109,7 @@ public class ErrorReportingTests : IDisposable
     [Fact]
     public void AStudyFileSettingErrorNamesTheFileAndTheKey()
     {
-        string study = Write("study.yaml", $"""
-            output: out
-            intervene:
-              top_p: 2
-            models:
-              - path: {Stories}
-                family: llama
-                size: 260K
-            """);
+        string study = StudyWith("intervene", "top_p: 2");
         var e = Assert.Throws<MspgtException>(() => StudyFile.Load(study));
         Assert.Equal(study, e.Source);
         Assert.Equal("intervene.top_p: must be in (0, 1], got 2", e.Message);
@@ -117,15 +120,7 @@ public class ErrorReportingTests : IDisposable
     public void ALensOfNoPositionsIsRefusedInAStudyAndOnTheCommandLine()
     {
         // Zero positions used to go through: every block's lens KL and entropy came out 0, not an error.
-        string study = Write("study.yaml", $"""
-            output: out
-            analyze:
-              lens_positions: 0
-            models:
-              - path: {Stories}
-                family: llama
-                size: 260K
-            """);
+        string study = StudyWith("analyze", "lens_positions: 0");
         var e = Assert.Throws<MspgtException>(() => StudyFile.Load(study));
         Assert.Equal(study, e.Source);
         Assert.Equal("analyze.lens_positions: must be ≥ 1, got 0", e.Message);
