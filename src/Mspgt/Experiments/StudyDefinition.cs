@@ -254,6 +254,10 @@ public static class StudyFile
         if (s.NullReplicates < 19) throw new MspgtException(src, $"analyze.null_replicates: must be ≥ 19, got {s.NullReplicates}");
         if (!(s.NullMaxEdf >= 2) || !double.IsFinite(s.NullMaxEdf)) throw new MspgtException(src, $"analyze.null_max_edf: must be a finite number ≥ 2, got {s.NullMaxEdf}");
         if (s.PcaDims < 1) throw new MspgtException(src, $"analyze.pca_dims: must be ≥ 1, got {s.PcaDims}");
+        if (s.KsgNeighbors < 1) throw new MspgtException(src, $"analyze.ksg_neighbors: must be ≥ 1, got {s.KsgNeighbors}");
+        if (s.ProbeTokensPerDocument < 3)
+            throw new MspgtException(src, $"analyze.probe_tokens_per_document: must be ≥ 3 (the document probe trains on a document's first 60% of positions and scores the rest), got {s.ProbeTokensPerDocument}");
+        if (s.ProbeLocalClasses < 2) throw new MspgtException(src, $"analyze.probe_local_classes: must be ≥ 2, got {s.ProbeLocalClasses}");
         // Zero positions would give every block a lens KL and entropy of 0 rather than an error.
         if (s.LensPositions < 1) throw new MspgtException(src, $"analyze.lens_positions: must be ≥ 1, got {s.LensPositions}");
         if (s.MiTokensPerDocument < 2) throw new MspgtException(src, $"analyze.mi_tokens_per_document: must be ≥ 2, got {s.MiTokensPerDocument}");

@@ -130,6 +130,12 @@ public sealed class ScaleProbes
         int[] lateRows = Enumerable.Range(0, n).Where(i => !rowEarly[i]).ToArray();
         var global = new CrossFit(earlyRows, lateRows, rowDoc.ToArray(), ProbeLabels.Majority(earlyRows.Select(i => rowDoc[i])));
 
+        // A probe with no row to score fails here, once and in the same words whatever the thread count, rather than
+        // in every block of the parallel loop below (which the command line took for a bug: several exceptions).
+        foreach (var (signal, scored) in new[] { (SignalNames.ProbeLocal, local.Sum(c => c.Test.Length)),
+                     (SignalNames.ProbeIntermediate, inter.Sum(c => c.Test.Length)), (SignalNames.ProbeGlobal, lateRows.Length) })
+            if (scored == 0)
+                throw new MspgtException("probes", $"{signal}: no document has a token the probe can be scored on ({D} documents, {n} sampled positions)");
         var localAcc = new double[layers][];
         var interAcc = new double[layers][];
         var globAcc = new double[layers][];

@@ -116,16 +116,24 @@ public class ErrorReportingTests : IDisposable
         Assert.Equal($"error: {study}: intervene.top_p: must be in (0, 1], got 2", CliHarness.AssertOneLineError("study", study));
     }
 
-    [Fact]
-    public void ALensOfNoPositionsIsRefusedInAStudyAndOnTheCommandLine()
+    [Theory]
+    // Zero lens positions used to go through: every block's lens KL and entropy came out 0, not an error. The others
+    // failed only inside the run, as a bug's exit 70 (probes) or as "no usable document" (KSG).
+    [InlineData("lens_positions: 0", "analyze.lens_positions: must be ≥ 1, got 0")]
+    [InlineData("ksg_neighbors: 0", "analyze.ksg_neighbors: must be ≥ 1, got 0")]
+    [InlineData("probe_tokens_per_document: 2", "analyze.probe_tokens_per_document: must be ≥ 3 (the document probe trains on a document's first 60% of positions and scores the rest), got 2")]
+    [InlineData("probe_local_classes: 1", "analyze.probe_local_classes: must be ≥ 2, got 1")]
+    public void AnAnalysisSettingThatCannotWorkIsRefusedWhenTheStudyLoads(string setting, string message)
     {
-        // Zero positions used to go through: every block's lens KL and entropy came out 0, not an error.
-        string study = StudyWith("analyze", "lens_positions: 0");
+        string study = StudyWith("analyze", setting);
         var e = Assert.Throws<MspgtException>(() => StudyFile.Load(study));
         Assert.Equal(study, e.Source);
-        Assert.Equal("analyze.lens_positions: must be ≥ 1, got 0", e.Message);
-        Assert.Equal("error: --lens-positions: must be at least 1", CliHarness.AssertOneLineError("analyze", "--model", Stories, "--lens-positions", "0"));
+        Assert.Equal(message, e.Message);
     }
+
+    [Fact]
+    public void ALensOfNoPositionsIsRefusedOnTheCommandLine() =>
+        Assert.Equal("error: --lens-positions: must be at least 1", CliHarness.AssertOneLineError("analyze", "--model", Stories, "--lens-positions", "0"));
 
     [Fact]
     public void AStudySettingThatFailsOnlyAgainstTheModelNamesTheFileAndTheKey()

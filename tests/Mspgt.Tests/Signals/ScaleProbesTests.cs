@@ -82,6 +82,19 @@ public class ScaleProbesTests
     }
 
     [Fact]
+    public void AProbeWithNothingToScoreFailsOnceInItsOwnWords()
+    {
+        // One sampled position per document: it falls in the document probe's training share, so no document has a
+        // late position to score. The blocks used to fail inside the parallel loop, an AggregateException (of several
+        // with more than one thread, which the command line reported as a bug); now one MspgtException before it.
+        var rng = new Random(2);
+        var c = Corpus(6, 1, (d, t) => 0, (d, t, l) => Noise(rng, 1));
+        var e = Assert.Throws<MspgtException>(() => Evaluate(c));
+        Assert.Equal("probes", e.Source);
+        Assert.Equal("probe_global: no document has a token the probe can be scored on (6 documents, 6 sampled positions)", e.Message);
+    }
+
+    [Fact]
     public void ADocumentWithoutEligibleTokensTakesItsFoldsAccuracy()
     {
         // With 2 local classes, document 7 (only id 3, never among the training folds' two commonest) has nothing to
