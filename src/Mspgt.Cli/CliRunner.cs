@@ -119,6 +119,8 @@ public static class CliRunner
     {
         while (true)
         {
+            // Every inner exception of a parallel loop a bad input: that input's line (MspgtException.Behind).
+            if (ex is AggregateException && MspgtException.Behind(ex) is { } input) return input;
             if (ex is AggregateException { InnerExceptions.Count: 1 } agg) ex = agg.InnerExceptions[0];
             else if (ex is System.Reflection.TargetInvocationException { InnerException: { } inner }) ex = inner;
             else return ex;

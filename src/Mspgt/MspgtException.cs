@@ -40,6 +40,20 @@ public sealed class MspgtException : Exception
     public MspgtException InFile(string file, string? section = null) => Setting is null ? this
         : new MspgtException(file, null, $"{(section is null ? "" : section + ".")}{Setting}: {Message}", this);
 
+    /// <summary>
+    /// The MspgtException behind <paramref name="e"/>: the exception itself, or, for an AggregateException from a
+    /// parallel loop whose every inner exception (flattened) is one, the first by source and then message (ordinal, so
+    /// the choice does not depend on thread timing). Null for anything else: a bug.
+    /// </summary>
+    public static MspgtException? Behind(Exception e)
+    {
+        if (e is MspgtException m) return m;
+        if (e is not AggregateException a) return null;
+        var inner = a.Flatten().InnerExceptions;
+        if (inner.Count == 0 || !inner.All(i => i is MspgtException)) return null;
+        return inner.Cast<MspgtException>().OrderBy(i => i.Source, StringComparer.Ordinal).ThenBy(i => i.Message, StringComparer.Ordinal).First();
+    }
+
     /// <summary>The single line the CLI prints (a setting error shows the setting's name; the CLI shows its flag).</summary>
     public string ToErrorLine() => $"error: {Source}: {Message}";
 }

@@ -136,17 +136,7 @@ public static class CorpusMeasurement
         return counts;
     }
 
-    /// <summary>
-    /// The MspgtException behind a failed measurement: the exception itself, or, for an AggregateException from a
-    /// parallel loop whose every inner exception is one, the first by message (ordinal, so the choice does not depend
-    /// on thread timing). Anything else is a bug and is not caught.
-    /// </summary>
-    public static MspgtException? AsMeasurementFailure(Exception e)
-    {
-        if (e is MspgtException m) return m;
-        if (e is not AggregateException a) return null;
-        var inner = a.Flatten().InnerExceptions;
-        if (inner.Count == 0 || !inner.All(i => i is MspgtException)) return null;
-        return inner.Cast<MspgtException>().OrderBy(i => i.Source, StringComparer.Ordinal).ThenBy(i => i.Message, StringComparer.Ordinal).First();
-    }
+    /// <summary>The MspgtException behind a failed measurement (<see cref="MspgtException.Behind"/>); anything else is
+    /// a bug and is not caught.</summary>
+    public static MspgtException? AsMeasurementFailure(Exception e) => MspgtException.Behind(e);
 }

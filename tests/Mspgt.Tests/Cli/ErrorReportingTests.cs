@@ -198,6 +198,11 @@ public class ErrorReportingTests : IDisposable
         Assert.Equal("error: missing.bin: file not found", CliRunner.ToErrorLine(new FileNotFoundException("gone", "missing.bin")));
         Assert.StartsWith("error: ", CliRunner.ToErrorLine(new UnauthorizedAccessException("Access to the path '/x' is denied.")));
         Assert.Null(CliRunner.ToErrorLine(new AggregateException(new NullReferenceException())));
+        // A parallel loop whose items all failed on the input: one line, the same whichever item failed first.
+        var (a, b) = (new MspgtException("probes", "probe_local: nothing to score"), new MspgtException("probes", "probe_global: nothing to score"));
+        Assert.Equal("error: probes: probe_global: nothing to score", CliRunner.ToErrorLine(new AggregateException(a, b)));
+        Assert.Equal("error: probes: probe_global: nothing to score", CliRunner.ToErrorLine(new AggregateException(b, new AggregateException(a))));
+        Assert.Null(CliRunner.ToErrorLine(new AggregateException(a, new InvalidOperationException())));   // a bug among them
     }
 
     [Fact]
