@@ -39,8 +39,6 @@ public static partial class LinearAlgebra
         var wt = panels ? System.Buffers.ArrayPool<double>.Shared.Rent(nb * n) : [];
         var p = new double[n];
         var w = new double[n];
-        var vr = new double[nb];
-        var wr = new double[nb];
         try
         {
             int k0 = 0;
@@ -53,8 +51,7 @@ public static partial class LinearAlgebra
                 {
                     int j = k - k0, m = n - k - 1, s0 = k + 1;
                     // Row k (from its diagonal on) brought up to date with the panel's earlier reflections.
-                    for (int t = 0; t < j; t++) (vr[t], wr[t]) = (vt[t * n + k], wt[t * n + k]);
-                    SubtractPanel(a, k * n, k, n, vt, wt, vr, wr, j);
+                    SubtractPanel(a, k, n, vt, wt, j);
                     if (Reflector(a, n, k, off, householder) is not { } v) continue;   // row t = j of V and W stays zero
                     // p = A22 v from the stored triangle, then the panel's corrections.
                     var ps = p.AsSpan(0, m);
@@ -75,11 +72,7 @@ public static partial class LinearAlgebra
                 }
                 // The rows below the panel, each from its diagonal on, take the panel's reflections at once.
                 int count = k1 - k0;
-                for (int r = k1; r < n; r++)
-                {
-                    for (int t = 0; t < count; t++) (vr[t], wr[t]) = (vt[t * n + r], wt[t * n + r]);
-                    SubtractPanel(a, r * n, r, n, vt, wt, vr, wr, count);
-                }
+                for (int r = k1; r < n; r++) SubtractPanel(a, r, n, vt, wt, count);
             }
             for (int k = k0; k + 2 < n; k++) ReflectOne(a, n, k, off, householder, p, w);
             if (n >= 2) off[n - 2] = a[(n - 2) * n + n - 1];
@@ -163,27 +156,28 @@ public static partial class LinearAlgebra
     }
 
     /// <summary>
-    /// a[rowStart + c] −= Σ_{t &lt; count} (vr[t]·W[t, c] + wr[t]·V[t, c]) for c in [from, n): each element by the
-    /// same chain of fused multiply-adds in t order (the vector lanes and the scalar tail alike), so its value does
-    /// not depend on the vector width. Eight vectors of columns at a time keep eight independent chains in flight.
+    /// Row r of the panel's update, from its diagonal on: A[r, c] −= Σ_{t &lt; count} (V[t, r]·W[t, c] + W[t, r]·V[t, c])
+    /// for c in [r, n), V and W t-major (<paramref name="vt"/>[t·n + c]). Each element by the same chain of fused
+    /// multiply-adds in t order (the vector lanes and the scalar tail alike), so its value does not depend on the vector
+    /// width. Eight vectors of columns at a time keep eight independent chains in flight.
     /// </summary>
-    internal static unsafe void SubtractPanel(double[] a, int rowStart, int from, int n, double[] vt, double[] wt,
-        double[] vr, double[] wr, int count)
+    internal static unsafe void SubtractPanel(double[] a, int r, int n, double[] vt, double[] wt, int count)
     {
         if (count == 0) return;
-        int w = Vector<double>.Count, c = from;
-        fixed (double* pa = a, pv = vt, pw = wt, cv = vr, cw = wr)
+        int w = Vector<double>.Count, c = r;
+        fixed (double* pa = a, pv = vt, pw = wt)
         {
-            double* row = pa + rowStart;
+            double* row = pa + (long)r * n;
+            double* cv = pv + r, cw = pw + r;   // V[t, r] and W[t, r] at cv[t·n], cw[t·n]
             for (; c + 8 * w <= n; c += 8 * w)
             {
-                double* r = row + c;
-                var a0 = Vector.Load(r); var a1 = Vector.Load(r + w); var a2 = Vector.Load(r + 2 * w); var a3 = Vector.Load(r + 3 * w);
-                var a4 = Vector.Load(r + 4 * w); var a5 = Vector.Load(r + 5 * w); var a6 = Vector.Load(r + 6 * w); var a7 = Vector.Load(r + 7 * w);
+                double* x = row + c;
+                var a0 = Vector.Load(x); var a1 = Vector.Load(x + w); var a2 = Vector.Load(x + 2 * w); var a3 = Vector.Load(x + 3 * w);
+                var a4 = Vector.Load(x + 4 * w); var a5 = Vector.Load(x + 5 * w); var a6 = Vector.Load(x + 6 * w); var a7 = Vector.Load(x + 7 * w);
                 for (int t = 0; t < count; t++)
                 {
-                    var nv = new Vector<double>(-cv[t]);
-                    var nw = new Vector<double>(-cw[t]);
+                    var nv = new Vector<double>(-cv[(long)t * n]);
+                    var nw = new Vector<double>(-cw[(long)t * n]);
                     double* W = pw + (long)t * n + c, V = pv + (long)t * n + c;
                     a0 = Vector.FusedMultiplyAdd(nw, Vector.Load(V), Vector.FusedMultiplyAdd(nv, Vector.Load(W), a0));
                     a1 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + w), a1));
@@ -194,22 +188,22 @@ public static partial class LinearAlgebra
                     a6 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 6 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 6 * w), a6));
                     a7 = Vector.FusedMultiplyAdd(nw, Vector.Load(V + 7 * w), Vector.FusedMultiplyAdd(nv, Vector.Load(W + 7 * w), a7));
                 }
-                a0.Store(r); a1.Store(r + w); a2.Store(r + 2 * w); a3.Store(r + 3 * w);
-                a4.Store(r + 4 * w); a5.Store(r + 5 * w); a6.Store(r + 6 * w); a7.Store(r + 7 * w);
+                a0.Store(x); a1.Store(x + w); a2.Store(x + 2 * w); a3.Store(x + 3 * w);
+                a4.Store(x + 4 * w); a5.Store(x + 5 * w); a6.Store(x + 6 * w); a7.Store(x + 7 * w);
             }
             for (; c + w <= n; c += w)
             {
                 var acc = Vector.Load(row + c);
                 for (int t = 0; t < count; t++)
-                    acc = Vector.FusedMultiplyAdd(new Vector<double>(-cw[t]), Vector.Load(pv + (long)t * n + c),
-                        Vector.FusedMultiplyAdd(new Vector<double>(-cv[t]), Vector.Load(pw + (long)t * n + c), acc));
+                    acc = Vector.FusedMultiplyAdd(new Vector<double>(-cw[(long)t * n]), Vector.Load(pv + (long)t * n + c),
+                        Vector.FusedMultiplyAdd(new Vector<double>(-cv[(long)t * n]), Vector.Load(pw + (long)t * n + c), acc));
                 acc.Store(row + c);
             }
             for (; c < n; c++)
             {
                 double acc = row[c];
                 for (int t = 0; t < count; t++)
-                    acc = Math.FusedMultiplyAdd(-cw[t], pv[(long)t * n + c], Math.FusedMultiplyAdd(-cv[t], pw[(long)t * n + c], acc));
+                    acc = Math.FusedMultiplyAdd(-cw[(long)t * n], pv[(long)t * n + c], Math.FusedMultiplyAdd(-cv[(long)t * n], pw[(long)t * n + c], acc));
                 row[c] = acc;
             }
         }

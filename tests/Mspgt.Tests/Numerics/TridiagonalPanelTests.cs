@@ -17,21 +17,8 @@ public class TridiagonalPanelTests
     private static DenseMatrix WithSpectrum(double[] lambda, int seed)
     {
         int n = lambda.Length;
-        // A random orthogonal Q from the QR of a random matrix by modified Gram–Schmidt (no eigen-decomposition).
-        var q = LinearAlgebraTests.RandomMatrix(n, n, seed);
-        for (int j = 0; j < n; j++)
-        {
-            for (int p = 0; p < j; p++)
-            {
-                double dot = 0;
-                for (int i = 0; i < n; i++) dot += q[i, p] * q[i, j];
-                for (int i = 0; i < n; i++) q[i, j] -= dot * q[i, p];
-            }
-            double norm = 0;
-            for (int i = 0; i < n; i++) norm += q[i, j] * q[i, j];
-            norm = Math.Sqrt(norm);
-            for (int i = 0; i < n; i++) q[i, j] /= norm;
-        }
+        // A random orthogonal Q by Gram–Schmidt (no eigen-decomposition in the making of the test's input).
+        var q = Mspgt.Tests.Signals.Estimators.Synthetic.OrthonormalColumns(n, n, new Random(seed));
         var a = new DenseMatrix(n, n);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
@@ -107,23 +94,22 @@ public class TridiagonalPanelTests
     [InlineData(7, 32)]
     [InlineData(70, 17)]
     [InlineData(99, 32)]
-    public void ThePanelUpdateIsOneChainOfFusedMultiplyAddsPerElement(int from, int count)
+    public void ThePanelUpdateIsOneChainOfFusedMultiplyAddsPerElement(int row, int count)
     {
-        const int n = 101;   // columns: wide blocks, then single vectors, then a scalar tail, wherever 'from' starts
-        var r = new Random(from * 100 + count);
+        const int n = 101;   // columns: wide blocks, then single vectors, then a scalar tail, wherever the row's diagonal is
+        var r = new Random(row * 100 + count);
         double[] Fill(int len) => Enumerable.Range(0, len).Select(_ => r.NextDouble() * 2 - 1).ToArray();
         var (vt, wt) = (Fill(LinearAlgebra.TridiagonalPanel * n), Fill(LinearAlgebra.TridiagonalPanel * n));
-        var (vr, wr) = (Fill(LinearAlgebra.TridiagonalPanel), Fill(LinearAlgebra.TridiagonalPanel));
-        var a = Fill(3 * n);
+        var a = Fill(n * n);
         var expected = (double[])a.Clone();
-        for (int c = from; c < n; c++)
+        for (int c = row; c < n; c++)
         {
-            double acc = expected[n + c];
+            double acc = expected[row * n + c];
             for (int t = 0; t < count; t++)
-                acc = Math.FusedMultiplyAdd(-wr[t], vt[t * n + c], Math.FusedMultiplyAdd(-vr[t], wt[t * n + c], acc));
-            expected[n + c] = acc;
+                acc = Math.FusedMultiplyAdd(-wt[t * n + row], vt[t * n + c], Math.FusedMultiplyAdd(-vt[t * n + row], wt[t * n + c], acc));
+            expected[row * n + c] = acc;
         }
-        LinearAlgebra.SubtractPanel(a, n, from, n, vt, wt, vr, wr, count);
-        Assert.Equal(expected, a);   // row 1 from 'from' on changed as the scalar chain says; rows 0 and 2 untouched
+        LinearAlgebra.SubtractPanel(a, row, n, vt, wt, count);
+        Assert.Equal(expected, a);   // the row from its diagonal on changed as the scalar chain says; all else untouched
     }
 }
