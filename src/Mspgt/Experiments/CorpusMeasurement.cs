@@ -56,7 +56,7 @@ public static class CorpusMeasurement
             {
                 // A failure of the batched pass falls back to one pass per document, so it names its document.
                 try { captured = Timed(ref forward, () => signals.Capture(group.Select(d => d.Ids).ToArray())); }
-                catch (Exception e) when (AsMeasurementFailure(e) != null) { }
+                catch (Exception e) when (MspgtException.Behind(e) != null) { }
             }
             for (int i = 0; i < group.Count; i++)
             {
@@ -66,7 +66,7 @@ public static class CorpusMeasurement
                     var capture = captured?[i] ?? Timed(ref forward, () => signals.Capture([doc.Ids])[0]);
                     measured.Add((doc, Timed(ref perDocument, () => signals.Measure(capture))));
                 }
-                catch (Exception e) when (AsMeasurementFailure(e) is { } failure)
+                catch (Exception e) when (MspgtException.Behind(e) is { } failure)
                 {
                     skipped.Add(new(doc.Index, SkippedDocument.MeasurementFailed, $"{failure.Source}: {failure.Message}"));
                 }
@@ -135,8 +135,4 @@ public static class CorpusMeasurement
         foreach (var d in skipped) counts[d.Reason]++;
         return counts;
     }
-
-    /// <summary>The MspgtException behind a failed measurement (<see cref="MspgtException.Behind"/>); anything else is
-    /// a bug and is not caught.</summary>
-    public static MspgtException? AsMeasurementFailure(Exception e) => MspgtException.Behind(e);
 }

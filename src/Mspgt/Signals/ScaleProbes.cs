@@ -132,8 +132,9 @@ public sealed class ScaleProbes
 
         // A probe with no row to score fails here, once and in the same words whatever the thread count, rather than
         // in every block of the parallel loop below (which the command line took for a bug: several exceptions).
-        foreach (var (signal, scored) in new[] { (SignalNames.ProbeLocal, local.Sum(c => c.Test.Length)),
-                     (SignalNames.ProbeIntermediate, inter.Sum(c => c.Test.Length)), (SignalNames.ProbeGlobal, lateRows.Length) })
+        int[] localScored = local.SelectMany(c => c.Test).ToArray(), interScored = inter.SelectMany(c => c.Test).ToArray();
+        foreach (var (signal, scored) in new[] { (SignalNames.ProbeLocal, localScored.Length),
+                     (SignalNames.ProbeIntermediate, interScored.Length), (SignalNames.ProbeGlobal, lateRows.Length) })
             if (scored == 0)
                 throw new MspgtException("probes", $"{signal}: no document has a token the probe can be scored on ({D} documents, {n} sampled positions)");
         var localAcc = new double[layers][];
@@ -156,20 +157,20 @@ public sealed class ScaleProbes
             }
             var globalHits = new bool[n];
             global.Score(x, RidgeAlpha, globalHits, buffers.Scratch);
-            localAcc[l] = PerDocument(D, rowDoc, foldOf, local.SelectMany(c => c.Test).ToArray(), localHits, SignalNames.ProbeLocal);
-            interAcc[l] = PerDocument(D, rowDoc, foldOf, inter.SelectMany(c => c.Test).ToArray(), interHits, SignalNames.ProbeIntermediate);
-            globAcc[l] = PerDocument(D, rowDoc, null, lateRows, globalHits, SignalNames.ProbeGlobal);
+            localAcc[l] = PerDocument(D, rowDoc, foldOf, localScored, localHits);
+            interAcc[l] = PerDocument(D, rowDoc, foldOf, interScored, interHits);
+            globAcc[l] = PerDocument(D, rowDoc, null, lateRows, globalHits);
             return buffers;
         }, _ => { });
         // Chance: the constant guess of each training split's commonest label, scored per document like the probe.
-        var localChance = PerDocument(D, rowDoc, foldOf, local.SelectMany(c => c.Test).ToArray(), ChanceHits(local, n), SignalNames.ProbeLocal);
-        var interChance = PerDocument(D, rowDoc, foldOf, inter.SelectMany(c => c.Test).ToArray(), ChanceHits(inter, n), SignalNames.ProbeIntermediate);
-        var globChance = PerDocument(D, rowDoc, null, lateRows, ChanceHits([global], n), SignalNames.ProbeGlobal);
+        var localChance = PerDocument(D, rowDoc, foldOf, localScored, ChanceHits(local, n));
+        var interChance = PerDocument(D, rowDoc, foldOf, interScored, ChanceHits(inter, n));
+        var globChance = PerDocument(D, rowDoc, null, lateRows, ChanceHits([global], n));
         int localTrain = (int)Math.Round(local.Average(c => c.Train.Length)), interTrain = (int)Math.Round(inter.Average(c => c.Train.Length));
         return
         [
-            Curve(SignalNames.ProbeLocal, $"current token id ({LocalClasses} most frequent ids of the training folds)", localAcc, localChance, localTrain, local.Sum(c => c.Test.Length), folds),
-            Curve(SignalNames.ProbeIntermediate, "position-in-sentence bucket (0, 1, 2, 3-4, 5-8, 9-16, 17+)", interAcc, interChance, interTrain, inter.Sum(c => c.Test.Length), folds),
+            Curve(SignalNames.ProbeLocal, $"current token id ({LocalClasses} most frequent ids of the training folds)", localAcc, localChance, localTrain, localScored.Length, folds),
+            Curve(SignalNames.ProbeIntermediate, "position-in-sentence bucket (0, 1, 2, 3-4, 5-8, 9-16, 17+)", interAcc, interChance, interTrain, interScored.Length, folds),
             Curve(SignalNames.ProbeGlobal, $"document identity ({D} documents)", globAcc, globChance, earlyRows.Length, lateRows.Length, 1),
         ];
     }
@@ -193,15 +194,15 @@ public sealed class ScaleProbes
 
     /// <summary>
     /// Per document, the share of its scored rows that were hits. A document without scored rows takes the share over
-    /// its fold's scored rows (over all scored rows when it has no fold or the fold has none).
+    /// its fold's scored rows (over all scored rows when it has no fold or the fold has none). <paramref name="scored"/>
+    /// is never empty: Evaluate refuses a probe with no row to score before any block is scored.
     /// </summary>
-    private static double[] PerDocument(int D, List<int> rowDoc, int[]? foldOf, int[] scored, bool[] hits, string signal)
+    private static double[] PerDocument(int D, List<int> rowDoc, int[]? foldOf, int[] scored, bool[] hits)
     {
         var docHits = new int[D];
         var docCount = new int[D];
         foreach (int i in scored) { docCount[rowDoc[i]]++; if (hits[i]) docHits[rowDoc[i]]++; }
         int allCount = docCount.Sum();
-        if (allCount == 0) throw new MspgtException("probes", $"{signal}: no document has a token the probe can be scored on");
         double all = docHits.Sum() / (double)allCount;
         var result = new double[D];
         for (int d = 0; d < D; d++)

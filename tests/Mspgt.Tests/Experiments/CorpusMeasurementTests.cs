@@ -104,13 +104,13 @@ public class CorpusMeasurementTests : IDisposable
     {
         var a = new MspgtException("two-nn", "b: dimension undefined");
         var b = new MspgtException("ksg-mi", "z: too few");
-        Assert.Same(a, CorpusMeasurement.AsMeasurementFailure(a));
+        Assert.Same(a, MspgtException.Behind(a));
         // Whatever order the threads finished in, the same one is reported.
-        Assert.Same(b, CorpusMeasurement.AsMeasurementFailure(new AggregateException(a, b)));
-        Assert.Same(b, CorpusMeasurement.AsMeasurementFailure(new AggregateException(b, new AggregateException(a))));
+        Assert.Same(b, MspgtException.Behind(new AggregateException(a, b)));
+        Assert.Same(b, MspgtException.Behind(new AggregateException(b, new AggregateException(a))));
         // A bug is not a measurement failure: it must surface.
-        Assert.Null(CorpusMeasurement.AsMeasurementFailure(new AggregateException(a, new InvalidOperationException())));
-        Assert.Null(CorpusMeasurement.AsMeasurementFailure(new IndexOutOfRangeException()));
+        Assert.Null(MspgtException.Behind(new AggregateException(a, new InvalidOperationException())));
+        Assert.Null(MspgtException.Behind(new IndexOutOfRangeException()));
     }
 
     [Fact]
