@@ -1,3 +1,4 @@
+using System.Numerics;
 using Mspgt.Numerics;
 
 namespace Mspgt.Interventions.Outcomes;
@@ -48,16 +49,13 @@ public static class HeadDivergence
         if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
         var fold = new HeadSlices.RowFold(rows);
         int[] picks = targets.ToArray();
-        HeadSlices.ForEach(cleanNormed, tokens, head, slice, (v0, vs, logits) =>
+        HeadSlices.ForEach(cleanNormed, tokens, head, slice, (v0, vs, logits) => ForRows(rows, vs, r =>
         {
-            for (int r = 0; r < rows; r++)
-            {
-                var z = logits.AsSpan(r * vs, vs);
-                for (int i = 0; i < vs; i++)
-                    if (!float.IsFinite(z[i])) throw new MspgtException(Source, $"clean logit row has {z[i]} at token {v0 + i}; logits must be finite");
-                fold.Add(r, v0, z, picks.Length == 0 ? -1 : picks[r]);
-            }
-        });
+            var z = logits.AsSpan(r * vs, vs);
+            int bad = FirstNonFinite(z);
+            if (bad < 0) fold.Add(r, v0, z, picks.Length == 0 ? -1 : picks[r]);
+            return bad;
+        }, (r, i) => new MspgtException(Source, $"clean logit row has {logits[r * vs + i]} at token {v0 + i}; logits must be finite")));
         return Summary(fold, rows);
     }
 
@@ -98,11 +96,11 @@ public static class HeadDivergence
     /// applied to all of them, as the forward pass does, so each logit is computed exactly as there).</param>
     /// <param name="targets">The <paramref name="rows"/> next-token ids, or empty (delta NLL is then null).</param>
     /// <param name="slice">Vocabulary entries per slice; 0 chooses (<see cref="HeadSlices.SliceFor"/>); tests pass small ones.</param>
-    public static IReadOnlyDictionary<string, double?> MeasureRows(ReadOnlySpan<float> clean, float[] normed, int tokens,
+    public static IReadOnlyDictionary<string, double?> MeasureRows(ReadOnlyMemory<float> clean, float[] normed, int tokens,
         WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
     {
         if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
-        var summary = SummariseClean(clean, tokens, head.Rows, rows, targets, slice);
+        var summary = SummariseClean(clean.Span, tokens, head.Rows, rows, targets, slice);
         return Measure(clean, null, summary, normed, tokens, head, rows, targets, slice);
     }
 
@@ -122,11 +120,11 @@ public static class HeadDivergence
         if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
         if (cleanNormed.Length < (long)tokens * head.Cols) throw new ArgumentException("cleanNormed is shorter than tokens × dim");
         if (clean.LogZ.Length != rows) throw new ArgumentException($"the clean summary has {clean.LogZ.Length} rows, not {rows}");
-        return Measure([], cleanNormed, clean, normed, tokens, head, rows, targets, slice);
+        return Measure(ReadOnlyMemory<float>.Empty, cleanNormed, clean, normed, tokens, head, rows, targets, slice);
     }
 
     // With cleanNormed the clean slice is made by the head next to the intervened one; else it is read from cleanLogits.
-    private static IReadOnlyDictionary<string, double?> Measure(ReadOnlySpan<float> cleanLogits, float[]? cleanNormed, CleanRows cs,
+    private static IReadOnlyDictionary<string, double?> Measure(ReadOnlyMemory<float> cleanLogits, float[]? cleanNormed, CleanRows cs,
         float[] normed, int tokens, WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice)
     {
         int V = head.Rows, dim = head.Cols;
@@ -136,6 +134,7 @@ public static class HeadDivergence
         var (lseP, cleanTop) = (cs.LogZ, cs.Top);
 
         var q = new HeadSlices.RowFold(rows);   // the intervened rows' log Z, argmax and target logit
+        int[] picks = targets.ToArray();
         var a = new double[rows];
         var sumP = new double[rows];
         var same = new bool[rows];
@@ -164,23 +163,14 @@ public static class HeadDivergence
                 if (sets == 2) MatMul.Multiply(cleanNormed.AsSpan(0, tokens * dim), tokens, w, logits);
                 MatMul.Multiply(normed.AsSpan(0, tokens * dim), tokens, w, logits.AsSpan(off));
             }
-            for (int r = 0; r < rows; r++)
+            ForRows(rows, vs, r =>
             {
                 var z = logits.AsSpan(off + r * vs, vs);
-                var c = sets == 2 ? logits.AsSpan(r * vs, vs) : cleanLogits.Slice(r * V + v0, vs);
-                for (int i = 0; i < vs; i++)
-                {
-                    float zi = z[i];
-                    if (!float.IsFinite(zi)) throw new MspgtException(Source, $"intervened logit row has {zi} at token {v0 + i}; logits must be finite");
-                    if (zi != c[i]) same[r] = false;
-                    double logP = c[i] - lseP[r];
-                    double p = Math.Exp(logP);
-                    if (p == 0) continue; // as NextTokenDivergence: the term is 0 in the limit
-                    a[r] += p * (logP - zi);
-                    sumP[r] += p;
-                }
-                q.Add(r, v0, z, targets.IsEmpty ? -1 : targets[r]);
-            }
+                var c = sets == 2 ? logits.AsSpan(r * vs, vs) : cleanLogits.Span.Slice(r * V + v0, vs);
+                int bad = FoldPair(z, c, lseP[r], ref a[r], ref sumP[r], ref same[r]);
+                if (bad < 0) q.Add(r, v0, z, picks.Length == 0 ? -1 : picks[r]);
+                return bad;
+            }, (r, i) => new MspgtException(Source, $"intervened logit row has {logits[off + r * vs + i]} at token {v0 + i}; logits must be finite"));
         }
 
         double kl = 0, deltaNll = 0;
@@ -198,5 +188,75 @@ public static class HeadDivergence
             [OutcomeMetrics.DeltaNll] = targets.IsEmpty ? null : deltaNll / rows,
             [OutcomeMetrics.Top1Agreement] = (double)agree / rows,
         };
+    }
+
+    /// <summary>
+    /// row(r) for every row of a slice, in parallel: rows are independent and each row's folds run in the same order
+    /// whatever the thread count, so no value depends on it. row returns the index of a non-finite logit it found
+    /// (and folded nothing), or −1; the first such row, in row order, is then reported, as a row-by-row loop reports it.
+    /// </summary>
+    private static void ForRows(int rows, int width, Func<int, int> row, Func<int, int, MspgtException> failure)
+    {
+        var bad = new int[rows];
+        // Chunks of about 16k logits (a few microseconds of exponentials), fixed by the slice, never by the threads.
+        Parallelism.ForChunks(rows, Math.Max(1, 16_384 / Math.Max(1, width)), (long)rows * width, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++) bad[r] = row(r);
+        });
+        for (int r = 0; r < rows; r++)
+            if (bad[r] >= 0) throw failure(r, bad[r]);
+    }
+
+    /// <summary>
+    /// Folds one slice of a row: with the clean log p = c − log Z_p, adds Σ p (log p − z) to <paramref name="a"/> and
+    /// Σ p to <paramref name="sumP"/>, and clears <paramref name="same"/> when an intervened logit z differs from the
+    /// clean one. The exponentials are vectorised in double (a p that underflows to 0 adds 0, as the limit says).
+    /// Returns the index of the first non-finite z, or −1 (nothing is added then).
+    /// </summary>
+    private static int FoldPair(ReadOnlySpan<float> z, ReadOnlySpan<float> c, double lseP, ref double a, ref double sumP, ref bool same)
+    {
+        int bad = FirstNonFinite(z);
+        if (bad >= 0) return bad;
+        int n = z.Length, i = 0, w = Vector<float>.Count;
+        var vl = new Vector<double>(lseP);
+        Vector<double> va = default, vp = default;
+        bool equal = true;
+        for (; i + w <= n; i += w)
+        {
+            var zv = new Vector<float>(z.Slice(i));
+            var cv = new Vector<float>(c.Slice(i));
+            equal &= Vector.EqualsAll(zv, cv);
+            Vector.Widen(zv, out var z0, out var z1);
+            Vector.Widen(cv, out var c0, out var c1);
+            var (l0, l1) = (c0 - vl, c1 - vl);
+            var (p0, p1) = (Vector.Exp(l0), Vector.Exp(l1));
+            va += p0 * (l0 - z0) + p1 * (l1 - z1);
+            vp += p0 + p1;
+        }
+        double sa = Vector.Sum(va), sp = Vector.Sum(vp);
+        for (; i < n; i++)
+        {
+            equal &= z[i] == c[i];
+            double logP = c[i] - lseP, p = Math.Exp(logP);
+            sa += p * (logP - z[i]);
+            sp += p;
+        }
+        a += sa;
+        sumP += sp;
+        if (!equal) same = false;
+        return -1;
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> z)
+    {
+        int i = 0, w = Vector<float>.Count;
+        for (; i + w <= z.Length; i += w)   // x − x is 0 exactly for every finite x, NaN for ±∞ and NaN
+        {
+            var v = new Vector<float>(z.Slice(i));
+            if (!Vector.EqualsAll(v - v, Vector<float>.Zero)) break;
+        }
+        for (; i < z.Length; i++)
+            if (!float.IsFinite(z[i])) return i;
+        return -1;
     }
 }
