@@ -203,8 +203,9 @@ public sealed partial class InterventionExperiment
     /// <summary>
     /// body(i) for documents first..first+count−1: <paramref name="oneAtATime"/> on the CPU, where each full-document
     /// forward pass and head comparison spreads over the threads itself, so that one pass's buffers are in memory
-    /// (in parallel, each document's pass held its own: at 1,024 tokens of the 0.5B shape about 110 MB, a peak RSS of
-    /// 1.80× the Q8_0 file against 1.3× one at a time); else in parallel. Each document writes only its own slot.
+    /// (in parallel, each document's pass held its own, and its thread a GEMM packing buffer: 4 documents of 1,024
+    /// tokens at the 0.5B shape, Q8_0, peaked at 907 MiB against 751 one at a time); else in parallel. Each document
+    /// writes only its own slot.
     /// </summary>
     private void ForDocuments(int first, int count, bool oneAtATime, Action<int> body)
     {

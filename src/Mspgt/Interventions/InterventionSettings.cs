@@ -25,7 +25,9 @@ public sealed record InterventionSettings
     public int Seed { get; init; }
     public int BootstrapResamples { get; init; } = PairedStatistics.DefaultBootstrapResamples;
     public int PermutationResamples { get; init; } = PairedStatistics.DefaultPermutationResamples;
-    /// <summary>Documents processed at once (null: one per CPU). Results do not depend on it.</summary>
+    /// <summary>Documents processed at once (null: one per CPU): their continuations, and on a device without batches
+    /// their passes; on the CPU each full-document pass and head comparison runs alone, spread over the process's
+    /// threads. Results do not depend on it.</summary>
     public int? Threads { get; init; }
     /// <summary>
     /// Most bytes of clean logits held for all documents at once (null: none on the CPU, min(512 MB, max(32 MB,

@@ -88,7 +88,7 @@ public sealed class Transformer : IDecoder
         var c = Config;
         int T = ids.Length, dim = c.Dim, H = c.Heads, kvH = c.KvHeads, hd = c.HeadDim, start = cache.Length;
         var (x, h, q, k, v, z) = (ws.X, ws.H, ws.Q, ws.K, ws.V, ws.Z);
-        var (attnOut, gate, up, mlpOut) = (ws.AttnOut, ws.Gate, ws.Up, ws.MlpOut);
+        var (attnOut, mlpOut) = (ws.AttnOut, ws.MlpOut);
 
         // Token embeddings into the residual stream x [T, dim].
         var idArray = ids.ToArray();
@@ -124,13 +124,19 @@ public sealed class Transformer : IDecoder
             Add(x, attnOut, T, dim);
             fire.At(HookPoint.ResidMid(l), x, T, dim);
 
-            // SwiGLU MLP: RMSNorm, hidden silu(gate)·up, down projection, added to the residual stream.
+            // SwiGLU MLP: RMSNorm, hidden silu(gate)·up, down projection, added to the residual stream. The hidden
+            // rows go a block of tokens at a time unless a hook reads them whole (MlpChunks).
             RmsNorm(x, T, L.FfnNorm, c.NormEps, h);
-            MatMul.Multiply(h, T, [L.Gate, L.Up], [gate, up]);
-            int ffn = c.Ffn;
-            Rows(T, ffn, (t0, t1) => Kernels.SwiGlu(gate.AsSpan(t0 * ffn, (t1 - t0) * ffn), up.AsSpan(t0 * ffn, (t1 - t0) * ffn), gate.AsSpan(t0 * ffn, (t1 - t0) * ffn)));
-            fire.At(HookPoint.MlpPost(l), gate, T, c.Ffn);
-            Kernels.Linear(gate, T, L.Down, default, mlpOut);
+            int ffn = c.Ffn, chunks = fire.Has(HookPoint.MlpPost(l)) ? 1 : MlpChunks(T);
+            for (int b = 0; b < chunks; b++)
+            {
+                int t0 = (int)((long)b * T / chunks), blockRows = (int)((long)(b + 1) * T / chunks) - t0;
+                var (gate, up) = ws.Hidden(blockRows);
+                MatMul.Multiply(h.AsSpan(t0 * dim, blockRows * dim), blockRows, [L.Gate, L.Up], [gate, up]);
+                Rows(blockRows, ffn, (r0, r1) => Kernels.SwiGlu(gate.AsSpan(r0 * ffn, (r1 - r0) * ffn), up.AsSpan(r0 * ffn, (r1 - r0) * ffn), gate.AsSpan(r0 * ffn, (r1 - r0) * ffn)));
+                fire.At(HookPoint.MlpPost(l), gate, T, c.Ffn);   // only ever whole: a hook there makes one chunk
+                Kernels.Linear(gate.AsSpan(0, blockRows * ffn), blockRows, L.Down, default, mlpOut.AsSpan(t0 * dim, blockRows * dim));
+            }
             fire.At(HookPoint.MlpOut(l), mlpOut, T, dim);
             Add(x, mlpOut, T, dim);
             fire.At(HookPoint.ResidPost(l), x, T, dim);
@@ -151,6 +157,20 @@ public sealed class Transformer : IDecoder
         fire.At(HookPoint.Logits, logits, rows, c.Vocab, firstRow: T - rows);
         return logits;
     }
+
+    /// <summary>
+    /// Most tokens whose MLP hidden rows (gate and up, tokens × ffn floats each) are held at once: a longer prefill
+    /// runs its MLP in <see cref="MlpChunks"/> blocks of at most this many tokens, so those buffers, and the GEMM's
+    /// packed copy of the down projection's input, stay the size of a 256-token pass (at 1,024 tokens of the 0.5B
+    /// shape 60 MB less; of the 8B shape 176 MB). Every output element of a GEMM is the same chain of fused
+    /// multiply-adds whatever the rows around it, so the blocks change no bit (a test compares a pass whose MLP
+    /// hook forces one block).
+    /// </summary>
+    public const int MlpTokens = 256;
+
+    /// <summary>Blocks of nearly equal size (at least <see cref="MlpTokens"/> / 2 tokens each, so never the few-row
+    /// matrix-vector path) that a <paramref name="tokens"/>-token MLP runs in.</summary>
+    public static int MlpChunks(int tokens) => Math.Max(1, (tokens + MlpTokens - 1) / MlpTokens);
 
     /// <summary>Tokens per work item of the row-wise steps (norms, RoPE, biases, SwiGLU, residual adds): 32 items
     /// for a 256-token prefill. Fixed, so results do not depend on the thread count.</summary>
@@ -301,7 +321,7 @@ public sealed class Transformer : IDecoder
         public readonly float[] Q = new float[tokens * c.QDim], Z = new float[tokens * c.QDim];
         public readonly float[] K = new float[tokens * c.KvDim], V = new float[tokens * c.KvDim];
         public readonly float[] AttnOut = new float[tokens * c.Dim], MlpOut = new float[tokens * c.Dim];
-        public readonly float[] Gate = new float[tokens * c.Ffn], Up = new float[tokens * c.Ffn];
+        private float[]? _gate, _up;
         public readonly Attention Attention = attention ?? new Attention();
         private float[]? _pattern;
         private KvCache? _oneCall;
@@ -324,6 +344,14 @@ public sealed class Transformer : IDecoder
         {
             if (_rows.Item1?.Length != n) _rows = (new double[n], new double[n]);
             return _rows;
+        }
+
+        /// <summary>The MLP's gate and up buffers for <paramref name="rows"/> tokens (kept, grown when a call needs more).</summary>
+        public (float[] Gate, float[] Up) Hidden(int rows)
+        {
+            long n = (long)rows * c.Ffn;
+            if (_gate == null || _gate.Length < n) (_gate, _up) = (new float[n], new float[n]);
+            return (_gate, _up!);
         }
 
         public float[] Pattern(long n)
