@@ -162,6 +162,10 @@ public sealed partial class DocumentSignals
         return Math.Min(tokens, Math.Min(s.LensPositions, Math.Max(MinimumLensPositions, budget)));
     }
 
+    /// <summary>Above this many tokens a window of the per-document estimators holds one block per thread instead of
+    /// two (<see cref="Measure(CapturedDocument)"/>): their prepared representations are large there.</summary>
+    public const int WideDocument = 512;
+
     private static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
     public DocumentMeasurement Measure(int[] ids) => Measure(Capture([ids])[0]);
@@ -237,16 +241,18 @@ public sealed partial class DocumentSignals
         // half-free large-object region. Measured on Q8_0 at the 0.5B shape: a peak about 10-15 MiB lower, at a cost
         // of milliseconds per document.
         Garbage.Release();
-        // The blocks go in windows of 2 per thread: a window's new representations are prepared, then its blocks
-        // measured, so memory holds a window's prepared representations (a 0.5 MB Gram matrix each at 256 tokens of
-        // the 0.5B shape, with its scores and values; the float64 rows pass through the shelf) rather than all
-        // L + 1. Every block is measured exactly as before, whatever the window.
+        // The blocks go in windows of 2 per thread (1 above WideDocument tokens): a window's new representations are
+        // prepared, then its blocks measured, so memory holds a window's prepared representations (a 0.5 MB Gram
+        // matrix each at 256 tokens of the 0.5B shape, with its scores and values; the float64 rows pass through the
+        // shelf) rather than all L + 1. At 1,024 tokens each holds two Gram matrices, 15 MB: one block per thread
+        // there took the peak RSS of 4 such documents from 952–964 to 906–940 MiB, at no speed that could be told
+        // apart. Every block is measured exactly as before, whatever the window.
         var values = new double[L, PerDocumentSignals.Length];
         var ksg = new KsgMutualInformationResult[L];
         var prepared = new PreparedRepresentation?[L + 1];
         var measuredBlocks = new RepresentationValues?[L];
         var shelf = new Shelf();
-        int window = Math.Max(1, 2 * Mspgt.Numerics.Parallelism.Threads);
+        int window = Math.Max(1, (T > WideDocument ? 1 : 2) * Mspgt.Numerics.Parallelism.Threads);
         for (int l0 = 0; l0 < L; l0 += window)
         {
             int l1 = Math.Min(L, l0 + window);

@@ -16,7 +16,7 @@ public class ThreadCountTests
     private static ModelConfig Config() => new()
     {
         Architecture = Architecture.Llama, Dim = 256, Layers = 3, Heads = 8, KvHeads = 4, HeadDim = 32,
-        Ffn = 512, Vocab = 700, MaxSeq = 256, NormEps = 1e-5f, RopeTheta = 10000f, BosId = 1, EosId = 2,
+        Ffn = 512, Vocab = 700, MaxSeq = 640, NormEps = 1e-5f, RopeTheta = 10000f, BosId = 1, EosId = 2,
     };
 
     private static int[] Ids(int n, int vocab)
@@ -25,11 +25,13 @@ public class ThreadCountTests
         return Enumerable.Range(0, n).Select(_ => rng.Next(vocab)).ToArray();
     }
 
-    [Fact]
-    public void LogitsAndSignalsAreBitIdenticalWhateverTheThreadCount()
+    [Theory]
+    [InlineData(150)]
+    [InlineData(600)]   // MLP blocks (Transformer.MlpTokens) and one block per thread in the signals' windows (DocumentSignals.WideDocument)
+    public void LogitsAndSignalsAreBitIdenticalWhateverTheThreadCount(int tokens)
     {
         using var m = SyntheticModel.Build(Config(), seed: 11);
-        var ids = Ids(150, m.Config.Vocab);
+        var ids = Ids(tokens, m.Config.Vocab);
         var logits = new List<float[]>();
         var signals = new List<double[,]>();
         try
