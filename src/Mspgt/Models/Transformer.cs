@@ -162,7 +162,7 @@ public sealed class Transformer : IDecoder
     /// Most tokens whose MLP hidden rows (gate and up, tokens × ffn floats each) are held at once: a longer prefill
     /// runs its MLP in <see cref="MlpChunks"/> blocks of at most this many tokens, so those buffers, and the GEMM's
     /// packed copy of the down projection's input, stay the size of a 256-token pass (at 1,024 tokens of the 0.5B
-    /// shape 60 MB less; of the 8B shape 176 MB). Every output element of a GEMM is the same chain of fused
+    /// shape about 45 MB less, of the 8B shape about 130 MB). Every output element of a GEMM is the same chain of fused
     /// multiply-adds whatever the rows around it, so the blocks change no bit (a test compares a pass whose MLP
     /// hook forces one block).
     /// </summary>

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Mspgt.Numerics;
 
 /// <summary>
@@ -75,15 +77,15 @@ public static class HeadSlices
             double max = m;
             foreach (float v in x) if (v > max) max = v;
             if (max > m) { s *= Math.Exp(m - max); m = max; }
-            int n = x.Length, i = 0, w = System.Numerics.Vector<float>.Count;
-            var vm = new System.Numerics.Vector<double>(m);
-            System.Numerics.Vector<double> sum = default;
+            int n = x.Length, i = 0, w = Vector<float>.Count;
+            var vm = new Vector<double>(m);
+            Vector<double> sum = default;
             for (; i + w <= n; i += w)
             {
-                System.Numerics.Vector.Widen(new System.Numerics.Vector<float>(x.Slice(i)), out var x0, out var x1);
-                sum += System.Numerics.Vector.Exp(x0 - vm) + System.Numerics.Vector.Exp(x1 - vm);
+                Vector.Widen(new Vector<float>(x.Slice(i)), out var x0, out var x1);
+                sum += Vector.Exp(x0 - vm) + Vector.Exp(x1 - vm);
             }
-            double tail = System.Numerics.Vector.Sum(sum);
+            double tail = Vector.Sum(sum);
             for (; i < n; i++) tail += Math.Exp(x[i] - m);
             s += tail;
         }

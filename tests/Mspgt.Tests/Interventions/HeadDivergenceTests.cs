@@ -8,7 +8,7 @@ public class HeadDivergenceTests
 {
     private const int T = 9, Dim = 32, Vocab = 1000;
 
-    private static float[] Random(int n, int seed, double scale = 1)
+    internal static float[] Random(int n, int seed, double scale = 1)
     {
         var rng = new Random(seed);
         return Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();

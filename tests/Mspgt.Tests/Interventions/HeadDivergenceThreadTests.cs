@@ -17,11 +17,7 @@ public sealed class HeadDivergenceThreadTests : IDisposable
 
     public void Dispose() => Parallelism.Set(null);
 
-    private static float[] Random(int n, int seed, double scale)
-    {
-        var rng = new Random(seed);
-        return Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
-    }
+    private static float[] Random(int n, int seed, double scale) => HeadDivergenceTests.Random(n, seed, scale);
 
     private static int[] Targets => Enumerable.Range(0, Rows).Select(i => (i * 37 + 11) % Vocab).ToArray();
 

@@ -11,7 +11,7 @@ namespace Mspgt.Tests.Models;
 /// </summary>
 public class KeptBuffersTests
 {
-    private static ModelConfig Config() => new()
+    internal static ModelConfig Config() => new()
     {
         Architecture = Architecture.Llama, Dim = 64, Layers = 2, Heads = 4, KvHeads = 2, HeadDim = 16,
         Ffn = 128, Vocab = 300, MaxSeq = 128, NormEps = 1e-5f, RopeTheta = 10000f, BosId = 1, EosId = 2,

@@ -11,11 +11,7 @@ namespace Mspgt.Tests.Models;
 /// </summary>
 public class MlpBlocksTests
 {
-    private static ModelConfig Config() => new()
-    {
-        Architecture = Architecture.Llama, Dim = 64, Layers = 2, Heads = 4, KvHeads = 2, HeadDim = 16,
-        Ffn = 96, Vocab = 300, MaxSeq = 1024, NormEps = 1e-5f, RopeTheta = 10000f, BosId = 1, EosId = 2,
-    };
+    private static ModelConfig Config() => KeptBuffersTests.Config() with { MaxSeq = 1024 };   // 2 layers, a 300-entry vocabulary
 
     private static int[] Ids(int n) => Enumerable.Range(0, n).Select(i => (i * 37 + 5) % 300).ToArray();
 
