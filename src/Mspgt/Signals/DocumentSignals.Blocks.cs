@@ -15,6 +15,15 @@ public sealed partial class DocumentSignals
     public static RepresentationValues MeasureRepresentations(DenseMatrix pre, DenseMatrix post, SignalSettings s, int layer) =>
         MeasureRepresentations(PreparedRepresentation.Of(pre, s, layer - 1), PreparedRepresentation.Of(post, s, layer), s, layer);
 
+    /// <summary>The same from T × d float rows, prepared as analyze prepares its captured representations (tests
+    /// hold the two preparations to one another).</summary>
+    internal static RepresentationValues MeasureRepresentations(float[] pre, float[] post, int T, int d, SignalSettings s, int layer)
+    {
+        var shelf = new Shelf();
+        return MeasureRepresentations(PreparedRepresentation.Of(pre, T, d, s, layer - 1, shelf, null),
+            PreparedRepresentation.Of(post, T, d, s, layer, shelf, null), s, layer);
+    }
+
     private static RepresentationValues MeasureRepresentations(PreparedRepresentation pre, PreparedRepresentation post, SignalSettings s, int layer)
     {
         if (pre.Gram == null || post.Gram == null) return MeasureDegenerate(pre, post, s, layer);
@@ -67,6 +76,11 @@ public sealed partial class DocumentSignals
         public static OutputValues Of(DenseMatrix rows, CenteredGram gram, SignalSettings s, int block) => new(
             Deferred.Of(() => EffectiveRank.Compute(gram)),
             Deferred.Of(() => new TwoNnIntrinsicDimension { Seed = s.Seed + block }.Estimate(rows, gram).Dimension));
+
+        /// <summary>The same from the float rows themselves (TwoNN's exact distances widen them as it reads them).</summary>
+        public static OutputValues Of(ReadOnlyMemory<float> rows, CenteredGram gram, SignalSettings s, int block) => new(
+            Deferred.Of(() => EffectiveRank.Compute(gram)),
+            Deferred.Of(() => new TwoNnIntrinsicDimension { Seed = s.Seed + block }.Estimate(rows, gram.Rows, gram.Cols, gram).Dimension));
     }
 
     /// <summary>
@@ -85,25 +99,44 @@ public sealed partial class DocumentSignals
         public static PreparedRepresentation Of(DenseMatrix m, SignalSettings s, int block) => OfRows(s.IncludeBos ? m : WithoutFirstRow(m), s, block);
 
         /// <summary>
-        /// The same from T × d float rows, converted once without row 0 rather than converted and then copied. The
-        /// float64 rows and their centred copy are taken from <paramref name="shelf"/> and put back once dropped.
+        /// The same from T × d float rows (row 0 left out unless IncludeBos), with one float64 array rather than two:
+        /// the rows are widened into an array from <paramref name="shelf"/> and centred there, in place, while the
+        /// float rows stay the raw values (TwoNN's exact distances widen them as they read them, and a path that needs
+        /// the raw float64 rows widens them again). Every value is what the two-array preparation made: widening is
+        /// exact, and the means are taken before the rows are centred over them. At 1,024 tokens of the 0.5B shape
+        /// that is 7.3 MB less per representation being prepared (one per thread).
         /// </summary>
         /// <param name="product">Where the Gram product runs (the model's GPU), or null for here.</param>
         public static PreparedRepresentation Of(float[] rowMajor, int T, int d, SignalSettings s, int block, Shelf shelf,
             CenteredGram.GramProduct? product)
         {
             int n = s.IncludeBos ? T : T - 1;
-            var rows = DenseMatrix.FromFloats(rowMajor.AsSpan((T - n) * d), n, d, shelf.Take(n * d));
-            return OfRows(rows, s, block, shelf, product);
+            var raw = rowMajor.AsMemory((T - n) * d, n * d);
+            DenseMatrix Widened() => DenseMatrix.FromFloats(raw.Span, n, d);
+            if (n < 2 || d < 1) return new(Widened(), null, null, null, null);
+            foreach (float v in raw.Span) if (!float.IsFinite(v)) return new(Widened(), null, null, null, null);
+            var data = shelf.Take(n * d);
+            var g = CenteredGram.Of(DenseMatrix.FromFloats(raw.Span, n, d, data), "signals", centeredInto: data, product);
+            if (!(g.TotalSquares > 0))
+            {
+                shelf.Put(data);
+                return new(Widened(), null, null, null, null);
+            }
+            if (n <= 2L * d) g.AddSampleGram();   // as OfRows (below) says
+            var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors };
+            var pca = n <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;
+            var output = block >= 0 ? OutputValues.Of(raw, g, s, block) : null;
+            var scores = pca?.ProjectCentered(g.Centered!, whiten: true);
+            g.DropCentered();
+            if (g.Centered == null) shelf.Put(data);
+            return pca == null ? new(Widened(), g, null, null, output) : new(null, g, pca, scores, output);
         }
 
-        private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s, int block, Shelf? shelf = null,
-            CenteredGram.GramProduct? product = null)
+        private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s, int block)
         {
             if (rows.Rows < 2 || rows.Cols < 1) return new(rows, null, null, null, null);
             foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null, null, null);
-            var centered = shelf?.Take(rows.Data.Length);
-            var g = CenteredGram.Of(rows, "signals", centered, product);
+            var g = CenteredGram.Of(rows, "signals");
             if (!(g.TotalSquares > 0)) return new(rows, null, null, null, null);
             // A document longer than the width (the feature form) gets the sample Gram too, while its n × n array is
             // no larger than the two n × d ones it lets go (the centred rows and, in CKA, their transpose): TwoNN and
@@ -114,18 +147,15 @@ public sealed partial class DocumentSignals
             var output = block >= 0 ? OutputValues.Of(rows, g, s, block) : null;
             var scores = pca?.ProjectCentered(g.Centered!, whiten: true);   // = pca.Project(rows, whiten: true)
             g.DropCentered();
-            if (g.Centered == null) shelf?.Put(centered);
-            if (pca == null) return new(rows, g, null, null, output);
-            shelf?.Put(rows.Data);
-            return new(null, g, pca, scores, output);
+            return pca == null ? new(rows, g, null, null, output) : new(null, g, pca, scores, output);
         }
     }
 
     /// <summary>
     /// Same-length float64 arrays handed back and out again within one document's measurement: each representation
-    /// converts its rows to float64 and centres a copy, 2 × 1.8 MB at 256 tokens of the 0.5B shape, dropped as soon
-    /// as it is prepared. Reusing them keeps (L + 1) × 2 such arrays from passing through the large-object heap,
-    /// which the GC sweeps late. It holds no more arrays than were out at once (2 per thread).
+    /// widens its rows to float64 and centres them there, 1.8 MB at 256 tokens of the 0.5B shape, let go as soon as
+    /// it is prepared. Reusing them keeps L + 1 such arrays from passing through the large-object heap, which the GC
+    /// sweeps late. It holds no more arrays than were out at once (one per representation being prepared).
     /// </summary>
     private sealed class Shelf
     {

@@ -41,6 +41,48 @@ public class SharedGramTests
         Assert.Equal(dims > samples, CenteredGram.Of(y).SampleForm);
     }
 
+    /// <summary>
+    /// analyze prepares its captured float rows with one float64 array, centred in place, the float rows serving as
+    /// the raw values: every value is the two-array preparation's (<see cref="DocumentSignals.MeasureRepresentations(DenseMatrix, DenseMatrix, SignalSettings, int)"/>
+    /// on the widened rows) bit for bit, in the sample form, the feature form with and without the added sample
+    /// Gram, with position 0 in or out, and where a side is invalid (zero variance, a non-finite value), the same
+    /// failure.
+    /// </summary>
+    [Theory]
+    [InlineData(120, 300, false)]
+    [InlineData(200, 24, false)]
+    [InlineData(150, 90, false)]
+    [InlineData(150, 90, true)]
+    public void FloatRowsArePreparedAsTheirWidenedMatrix(int samples, int dims, bool includeBos)
+    {
+        var rng = new Random(samples + dims + 1);
+        int T = samples + 1;
+        var pre = Gaussian(T, dims, rng);
+        var post = Gaussian(T, dims, rng);
+        for (int i = 0; i < post.Data.Length; i++) post.Data[i] = 0.8 * pre.Data[i] + 0.6 * post.Data[i] * post.Data[i];
+        float[] F(DenseMatrix m) => m.Data.Select(v => (float)v).ToArray();
+        var (pf, qf) = (F(pre), F(post));
+        var s = new SignalSettings { Seed = 4, IncludeBos = includeBos };
+        var expected = DocumentSignals.MeasureRepresentations(DenseMatrix.FromFloats(pf, T, dims), DenseMatrix.FromFloats(qf, T, dims), s, layer: 3);
+        var got = DocumentSignals.MeasureRepresentations(pf, qf, T, dims, s, layer: 3);
+        Assert.Equal(expected.Ksg, got.Ksg);
+        Assert.True(BitConverter.DoubleToInt64Bits(expected.Cka) == BitConverter.DoubleToInt64Bits(got.Cka), $"cka {expected.Cka:R} {got.Cka:R}");
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.EffectiveRank), BitConverter.DoubleToInt64Bits(got.EffectiveRank));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.TwoNn), BitConverter.DoubleToInt64Bits(got.TwoNn));
+
+        // Invalid sides: every row of the output the same (zero variance), then one non-finite value in the input.
+        var flat = (float[])qf.Clone();
+        for (int t = 0; t < T; t++) Array.Copy(qf, 0, flat, t * dims, dims);
+        var broken = (float[])pf.Clone();
+        broken[5 * dims + 2] = float.NaN;
+        foreach (var (a, b) in new[] { (pf, flat), (broken, qf) })
+        {
+            var want = Assert.Throws<MspgtException>(() => DocumentSignals.MeasureRepresentations(DenseMatrix.FromFloats(a, T, dims), DenseMatrix.FromFloats(b, T, dims), s, 3));
+            var e = Assert.Throws<MspgtException>(() => DocumentSignals.MeasureRepresentations(a, b, T, dims, s, 3));
+            Assert.Equal(want.Message, e.Message);
+        }
+    }
+
     [Fact]
     public void EigenvaluesAreTheSameWithOrWithoutTheVectors()
     {

@@ -63,7 +63,7 @@ public sealed class TwoNnIntrinsicDimension
         if (!(DiscardFraction >= 0 && DiscardFraction < 1))
             throw new MspgtException(source, $"discard fraction must lie in [0, 1), got {DiscardFraction}");
         SampleChecks.Require(x, source, MinimumSamples);
-        var distinct = DistinctRows(x);
+        var distinct = DistinctRows<double>(x.Rows, i => x.Row(i));
         int dropped = x.Rows - distinct.Length;
         if (distinct.Length < MinimumSamples)
             throw new MspgtException(source, $"needs at least 3 distinct points, got {distinct.Length} ({dropped} duplicates dropped)");
@@ -72,9 +72,37 @@ public sealed class TwoNnIntrinsicDimension
         if (gram != null && (gram.Rows != x.Rows || gram.Cols != x.Cols))
             throw new ArgumentException("the Gram matrix is not of these samples");
         var points = all ? x : x.SelectRows(pick.Select(i => distinct[i]).ToArray());
-        var logMu = LogRatios(points, all ? gram?.SampleGram : null);
+        var logMu = LogRatios(new Points(points, default, points.Rows, points.Cols), all ? gram?.SampleGram : null);
         double d = Fit == TwoNnFit.MaximumLikelihood ? MaximumLikelihood(logMu) : LinearFit(logMu, DiscardFraction);
         return new TwoNnResult(d, logMu.Length, dropped);
+    }
+
+    /// <summary>
+    /// <see cref="Estimate(DenseMatrix, CenteredGram)"/> of the float rows <paramref name="rows"/> (n × d, row-major)
+    /// widened to float64, bit for bit, without a float64 copy of them: when every row is distinct, none is
+    /// subsampled and <paramref name="gram"/> (theirs) holds the sample Gram matrix, the candidates come from it and
+    /// each exact distance widens its two rows as it reads them (widening is exact, so the distances are the same).
+    /// Otherwise the rows are widened once and estimated as a matrix.
+    /// </summary>
+    public TwoNnResult Estimate(ReadOnlyMemory<float> rows, int n, int d, CenteredGram gram)
+    {
+        if (rows.Length != (long)n * d) throw new ArgumentException($"{rows.Length} values do not form {n} rows of {d}");
+        if (gram.Rows != n || gram.Cols != d) throw new ArgumentException("the Gram matrix is not of these samples");
+        bool usable = DiscardFraction >= 0 && DiscardFraction < 1 && n >= MinimumSamples && d >= 1 && gram.SampleGram != null;
+        foreach (float v in rows.Span)
+            if (!float.IsFinite(v)) { usable = false; break; }   // the matrix path reports it
+        if (usable)
+        {
+            var span = rows;
+            var distinct = DistinctRows(n, i => span.Span.Slice(i * d, d));
+            if (distinct.Length == n && SeededSampling.Subset(n, MaxSamples, Seed).Length == n)
+            {
+                var logMu = LogRatios(new Points(null, rows, n, d), gram.SampleGram);
+                double dim = Fit == TwoNnFit.MaximumLikelihood ? MaximumLikelihood(logMu) : LinearFit(logMu, DiscardFraction);
+                return new TwoNnResult(dim, logMu.Length, 0);
+            }
+        }
+        return Estimate(DenseMatrix.FromFloats(rows.Span, n, d), gram);
     }
 
     private static double MaximumLikelihood(double[] logMu)
@@ -107,9 +135,9 @@ public sealed class TwoNnIntrinsicDimension
     // ln(r2/r1) for every point. Candidates come from ‖a‖² + ‖b‖² − 2a·b on centered data (fast, blocked), then the
     // best few are re-measured exactly as ‖a − b‖ on the original rows so round-off in the expansion cannot distort small distances.
     // With sampleGram (Xc Xcᵀ of these points) the dot products are read from it instead.
-    private static double[] LogRatios(DenseMatrix points, DenseMatrix? sampleGram)
+    private static double[] LogRatios(Points points, DenseMatrix? sampleGram)
     {
-        var xc = sampleGram == null ? LinearAlgebra.Center(points) : null;
+        var xc = sampleGram == null ? LinearAlgebra.Center(points.Matrix ?? throw new ArgumentException("float rows need their sample Gram")) : null;
         int n = points.Rows;
         var sq = new double[n];
         for (int i = 0; i < n; i++) sq[i] = xc != null ? TensorPrimitives.Dot<double>(xc.Row(i), xc.Row(i)) : sampleGram![i, i];
@@ -140,14 +168,16 @@ public sealed class TwoNnIntrinsicDimension
                     bestJ[pos] = j;
                 }
                 double r1 = double.PositiveInfinity, r2 = double.PositiveInfinity;
-                var xi = points.Row(i);
+                var widened = points.Matrix == null ? System.Buffers.ArrayPool<double>.Shared.Rent(2 * points.Cols) : null;
+                var xi = points.Row(i, widened);
                 for (int c = 0; c < candidates; c++)
                 {
                     if (bestJ[c] < 0) continue;
-                    double exact = TensorPrimitives.Distance<double>(xi, points.Row(bestJ[c]));
+                    double exact = TensorPrimitives.Distance<double>(xi, points.Row(bestJ[c], widened, second: true));
                     if (exact < r1) { r2 = r1; r1 = exact; }
                     else if (exact < r2) r2 = exact;
                 }
+                if (widened != null) System.Buffers.ArrayPool<double>.Shared.Return(widened);
                 // r1 > 0 because duplicates were removed; tiny distinct distances are still exact here.
                 result[i] = Math.Log(r2 / r1);
             });
@@ -155,21 +185,41 @@ public sealed class TwoNnIntrinsicDimension
         return result;
     }
 
-    /// <summary>Indices of the first occurrence of every distinct row, in order.</summary>
-    private static int[] DistinctRows(DenseMatrix x)
+    /// <summary>The points whose distances are re-measured exactly: a matrix's rows, or float rows widened into the
+    /// caller's buffer (its first half for the first row asked, its second half for the second).</summary>
+    private readonly struct Points(DenseMatrix? matrix, ReadOnlyMemory<float> floats, int rows, int cols)
+    {
+        public DenseMatrix? Matrix => matrix;
+        public int Rows => rows;
+        public int Cols => cols;
+
+        public ReadOnlySpan<double> Row(int i, double[]? buffer, bool second = false)
+        {
+            if (matrix != null) return matrix.Row(i);
+            var into = buffer.AsSpan(second ? cols : 0, cols);
+            TensorPrimitives.ConvertChecked<float, double>(floats.Span.Slice(i * cols, cols), into);   // exact
+            return into;
+        }
+    }
+
+    private delegate ReadOnlySpan<T> RowOf<T>(int i);
+
+    /// <summary>Indices of the first occurrence of every distinct row, in order (float rows give the same indices as
+    /// their widened copies: widening keeps every value, and equality, ±0 included).</summary>
+    private static int[] DistinctRows<T>(int rows, RowOf<T> rowOf) where T : struct, System.Numerics.IFloatingPointIeee754<T>
     {
         var byHash = new Dictionary<int, List<int>>();
-        var keep = new List<int>(x.Rows);
-        for (int i = 0; i < x.Rows; i++)
+        var keep = new List<int>(rows);
+        for (int i = 0; i < rows; i++)
         {
-            var row = x.Row(i);
+            var row = rowOf(i);
             var h = new HashCode();
-            foreach (double v in row) h.Add(v == 0 ? 0.0 : v);   // +0 and −0 are the same point
+            foreach (T v in row) h.Add(T.IsZero(v) ? T.Zero : v);   // +0 and −0 are the same point
             int key = h.ToHashCode();
             if (!byHash.TryGetValue(key, out var list)) byHash[key] = list = new List<int>();
             bool duplicate = false;
             foreach (int j in list)
-                if (row.SequenceEqual(x.Row(j))) { duplicate = true; break; }
+                if (row.SequenceEqual(rowOf(j))) { duplicate = true; break; }
             if (duplicate) continue;
             list.Add(i);
             keep.Add(i);

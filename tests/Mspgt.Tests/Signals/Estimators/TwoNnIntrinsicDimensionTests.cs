@@ -68,6 +68,59 @@ public class TwoNnIntrinsicDimensionTests
         Assert.NotEqual(a.Dimension, new TwoNnIntrinsicDimension { MaxSamples = 500, Seed = 2 }.Estimate(x).Dimension);
     }
 
+    private static float[] AsFloats(DenseMatrix x) => x.Data.Select(v => (float)v).ToArray();
+
+    private static CenteredGram WithSampleGram(DenseMatrix x)
+    {
+        var g = CenteredGram.Of(x);
+        g.AddSampleGram();
+        return g;
+    }
+
+    /// <summary>
+    /// The float-row entry (analyze's representations, never widened whole) gives the matrix entry's result on the
+    /// widened rows bit for bit: on distinct rows with the sample Gram (its own path: each exact distance widens its
+    /// two rows), in the feature form and the sample form, and where it hands over to the matrix path (duplicate
+    /// rows, a subsample, no sample Gram).
+    /// </summary>
+    [Theory]
+    [InlineData(300, 40, 0)]      // feature form, sample Gram added
+    [InlineData(60, 200, 0)]      // sample form
+    [InlineData(300, 40, 25)]     // 25 duplicate rows: the matrix path
+    public void FloatRowsGiveTheWidenedMatrixResultBitForBit(int n, int d, int duplicates)
+    {
+        var rng = new Random(n + d + duplicates);
+        var x = Gaussian(n, d, rng);
+        for (int i = 0; i < duplicates; i++) x.Row(3 * i).CopyTo(x.Row(n - 1 - i));
+        var f = AsFloats(x);
+        var widened = DenseMatrix.FromFloats(f, n, d);
+        var g = WithSampleGram(widened);
+        foreach (var est in new[] { new TwoNnIntrinsicDimension { Seed = 3 }, new TwoNnIntrinsicDimension { Fit = TwoNnFit.LinearFit } })
+        {
+            var expected = est.Estimate(widened, g);
+            var got = est.Estimate(f, n, d, g);
+            Assert.Equal(expected, got);   // the record: dimension, points and duplicates dropped, exactly
+            Assert.Equal(duplicates, got.DuplicatesDropped);
+        }
+        var capped = new TwoNnIntrinsicDimension { MaxSamples = n / 2, Seed = 4 };
+        Assert.Equal(capped.Estimate(widened, g), capped.Estimate(f, n, d, g));
+        var featureOnly = CenteredGram.Of(widened);   // no sample Gram when n > d: the candidates from the rows
+        if (featureOnly.SampleGram == null) Assert.Equal(new TwoNnIntrinsicDimension().Estimate(widened, featureOnly), new TwoNnIntrinsicDimension().Estimate(f, n, d, featureOnly));
+    }
+
+    [Fact]
+    public void FloatRowsFailAsTheMatrixDoes()
+    {
+        var x = Gaussian(20, 3, new Random(48));
+        var f = AsFloats(x);
+        var g = WithSampleGram(DenseMatrix.FromFloats(f, 20, 3));
+        f[7] = float.PositiveInfinity;
+        var e = Assert.Throws<MspgtException>(() => new TwoNnIntrinsicDimension().Estimate(f, 20, 3, g));
+        var expected = Assert.Throws<MspgtException>(() => new TwoNnIntrinsicDimension().Estimate(DenseMatrix.FromFloats(f, 20, 3), g));
+        Assert.Equal(expected.Message, e.Message);
+        Assert.Throws<ArgumentException>(() => new TwoNnIntrinsicDimension().Estimate(f, 19, 3, g));
+    }
+
     [Fact]
     public void BadInputThrowsMspgtException()
     {
