@@ -46,6 +46,24 @@ public static class CorpusMeasurement
             try { return f(); }
             finally { ticks += Stopwatch.GetTimestamp() - t0; }
         }
+        // On the CPU a document's signals are measured inside its forward pass (as its hooks hand the representations
+        // over): the time they report is theirs, the rest of the call the pass's. A failed call counts as the pass's.
+        DocumentMeasurement Streamed(int[] ids)
+        {
+            long t0 = Stopwatch.GetTimestamp(), spent = 0;
+            try
+            {
+                var m = signals.CaptureAndMeasure(ids, out var signalTime);
+                spent = (long)(signalTime.TotalSeconds * Stopwatch.Frequency);
+                return m;
+            }
+            finally
+            {
+                long all = Stopwatch.GetTimestamp() - t0;
+                perDocument += spent;
+                forward += all - spent;
+            }
+        }
         // Usable documents go to the model in groups (one batched pass each on a GPU; groups of one on the CPU), as
         // many as the device takes at the group's longest length; each is then measured on its own, in corpus order.
         void Flush()
@@ -63,8 +81,12 @@ public static class CorpusMeasurement
                 var doc = group[i];
                 try
                 {
-                    var capture = captured?[i] ?? Timed(ref forward, () => signals.Capture([doc.Ids])[0]);
-                    measured.Add((doc, Timed(ref perDocument, () => signals.Measure(capture))));
+                    if (captured == null && signals.Streams) measured.Add((doc, Streamed(doc.Ids)));
+                    else
+                    {
+                        var capture = captured?[i] ?? Timed(ref forward, () => signals.Capture([doc.Ids])[0]);
+                        measured.Add((doc, Timed(ref perDocument, () => signals.Measure(capture))));
+                    }
                 }
                 catch (Exception e) when (MspgtException.Behind(e) is { } failure)
                 {

@@ -163,12 +163,18 @@ public sealed partial class DocumentSignals
     }
 
     /// <summary>Above this many tokens a window of the per-document estimators holds one block per thread instead of
-    /// two (<see cref="Measure(CapturedDocument)"/>): their prepared representations are large there.</summary>
+    /// two (<see cref="DocumentMeasurer"/>): their prepared representations are large there.</summary>
     public const int WideDocument = 512;
 
     private static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 
-    public DocumentMeasurement Measure(int[] ids) => Measure(Capture([ids])[0]);
+    /// <summary>Every per-document signal of one document: streamed through one forward pass on the CPU
+    /// (<see cref="CaptureAndMeasure"/>), captured and then measured on a device.</summary>
+    public DocumentMeasurement Measure(int[] ids) => Streams ? CaptureAndMeasure(ids, out _) : Measure(Capture([ids])[0]);
+
+    /// <summary>Whether <see cref="CaptureAndMeasure"/> serves this model: a forward pass on the CPU, whose hooks run
+    /// where it runs. A device's pass goes through <see cref="Capture"/> (batched, each representation copied back once).</summary>
+    public bool Streams => _model is not Models.Gpu.GpuTransformer;
 
     /// <summary>
     /// Documents of up to <paramref name="tokens"/> tokens that one <see cref="Capture"/> should take: the model's
@@ -206,95 +212,53 @@ public sealed partial class DocumentSignals
     }
 
     /// <summary>
+    /// One document's forward pass and every per-document signal of it, the representations measured as the pass
+    /// hands them over: each block's output is copied when the pass reaches it and prepared with its window of blocks
+    /// as soon as the window is complete (<see cref="DocumentMeasurer"/>), so memory holds a window's representations
+    /// beside the pass's own buffers, never the document's L + 1 (92 MB at 1,024 tokens of the 0.5B shape). The
+    /// values are <see cref="Measure(CapturedDocument)"/>'s on the same document, bit for bit: the same windows and the
+    /// same arithmetic, only sooner.
+    /// </summary>
+    /// <param name="signals">The time spent measuring (inside the pass's hooks and after it); the rest of the call is
+    /// the forward pass.</param>
+    public DocumentMeasurement CaptureAndMeasure(int[] ids, out TimeSpan signals)
+    {
+        int L = _model.Config.Layers;
+        if (ids.Length < MinimumTokens)
+            throw new MspgtException("signals", $"{ids.Length} tokens are too few: the per-document estimators need {MinimumTokens}");
+        var hooks = new Hooks();
+        var attention = AttentionStatistics.Observe(hooks, L);
+        var measurer = new DocumentMeasurer(this, ids);
+        hooks.Observe(HookPoint.Embed, t => measurer.Add(0, t.Data));
+        for (int l = 0; l < L; l++)
+        {
+            int r = l + 1;
+            hooks.Observe(HookPoint.ResidPost(l), t => measurer.Add(r, t.Data));
+        }
+        _model.Forward(ids, null, hooks, LogitRows.None);
+        _model.ReleaseBuffers();   // the next document differs in length; meanwhile the lens needs the room
+        // One compacting collection before the lens: the pass's buffers and the windows' arrays go back to the system
+        // rather than stay committed under the lens's logits (about 10 MiB off the peak at 256 tokens of the 0.5B shape).
+        Mspgt.Numerics.Garbage.Release();
+        var result = measurer.Finish(attention);
+        signals = measurer.Elapsed;
+        return result;
+    }
+
+    /// <summary>
     /// Every per-document signal of one captured document. It consumes the capture: each representation is dropped
     /// as soon as it is prepared, so a document holds a window's float64 copies, not all L + 1 float ones besides.
     /// </summary>
     public DocumentMeasurement Measure(CapturedDocument captured)
     {
-        var c = _model.Config;
-        var (ids, reps) = (captured.Ids, captured.Representations);
-        int L = c.Layers, T = ids.Length, d = c.Dim;
-        var (entropy, distance) = (captured.Attention.Entropy, captured.Attention.Distance);
-
-        int[] lensPositions = EvenlySpaced(T, LensSampleSize(c, T, _s), skipFirst: false);
-        // The lens reads its sampled rows of every block's output after the estimators, once the float rows are gone.
-        var lensRows = Enumerable.Range(1, L).Select(r => Gather(reps[r], d, lensPositions)).ToArray();
-        // Each representation (embedding, then every block's output) is block l's output and block l+1's input:
-        // its centring, Gram matrix, eigen-decomposition and PCA fit are made once and serve both blocks' estimators.
-        // The pooled samples first, so that each representation's float rows can go as soon as it is prepared.
-        int[] positions = EvenlySpaced(T, Math.Min(T - 1, _s.ProbeTokensPerDocument), skipFirst: true);
-        int[] miPositions = EvenlySpaced(T, Math.Min(T, _s.MiTokensPerDocument), skipFirst: !_s.IncludeBos);
-        // Kept in the sample store at once (on disk, they leave memory before the estimators run), gathered and
-        // projected through two buffers reused for every representation rather than 2 × (L + 1) new arrays.
-        var pooled = _samples.NewRows(L + 1);
-        var miRows = _samples.NewRows(L + 1);
-        int most = Math.Max(positions.Length, miPositions.Length);
-        var (gathered, projected) = (new float[most * d], _projection == null ? null : new float[most * PooledDims]);
-        for (int r = 0; r <= L; r++)
+        var reps = captured.Representations;
+        var measurer = new DocumentMeasurer(this, captured.Ids);
+        for (int r = 0; r < reps.Length; r++)
         {
-            pooled.Put(r, Project(Gather(reps[r], d, positions, gathered), positions.Length, d, projected));
-            miRows.Put(r, Project(Gather(reps[r], d, miPositions, gathered), miPositions.Length, d, projected));
+            measurer.Add(r, reps[r]);
+            reps[r] = null!;   // the measurer holds it until its window is prepared
         }
-
-        // One compacting collection here, once the samples are kept and before the estimators begin: the gathered
-        // rows go, and the float rows still waiting are packed together, so the estimators' arrays do not land in a
-        // half-free large-object region. Measured on Q8_0 at the 0.5B shape: a peak about 10-15 MiB lower, at a cost
-        // of milliseconds per document.
-        Garbage.Release();
-        // The blocks go in windows of 2 per thread (1 above WideDocument tokens): a window's new representations are
-        // prepared, then its blocks measured, so memory holds a window's prepared representations (a 0.5 MB Gram
-        // matrix each at 256 tokens of the 0.5B shape, with its scores and values; the float64 rows pass through the
-        // shelf) rather than all L + 1. At 1,024 tokens each holds two Gram matrices, 15 MB: one block per thread
-        // there took the peak RSS of 4 such documents from 952–964 to 906–940 MiB, at no speed that could be told
-        // apart. Every block is measured exactly as before, whatever the window.
-        var values = new double[L, PerDocumentSignals.Length];
-        var ksg = new KsgMutualInformationResult[L];
-        var prepared = new PreparedRepresentation?[L + 1];
-        var measuredBlocks = new RepresentationValues?[L];
-        var shelf = new Shelf();
-        int window = Math.Max(1, (T > WideDocument ? 1 : 2) * Mspgt.Numerics.Parallelism.Threads);
-        for (int l0 = 0; l0 < L; l0 += window)
-        {
-            int l1 = Math.Min(L, l0 + window);
-            Parallel.For(l0 == 0 ? 0 : l0 + 1, l1 + 1, Mspgt.Numerics.Parallelism.Options, r =>
-            {
-                prepared[r] = PreparedRepresentation.Of(reps[r], T, d, _s, block: r - 1, shelf, _gramProduct);
-                reps[r] = null!;   // this document's floats are not read again
-            });
-            Parallel.For(l0, l1, Mspgt.Numerics.Parallelism.Options, l => measuredBlocks[l] = MeasureRepresentations(prepared[l]!, prepared[l + 1]!, _s, l));
-            for (int r = l0; r < l1; r++) prepared[r] = null; // the window's last one is the next window's first
-            // The window's float64 arrays are garbage now: sweeping lets the next window reuse their space. Left to its
-            // budget, the GC let about a document's worth pile up first (Q8_0 at the 0.5B shape: peak 672 → 655 MiB).
-            Garbage.Sweep();
-        }
-
-        // Every block's output through the lens in one pass over the unembedding (the last block's is the reference),
-        // after the estimators, once the forward's float rows are gone: its logits are then the largest array held.
-        var lensValues = _lens.MeasureLayers(lensRows, lensPositions.Length);
-        for (int l = 0; l < L; l++) Fill(l, measuredBlocks[l]!);
-
-        void Fill(int l, RepresentationValues rep)
-        {
-            var (kl, lensEntropy) = lensValues[l];
-            ksg[l] = rep.Ksg;
-            values[l, 0] = distance[l].Mean;
-            values[l, 1] = entropy[l].Mean;
-            values[l, 2] = entropy[l].MeanNormalised;
-            values[l, 3] = double.NaN;   // mi_gaussian: pooled over documents later
-            values[l, 4] = rep.Ksg.Nats;
-            values[l, 5] = double.NaN;   // mi_delta: from the pooled mi_gaussian
-            values[l, 6] = rep.Cka;
-            values[l, 7] = kl;
-            values[l, 8] = lensEntropy;
-            values[l, 9] = rep.EffectiveRank;
-            values[l, 10] = rep.TwoNn;
-        }
-        for (int l = 0; l < L; l++)
-            for (int s = 0; s < PerDocumentSignals.Length; s++)
-                if (s != MiGaussianColumn && s != MiDeltaColumn && !double.IsFinite(values[l, s]))
-                    throw new MspgtException("signals", $"{PerDocumentSignals[s]} is not finite at block {l}");
-
-        return new DocumentMeasurement { Values = values, Positions = positions, Pooled = pooled, MiPositions = miPositions, MiRows = miRows, Ksg = ksg };
+        return measurer.Finish(captured.Attention);
     }
 
     /// <summary>n positions spread evenly over [0, T) (or [1, T) when skipFirst: BOS carries no content).</summary>
@@ -309,17 +273,10 @@ public sealed partial class DocumentSignals
         return p;
     }
 
-    private static float[] Gather(float[] rows, int d, int[] positions)
-    {
-        var g = new float[positions.Length * d];
-        Gather(rows, d, positions, g);
-        return g;
-    }
-
     /// <summary>The rows at <paramref name="positions"/> into the front of <paramref name="into"/>.</summary>
-    private static ReadOnlySpan<float> Gather(float[] rows, int d, int[] positions, float[] into)
+    private static ReadOnlySpan<float> Gather(ReadOnlySpan<float> rows, int d, int[] positions, float[] into)
     {
-        for (int i = 0; i < positions.Length; i++) Array.Copy(rows, positions[i] * d, into, i * d, d);
+        for (int i = 0; i < positions.Length; i++) rows.Slice(positions[i] * d, d).CopyTo(into.AsSpan(i * d, d));
         return into.AsSpan(0, positions.Length * d);
     }
 
