@@ -38,13 +38,19 @@ public static partial class LinearAlgebra
         RequireSquare(input, "eigen-decomposition");
         RequireFinite(input, "eigen-decomposition");
         int n = input.Rows;
-        // The working copy (only its upper triangle, j ≥ i, is read and kept up to date below) is rented: a fresh
-        // 0.5 MB clone per decomposition at n = 255 was 0.8 of its 5.9 ms (large-object allocation, page faults,
-        // the copy), and an analysis makes about 125 of them. Every value read is first copied from the input.
+        // The working copy (only its upper triangle, j ≥ i, is read and kept up to date below) is rented up to 1 MB:
+        // a fresh 0.5 MB clone per decomposition at n = 255 was 0.8 of its 5.9 ms (large-object allocation, page
+        // faults, the copy), and an analysis makes about 125 of them. Larger ones are new (uninitialised: every value
+        // read is first copied from the input), since the shared pool keeps one per thread and more, for good: at
+        // n = 896 (1,024 tokens of the 0.5B shape) 8 MB a thread, against a decomposition of about 100 ms.
+        if ((long)n * n > PooledWorkValues) return Decompose(input, wanted, GC.AllocateUninitializedArray<double>(n * n));
         var work = System.Buffers.ArrayPool<double>.Shared.Rent(n * n);
         try { return Decompose(input, wanted, work); }
         finally { System.Buffers.ArrayPool<double>.Shared.Return(work); }
     }
+
+    /// <summary>Largest working copy rented from the shared pool (1 MB: n up to 362).</summary>
+    private const long PooledWorkValues = 1L << 17;
 
     // a: the working copy, at least n · n values.
     private static SymmetricEigen Decompose(DenseMatrix input, int wanted, double[] a)
@@ -101,17 +107,20 @@ public static partial class LinearAlgebra
     /// of large-object arrays on fresh pages each time, and that garbage brought full collections. Chunks rented from
     /// the shared array pool fared better but not well from n ≈ 500 on: the pool keeps a few dozen arrays of a size,
     /// so a decomposition's other chunks were new each time, fresh pages the kernel had to fault in and zero (page
-    /// faults were 10% of an n = 511 decomposition with 8 vectors). Each thread now keeps the chunks it has used, up to
-    /// <see cref="SpareChunksPerThread"/> (8 MB), for its next decomposition; only the entries written are ever read.
+    /// faults were 10% of an n = 511 decomposition with 8 vectors). Used chunks are kept for the next decomposition, up
+    /// to <see cref="SpareChunks"/> (16 MB) for the whole process; only the entries written are ever read. Until
+    /// 2026-12-08 each thread kept its own 8 MB, so the spares grew with the thread count (128 MB at 16 threads).
     /// </summary>
     private sealed class RotationLog
     {
         private const int ChunkSize = 2048;
 
-        /// <summary>Chunks a thread keeps between decompositions: 8 MB, all of the rotations for n up to about 590.</summary>
-        internal const int SpareChunksPerThread = 170;
+        /// <summary>Chunks the process keeps between decompositions: 16 MB, what two threads kept when each had its own
+        /// (all of the rotations of a decomposition up to n ≈ 590), whatever the thread count.</summary>
+        internal const int SpareChunks = 340;
 
-        [ThreadStatic] private static Stack<PlaneRotation[]>? t_spare;
+        private static readonly System.Collections.Concurrent.ConcurrentBag<PlaneRotation[]> s_spare = [];
+        private static int s_spareCount;
 
         private readonly List<PlaneRotation[]> _chunks = [];
         private int _last = ChunkSize;   // entries used in the last chunk
@@ -120,18 +129,21 @@ public static partial class LinearAlgebra
         {
             if (_last == ChunkSize)
             {
-                _chunks.Add(t_spare is { Count: > 0 } spare ? spare.Pop() : new PlaneRotation[ChunkSize]);
+                if (s_spare.TryTake(out var spare)) Interlocked.Decrement(ref s_spareCount);
+                _chunks.Add(spare ?? new PlaneRotation[ChunkSize]);
                 _last = 0;
             }
             _chunks[^1][_last++] = r;
         }
 
-        /// <summary>Hands the chunks to this thread's spares (the thread that logged them: a decomposition runs on one).</summary>
+        /// <summary>Hands the chunks to the spares, as many as they have room for.</summary>
         public void Release()
         {
-            var spare = t_spare ??= new Stack<PlaneRotation[]>();
             foreach (var c in _chunks)
-                if (spare.Count < SpareChunksPerThread) spare.Push(c);
+            {
+                if (Interlocked.Increment(ref s_spareCount) > SpareChunks) { Interlocked.Decrement(ref s_spareCount); break; }
+                s_spare.Add(c);
+            }
             _chunks.Clear();
             _last = ChunkSize;
         }

@@ -160,10 +160,12 @@ public static partial class LinearAlgebra
         var g = gram ? Zeroed(d, d, gramInto) : null;
         var xy = cross ? new DenseMatrix(d, c) : null;
         int slab = Math.Min(n, ChunkLength);
-        // The slabs are rented: a ridge probe makes hundreds of these products, and fresh 0.4-1 MB slabs each time
-        // were large-object churn the GC had to sweep. fillSlab writes every value read (d × tl and c × tl).
-        var xs = System.Buffers.ArrayPool<double>.Shared.Rent(d * slab);
-        var ys = System.Buffers.ArrayPool<double>.Shared.Rent(c * slab);
+        // The slabs are rented up to 1 MB each: a ridge probe makes hundreds of these products, and fresh 0.4-1 MB
+        // slabs each time were large-object churn the GC had to sweep. Wider ones (3.7 MB for an 896-wide
+        // representation of a long document, one product per representation) are new: the shared pool would keep
+        // one per thread for good. fillSlab writes every value read (d × tl and c × tl).
+        var xs = SlabBuffer(d * slab);
+        var ys = SlabBuffer(c * slab);
         try
         {
             for (int t0 = 0; t0 < n; t0 += ChunkLength)
@@ -176,12 +178,19 @@ public static partial class LinearAlgebra
         }
         finally
         {
-            System.Buffers.ArrayPool<double>.Shared.Return(xs);
-            System.Buffers.ArrayPool<double>.Shared.Return(ys);
+            if (xs.Length <= PooledSlabValues) System.Buffers.ArrayPool<double>.Shared.Return(xs);
+            if (ys.Length <= PooledSlabValues) System.Buffers.ArrayPool<double>.Shared.Return(ys);
         }
         if (g != null) MirrorUpper(g.Data, d);
         return (g, xy);
     }
+
+    /// <summary>Largest slab rented from the shared pool (1 MB).</summary>
+    private const int PooledSlabValues = 1 << 17;
+
+    private static double[] SlabBuffer(int values) => values <= PooledSlabValues
+        ? System.Buffers.ArrayPool<double>.Shared.Rent(values)
+        : GC.AllocateUninitializedArray<double>(values);
 
     // dst[j * tl + t] = x[t0 + t, j]: rows t0 .. t0 + tl − 1 of x as the columns of a Cols × tl matrix.
     private static void TransposeRows(DenseMatrix x, int t0, int tl, double[] dst)
