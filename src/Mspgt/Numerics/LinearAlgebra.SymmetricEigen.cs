@@ -97,6 +97,10 @@ public static partial class LinearAlgebra
         return new SymmetricEigen(values, vecs);
     }
 
+    /// <summary>QL rotation chunks kept for the next decomposition now, and the most ever kept (tests).</summary>
+    internal static int SpareRotationChunks => RotationLog.SpareCount;
+    internal const int SpareRotationChunksBound = RotationLog.SpareChunks;
+
     /// <summary>One QL plane rotation: rows (I, I+1) of the vector matrix zt ← (C·zi − S·zi1, S·zi + C·zi1).</summary>
     private readonly record struct PlaneRotation(int I, double C, double S);
 
@@ -121,6 +125,9 @@ public static partial class LinearAlgebra
 
         private static readonly System.Collections.Concurrent.ConcurrentBag<PlaneRotation[]> s_spare = [];
         private static int s_spareCount;
+
+        /// <summary>Spare chunks kept now (tests: never above <see cref="SpareChunks"/>, whatever ran on how many threads).</summary>
+        internal static int SpareCount => s_spare.Count;
 
         private readonly List<PlaneRotation[]> _chunks = [];
         private int _last = ChunkSize;   // entries used in the last chunk
