@@ -29,13 +29,14 @@ public sealed partial class DocumentSignals
     /// <summary>
     /// Representation r (0 the embedding, r block r − 1's output) arrives with <see cref="Add(int, ReadOnlySpan{float})"/>
     /// in order: its pooled samples and lens rows are taken at once, and its rows wait for their window. The blocks
-    /// go in windows of 2 per thread (1 above <see cref="WideDocument"/> tokens): once a window's last output has
-    /// arrived, its new representations are prepared in parallel and its blocks measured, so memory holds a window's
-    /// prepared representations (a 0.5 MB Gram matrix each at 256 tokens of the 0.5B shape, with its scores and
-    /// values; the float64 rows pass through the shelf) and the float rows still waiting, rather than all L + 1. At
-    /// 1,024 tokens each prepared representation holds two Gram matrices, 15 MB: one block per thread there took the
-    /// peak RSS of 4 such documents from 952–964 to 906–940 MiB, at no speed that could be told apart. Every block is
-    /// measured exactly as the window it falls in says, whatever the window, so values never depend on it.
+    /// go in windows (<see cref="WindowBlocks"/>: up to 2 per thread, within <see cref="WindowBudgetBytes"/>): once a
+    /// window's last output has arrived, its new representations are prepared in parallel and its blocks measured,
+    /// so memory holds a window's prepared representations (a 0.5 MB Gram matrix each at 256 tokens of the 0.5B
+    /// shape, with its scores and values; the float64 rows pass through the shelf) and the float rows still waiting,
+    /// rather than all L + 1. At 1,024 tokens each prepared representation holds two Gram matrices, 15 MB: one block
+    /// per thread there (on 2 threads) took the peak RSS of 4 such documents from 952–964 to 906–940 MiB, at no
+    /// speed that could be told apart. Every block is measured exactly as before, whatever the window, so values
+    /// never depend on it.
     /// </summary>
     private sealed class DocumentMeasurer
     {
@@ -75,7 +76,7 @@ public sealed partial class DocumentSignals
             _reps = new float[_L + 1][];
             _prepared = new PreparedRepresentation?[_L + 1];
             _blocks = new RepresentationValues?[_L];
-            _window = Math.Max(1, (_T > WideDocument ? 1 : 2) * Mspgt.Numerics.Parallelism.Threads);
+            _window = WindowBlocks(_T, _d, Mspgt.Numerics.Parallelism.Threads);
         }
 
         /// <summary>Time spent measuring so far (in <see cref="Add(int, ReadOnlySpan{float})"/> and <see cref="Finish"/>).</summary>

@@ -162,9 +162,36 @@ public sealed partial class DocumentSignals
         return Math.Min(tokens, Math.Min(s.LensPositions, Math.Max(MinimumLensPositions, budget)));
     }
 
-    /// <summary>Above this many tokens a window of the per-document estimators holds one block per thread instead of
-    /// two (<see cref="DocumentMeasurer"/>): their prepared representations are large there.</summary>
-    public const int WideDocument = 512;
+    /// <summary>
+    /// Working memory a window of the per-document estimators (<see cref="DocumentMeasurer"/>) may take beyond its
+    /// first two blocks: the window holds as many blocks as fit, up to two per thread. So memory no longer grows
+    /// with the thread count once a representation's preparation is large: at 256 tokens of the 0.5B shape (about
+    /// 5.6 MB each) 11 blocks at a time rather than 32 on 16 threads; at 1,024 tokens (about 54 MB) 2 blocks
+    /// whatever the count, as 2 threads had.
+    /// </summary>
+    public const long WindowBudgetBytes = 64L << 20;
+
+    /// <summary>
+    /// The memory one representation of a <paramref name="tokens"/>-token document takes while it is prepared: its
+    /// float rows as the pass handed them, the centred float64 rows, the Gram matrix of the smaller side (and the
+    /// sample Gram beside a feature Gram when n ≤ 2d), the eigen-decomposition's working copy, its QL rotation log
+    /// (about m² rotations of 24 bytes) and Householder vectors (m²/2), with m = min(n, d).
+    /// </summary>
+    internal static long PreparationBytes(int tokens, int d)
+    {
+        long n = Math.Max(1, tokens - 1), m = Math.Min(n, d);
+        long sample = n >= d && n <= 2L * d ? 8 * n * n : 0;
+        return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 24 * m * m + 4 * m * m;
+    }
+
+    /// <summary>Blocks per window of the per-document estimators: as many as <see cref="WindowBudgetBytes"/> holds of
+    /// <see cref="PreparationBytes"/>, at least 2 and at most 2 per thread.</summary>
+    internal static int WindowBlocks(int tokens, int d, int threads)
+    {
+        int most = Math.Max(1, 2 * threads);
+        long fit = WindowBudgetBytes / Math.Max(1, PreparationBytes(tokens, d));
+        return (int)Math.Min(most, Math.Max(2, fit));
+    }
 
     private static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
 

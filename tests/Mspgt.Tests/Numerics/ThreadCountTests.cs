@@ -27,7 +27,7 @@ public class ThreadCountTests
 
     [Theory]
     [InlineData(150)]
-    [InlineData(600)]   // MLP blocks (Transformer.MlpTokens) and one block per thread in the signals' windows (DocumentSignals.WideDocument)
+    [InlineData(600)]   // MLP blocks (Transformer.MlpTokens) and two-block windows of the signals (DocumentSignals.WindowBlocks)
     public void LogitsAndSignalsAreBitIdenticalWhateverTheThreadCount(int tokens)
     {
         using var m = SyntheticModel.Build(Config(), seed: 11);

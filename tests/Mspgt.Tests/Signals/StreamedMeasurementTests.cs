@@ -8,8 +8,8 @@ namespace Mspgt.Tests.Signals;
 /// On the CPU analyze measures a document inside its forward pass (<see cref="DocumentSignals.CaptureAndMeasure"/>:
 /// each block's output prepared as soon as its window of blocks is complete) instead of capturing every block's
 /// output first. Everything it keeps is the captured measurement's bit for bit: the per-block values, the pooled and MI
-/// samples and their positions, the KSG results; below and above <see cref="DocumentSignals.WideDocument"/> tokens
-/// (two blocks per thread in a window, then one), and with the samples on disk.
+/// samples and their positions, the KSG results; with windows of
+/// several blocks (<see cref="DocumentSignals.WindowBlocks"/>), and with the samples on disk.
 /// </summary>
 public class StreamedMeasurementTests
 {
@@ -51,6 +51,25 @@ public class StreamedMeasurementTests
         Assert.Contains(got.Values.Cast<double>(), v => !double.IsNaN(v) && v != 0);
         // Measure(ids) takes the streamed path on the CPU.
         Assert.Equal(got.Values.Cast<double>(), new DocumentSignals(tf, settings).Measure(ids).Values.Cast<double>());
+    }
+
+    /// <summary>
+    /// A window takes as many blocks as its memory budget holds, at least 2 and at most 2 per thread: at the 0.5B
+    /// shape (896 wide) a 256-token representation's preparation takes about 5.6 MB, so 11 blocks fit in 64 MB (16
+    /// threads would otherwise take 32); a 1,024-token one about 55 MB, so 2 whatever the thread count.
+    /// </summary>
+    [Theory]
+    [InlineData(256, 16, 11)]
+    [InlineData(256, 2, 4)]
+    [InlineData(256, 1, 2)]
+    [InlineData(1024, 16, 2)]
+    [InlineData(1024, 2, 2)]
+    [InlineData(64, 16, 32)]
+    public void AWindowHoldsWhatItsBudgetHolds(int tokens, int threads, int blocks)
+    {
+        Assert.Equal(blocks, DocumentSignals.WindowBlocks(tokens, 896, threads));
+        Assert.InRange(DocumentSignals.PreparationBytes(256, 896), 5_500_000, 5_700_000);
+        Assert.InRange(DocumentSignals.PreparationBytes(1024, 896), 54_000_000, 55_000_000);
     }
 
     [Fact]
