@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:-$(mktemp -d)}; FORMATS=${2:-"bf16 f32 q8_0 q4_k"}
+mkdir -p "$WORK"
 [ -x /usr/bin/time ] || { echo "GNU time is not installed (apt-get install -y time)" >&2; exit 2; }
 dotnet build src/Mspgt.Cli -c Release -v q -nologo >/dev/null
 MSPGT="dotnet src/Mspgt.Cli/bin/Release/net10.0/mspgt.dll"
