@@ -163,11 +163,11 @@ public sealed partial class DocumentSignals
     }
 
     /// <summary>
-    /// Working memory a window of the per-document estimators (<see cref="DocumentMeasurer"/>) may take beyond its
-    /// first two blocks: the window holds as many blocks as fit, up to two per thread. So memory no longer grows
-    /// with the thread count once a representation's preparation is large: at 256 tokens of the 0.5B shape (about
-    /// 5.6 MB each) 11 blocks at a time rather than 32 on 16 threads; at 1,024 tokens (about 54 MB) 2 blocks
-    /// whatever the count, as 2 threads had.
+    /// Working memory the representations a window of the per-document estimators (<see cref="DocumentMeasurer"/>)
+    /// prepares at once may take: the window holds as many blocks as fit (<see cref="PreparationBytes"/> each), but
+    /// never fewer than 2 nor more than 2 per thread. So memory no longer grows with the thread count once a
+    /// representation's preparation is large: at 256 tokens of the 0.5B shape (about 5.6 MB each) 11 blocks at a time
+    /// rather than 32 on 16 threads; at 1,024 tokens (about 55 MB) 2 blocks whatever the count, as 2 threads had.
     /// </summary>
     public const long WindowBudgetBytes = 64L << 20;
 
@@ -264,9 +264,6 @@ public sealed partial class DocumentSignals
         }
         _model.Forward(ids, null, hooks, LogitRows.None);
         _model.ReleaseBuffers();   // the next document differs in length; meanwhile the lens needs the room
-        // One compacting collection before the lens: the pass's buffers and the windows' arrays go back to the system
-        // rather than stay committed under the lens's logits (about 10 MiB off the peak at 256 tokens of the 0.5B shape).
-        Mspgt.Numerics.Garbage.Release();
         var result = measurer.Finish(attention);
         signals = measurer.Elapsed;
         return result;
