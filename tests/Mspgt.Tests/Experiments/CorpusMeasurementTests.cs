@@ -89,6 +89,32 @@ public class CorpusMeasurementTests : IDisposable
         Assert.Equal(0, withBos.Summary.Manifest.SkippedDocuments[SkippedDocument.TooFewForEstimators]);
     }
 
+    /// <summary>
+    /// On the CPU a document is measured inside its forward pass: one whose measurement fails there ("a a a …", one
+    /// token 40 times: every embedding row after BOS the same, so block 0's input has no variance, found when the
+    /// first window is measured, inside the pass) is skipped as measurement_failed, and the documents after it are
+    /// measured exactly as in a corpus without it (the pass's kept buffers and the samples are left as a fresh run
+    /// would find them).
+    /// </summary>
+    [Fact]
+    public void ADocumentWhoseMeasurementFailsInsideThePassIsSkippedAndLeavesTheOthersAsTheyWere()
+    {
+        using var m = ModelLoader.Load(Stories);
+        var tok = m.Tokenizer!;
+        string repeated = string.Join(" ", Enumerable.Repeat("a", 40));
+        var ids = tok.Encode(repeated, true);
+        Assert.Single(ids.Skip(1).Distinct());   // after BOS, one token 40 times
+        var stories = Stories3();
+        var withIt = Analysis.Run(m, Corpus.FromFile(CorpusFile(stories[0], repeated, stories[1], stories[2]), tok, 256), new AnalysisSettings { Bootstrap = 10 });
+        var without = Analysis.Run(m, Corpus.FromFile(CorpusFile(stories[0], stories[1], stories[2]), tok, 256), new AnalysisSettings { Bootstrap = 10 });
+        var man = withIt.Summary.Manifest;
+        Assert.Equal(3, withIt.Summary.NDocuments);
+        Assert.Equal(1, man.SkippedDocuments[SkippedDocument.MeasurementFailed]);
+        Assert.Equal([1], man.SkippedDocumentList.Select(d => d.Index));
+        Assert.Equal(without.Summary.Signals.Keys.Order(), withIt.Summary.Signals.Keys.Order());
+        foreach (var (name, values) in without.Summary.Signals) Assert.Equal(values, withIt.Summary.Signals[name]);
+    }
+
     [Fact]
     public void FewerThanTwoUsableDocumentsIsAOneLineError()
     {
