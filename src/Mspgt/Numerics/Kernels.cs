@@ -78,4 +78,18 @@ public static class Kernels
     }
 
     public static int ArgMax(ReadOnlySpan<float> x) => TensorPrimitives.IndexOfMax(x);
+
+    /// <summary>The index of the first value that is not finite (±∞ or NaN), or −1.</summary>
+    public static int FirstNonFinite(ReadOnlySpan<float> z)
+    {
+        int i = 0, w = System.Numerics.Vector<float>.Count;
+        for (; i + w <= z.Length; i += w)   // x − x is 0 exactly for every finite x, NaN for ±∞ and NaN
+        {
+            var v = new System.Numerics.Vector<float>(z.Slice(i));
+            if (!System.Numerics.Vector.EqualsAll(v - v, System.Numerics.Vector<float>.Zero)) break;
+        }
+        for (; i < z.Length; i++)
+            if (!float.IsFinite(z[i])) return i;
+        return -1;
+    }
 }

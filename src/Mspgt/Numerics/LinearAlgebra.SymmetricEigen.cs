@@ -38,19 +38,15 @@ public static partial class LinearAlgebra
         RequireSquare(input, "eigen-decomposition");
         RequireFinite(input, "eigen-decomposition");
         int n = input.Rows;
-        // The working copy (only its upper triangle, j ≥ i, is read and kept up to date below) is rented up to 1 MB:
-        // a fresh 0.5 MB clone per decomposition at n = 255 was 0.8 of its 5.9 ms (large-object allocation, page
-        // faults, the copy), and an analysis makes about 125 of them. Larger ones are new (uninitialised: every value
-        // read is first copied from the input), since the shared pool keeps one per thread and more, for good: at
-        // n = 896 (1,024 tokens of the 0.5B shape) 8 MB a thread, against a decomposition of about 100 ms.
-        if ((long)n * n > PooledWorkValues) return Decompose(input, wanted, GC.AllocateUninitializedArray<double>(n * n));
-        var work = System.Buffers.ArrayPool<double>.Shared.Rent(n * n);
+        // The working copy (only its upper triangle, j ≥ i, is read and kept up to date below) is rented up to 1 MB
+        // (n up to 362): a fresh 0.5 MB clone per decomposition at n = 255 was 0.8 of its 5.9 ms (large-object
+        // allocation, page faults, the copy), and an analysis makes about 125 of them. Larger ones are new (every
+        // value read is first copied from the input), since the shared pool would keep one per thread and more, for
+        // good: at n = 896 (1,024 tokens of the 0.5B shape) 8 MB a thread, against a decomposition of about 100 ms.
+        var work = RentScratch(n * n);
         try { return Decompose(input, wanted, work); }
-        finally { System.Buffers.ArrayPool<double>.Shared.Return(work); }
+        finally { ReturnScratch(work); }
     }
-
-    /// <summary>Largest working copy rented from the shared pool (1 MB: n up to 362).</summary>
-    private const long PooledWorkValues = 1L << 17;
 
     // a: the working copy, at least n · n values.
     private static SymmetricEigen Decompose(DenseMatrix input, int wanted, double[] a)

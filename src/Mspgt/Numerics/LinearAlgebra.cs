@@ -164,8 +164,8 @@ public static partial class LinearAlgebra
         // slabs each time were large-object churn the GC had to sweep. Wider ones (3.7 MB for an 896-wide
         // representation of a long document, one product per representation) are new: the shared pool would keep
         // one per thread for good. fillSlab writes every value read (d × tl and c × tl).
-        var xs = SlabBuffer(d * slab);
-        var ys = SlabBuffer(c * slab);
+        var xs = RentScratch(d * slab);
+        var ys = RentScratch(c * slab);
         try
         {
             for (int t0 = 0; t0 < n; t0 += ChunkLength)
@@ -178,19 +178,29 @@ public static partial class LinearAlgebra
         }
         finally
         {
-            if (xs.Length <= PooledSlabValues) System.Buffers.ArrayPool<double>.Shared.Return(xs);
-            if (ys.Length <= PooledSlabValues) System.Buffers.ArrayPool<double>.Shared.Return(ys);
+            ReturnScratch(xs);
+            ReturnScratch(ys);
         }
         if (g != null) MirrorUpper(g.Data, d);
         return (g, xy);
     }
 
-    /// <summary>Largest slab rented from the shared pool (1 MB).</summary>
-    private const int PooledSlabValues = 1 << 17;
+    /// <summary>Largest scratch array rented from the shared pool (1 MB), which keeps what it is given for good (one
+    /// or more per thread): larger ones are new, and garbage once used.</summary>
+    private const int PooledScratchValues = 1 << 17;
 
-    private static double[] SlabBuffer(int values) => values <= PooledSlabValues
+    /// <summary>Scratch of at least <paramref name="values"/> doubles, uninitialised (callers write every value they
+    /// read): the shared pool's up to <see cref="PooledScratchValues"/>, else a new array.</summary>
+    private static double[] RentScratch(int values) => values <= PooledScratchValues
         ? System.Buffers.ArrayPool<double>.Shared.Rent(values)
         : GC.AllocateUninitializedArray<double>(values);
+
+    /// <summary>Gives back what <see cref="RentScratch"/> handed out (a rented array is at most the pooled size, a new
+    /// one larger).</summary>
+    private static void ReturnScratch(double[] a)
+    {
+        if (a.Length <= PooledScratchValues) System.Buffers.ArrayPool<double>.Shared.Return(a);
+    }
 
     // dst[j * tl + t] = x[t0 + t, j]: rows t0 .. t0 + tl − 1 of x as the columns of a Cols × tl matrix.
     private static void TransposeRows(DenseMatrix x, int t0, int tl, double[] dst)

@@ -114,7 +114,7 @@ public sealed partial class DocumentSignals
             var raw = rowMajor.AsMemory((T - n) * d, n * d);
             DenseMatrix Widened() => DenseMatrix.FromFloats(raw.Span, n, d);
             if (n < 2 || d < 1) return new(Widened(), null, null, null, null);
-            foreach (float v in raw.Span) if (!float.IsFinite(v)) return new(Widened(), null, null, null, null);
+            if (Kernels.FirstNonFinite(raw.Span) >= 0) return new(Widened(), null, null, null, null);
             var data = shelf.Take(n * d);
             var g = CenteredGram.Of(DenseMatrix.FromFloats(raw.Span, n, d, data), "signals", centeredInto: data, product);
             if (!(g.TotalSquares > 0))
@@ -122,14 +122,9 @@ public sealed partial class DocumentSignals
                 shelf.Put(data);
                 return new(Widened(), null, null, null, null);
             }
-            if (n <= 2L * d) g.AddSampleGram();   // as OfRows (below) says
-            var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors };
-            var pca = n <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;
-            var output = block >= 0 ? OutputValues.Of(raw, g, s, block) : null;
-            var scores = pca?.ProjectCentered(g.Centered!, whiten: true);
-            g.DropCentered();
+            var prepared = FromGram(g, s, block >= 0 ? gram => OutputValues.Of(raw, gram, s, block) : null, Widened);
             if (g.Centered == null) shelf.Put(data);
-            return pca == null ? new(Widened(), g, null, null, output) : new(null, g, pca, scores, output);
+            return prepared;
         }
 
         private static PreparedRepresentation OfRows(DenseMatrix rows, SignalSettings s, int block)
@@ -138,16 +133,28 @@ public sealed partial class DocumentSignals
             foreach (double v in rows.Data) if (!double.IsFinite(v)) return new(rows, null, null, null, null);
             var g = CenteredGram.Of(rows, "signals");
             if (!(g.TotalSquares > 0)) return new(rows, null, null, null, null);
+            return FromGram(g, s, block >= 0 ? gram => OutputValues.Of(rows, gram, s, block) : null, () => rows);
+        }
+
+        /// <summary>
+        /// What both entries make of valid input (two or more finite rows with some variance), from its centred Gram:
+        /// the sample Gram where it pays, the KSG PCA fit and whitened scores, a block output's own values
+        /// (<paramref name="output"/>, null for the embedding); the raw float64 rows (<paramref name="rawRows"/>) are
+        /// kept only above KSG's sample cap, where its estimate subsamples and refits.
+        /// </summary>
+        private static PreparedRepresentation FromGram(CenteredGram g, SignalSettings s, Func<CenteredGram, OutputValues>? output,
+            Func<DenseMatrix> rawRows)
+        {
             // A document longer than the width (the feature form) gets the sample Gram too, while its n × n array is
             // no larger than the two n × d ones it lets go (the centred rows and, in CKA, their transpose): TwoNN and
             // the adjacent CKA then read it instead of forming n²·d and n·d² products of their own.
-            if (rows.Rows <= 2L * rows.Cols) g.AddSampleGram();
+            if (g.Rows <= 2L * g.Cols) g.AddSampleGram();
             var ksg = new KsgMutualInformation { Neighbors = s.KsgNeighbors };
-            var pca = rows.Rows <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;
-            var output = block >= 0 ? OutputValues.Of(rows, g, s, block) : null;
+            var pca = g.Rows <= ksg.MaxSamples ? PrincipalComponents.Fit(g, ksg.Components, "ksg-mi") : null;
+            var values = output?.Invoke(g);
             var scores = pca?.ProjectCentered(g.Centered!, whiten: true);   // = pca.Project(rows, whiten: true)
             g.DropCentered();
-            return pca == null ? new(rows, g, null, null, output) : new(null, g, pca, scores, output);
+            return pca == null ? new(rawRows(), g, null, null, values) : new(null, g, pca, scores, values);
         }
     }
 

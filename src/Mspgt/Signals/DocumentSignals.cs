@@ -96,6 +96,12 @@ public sealed partial class DocumentSignals
     /// <summary>Fewest tokens a document needs: <see cref="MinimumRepresentationRows"/> plus position 0 unless it is included.</summary>
     public int MinimumTokens => MinimumRepresentationRows(_s) + (_s.IncludeBos ? 0 : 1);
 
+    private void RequireMinimumTokens(int[] ids)
+    {
+        if (ids.Length < MinimumTokens)
+            throw new MspgtException("signals", $"{ids.Length} tokens are too few: the per-document estimators need {MinimumTokens}");
+    }
+
     private readonly IDecoder _model;
     private readonly CenteredGram.GramProduct? _gramProduct;
     private readonly SignalSettings _s;
@@ -225,9 +231,7 @@ public sealed partial class DocumentSignals
     {
         var c = _model.Config;
         int L = c.Layers;
-        foreach (var ids in documents)
-            if (ids.Length < MinimumTokens)
-                throw new MspgtException("signals", $"{ids.Length} tokens are too few: the per-document estimators need {MinimumTokens}");
+        foreach (var ids in documents) RequireMinimumTokens(ids);
         var hooks = new Hooks?[documents.Count];
         var attention = new AttentionStatistics[documents.Count];
         for (int i = 0; i < documents.Count; i++) attention[i] = AttentionStatistics.Observe((hooks[i] = new Hooks())!, L);
@@ -251,8 +255,7 @@ public sealed partial class DocumentSignals
     public DocumentMeasurement CaptureAndMeasure(int[] ids, out TimeSpan signals)
     {
         int L = _model.Config.Layers;
-        if (ids.Length < MinimumTokens)
-            throw new MspgtException("signals", $"{ids.Length} tokens are too few: the per-document estimators need {MinimumTokens}");
+        RequireMinimumTokens(ids);
         var hooks = new Hooks();
         var attention = AttentionStatistics.Observe(hooks, L);
         var measurer = new DocumentMeasurer(this, ids);

@@ -52,7 +52,7 @@ public static class HeadDivergence
         HeadSlices.ForEach(cleanNormed, tokens, head, slice, (v0, vs, logits) => ForRows(rows, vs, r =>
         {
             var z = logits.AsSpan(r * vs, vs);
-            int bad = NextTokenDivergence.FirstNonFinite(z);
+            int bad = Kernels.FirstNonFinite(z);
             if (bad < 0) fold.Add(r, v0, z, picks.Length == 0 ? -1 : picks[r]);
             return bad;
         }, (r, i) => new MspgtException(Source, $"clean logit row has {logits[r * vs + i]} at token {v0 + i}; logits must be finite")));
@@ -215,7 +215,7 @@ public static class HeadDivergence
     /// </summary>
     private static int FoldPair(ReadOnlySpan<float> z, ReadOnlySpan<float> c, double lseP, ref double a, ref double sumP, ref bool same)
     {
-        int bad = NextTokenDivergence.FirstNonFinite(z);
+        int bad = Kernels.FirstNonFinite(z);
         if (bad >= 0) return bad;
         int n = z.Length, i = 0, w = Vector<float>.Count;
         var vl = new Vector<double>(lseP);

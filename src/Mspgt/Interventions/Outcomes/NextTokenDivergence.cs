@@ -157,21 +157,7 @@ public static class NextTokenDivergence
     internal static void CheckRow(ReadOnlySpan<float> logits, string what)
     {
         if (logits.IsEmpty) throw new MspgtException(Source, $"{what} is empty");
-        int i = FirstNonFinite(logits);
+        int i = Mspgt.Numerics.Kernels.FirstNonFinite(logits);
         if (i >= 0) throw new MspgtException(Source, $"{what} has {logits[i]} at token {i}; logits must be finite");
-    }
-
-    /// <summary>The index of the first non-finite logit, or −1.</summary>
-    internal static int FirstNonFinite(ReadOnlySpan<float> z)
-    {
-        int i = 0, w = System.Numerics.Vector<float>.Count;
-        for (; i + w <= z.Length; i += w)   // x − x is 0 exactly for every finite x, NaN for ±∞ and NaN
-        {
-            var v = new System.Numerics.Vector<float>(z.Slice(i));
-            if (!System.Numerics.Vector.EqualsAll(v - v, System.Numerics.Vector<float>.Zero)) break;
-        }
-        for (; i < z.Length; i++)
-            if (!float.IsFinite(z[i])) return i;
-        return -1;
     }
 }

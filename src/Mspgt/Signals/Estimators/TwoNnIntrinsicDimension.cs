@@ -88,13 +88,12 @@ public sealed class TwoNnIntrinsicDimension
     {
         if (rows.Length != (long)n * d) throw new ArgumentException($"{rows.Length} values do not form {n} rows of {d}");
         if (gram.Rows != n || gram.Cols != d) throw new ArgumentException("the Gram matrix is not of these samples");
-        bool usable = DiscardFraction >= 0 && DiscardFraction < 1 && n >= MinimumSamples && d >= 1 && gram.SampleGram != null;
-        foreach (float v in rows.Span)
-            if (!float.IsFinite(v)) { usable = false; break; }   // the matrix path reports it
+        // Anything unusual (a bad setting, too few rows, a non-finite value) goes to the matrix path, which reports it.
+        bool usable = DiscardFraction >= 0 && DiscardFraction < 1 && n >= MinimumSamples && d >= 1 && gram.SampleGram != null
+            && Kernels.FirstNonFinite(rows.Span) < 0;
         if (usable)
         {
-            var span = rows;
-            var distinct = DistinctRows(n, i => span.Span.Slice(i * d, d));
+            var distinct = DistinctRows(n, i => rows.Span.Slice(i * d, d));
             if (distinct.Length == n && SeededSampling.Subset(n, MaxSamples, Seed).Length == n)
             {
                 var logMu = LogRatios(new Points(null, rows, n, d), gram.SampleGram);
