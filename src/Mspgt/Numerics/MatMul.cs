@@ -55,7 +55,7 @@ public static unsafe class MatMul
         if (cols == 0) { y[..(tokens * rows)].Clear(); return; }
         fixed (float* px = x, py = y)
         {
-            if (tokens >= GemmMinTokens && GemmKernel.IsSupported) Gemm(px, tokens, [w], [(nint)py]);
+            if (tokens >= GemmMinTokens && GemmKernel.IsSupported) Gemm(px, tokens, [w], [(nint)py], SharedPanelBytes);
             else MatrixVector(px, tokens, w, py);
         }
     }
@@ -66,7 +66,13 @@ public static unsafe class MatMul
     /// are packed once for all of them and every weight's work items run in one parallel loop — one fork and join
     /// instead of one per weight, and the items of all of them to balance the threads with.
     /// </summary>
-    public static void Multiply(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float[]> outputs)
+    public static void Multiply(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float[]> outputs) =>
+        Multiply(x, tokens, weights, outputs, SharedPanelBytes);
+
+    /// <summary>The same with the shared panels held to <paramref name="sharedPanelBytes"/> (tests make them small
+    /// enough to take several passes over the inner dimension).</summary>
+    internal static void Multiply(ReadOnlySpan<float> x, int tokens, ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float[]> outputs,
+        long sharedPanelBytes)
     {
         if (weights.Length != outputs.Length) throw new ArgumentException("one output per weight");
         if (weights.IsEmpty) return;
@@ -87,7 +93,7 @@ public static unsafe class MatMul
         try
         {
             for (int i = 0; i < outputs.Length; i++) ys[i] = (nint)(handles[i] = outputs[i].AsMemory().Pin()).Pointer;
-            fixed (float* px = x) Gemm(px, tokens, weights.ToArray(), ys);
+            fixed (float* px = x) Gemm(px, tokens, weights.ToArray(), ys, sharedPanelBytes);
         }
         finally
         {
@@ -196,9 +202,17 @@ public static unsafe class MatMul
         return Parallelism.Chunks(panels, PackPanelsPerItem, (long)tokens * cols);
     }
 
+    /// <summary>
+    /// Most bytes of weight panels that one GEMM call packs up front for the token blocks that share them (below):
+    /// past it the inner dimension goes in passes, each packing and sweeping its own run of k-slices. Without a bound
+    /// the buffer was a whole weight decoded to float32 and kept by the calling thread: 17.4 MB for the 0.5B shape's
+    /// down projection at 16 threads (3 passes of 6.4 MB now), which took analyze over 1.3× the Q8_0 file there.
+    /// </summary>
+    public const long SharedPanelBytes = 8L << 20;
+
     /// <summary>y_i = x · W_iᵀ for every weight (the same inner dimension, outputs at ys[i]): x packed once, then the
     /// work items of every weight's own <see cref="GemmPartition"/> in one loop.</summary>
-    private static void Gemm(float* x, int tokens, WeightMatrix[] weights, nint[] ys)
+    private static void Gemm(float* x, int tokens, WeightMatrix[] weights, nint[] ys, long sharedPanelBytes)
     {
         int cols = weights[0].Cols, nr = GemmKernel.Nr;
         var parts = GemmPartitions(tokens, weights.Select(w => w.Rows).ToArray(), Parallelism.Threads);   // no rows: no items
@@ -212,43 +226,33 @@ public static unsafe class MatMul
         bool parallel = work >= MinParallelWork;
         // A weight whose tokens are split into blocks (many threads, few column tiles) has its tiles' panels packed
         // once, up front, into a buffer of this call that every block's item reads; packed by each item, every block
-        // decoded and packed the same panels again (3 times for the 110M's o and down at 16 threads). Offsets in
-        // that buffer per weight, -1 where the items pack their own.
+        // decoded and packed the same panels again (3 times for the 110M's o and down at 16 threads). The tokens are
+        // split alike for every weight of a call, so either all of them share panels or none does. The buffer holds
+        // a run of k-slices of every tile at a time, as many as keep it within sharedPanelBytes: each pass packs its
+        // slices, then sweeps them over every block. Each output element still takes its k-slices in order, each
+        // the same chain of multiply-adds, so the passes change no value.
         int kSlices = (cols + Kc - 1) / Kc;
+        bool shared = parts.Any(p => p.TokenBlocks > 1);
+        long wholeLength = 0;
+        foreach (var p in parts) wholeLength += (long)p.ColumnTiles * p.ColumnTile * cols;
+        int passes = shared ? (int)Math.Clamp((wholeLength * sizeof(float) + sharedPanelBytes - 1) / Math.Max(1, sharedPanelBytes), 1, kSlices) : 1;
+        int slicesPerPass = (kSlices + passes - 1) / passes;
+        passes = (kSlices + slicesPerPass - 1) / slicesPerPass;
+        int passCols = Math.Min(cols, slicesPerPass * Kc);
         var sharedAt = new long[weights.Length];
-        var firstPack = new int[weights.Length + 1];
         long sharedLength = 0;
         for (int m = 0; m < weights.Length; m++)
         {
-            var (nc, tiles, _, blocks) = parts[m];
-            sharedAt[m] = blocks > 1 ? sharedLength : -1;
-            if (blocks > 1) sharedLength += (long)tiles * nc * cols;
-            firstPack[m + 1] = firstPack[m] + (blocks > 1 ? tiles * kSlices : 0);
+            sharedAt[m] = shared ? sharedLength : -1;
+            if (shared) sharedLength += (long)parts[m].ColumnTiles * parts[m].ColumnTile * passCols;
         }
-        float[] sharedPanels = sharedLength > 0 ? ThreadBuffer(ref _sharedPanels, sharedLength) : [];
+        float[] sharedPanels = shared ? ThreadBuffer(ref _sharedPanels, sharedLength) : [];
         // The activations, packed once and shared read-only by every tile.
         long packedRows = (tokens + GemmKernel.Mr - 1) / GemmKernel.Mr * GemmKernel.Mr;
         float[] packed = ThreadBuffer(ref _packedActivations, packedRows * cols);
         fixed (float* xp = packed, sp = sharedPanels)
         {
             float* ap = xp, panels = sp;
-            // Tile t of weight m in the shared buffer: its panels for every k-slice, slice k0 at panels·nr·k0.
-            float* TilePanels(int m, int t) => panels + sharedAt[m] + (long)t * parts[m].ColumnTile * cols;
-            void PackItem(int i)
-            {
-                int m = 0;
-                while (firstPack[m + 1] <= i) m++;
-                var (nc, tiles, _, _) = parts[m];
-                var w = weights[m];
-                int j = i - firstPack[m], t = j / kSlices, k0 = j % kSlices * Kc, n0 = t * nc, nv = Math.Min(nc, w.Rows - n0);
-                float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
-                fixed (float* rp = row)
-                    PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, cols - k0), TilePanels(m, t) + (long)(nv + nr - 1) / nr * nr * k0, rp);
-            }
-            int packItems = firstPack[^1];
-            if (!parallel || packItems == 1)
-                for (int i = 0; i < packItems; i++) PackItem(i);
-            else Parallelism.For(packItems, PackItem);   // nothing when no weight is split
             // Packed in parallel, one Mr-row panel per item: done serially it was 7-8% of a 256-token GEMM, the part
             // that a second thread could not share, and in chunks of 8 panels a 256-token prefill had 6 items for 16
             // threads. Each panel is the same copy the whole call makes (only the last pads, with the last row), so
@@ -262,42 +266,84 @@ public static unsafe class MatMul
             if (!parallel) PackChunk(0, panelsA);
             else Parallelism.ForChunks(panelsA, PackPanelsPerItem, (long)tokens * cols, PackChunk);
             int items = firstItem[^1];
-            void Item(int i)
+            if (!shared)
             {
-                int m = 0;
-                while (firstItem[m + 1] <= i) m++;
-                var (nc, tiles, mb, _) = parts[m];
-                var w = weights[m];
-                int j = i - firstItem[m], t = j % tiles, b = j / tiles, m0 = b * mb;
-                GemmTile(nr, ap, m0, Math.Min(mb, tokens - m0), w, (float*)ys[m], t * nc, Math.Min(nc, w.Rows - t * nc),
-                    sharedAt[m] >= 0 ? TilePanels(m, t) : null);
+                void Item(int i)
+                {
+                    var (m, t, m0, mb) = ItemOf(i);
+                    GemmTile(nr, ap, m0, mb, weights[m], (float*)ys[m], t * parts[m].ColumnTile,
+                        Math.Min(parts[m].ColumnTile, weights[m].Rows - t * parts[m].ColumnTile), null, 0, cols);
+                }
+                if (!parallel || items == 1)
+                    for (int i = 0; i < items; i++) Item(i);
+                else Parallelism.For(items, Item);
+                return;
             }
-            if (!parallel || items == 1)
-                for (int i = 0; i < items; i++) Item(i);
-            else Parallelism.For(items, Item);
+            for (int pass = 0; pass < passes; pass++)
+            {
+                int kBegin = pass * slicesPerPass * Kc, kEnd = Math.Min(cols, kBegin + passCols), slices = (kEnd - kBegin + Kc - 1) / Kc;
+                // Tile t of weight m in the shared buffer: its panels for this pass's k-slices, slice k0 at panels·nr·(k0 − kBegin).
+                float* TilePanels(int m, int t) => panels + sharedAt[m] + (long)t * parts[m].ColumnTile * passCols;
+                int packItems = 0;
+                foreach (var p in parts) packItems += p.ColumnTiles * slices;
+                void PackItem(int i)
+                {
+                    int m = 0;
+                    while (i >= parts[m].ColumnTiles * slices) i -= parts[m++].ColumnTiles * slices;
+                    var (nc, _, _, _) = parts[m];
+                    var w = weights[m];
+                    int t = i / slices, k0 = kBegin + i % slices * Kc, n0 = t * nc, nv = Math.Min(nc, w.Rows - n0);
+                    float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
+                    fixed (float* rp = row)
+                        PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, cols - k0), TilePanels(m, t) + (long)(nv + nr - 1) / nr * nr * (k0 - kBegin), rp);
+                }
+                if (!parallel || packItems == 1)
+                    for (int i = 0; i < packItems; i++) PackItem(i);
+                else Parallelism.For(packItems, PackItem);
+                void SharedItem(int i)
+                {
+                    var (m, t, m0, mb) = ItemOf(i);
+                    GemmTile(nr, ap, m0, mb, weights[m], (float*)ys[m], t * parts[m].ColumnTile,
+                        Math.Min(parts[m].ColumnTile, weights[m].Rows - t * parts[m].ColumnTile), TilePanels(m, t), kBegin, kEnd);
+                }
+                if (!parallel || items == 1)
+                    for (int i = 0; i < items; i++) SharedItem(i);
+                else Parallelism.For(items, SharedItem);
+            }
+        }
+
+        // Work item i: weight m, its column tile t, and its token block's first row and length.
+        (int M, int Tile, int Row0, int Rows) ItemOf(int i)
+        {
+            int m = 0;
+            while (firstItem[m + 1] <= i) m++;
+            var (_, tiles, mb, _) = parts[m];
+            int j = i - firstItem[m], b = j / tiles, m0 = b * mb;
+            return (m, j % tiles, m0, Math.Min(mb, tokens - m0));
         }
     }
 
-    /// <summary>Output columns [n0, n0 + nv) for activation rows [t0, t0 + tokens) (t0 a multiple of Mr); ap = the
-    /// activations packed by GemmKernel.PackA; <paramref name="prepacked"/>: the tile's weight panels already packed
-    /// for every k-slice (slice k0 at panels·nr·k0), else packed here slice by slice.</summary>
+    /// <summary>Output columns [n0, n0 + nv) for activation rows [t0, t0 + tokens) (t0 a multiple of Mr), over the
+    /// inner dimension's k-slices from <paramref name="kBegin"/> to <paramref name="kEnd"/> (added to y unless kBegin
+    /// is 0); ap = the activations packed by GemmKernel.PackA; <paramref name="prepacked"/>: the tile's weight panels
+    /// already packed for those slices (slice k0 at panels·nr·(k0 − kBegin)), else packed here slice by slice.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GemmTile(int nr, float* ap, int t0, int tokens, WeightMatrix w, float* y, int n0, int nv, float* prepacked = null)
+    private static void GemmTile(int nr, float* ap, int t0, int tokens, WeightMatrix w, float* y, int n0, int nv, float* prepacked, int kBegin, int kEnd)
     {
-        int cols = w.Cols, panels = (nv + nr - 1) / nr;
+        int panels = (nv + nr - 1) / nr;
         if (prepacked != null)
         {
-            for (int k0 = 0; k0 < cols; k0 += Kc)
-                SweepSlice(nr, ap, t0, tokens, w, y, n0, nv, k0, prepacked + (long)panels * nr * k0);
+            for (int k0 = kBegin; k0 < kEnd; k0 += Kc)
+                SweepSlice(nr, ap, t0, tokens, w, y, n0, nv, k0, prepacked + (long)panels * nr * (k0 - kBegin));
             return;
         }
         float[] pack = ThreadBuffer(ref _packedWeights, (long)panels * nr * Kc);
         float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
         fixed (float* pp = pack, rp = row)
         {
-            for (int k0 = 0; k0 < cols; k0 += Kc)
+            for (int k0 = kBegin; k0 < kEnd; k0 += Kc)
             {
-                PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, cols - k0), pp, rp);
+                PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, kEnd - k0), pp, rp);
                 SweepSlice(nr, ap, t0, tokens, w, y, n0, nv, k0, pp);
             }
         }

@@ -199,6 +199,42 @@ public class MatMulTests
         Assert.Throws<ArgumentException>(() => MatMul.Multiply(x, tokens, [weights[0]], [new float[tokens * 203], new float[1]]));
     }
 
+    /// <summary>
+    /// Weights whose tokens are split (many threads, few column tiles) share panels packed up front; held to a bound,
+    /// the inner dimension goes in passes of k-slices (4 slices here, the last one short: one pass each, or two of 2),
+    /// and every product is still bit for bit what one call with the whole buffer gives, and what 1 thread gives.
+    /// </summary>
+    [Theory]
+    [InlineData(1L)]
+    [InlineData(160L * 992 * 4 / 2)]   // half of the 5 tiles × 32 columns × 992 floats: two passes of 2 slices
+    public void SharedPanelsInPassesOverTheInnerDimensionChangeNoValue(long sharedPanelBytes)
+    {
+        const int tokens = 203, cols = 992;
+        WeightMatrix[] weights = [RandomWeights(TensorType.Q8_0, 70, cols, seed: 31), RandomWeights(TensorType.F32, 37, cols, seed: 32)];
+        var x = RandomActivations(tokens, cols, seed: 33);
+        float[][] Run(int threads, long bound)
+        {
+            Parallelism.Set(threads);
+            var ys = weights.Select(w => new float[tokens * w.Rows]).ToArray();
+            MatMul.Multiply(x, tokens, weights, ys, bound);
+            return ys;
+        }
+        try
+        {
+            Assert.True(MatMul.GemmPartitions(tokens, [70, 37], threads: 5)[0].TokenBlocks > 1, "the tokens must be split");
+            var one = Run(1, sharedPanelBytes);
+            var whole = Run(5, long.MaxValue);
+            var passes = Run(5, sharedPanelBytes);
+            for (int i = 0; i < weights.Length; i++)
+            {
+                Assert.Equal(one[i], whole[i]);
+                Assert.Equal(whole[i], passes[i]);
+            }
+            CheckAgainstReference(x, tokens, weights[0], passes[0]);
+        }
+        finally { Parallelism.Set(null); }
+    }
+
     [Fact]
     public void RowMapSelectsStoredRows()
     {
