@@ -17,7 +17,7 @@ public static partial class LinearAlgebra
     /// vectors are needed, <see cref="SymmetricEigen(DenseMatrix, int)"/> costs about a third of that.
     /// Only symmetry up to rounding is assumed; the upper triangle is what is read.
     /// </summary>
-    public static SymmetricEigen SymmetricEigen(DenseMatrix a) => Decompose(a, a.Rows);
+    public static SymmetricEigen SymmetricEigen(DenseMatrix a) => Decompose(a, a.Rows, 0);
 
     /// <summary>
     /// Every eigenvalue (largest first) and the eigenvectors of the <paramref name="vectors"/> largest only
@@ -28,12 +28,17 @@ public static partial class LinearAlgebra
     /// eigenvalues) for O(n²) per vector after the O(n³) tridiagonalisation, instead of about 3n³ more for all of them.
     /// </summary>
     public static SymmetricEigen SymmetricEigen(DenseMatrix a, int vectors) =>
-        Decompose(a, Math.Clamp(vectors, 0, a.Rows));
+        Decompose(a, Math.Clamp(vectors, 0, a.Rows), QlStretch(a.Rows));
+
+    /// <summary>The same with QL's rotations remade in stretches of <paramref name="stretch"/> (tests: 1 keeps the
+    /// state before every sweep, int.MaxValue keeps only the first and remakes them all in one run).</summary>
+    internal static SymmetricEigen SymmetricEigen(DenseMatrix a, int vectors, int stretch) =>
+        Decompose(a, Math.Clamp(vectors, 0, a.Rows), stretch);
 
     /// <summary>Eigenvalues only (largest first); much cheaper than <see cref="SymmetricEigen(DenseMatrix)"/>.</summary>
-    public static double[] SymmetricEigenvalues(DenseMatrix a) => Decompose(a, 0).Values;
+    public static double[] SymmetricEigenvalues(DenseMatrix a) => Decompose(a, 0, 0).Values;
 
-    private static SymmetricEigen Decompose(DenseMatrix input, int wanted)
+    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, int stretch)
     {
         RequireSquare(input, "eigen-decomposition");
         RequireFinite(input, "eigen-decomposition");
@@ -44,12 +49,12 @@ public static partial class LinearAlgebra
         // value read is first copied from the input), since the shared pool would keep one per thread and more, for
         // good: at n = 896 (1,024 tokens of the 0.5B shape) 8 MB a thread, against a decomposition of about 100 ms.
         var work = RentScratch(n * n);
-        try { return Decompose(input, wanted, work); }
+        try { return Decompose(input, wanted, stretch, work); }
         finally { ReturnScratch(work); }
     }
 
     // a: the working copy, at least n · n values.
-    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, double[] a)
+    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, int stretch, double[] a)
     {
         int n = input.Rows;
         input.Data.AsSpan(0, n * n).CopyTo(a);
@@ -76,8 +81,10 @@ public static partial class LinearAlgebra
             }
         }
 
-        var rotations = !all && wanted > 0 ? new RotationLog() : null;
-        TridiagonalQl(diag, off, zt, rotations);
+        var trace = !all && wanted > 0 ? new QlTrace(stretch) : null;
+        var cursor = new QlCursor();
+        int none = 0;
+        TridiagonalQl(diag, off, ref cursor, long.MaxValue, zt, null, ref none, trace);
 
         var order = Enumerable.Range(0, n).OrderByDescending(i => diag[i]).ThenBy(i => i).ToArray();
         var values = order.Select(i => diag[i]).ToArray();
@@ -88,90 +95,85 @@ public static partial class LinearAlgebra
                 var src = zt.Row(order[c]);
                 for (int r = 0; r < n; r++) vecs.Data[r * n + c] = src[r];
             }
-        else if (rotations != null) BackTransform(order, rotations, householder, vecs);
-        rotations?.Release();
+        else if (trace != null) BackTransform(order, trace, cursor.Rotations, householder, vecs);
         return new SymmetricEigen(values, vecs);
     }
 
-    /// <summary>QL rotation chunks kept for the next decomposition now, and the most ever kept (tests).</summary>
-    internal static int SpareRotationChunks => RotationLog.SpareCount;
-    internal const int SpareRotationChunksBound = RotationLog.SpareChunks;
+    /// <summary>Rotations per replayed stretch of QL for an n × n decomposition (<see cref="QlTrace"/>): 32n, so the
+    /// checkpoints (about n² / 32n of them, 2n values each) and one stretch's rotations (3 values each) both stay near
+    /// 100n values: 0.2 MB at n = 255, 0.7 MB at n = 896.</summary>
+    internal static int QlStretch(int n) => Math.Max(1024, 32 * n);
 
-    /// <summary>One QL plane rotation: rows (I, I+1) of the vector matrix zt ← (C·zi − S·zi1, S·zi + C·zi1).</summary>
-    private readonly record struct PlaneRotation(int I, double C, double S);
+    /// <summary>Where QL stands when a sweep is about to begin: with d and e as they are then, enough to run it on
+    /// from there, making the same rotations bit for bit.</summary>
+    private struct QlCursor
+    {
+        public int L, M, Iter;
+        public double F, Tst1;
+        public bool Sweeping;    // L's sweeps have begun (M is found)
+        public long Sweeps, Rotations;
+    }
 
     /// <summary>
-    /// QL's rotations in order (about n² of them: 69k, 1.7 MB, for n = 255; four times that for n = 511), kept in
-    /// chunks small enough for the young generation (2,048 rotations, 48 KB). One growing list per decomposition cost
-    /// more than the QL arithmetic itself (9 against 1.3 ms at n = 255 on the 2-core VM): its doublings put about 6 MB
-    /// of large-object arrays on fresh pages each time, and that garbage brought full collections. Chunks rented from
-    /// the shared array pool fared better but not well from n ≈ 500 on: the pool keeps a few dozen arrays of a size,
-    /// so a decomposition's other chunks were new each time, fresh pages the kernel had to fault in and zero (page
-    /// faults were 10% of an n = 511 decomposition with 8 vectors). Used chunks are kept for the next decomposition, up
-    /// to <see cref="SpareChunks"/> (16 MB) for the whole process; only the entries written are ever read. Until
-    /// 2026-12-08 each thread kept its own 8 MB, so the spares grew with the thread count (128 MB at 16 threads).
+    /// What taking the leading eigenvectors back through QL's rotations needs, without keeping the rotations
+    /// (about n² of them, 24 bytes each: 1.6 MB at n = 255, 19 MB at n = 896, so two decompositions at 1,024 tokens of
+    /// the 0.5B shape held 38 MB of them, and the spares kept for the next ones 16 MB more): QL's state is kept every
+    /// <see cref="QlStretch"/> rotations or so (at the start of a sweep), and the back-transform, going from the last
+    /// stretch to the first, runs QL again from each kept state to the next to remake that stretch's rotations, then
+    /// applies them in reverse. QL is deterministic, so the remade rotations are the first run's bit for bit and the
+    /// vectors are exactly what a kept log gave, for one more run of QL's arithmetic (about a fifth of a decomposition
+    /// at n = 255, less above).
     /// </summary>
-    private sealed class RotationLog
+    private sealed class QlTrace(int stretch)
     {
-        private const int ChunkSize = 2048;
+        private readonly List<(QlCursor Cursor, double[] D, double[] E)> _kept = [];
+        private long _lastKept = long.MinValue;
 
-        /// <summary>Chunks the process keeps between decompositions: 16 MB, what two threads kept when each had its own
-        /// (all of the rotations of a decomposition up to n ≈ 590), whatever the thread count.</summary>
-        internal const int SpareChunks = 340;
-
-        private static readonly System.Collections.Concurrent.ConcurrentBag<PlaneRotation[]> s_spare = [];
-        private static int s_spareCount;
-
-        /// <summary>Spare chunks kept now (tests: never above <see cref="SpareChunks"/>, whatever ran on how many threads).</summary>
-        internal static int SpareCount => s_spare.Count;
-
-        private readonly List<PlaneRotation[]> _chunks = [];
-        private int _last = ChunkSize;   // entries used in the last chunk
-
-        public void Add(PlaneRotation r)
+        /// <summary>Before a sweep: keeps the state when a stretch's worth of rotations has been made since the last.</summary>
+        public void AtSweep(in QlCursor cur, double[] d, double[] e)
         {
-            if (_last == ChunkSize)
-            {
-                if (s_spare.TryTake(out var spare)) Interlocked.Decrement(ref s_spareCount);
-                _chunks.Add(spare ?? new PlaneRotation[ChunkSize]);
-                _last = 0;
-            }
-            _chunks[^1][_last++] = r;
+            if (_kept.Count > 0 && cur.Rotations - _lastKept < stretch) return;
+            _kept.Add((cur, (double[])d.Clone(), (double[])e.Clone()));
+            _lastKept = cur.Rotations;
         }
 
-        /// <summary>Hands the chunks to the spares, as many as they have room for.</summary>
-        public void Release()
+        /// <summary>y's rows (the n × k wanted vectors, begun as e_j) taken back through every rotation, last to first.</summary>
+        public void Unwind(DenseMatrix y, long rotations)
         {
-            foreach (var c in _chunks)
+            long longest = 0;   // a stretch ends at the first sweep past `stretch` rotations: under stretch + n of them
+            for (int k = 0; k < _kept.Count; k++)
+                longest = Math.Max(longest, (k + 1 < _kept.Count ? _kept[k + 1].Cursor.Rotations : rotations) - _kept[k].Cursor.Rotations);
+            var log = RentScratch(checked((int)(3 * Math.Max(1, longest))));
+            try
             {
-                if (Interlocked.Increment(ref s_spareCount) > SpareChunks) { Interlocked.Decrement(ref s_spareCount); break; }
-                s_spare.Add(c);
+                long stop = long.MaxValue;   // the stretch after this one begins at this sweep
+                for (int k = _kept.Count - 1; k >= 0; k--)
+                {
+                    var (cur, d, e) = _kept[k];
+                    _kept.RemoveAt(k);
+                    int count = 0;
+                    long start = cur.Sweeps;
+                    TridiagonalQl(d, e, ref cur, stop, null, log, ref count, null);   // on the kept copies: each is run once
+                    stop = start;
+                    for (int r = count - 1; r >= 0; r--)
+                    {
+                        int i = (int)log[3 * r];
+                        Rotate(y.Row(i + 1), y.Row(i), log[3 * r + 1], log[3 * r + 2]);   // (y_i, y_i1) ← (c·y_i + s·y_i1, c·y_i1 − s·y_i)
+                    }
+                }
             }
-            _chunks.Clear();
-            _last = ChunkSize;
+            finally { ReturnScratch(log); }
         }
-
-        public int ChunkCount => _chunks.Count;
-        public PlaneRotation[] Chunk(int i) => _chunks[i];
-        public int Used(int i) => i == _chunks.Count - 1 ? _last : ChunkSize;
     }
 
     // Row j of the final zt = e_jᵀ G_N…G_1 Qᵀ, i.e. the eigenvector is Q G_1ᵀ…G_Nᵀ e_j with Q = H_0…H_m: apply the
     // transposed rotations last to first, then the reflections last to first, to all wanted e_j at once (the rows
     // of the n × k result are contiguous k-vectors).
-    private static void BackTransform(int[] order, RotationLog rotations, List<(int Start, double[] V)> householder, DenseMatrix y)
+    private static void BackTransform(int[] order, QlTrace trace, long rotations, List<(int Start, double[] V)> householder, DenseMatrix y)
     {
         int k = y.Cols;
         for (int c = 0; c < k; c++) y[order[c], c] = 1;
-        for (int chunk = rotations.ChunkCount - 1; chunk >= 0; chunk--)
-        {
-            var rs = rotations.Chunk(chunk);
-            for (int r = rotations.Used(chunk) - 1; r >= 0; r--)
-            {
-                var (i, co, si) = rs[r];
-                Rotate(y.Row(i + 1), y.Row(i), co, si);   // (y_i, y_i1) ← (c·y_i + s·y_i1, c·y_i1 − s·y_i)
-            }
-        }
+        trace.Unwind(y, rotations);
         var t = new double[k];
         for (int h = householder.Count - 1; h >= 0; h--)
         {
@@ -204,62 +206,81 @@ public static partial class LinearAlgebra
         return sum;
     }
 
-    // Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i,i+1] (EISPACK tql2 scheme). Rotations are applied
-    // to the rows of zt when given.
-    private static void TridiagonalQl(double[] d, double[] e, DenseMatrix? zt, RotationLog? rotations)
+    // Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i,i+1] (EISPACK tql2 scheme), from cur on until the
+    // sweep numbered stopAt would begin (or the end). A sweep's rotations go to the rows of zt when given and to log
+    // (i, c, s; count of them so far) when given; before each sweep, trace may keep the state.
+    private static void TridiagonalQl(double[] d, double[] e, ref QlCursor cur, long stopAt, DenseMatrix? zt, double[]? log, ref int count, QlTrace? trace)
     {
         int n = d.Length;
-        double f = 0, tst1 = 0;
         const double eps = 2.220446049250313e-16;
-        for (int l = 0; l < n; l++)
+        while (cur.L < n)
         {
-            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
-            int m = l;
-            while (m < n - 1 && Math.Abs(e[m]) > eps * tst1) m++;
-            if (m > l)
+            int l = cur.L;
+            if (!cur.Sweeping)
             {
-                int iter = 0;
-                do
+                cur.Tst1 = Math.Max(cur.Tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+                int mm = l;
+                while (mm < n - 1 && Math.Abs(e[mm]) > eps * cur.Tst1) mm++;
+                if (mm == l)
                 {
-                    if (++iter > 100) throw new InvalidOperationException("symmetric eigen-decomposition did not converge");
-                    double g = d[l];
-                    double p = (d[l + 1] - g) / (2 * e[l]);
-                    double r = Hypot(p, 1);
-                    if (p < 0) r = -r;
-                    d[l] = e[l] / (p + r);
-                    d[l + 1] = e[l] * (p + r);
-                    double dl1 = d[l + 1];
-                    double h = g - d[l];
-                    for (int i = l + 2; i < n; i++) d[i] -= h;
-                    f += h;
-
-                    p = d[m];
-                    double c = 1, c2 = 1, c3 = 1, el1 = e[l + 1], s = 0, s2 = 0;
-                    for (int i = m - 1; i >= l; i--)
-                    {
-                        c3 = c2; c2 = c; s2 = s;
-                        g = c * e[i];
-                        h = c * p;
-                        r = Hypot(p, e[i]);
-                        e[i + 1] = s * r;
-                        s = e[i] / r;
-                        c = p / r;
-                        p = c * d[i] - s * g;
-                        d[i + 1] = h + s * (c * g + s * d[i]);
-                        if (zt != null)
-                        {
-                            // (row i, row i+1) ← (c·zi − s·zi1, s·zi + c·zi1)
-                            Rotate(zt.Row(i), zt.Row(i + 1), c, s);
-                        }
-                        rotations?.Add(new PlaneRotation(i, c, s));
-                    }
-                    p = -s * s2 * c3 * el1 * e[l] / dl1;
-                    e[l] = s * p;
-                    d[l] = c * p;
-                } while (Math.Abs(e[l]) > eps * tst1);
+                    d[l] += cur.F;
+                    e[l] = 0;
+                    cur.L++;
+                    continue;
+                }
+                (cur.M, cur.Iter, cur.Sweeping) = (mm, 0, true);
             }
-            d[l] += f;
-            e[l] = 0;
+            if (cur.Sweeps == stopAt) return;
+            trace?.AtSweep(cur, d, e);
+            if (++cur.Iter > 100) throw new InvalidOperationException("symmetric eigen-decomposition did not converge");
+            int m = cur.M;
+            double g = d[l];
+            double p = (d[l + 1] - g) / (2 * e[l]);
+            double r = Hypot(p, 1);
+            if (p < 0) r = -r;
+            d[l] = e[l] / (p + r);
+            d[l + 1] = e[l] * (p + r);
+            double dl1 = d[l + 1];
+            double h = g - d[l];
+            for (int i = l + 2; i < n; i++) d[i] -= h;
+            cur.F += h;
+
+            p = d[m];
+            double c = 1, c2 = 1, c3 = 1, el1 = e[l + 1], s = 0, s2 = 0;
+            for (int i = m - 1; i >= l; i--)
+            {
+                c3 = c2; c2 = c; s2 = s;
+                g = c * e[i];
+                h = c * p;
+                r = Hypot(p, e[i]);
+                e[i + 1] = s * r;
+                s = e[i] / r;
+                c = p / r;
+                p = c * d[i] - s * g;
+                d[i + 1] = h + s * (c * g + s * d[i]);
+                // (row i, row i+1) ← (c·zi − s·zi1, s·zi + c·zi1)
+                if (zt != null) Rotate(zt.Row(i), zt.Row(i + 1), c, s);
+                if (log != null)
+                {
+                    log[3 * count] = i;
+                    log[3 * count + 1] = c;
+                    log[3 * count + 2] = s;
+                    count++;
+                }
+            }
+            p = -s * s2 * c3 * el1 * e[l] / dl1;
+            e[l] = s * p;
+            d[l] = c * p;
+            cur.Sweeps++;
+            cur.Rotations += m - l;
+            if (!(Math.Abs(e[l]) > eps * cur.Tst1))
+            {
+                // l's sweeps are done (as tql2's do-while ends: also when e[l] is NaN).
+                d[l] += cur.F;
+                e[l] = 0;
+                cur.L++;
+                cur.Sweeping = false;
+            }
         }
     }
 

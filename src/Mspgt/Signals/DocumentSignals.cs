@@ -172,22 +172,24 @@ public sealed partial class DocumentSignals
     /// Working memory the representations a window of the per-document estimators (<see cref="DocumentMeasurer"/>)
     /// prepares at once may take: the window holds as many blocks as fit (<see cref="PreparationBytes"/> each), but
     /// never fewer than 2 nor more than 2 per thread. So memory no longer grows with the thread count once a
-    /// representation's preparation is large: at 256 tokens of the 0.5B shape (about 5.6 MB each) 11 blocks at a time
-    /// rather than 32 on 16 threads; at 1,024 tokens (about 55 MB) 2 blocks whatever the count, as 2 threads had.
+    /// representation's preparation is large: at 256 tokens of the 0.5B shape (about 4.3 MB each) 11 blocks at a time
+    /// rather than 32 on 16 threads; at 1,024 tokens (about 36 MB) 2 blocks whatever the count, as 2 threads had.
+    /// (64 MB until QL stopped keeping its rotations, when each preparation was about 5.6 and 55 MB: the same windows.)
     /// </summary>
-    public const long WindowBudgetBytes = 64L << 20;
+    public const long WindowBudgetBytes = 48L << 20;
 
     /// <summary>
     /// The memory one representation of a <paramref name="tokens"/>-token document takes while it is prepared: its
     /// float rows as the pass handed them, the centred float64 rows, the Gram matrix of the smaller side (and the
-    /// sample Gram beside a feature Gram when n ≤ 2d), the eigen-decomposition's working copy, its QL rotation log
-    /// (about m² rotations of 24 bytes) and Householder vectors (m²/2), with m = min(n, d).
+    /// sample Gram beside a feature Gram when n ≤ 2d), the eigen-decomposition's working copy, QL's kept states and
+    /// one stretch of its rotations (m²/16 + 99m values: <see cref="LinearAlgebra.QlStretch"/>) and the Householder
+    /// vectors (m²/2), with m = min(n, d).
     /// </summary>
     internal static long PreparationBytes(int tokens, int d)
     {
         long n = Math.Max(1, tokens - 1), m = Math.Min(n, d);
         long sample = n >= d && n <= 2L * d ? 8 * n * n : 0;
-        return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 24 * m * m + 4 * m * m;
+        return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 8 * (m * m / 16 + 99 * m) + 4 * m * m;
     }
 
     /// <summary>Blocks per window of the per-document estimators: as many as <see cref="WindowBudgetBytes"/> holds of

@@ -14,7 +14,7 @@ namespace Mspgt.Tests.Numerics;
 /// </summary>
 public class TridiagonalPanelTests
 {
-    private static DenseMatrix WithSpectrum(double[] lambda, int seed)
+    internal static DenseMatrix WithSpectrum(double[] lambda, int seed)
     {
         int n = lambda.Length;
         // A random orthogonal Q by Gram–Schmidt (no eigen-decomposition in the making of the test's input).
@@ -86,31 +86,6 @@ public class TridiagonalPanelTests
         var expected = Enumerable.Range(0, 40).Select(i => 1.0 + i).Append(7.5).Concat(Enumerable.Range(0, 260).Select(i => -2.0 + 0.25 * i))
             .OrderByDescending(x => x).ToArray();
         AssertDecomposes(a, expected, 1e-11);
-    }
-
-    /// <summary>QL's rotation chunks are kept for the next decomposition up to a bound for the whole process: twelve
-    /// decompositions on twelve threads at once, each logging about 80 chunks (about 950 in all), leave no more than
-    /// that, and give the one-at-a-time values.</summary>
-    [Fact]
-    public void SpareRotationChunksStayWithinTheirBoundWhateverRanAtOnce()
-    {
-        var a = WithSpectrum(Enumerable.Range(0, 400).Select(i => 1.0 + 0.01 * i * i).ToArray(), 9);
-        var alone = LinearAlgebra.SymmetricEigen(a, 8);
-        var results = new SymmetricEigen[12];
-        using var start = new Barrier(results.Length);
-        var threads = Enumerable.Range(0, results.Length).Select(i => new Thread(() =>
-        {
-            start.SignalAndWait();
-            results[i] = LinearAlgebra.SymmetricEigen(a, 8);
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
-        Assert.InRange(LinearAlgebra.SpareRotationChunks, 1, LinearAlgebra.SpareRotationChunksBound);
-        foreach (var r in results)
-        {
-            Assert.Equal(alone.Values, r.Values);
-            Assert.Equal(alone.Vectors.Data, r.Vectors.Data);
-        }
     }
 
     [Theory]
