@@ -86,6 +86,9 @@ public class HeadDivergenceTests
             var got = HeadDivergence.MeasureRows(cleanNormed, summary, intervenedNormed, tokens, head, rows, t, slice);
             Assert.True(want[OutcomeMetrics.BrittlenessKl] > 1e-3);
             foreach (var (metric, value) in want) Assert.Equal(value, got[metric]);   // exact, nulls included
+            // The two sets in products of their own (as long documents take them) give the same, bit for bit.
+            var apart = HeadDivergence.MeasureRows(cleanNormed, summary, intervenedNormed, tokens, head, rows, t, slice, stackedRowsBytes: 0);
+            foreach (var (metric, value) in want) Assert.Equal(value, apart[metric]);
         }
         // and a no-op compared from the norm is exactly nothing
         var noop = HeadDivergence.MeasureRows(cleanNormed, HeadDivergence.SummariseClean(clean, tokens, Vocab, rows, targets, slice > 0 ? slice : HeadSlices.SliceFor(tokens)),

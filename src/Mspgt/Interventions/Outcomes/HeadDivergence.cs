@@ -115,17 +115,32 @@ public static class HeadDivergence
     /// <param name="cleanNormed">The clean final-norm rows of all <paramref name="tokens"/> positions.</param>
     /// <param name="clean">Their logits' <see cref="SummariseClean"/>, made with the same slice.</param>
     public static IReadOnlyDictionary<string, double?> MeasureRows(float[] cleanNormed, CleanRows clean, float[] normed, int tokens,
-        WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0)
+        WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice = 0) =>
+        MeasureRows(cleanNormed, clean, normed, tokens, head, rows, targets, slice, StackedRowsBytes);
+
+    /// <summary>The same with the two sets of rows stacked for one product only up to <paramref name="stackedRowsBytes"/>
+    /// (tests take both ways at small sizes).</summary>
+    internal static IReadOnlyDictionary<string, double?> MeasureRows(float[] cleanNormed, CleanRows clean, float[] normed, int tokens,
+        WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice, long stackedRowsBytes)
     {
         if (slice <= 0) slice = HeadSlices.SliceFor(tokens);
         if (cleanNormed.Length < (long)tokens * head.Cols) throw new ArgumentException("cleanNormed is shorter than tokens × dim");
         if (clean.LogZ.Length != rows) throw new ArgumentException($"the clean summary has {clean.LogZ.Length} rows, not {rows}");
-        return Measure(ReadOnlyMemory<float>.Empty, cleanNormed, clean, normed, tokens, head, rows, targets, slice);
+        return Measure(ReadOnlyMemory<float>.Empty, cleanNormed, clean, normed, tokens, head, rows, targets, slice, stackedRowsBytes);
     }
+
+    /// <summary>
+    /// Most bytes of clean and intervened final-norm rows stacked for one product with each slice of the head. Stacking
+    /// saves a decoding of the head per comparison, which counts against a short document's product (64 tokens) but not
+    /// a long one's: at 1,024 tokens of the 0.5B shape the product is 2,048 rows of multiply-adds per decoded weight,
+    /// and the stacked copy (7.3 MB) and the GEMM's packing of twice the rows (7.3 MB, kept by the thread) were what
+    /// the comparison added to intervene's peak.
+    /// </summary>
+    public const long StackedRowsBytes = 4L << 20;
 
     // With cleanNormed the clean slice is made by the head next to the intervened one; else it is read from cleanLogits.
     private static IReadOnlyDictionary<string, double?> Measure(ReadOnlyMemory<float> cleanLogits, float[]? cleanNormed, CleanRows cs,
-        float[] normed, int tokens, WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice)
+        float[] normed, int tokens, WeightMatrix head, int rows, ReadOnlySpan<int> targets, int slice, long stackedRowsBytes = StackedRowsBytes)
     {
         int V = head.Rows, dim = head.Cols;
         if (rows < 1 || rows > tokens) throw new MspgtException(Source, $"{rows} rows to compare of {tokens} positions");
@@ -140,10 +155,10 @@ public static class HeadDivergence
         var same = new bool[rows];
         Array.Fill(same, true);
         // Both sets of rows in one product when it is a GEMM (rows never interact there, so each logit is the same
-        // chain of multiply-adds as in the forward pass); below MatMul.GemmMinTokens the forward pass took the
-        // matrix-vector path, so each set goes alone to take it again.
+        // chain of multiply-adds as in the forward pass) and the stacked rows are small (StackedRowsBytes); below
+        // MatMul.GemmMinTokens the forward pass took the matrix-vector path, so each set goes alone to take it again.
         int sets = cleanNormed == null ? 1 : 2;
-        bool stacked = sets == 2 && tokens >= MatMul.GemmMinTokens;
+        bool stacked = sets == 2 && tokens >= MatMul.GemmMinTokens && 2L * tokens * dim * sizeof(float) <= stackedRowsBytes;
         float[]? both = null;
         if (stacked)
         {
