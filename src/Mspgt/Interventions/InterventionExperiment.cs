@@ -140,7 +140,7 @@ public sealed partial class InterventionExperiment
         long logitBytes = _clean.Sum(d => (long)(d.Ids.Length - 1) * c.Vocab * sizeof(float));
         int batch = DeviceBatch(_clean.Max(d => d.Ids.Length));
         bool cpu = batch == 1 && _model is Transformer;
-        bool keepLogits = logitBytes <= (_s.CleanLogitsBudget ?? (cpu ? 0 : Math.Min(512L << 20, Math.Max(32L << 20, WeightBytes(_model.Weights) / 8))));
+        bool keepLogits = logitBytes <= (_s.CleanLogitsBudget ?? (cpu ? 0 : Math.Min(512L << 20, Math.Max(32L << 20, _model.Weights.StoredBytes / 8))));
         bool cleanFromNorm = !keepLogits && cpu;
         int groupSize = keepLogits || cleanFromNorm ? n : batch;
         var groups = Enumerable.Range(0, (n + groupSize - 1) / groupSize)
@@ -239,17 +239,6 @@ public sealed partial class InterventionExperiment
             : null;
         var hooks = documents.Select((i, k) => (Hooks?)InterventionEditors.Create(spec, first, last, _stats, new NoiseKey(_s.Seed, i, -1), donors?[k])).ToArray();
         return _model.ForwardBatch(documents.Select(i => _clean[i].Ids).ToArray(), hooks, LogitRows.All);
-    }
-
-    /// <summary>Bytes of the weight matrices as stored (a tied embedding counted once).</summary>
-    private static long WeightBytes(ModelWeights w)
-    {
-        var seen = new HashSet<WeightMatrix>(ReferenceEqualityComparer.Instance);
-        foreach (var l in w.Layers)
-            foreach (var m in new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }) seen.Add(m);
-        seen.Add(w.Embedding);
-        seen.Add(w.Output);
-        return seen.Sum(m => m.StoredBytes);
     }
 
     private static ConditionKey KeyOf(InterventionSpec spec, int first, int last) => spec.Kind == InterventionKind.Skip

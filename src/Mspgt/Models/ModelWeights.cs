@@ -35,6 +35,19 @@ public sealed class ModelWeights
     /// </summary>
     public float[]? RopeFreqFactors { get; init; }
 
+    /// <summary>Bytes of the weight matrices as stored (a tied embedding counted once): what the memory bounds of the
+    /// work that runs on them are set against.</summary>
+    public long StoredBytes
+    {
+        get
+        {
+            var seen = new HashSet<WeightMatrix>(ReferenceEqualityComparer.Instance) { Embedding, Output };
+            foreach (var l in Layers)
+                foreach (var m in new[] { l.Q, l.K, l.V, l.O, l.Gate, l.Up, l.Down }) seen.Add(m);
+            return seen.Sum(m => m.StoredBytes);
+        }
+    }
+
     /// <summary>Checks every shape against the config; names the tensor and the file on mismatch.</summary>
     public void Validate(ModelConfig c, string source)
     {

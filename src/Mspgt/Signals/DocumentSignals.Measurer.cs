@@ -30,7 +30,7 @@ public sealed partial class DocumentSignals
     /// <summary>
     /// Representation r (0 the embedding, r block r − 1's output) arrives with <see cref="Add(int, ReadOnlySpan{float})"/>
     /// in order: its pooled samples and lens rows are taken at once, and its rows wait for their window. The blocks
-    /// go in windows (<see cref="WindowBlocks"/>: up to 2 per thread, within <see cref="WindowBudgetBytes"/>): once a
+    /// go in windows (<see cref="WindowBlocks"/>: up to 2 per thread, within <see cref="WindowBudget"/>): once a
     /// window's last output has arrived, its new representations are prepared in parallel and its blocks measured,
     /// so memory holds a window's prepared representations (a 0.5 MB Gram matrix each at 256 tokens of the 0.5B
     /// shape, with its scores and values; the float64 rows pass through the shelf) and the float rows still waiting,
@@ -77,7 +77,7 @@ public sealed partial class DocumentSignals
             _reps = new float[_L + 1][];
             _prepared = new PreparedRepresentation?[_L + 1];
             _blocks = new RepresentationValues?[_L];
-            _window = WindowBlocks(_T, _d, Mspgt.Numerics.Parallelism.Threads);
+            _window = WindowBlocks(_T, _d, Mspgt.Numerics.Parallelism.Threads, owner._weightBytes);
         }
 
         /// <summary>Time spent measuring so far (in <see cref="Add(int, ReadOnlySpan{float})"/> and <see cref="Finish"/>).</summary>

@@ -103,6 +103,7 @@ public sealed partial class DocumentSignals
     }
 
     private readonly IDecoder _model;
+    private readonly long _weightBytes;   // the model's stored weights: what a window's memory is set against
     private readonly CenteredGram.GramProduct? _gramProduct;
     private readonly SignalSettings _s;
     private readonly LogitLens _lens;
@@ -118,6 +119,7 @@ public sealed partial class DocumentSignals
     public DocumentSignals(IDecoder model, SignalSettings settings, SampleStore? samples = null)
     {
         _model = model;
+        _weightBytes = model.Weights.StoredBytes;
         _s = settings;
         _samples = samples ?? SampleStore.InMemory();
         _lens = new LogitLens(model.Config, model.Weights, model as Models.Gpu.GpuTransformer);
@@ -169,14 +171,22 @@ public sealed partial class DocumentSignals
     }
 
     /// <summary>
-    /// Working memory the representations a window of the per-document estimators (<see cref="DocumentMeasurer"/>)
-    /// prepares at once may take: the window holds as many blocks as fit (<see cref="PreparationBytes"/> each), but
-    /// never fewer than 2 nor more than 2 per thread. So memory no longer grows with the thread count once a
-    /// representation's preparation is large: at 256 tokens of the 0.5B shape (about 4.3 MB each) 11 blocks at a time
-    /// rather than 32 on 16 threads; at 1,024 tokens (about 36 MB) 2 blocks whatever the count, as 2 threads had.
-    /// (64 MB until QL stopped keeping its rotations, when each preparation was about 5.6 and 55 MB: the same windows.)
+    /// The share of the weights' stored bytes that the representations a window of the per-document estimators
+    /// (<see cref="DocumentMeasurer"/>) prepares at once may take: an eighth of the 0.3× above the weights that issue
+    /// 13's memory bound leaves for everything else (activations, caches, the runtime). The window holds as many blocks
+    /// as fit (<see cref="PreparationBytes"/> each), but never fewer than 2 nor more than 2 per thread, so its memory
+    /// is set by the model and the document's length rather than by the thread count: at 256 tokens of the 0.5B shape
+    /// (about 4.3 MB each) a Q8_0 file (530 MB) takes 4 blocks at a time on 2 threads or 16, a BF16 one 8 on 16 threads;
+    /// the 8B shape in BF16 2 per thread. Until 2026-12-08 a fixed 64 MB let 16 threads prepare 11 blocks at once at
+    /// the 0.5B shape, 1.32–1.35× the Q8_0 file against 1.25× on 2 threads.
     /// </summary>
-    public const long WindowBudgetBytes = 48L << 20;
+    public const double WindowShareOfWeights = 0.3 / 8;
+
+    /// <summary>The least a window may take whatever the weights (tiny models): 16 MB.</summary>
+    public const long MinimumWindowBytes = 16L << 20;
+
+    /// <summary>What a window's preparations may take beside weights of <paramref name="weightBytes"/>.</summary>
+    internal static long WindowBudget(long weightBytes) => Math.Max(MinimumWindowBytes, (long)(weightBytes * WindowShareOfWeights));
 
     /// <summary>
     /// The memory one representation of a <paramref name="tokens"/>-token document takes while it is prepared: its
@@ -192,12 +202,12 @@ public sealed partial class DocumentSignals
         return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 8 * (m * m / 16 + 99 * m) + 4 * m * m;
     }
 
-    /// <summary>Blocks per window of the per-document estimators: as many as <see cref="WindowBudgetBytes"/> holds of
+    /// <summary>Blocks per window of the per-document estimators: as many as <see cref="WindowBudget"/> holds of
     /// <see cref="PreparationBytes"/>, at least 2 and at most 2 per thread.</summary>
-    internal static int WindowBlocks(int tokens, int d, int threads)
+    internal static int WindowBlocks(int tokens, int d, int threads, long weightBytes)
     {
         int most = Math.Max(1, 2 * threads);
-        long fit = WindowBudgetBytes / Math.Max(1, PreparationBytes(tokens, d));
+        long fit = WindowBudget(weightBytes) / Math.Max(1, PreparationBytes(tokens, d));
         return (int)Math.Min(most, Math.Max(2, fit));
     }
 
