@@ -206,9 +206,10 @@ public static unsafe class MatMul
     /// Most bytes of weight panels that one GEMM call packs up front for the token blocks that share them (below):
     /// past it the inner dimension goes in passes, each packing and sweeping its own run of k-slices. Without a bound
     /// the buffer was a whole weight decoded to float32 and kept by the calling thread: 17.4 MB for the 0.5B shape's
-    /// down projection at 16 threads (3 passes of 6.4 MB now), which took analyze over 1.3× the Q8_0 file there.
+    /// down projection at 16 threads (5 passes of 3.7 MB now; 8 MB, 3 passes, left Q4_K's `run` at 16 threads 1.30×
+    /// its file), which took analyze over 1.3× the Q8_0 file there. Each pass adds two parallel loops to the call.
     /// </summary>
-    public const long SharedPanelBytes = 8L << 20;
+    public const long SharedPanelBytes = 4L << 20;
 
     /// <summary>y_i = x · W_iᵀ for every weight (the same inner dimension, outputs at ys[i]): x packed once, then the
     /// work items of every weight's own <see cref="GemmPartition"/> in one loop.</summary>
