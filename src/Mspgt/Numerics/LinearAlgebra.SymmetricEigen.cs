@@ -104,6 +104,10 @@ public static partial class LinearAlgebra
     /// 100n values: 0.2 MB at n = 255, 0.7 MB at n = 896.</summary>
     internal static int QlStretch(int n) => Math.Max(1024, 32 * n);
 
+    /// <summary>About what <see cref="QlTrace"/> holds for an n × n decomposition, in values, with stretches of
+    /// <see cref="QlStretch"/>: n/32 kept states of 2n values (n²/16) and one stretch of 33n rotations of 3 (99n).</summary>
+    internal static long QlTraceValues(long n) => n * n / 16 + 99 * n;
+
     /// <summary>Where QL stands when a sweep is about to begin: with d and e as they are then, enough to run it on
     /// from there, making the same rotations bit for bit.</summary>
     private struct QlCursor
@@ -121,20 +125,18 @@ public static partial class LinearAlgebra
     /// <see cref="QlStretch"/> rotations or so (at the start of a sweep), and the back-transform, going from the last
     /// stretch to the first, runs QL again from each kept state to the next to remake that stretch's rotations, then
     /// applies them in reverse. QL is deterministic, so the remade rotations are the first run's bit for bit and the
-    /// vectors are exactly what a kept log gave, for one more run of QL's arithmetic (about a fifth of a decomposition
-    /// at n = 255, less above).
+    /// vectors are exactly what a kept log gave, for one more run of QL's arithmetic (a chain of divisions and square
+    /// roots; whole decompositions at n = 255 and 896 timed within noise of the logged ones, 2026-12-08).
     /// </summary>
     private sealed class QlTrace(int stretch)
     {
         private readonly List<(QlCursor Cursor, double[] D, double[] E)> _kept = [];
-        private long _lastKept = long.MinValue;
 
         /// <summary>Before a sweep: keeps the state when a stretch's worth of rotations has been made since the last.</summary>
         public void AtSweep(in QlCursor cur, double[] d, double[] e)
         {
-            if (_kept.Count > 0 && cur.Rotations - _lastKept < stretch) return;
+            if (_kept.Count > 0 && cur.Rotations - _kept[^1].Cursor.Rotations < stretch) return;
             _kept.Add((cur, (double[])d.Clone(), (double[])e.Clone()));
-            _lastKept = cur.Rotations;
         }
 
         /// <summary>y's rows (the n × k wanted vectors, begun as e_j) taken back through every rotation, last to first.</summary>

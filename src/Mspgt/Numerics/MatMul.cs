@@ -240,12 +240,12 @@ public static unsafe class MatMul
         int slicesPerPass = (kSlices + passes - 1) / passes;
         passes = (kSlices + slicesPerPass - 1) / slicesPerPass;
         int passCols = Math.Min(cols, slicesPerPass * Kc);
-        var sharedAt = new long[weights.Length];
+        var sharedAt = new long[weights.Length];   // where each weight's tiles start in the shared buffer
         long sharedLength = 0;
-        for (int m = 0; m < weights.Length; m++)
+        for (int m = 0; shared && m < weights.Length; m++)
         {
-            sharedAt[m] = shared ? sharedLength : -1;
-            if (shared) sharedLength += (long)parts[m].ColumnTiles * parts[m].ColumnTile * passCols;
+            sharedAt[m] = sharedLength;
+            sharedLength += (long)parts[m].ColumnTiles * parts[m].ColumnTile * passCols;
         }
         float[] sharedPanels = shared ? ThreadBuffer(ref _sharedPanels, sharedLength) : [];
         // The activations, packed once and shared read-only by every tile.
@@ -267,49 +267,40 @@ public static unsafe class MatMul
             if (!parallel) PackChunk(0, panelsA);
             else Parallelism.ForChunks(panelsA, PackPanelsPerItem, (long)tokens * cols, PackChunk);
             int items = firstItem[^1];
-            if (!shared)
+            void Loop(int count, Action<int> body)
             {
-                void Item(int i)
-                {
-                    var (m, t, m0, mb) = ItemOf(i);
-                    GemmTile(nr, ap, m0, mb, weights[m], (float*)ys[m], t * parts[m].ColumnTile,
-                        Math.Min(parts[m].ColumnTile, weights[m].Rows - t * parts[m].ColumnTile), null, 0, cols);
-                }
-                if (!parallel || items == 1)
-                    for (int i = 0; i < items; i++) Item(i);
-                else Parallelism.For(items, Item);
-                return;
+                if (!parallel || count == 1)
+                    for (int i = 0; i < count; i++) body(i);
+                else Parallelism.For(count, body);
             }
+            // Without shared panels, one pass over the whole inner dimension whose items pack their own.
             for (int pass = 0; pass < passes; pass++)
             {
                 int kBegin = pass * slicesPerPass * Kc, kEnd = Math.Min(cols, kBegin + passCols), slices = (kEnd - kBegin + Kc - 1) / Kc;
                 // Tile t of weight m in the shared buffer: its panels for this pass's k-slices, slice k0 at panels·nr·(k0 − kBegin).
                 float* TilePanels(int m, int t) => panels + sharedAt[m] + (long)t * parts[m].ColumnTile * passCols;
-                int packItems = 0;
-                foreach (var p in parts) packItems += p.ColumnTiles * slices;
-                void PackItem(int i)
+                if (shared)
                 {
-                    int m = 0;
-                    while (i >= parts[m].ColumnTiles * slices) i -= parts[m++].ColumnTiles * slices;
-                    var (nc, _, _, _) = parts[m];
-                    var w = weights[m];
-                    int t = i / slices, k0 = kBegin + i % slices * Kc, n0 = t * nc, nv = Math.Min(nc, w.Rows - n0);
-                    float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
-                    fixed (float* rp = row)
-                        PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, cols - k0), TilePanels(m, t) + (long)(nv + nr - 1) / nr * nr * (k0 - kBegin), rp);
+                    int packItems = 0;
+                    foreach (var p in parts) packItems += p.ColumnTiles * slices;
+                    Loop(packItems, i =>
+                    {
+                        int m = 0;
+                        while (i >= parts[m].ColumnTiles * slices) i -= parts[m++].ColumnTiles * slices;
+                        var (nc, _, _, _) = parts[m];
+                        var w = weights[m];
+                        int t = i / slices, k0 = kBegin + i % slices * Kc, n0 = t * nc, nv = Math.Min(nc, w.Rows - n0);
+                        float[] row = ThreadBuffer(ref _decodedRows, 8L * Kc);
+                        fixed (float* rp = row)
+                            PackWeights(nr, w, n0, nv, k0, Math.Min(Kc, cols - k0), TilePanels(m, t) + (long)(nv + nr - 1) / nr * nr * (k0 - kBegin), rp);
+                    });
                 }
-                if (!parallel || packItems == 1)
-                    for (int i = 0; i < packItems; i++) PackItem(i);
-                else Parallelism.For(packItems, PackItem);
-                void SharedItem(int i)
+                Loop(items, i =>
                 {
                     var (m, t, m0, mb) = ItemOf(i);
                     GemmTile(nr, ap, m0, mb, weights[m], (float*)ys[m], t * parts[m].ColumnTile,
-                        Math.Min(parts[m].ColumnTile, weights[m].Rows - t * parts[m].ColumnTile), TilePanels(m, t), kBegin, kEnd);
-                }
-                if (!parallel || items == 1)
-                    for (int i = 0; i < items; i++) SharedItem(i);
-                else Parallelism.For(items, SharedItem);
+                        Math.Min(parts[m].ColumnTile, weights[m].Rows - t * parts[m].ColumnTile), shared ? TilePanels(m, t) : null, kBegin, kEnd);
+                });
             }
         }
 

@@ -192,14 +192,14 @@ public sealed partial class DocumentSignals
     /// The memory one representation of a <paramref name="tokens"/>-token document takes while it is prepared: its
     /// float rows as the pass handed them, the centred float64 rows, the Gram matrix of the smaller side (and the
     /// sample Gram beside a feature Gram when n ≤ 2d), the eigen-decomposition's working copy, QL's kept states and
-    /// one stretch of its rotations (m²/16 + 99m values: <see cref="LinearAlgebra.QlStretch"/>) and the Householder
-    /// vectors (m²/2), with m = min(n, d).
+    /// one stretch of its rotations (<see cref="LinearAlgebra.QlTraceValues"/>) and the Householder vectors (m²/2),
+    /// with m = min(n, d).
     /// </summary>
     internal static long PreparationBytes(int tokens, int d)
     {
         long n = Math.Max(1, tokens - 1), m = Math.Min(n, d);
         long sample = n >= d && n <= 2L * d ? 8 * n * n : 0;
-        return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 8 * (m * m / 16 + 99 * m) + 4 * m * m;
+        return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 8 * LinearAlgebra.QlTraceValues(m) + 4 * m * m;
     }
 
     /// <summary>Blocks per window of the per-document estimators: as many as <see cref="WindowBudget"/> holds of

@@ -20,7 +20,7 @@ public class QlReplayTests
         return TridiagonalPanelTests.WithSpectrum(lambda, 17 + n);
     }
 
-    private static DenseMatrix Random(int n, int seed)
+    private static DenseMatrix RandomSymmetric(int n, int seed)
     {
         var r = new Random(seed);
         var a = new DenseMatrix(n, n);
@@ -47,7 +47,7 @@ public class QlReplayTests
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public void RandomSymmetricMatrix(int n) => AssertSameWhateverTheStretch(Random(n, 5 + n), Math.Min(8, n));
+    public void RandomSymmetricMatrix(int n) => AssertSameWhateverTheStretch(RandomSymmetric(n, 5 + n), Math.Min(8, n));
 
     [Fact]
     public void ADiagonalMatrixMakesNoRotation()
@@ -65,7 +65,7 @@ public class QlReplayTests
     [Fact]
     public void TheVectorsAreTheLeadingEigenvectors()
     {
-        var a = Random(120, 8);
+        var a = RandomSymmetric(120, 8);
         var leading = LinearAlgebra.SymmetricEigen(a, 8, 1);
         var full = LinearAlgebra.SymmetricEigen(a);
         for (int c = 0; c < 8; c++)
