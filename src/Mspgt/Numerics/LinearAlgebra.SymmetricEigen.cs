@@ -5,7 +5,8 @@ namespace Mspgt.Numerics;
 
 /// <summary>Eigen-decomposition of a symmetric matrix: <c>A = V diag(Values) Vᵀ</c>.</summary>
 /// <param name="Values">Eigenvalues, largest first.</param>
-/// <param name="Vectors">Orthonormal eigenvectors as columns, in the order of <paramref name="Values"/>.</param>
+/// <param name="Vectors">Orthonormal eigenvectors as columns, in the order of <paramref name="Values"/>, each with its
+/// largest entry (the first of equal ones) positive.</param>
 public sealed record SymmetricEigen(double[] Values, DenseMatrix Vectors);
 
 /// <summary>The symmetric eigen-decomposition: Householder tridiagonalisation, then implicit QL.</summary>
@@ -17,28 +18,25 @@ public static partial class LinearAlgebra
     /// vectors are needed, <see cref="SymmetricEigen(DenseMatrix, int)"/> costs about a third of that.
     /// Only symmetry up to rounding is assumed; the upper triangle is what is read.
     /// </summary>
-    public static SymmetricEigen SymmetricEigen(DenseMatrix a) => Decompose(a, a.Rows, 0);
+    public static SymmetricEigen SymmetricEigen(DenseMatrix a) => Decompose(a, a.Rows);
 
     /// <summary>
     /// Every eigenvalue (largest first) and the eigenvectors of the <paramref name="vectors"/> largest only
-    /// (<see cref="SymmetricEigen.Vectors"/> is n × min(vectors, n)). The QL iteration runs without vectors, keeping
-    /// its plane rotations; each wanted eigenvector is then e_j taken back through those rotations and the
-    /// Householder reflections. That is the full decomposition's own product of orthogonal factors applied to one
-    /// vector instead of to the identity, so the vectors are the same (to round-off, also inside clusters of equal
-    /// eigenvalues) for O(n²) per vector after the O(n³) tridiagonalisation, instead of about 3n³ more for all of them.
+    /// (<see cref="SymmetricEigen.Vectors"/> is n × min(vectors, n)), as LAPACK's dsyevx computes a subset: QL finds
+    /// the eigenvalues without vectors (the same run, so the same values bit for bit), inverse iteration on the
+    /// tridiagonal matrix finds the wanted vectors (<see cref="TridiagonalVectors"/>), and the Householder reflections
+    /// take them back: O(n²) per vector after the O(n³) tridiagonalisation, instead of about 3n³ more for all of them.
+    /// The vectors agree with the full decomposition's to round-off over the eigenvalue gap (both with their largest
+    /// entry positive); for repeated eigenvalues they are an orthonormal basis of the same eigenspace, not always the
+    /// one the full decomposition gives. Until 2026-12-08 the vectors were taken back through QL's rotations, remade
+    /// from kept states: the full decomposition's exactly, for a second run of QL that cost more than this.
     /// </summary>
-    public static SymmetricEigen SymmetricEigen(DenseMatrix a, int vectors) =>
-        Decompose(a, Math.Clamp(vectors, 0, a.Rows), QlStretch(a.Rows));
-
-    /// <summary>The same with QL's rotations remade in stretches of <paramref name="stretch"/> (tests: 1 keeps the
-    /// state before every sweep, int.MaxValue keeps only the first and remakes them all in one run).</summary>
-    internal static SymmetricEigen SymmetricEigen(DenseMatrix a, int vectors, int stretch) =>
-        Decompose(a, Math.Clamp(vectors, 0, a.Rows), stretch);
+    public static SymmetricEigen SymmetricEigen(DenseMatrix a, int vectors) => Decompose(a, Math.Clamp(vectors, 0, a.Rows));
 
     /// <summary>Eigenvalues only (largest first); much cheaper than <see cref="SymmetricEigen(DenseMatrix)"/>.</summary>
-    public static double[] SymmetricEigenvalues(DenseMatrix a) => Decompose(a, 0, 0).Values;
+    public static double[] SymmetricEigenvalues(DenseMatrix a) => Decompose(a, 0).Values;
 
-    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, int stretch)
+    private static SymmetricEigen Decompose(DenseMatrix input, int wanted)
     {
         RequireSquare(input, "eigen-decomposition");
         RequireFinite(input, "eigen-decomposition");
@@ -49,12 +47,12 @@ public static partial class LinearAlgebra
         // value read is first copied from the input), since the shared pool would keep one per thread and more, for
         // good: at n = 896 (1,024 tokens of the 0.5B shape) 8 MB a thread, against a decomposition of about 100 ms.
         var work = RentScratch(n * n);
-        try { return Decompose(input, wanted, stretch, work); }
+        try { return Decompose(input, wanted, work); }
         finally { ReturnScratch(work); }
     }
 
     // a: the working copy, at least n · n values.
-    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, int stretch, double[] a)
+    private static SymmetricEigen Decompose(DenseMatrix input, int wanted, double[] a)
     {
         int n = input.Rows;
         input.Data.AsSpan(0, n * n).CopyTo(a);
@@ -81,10 +79,9 @@ public static partial class LinearAlgebra
             }
         }
 
-        var trace = !all && wanted > 0 ? new QlTrace(stretch) : null;
-        var cursor = new QlCursor();
-        int none = 0;
-        TridiagonalQl(diag, off, ref cursor, long.MaxValue, zt, null, ref none, trace);
+        // Inverse iteration for a few vectors reads T as it was before QL.
+        var tridiagonal = !all && wanted > 0 ? ((double[])diag.Clone(), (double[])off.Clone()) : default;
+        TridiagonalQl(diag, off, zt);
 
         var order = Enumerable.Range(0, n).OrderByDescending(i => diag[i]).ThenBy(i => i).ToArray();
         var values = order.Select(i => diag[i]).ToArray();
@@ -95,87 +92,20 @@ public static partial class LinearAlgebra
                 var src = zt.Row(order[c]);
                 for (int r = 0; r < n; r++) vecs.Data[r * n + c] = src[r];
             }
-        else if (trace != null) BackTransform(order, trace, cursor.Rotations, householder, vecs);
+        else if (wanted > 0)
+        {
+            vecs = TridiagonalVectors(tridiagonal.Item1, tridiagonal.Item2, values.AsSpan(0, wanted));
+            BackTransform(householder, vecs);
+        }
+        LargestEntryPositive(vecs);
         return new SymmetricEigen(values, vecs);
     }
 
-    /// <summary>Rotations per replayed stretch of QL for an n × n decomposition (<see cref="QlTrace"/>): 32n, so the
-    /// checkpoints (about n² / 32n of them, 2n values each) and one stretch's rotations (3 values each) both stay near
-    /// 100n values: 0.2 MB at n = 255, 0.7 MB at n = 896.</summary>
-    internal static int QlStretch(int n) => Math.Max(1024, 32 * n);
-
-    /// <summary>About what <see cref="QlTrace"/> holds for an n × n decomposition, in values, with stretches of
-    /// <see cref="QlStretch"/>: n/32 kept states of 2n values (n²/16) and one stretch of 33n rotations of 3 (99n).</summary>
-    internal static long QlTraceValues(long n) => n * n / 16 + 99 * n;
-
-    /// <summary>Where QL stands when a sweep is about to begin: with d and e as they are then, enough to run it on
-    /// from there, making the same rotations bit for bit.</summary>
-    private struct QlCursor
-    {
-        public int L, M, Iter;
-        public double F, Tst1;
-        public bool Sweeping;    // L's sweeps have begun (M is found)
-        public long Sweeps, Rotations;
-    }
-
-    /// <summary>
-    /// What taking the leading eigenvectors back through QL's rotations needs, without keeping the rotations
-    /// (about n² of them, 24 bytes each: 1.6 MB at n = 255, 19 MB at n = 896, so two decompositions at 1,024 tokens of
-    /// the 0.5B shape held 38 MB of them, and the spares kept for the next ones 16 MB more): QL's state is kept every
-    /// <see cref="QlStretch"/> rotations or so (at the start of a sweep), and the back-transform, going from the last
-    /// stretch to the first, runs QL again from each kept state to the next to remake that stretch's rotations, then
-    /// applies them in reverse. QL is deterministic, so the remade rotations are the first run's bit for bit and the
-    /// vectors are exactly what a kept log gave, for one more run of QL's arithmetic (a chain of divisions and square
-    /// roots; whole decompositions at n = 255 and 896 timed within noise of the logged ones, 2026-12-08).
-    /// </summary>
-    private sealed class QlTrace(int stretch)
-    {
-        private readonly List<(QlCursor Cursor, double[] D, double[] E)> _kept = [];
-
-        /// <summary>Before a sweep: keeps the state when a stretch's worth of rotations has been made since the last.</summary>
-        public void AtSweep(in QlCursor cur, double[] d, double[] e)
-        {
-            if (_kept.Count > 0 && cur.Rotations - _kept[^1].Cursor.Rotations < stretch) return;
-            _kept.Add((cur, (double[])d.Clone(), (double[])e.Clone()));
-        }
-
-        /// <summary>y's rows (the n × k wanted vectors, begun as e_j) taken back through every rotation, last to first.</summary>
-        public void Unwind(DenseMatrix y, long rotations)
-        {
-            long longest = 0;   // a stretch ends at the first sweep past `stretch` rotations: under stretch + n of them
-            for (int k = 0; k < _kept.Count; k++)
-                longest = Math.Max(longest, (k + 1 < _kept.Count ? _kept[k + 1].Cursor.Rotations : rotations) - _kept[k].Cursor.Rotations);
-            var log = RentScratch(checked((int)(3 * Math.Max(1, longest))));
-            try
-            {
-                long stop = long.MaxValue;   // the stretch after this one begins at this sweep
-                for (int k = _kept.Count - 1; k >= 0; k--)
-                {
-                    var (cur, d, e) = _kept[k];
-                    _kept.RemoveAt(k);
-                    int count = 0;
-                    long start = cur.Sweeps;
-                    TridiagonalQl(d, e, ref cur, stop, null, log, ref count, null);   // on the kept copies: each is run once
-                    stop = start;
-                    for (int r = count - 1; r >= 0; r--)
-                    {
-                        int i = (int)log[3 * r];
-                        Rotate(y.Row(i + 1), y.Row(i), log[3 * r + 1], log[3 * r + 2]);   // (y_i, y_i1) ← (c·y_i + s·y_i1, c·y_i1 − s·y_i)
-                    }
-                }
-            }
-            finally { ReturnScratch(log); }
-        }
-    }
-
-    // Row j of the final zt = e_jᵀ G_N…G_1 Qᵀ, i.e. the eigenvector is Q G_1ᵀ…G_Nᵀ e_j with Q = H_0…H_m: apply the
-    // transposed rotations last to first, then the reflections last to first, to all wanted e_j at once (the rows
-    // of the n × k result are contiguous k-vectors).
-    private static void BackTransform(int[] order, QlTrace trace, long rotations, List<(int Start, double[] V)> householder, DenseMatrix y)
+    // The eigenvectors of T in y's columns (rows indexed as T's) taken back to A's: y ← Q y with Q = H_0…H_m,
+    // the reflections applied last to first to all columns at once (the rows of the n × k result are contiguous).
+    private static void BackTransform(List<(int Start, double[] V)> householder, DenseMatrix y)
     {
         int k = y.Cols;
-        for (int c = 0; c < k; c++) y[order[c], c] = 1;
-        trace.Unwind(y, rotations);
         var t = new double[k];
         for (int h = householder.Count - 1; h >= 0; h--)
         {
@@ -183,6 +113,20 @@ public static partial class LinearAlgebra
             Array.Clear(t);
             for (int r = 0; r < v.Length; r++) TensorPrimitives.MultiplyAdd(y.Row(start + r), v[r], t, t);
             for (int r = 0; r < v.Length; r++) TensorPrimitives.MultiplyAdd(t, -2 * v[r], y.Row(start + r), y.Row(start + r));
+        }
+    }
+
+    // Each column's sign chosen so that its largest entry (the first of equal ones) is positive: a fixed convention for
+    // vectors whose sign is otherwise whatever the start of inverse iteration made it.
+    private static void LargestEntryPositive(DenseMatrix y)
+    {
+        for (int c = 0; c < y.Cols; c++)
+        {
+            int at = 0;
+            for (int r = 1; r < y.Rows; r++)
+                if (Math.Abs(y[r, c]) > Math.Abs(y[at, c])) at = r;
+            if (y[at, c] < 0)
+                for (int r = 0; r < y.Rows; r++) y[r, c] = -y[r, c];
         }
     }
 
@@ -208,81 +152,56 @@ public static partial class LinearAlgebra
         return sum;
     }
 
-    // Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i,i+1] (EISPACK tql2 scheme), from cur on until the
-    // sweep numbered stopAt would begin (or the end). A sweep's rotations go to the rows of zt when given and to log
-    // (i, c, s; count of them so far) when given; before each sweep, trace may keep the state.
-    private static void TridiagonalQl(double[] d, double[] e, ref QlCursor cur, long stopAt, DenseMatrix? zt, double[]? log, ref int count, QlTrace? trace)
+    // Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i,i+1] (EISPACK tql2 scheme): d ends as the
+    // eigenvalues (unordered); each sweep's rotations also go to the rows of zt when it is given.
+    private static void TridiagonalQl(double[] d, double[] e, DenseMatrix? zt)
     {
         int n = d.Length;
         const double eps = 2.220446049250313e-16;
-        while (cur.L < n)
+        double f = 0, tst1 = 0;
+        for (int l = 0; l < n; l++)
         {
-            int l = cur.L;
-            if (!cur.Sweeping)
+            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+            int m = l;
+            while (m < n - 1 && Math.Abs(e[m]) > eps * tst1) m++;
+            // Sweeps with this m until e[l] is negligible (as tql2's do-while ends: also when e[l] is NaN).
+            for (int iter = 1; m > l; iter++)
             {
-                cur.Tst1 = Math.Max(cur.Tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
-                int mm = l;
-                while (mm < n - 1 && Math.Abs(e[mm]) > eps * cur.Tst1) mm++;
-                if (mm == l)
-                {
-                    d[l] += cur.F;
-                    e[l] = 0;
-                    cur.L++;
-                    continue;
-                }
-                (cur.M, cur.Iter, cur.Sweeping) = (mm, 0, true);
-            }
-            if (cur.Sweeps == stopAt) return;
-            trace?.AtSweep(cur, d, e);
-            if (++cur.Iter > 100) throw new InvalidOperationException("symmetric eigen-decomposition did not converge");
-            int m = cur.M;
-            double g = d[l];
-            double p = (d[l + 1] - g) / (2 * e[l]);
-            double r = Hypot(p, 1);
-            if (p < 0) r = -r;
-            d[l] = e[l] / (p + r);
-            d[l + 1] = e[l] * (p + r);
-            double dl1 = d[l + 1];
-            double h = g - d[l];
-            for (int i = l + 2; i < n; i++) d[i] -= h;
-            cur.F += h;
+                if (iter > 100) throw new InvalidOperationException("symmetric eigen-decomposition did not converge");
+                double g = d[l];
+                double p = (d[l + 1] - g) / (2 * e[l]);
+                double r = Hypot(p, 1);
+                if (p < 0) r = -r;
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                double dl1 = d[l + 1];
+                double h = g - d[l];
+                for (int i = l + 2; i < n; i++) d[i] -= h;
+                f += h;
 
-            p = d[m];
-            double c = 1, c2 = 1, c3 = 1, el1 = e[l + 1], s = 0, s2 = 0;
-            for (int i = m - 1; i >= l; i--)
-            {
-                c3 = c2; c2 = c; s2 = s;
-                g = c * e[i];
-                h = c * p;
-                r = Hypot(p, e[i]);
-                e[i + 1] = s * r;
-                s = e[i] / r;
-                c = p / r;
-                p = c * d[i] - s * g;
-                d[i + 1] = h + s * (c * g + s * d[i]);
-                // (row i, row i+1) ← (c·zi − s·zi1, s·zi + c·zi1)
-                if (zt != null) Rotate(zt.Row(i), zt.Row(i + 1), c, s);
-                if (log != null)
+                p = d[m];
+                double c = 1, c2 = 1, c3 = 1, el1 = e[l + 1], s = 0, s2 = 0;
+                for (int i = m - 1; i >= l; i--)
                 {
-                    log[3 * count] = i;
-                    log[3 * count + 1] = c;
-                    log[3 * count + 2] = s;
-                    count++;
+                    c3 = c2; c2 = c; s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = Hypot(p, e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    // (row i, row i+1) ← (c·zi − s·zi1, s·zi + c·zi1)
+                    if (zt != null) Rotate(zt.Row(i), zt.Row(i + 1), c, s);
                 }
+                p = -s * s2 * c3 * el1 * e[l] / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+                if (!(Math.Abs(e[l]) > eps * tst1)) break;
             }
-            p = -s * s2 * c3 * el1 * e[l] / dl1;
-            e[l] = s * p;
-            d[l] = c * p;
-            cur.Sweeps++;
-            cur.Rotations += m - l;
-            if (!(Math.Abs(e[l]) > eps * cur.Tst1))
-            {
-                // l's sweeps are done (as tql2's do-while ends: also when e[l] is NaN).
-                d[l] += cur.F;
-                e[l] = 0;
-                cur.L++;
-                cur.Sweeping = false;
-            }
+            d[l] += f;
+            e[l] = 0;
         }
     }
 

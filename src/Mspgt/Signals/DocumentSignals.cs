@@ -176,7 +176,7 @@ public sealed partial class DocumentSignals
     /// 13's memory bound leaves for everything else (activations, caches, the runtime). The window holds as many blocks
     /// as fit (<see cref="PreparationBytes"/> each), but never fewer than 2 nor more than 2 per thread, so its memory
     /// is set by the model and the document's length rather than by the thread count: at 256 tokens of the 0.5B shape
-    /// (about 4.3 MB each) a Q8_0 file (530 MB) takes 4 blocks at a time on 2 threads or 16, a BF16 one 8 on 16 threads;
+    /// (about 4.1 MB each) a Q8_0 file (530 MB) takes 4 blocks at a time on 2 threads or 16, a BF16 one 9 on 16 threads;
     /// the 8B shape in BF16 2 per thread. Until 2026-12-08 a fixed 64 MB let 16 threads prepare 11 blocks at once at
     /// the 0.5B shape, 1.32–1.35× the Q8_0 file against 1.25× on 2 threads.
     /// </summary>
@@ -191,15 +191,15 @@ public sealed partial class DocumentSignals
     /// <summary>
     /// The memory one representation of a <paramref name="tokens"/>-token document takes while it is prepared: its
     /// float rows as the pass handed them, the centred float64 rows, the Gram matrix of the smaller side (and the
-    /// sample Gram beside a feature Gram when n ≤ 2d), the eigen-decomposition's working copy, QL's kept states and
-    /// one stretch of its rotations (<see cref="LinearAlgebra.QlTraceValues"/>) and the Householder vectors (m²/2),
+    /// sample Gram beside a feature Gram when n ≤ 2d), the eigen-decomposition's working copy, the Householder vectors
+    /// (m²/2) and inverse iteration's tridiagonal copy, factors and vectors (about 24m values for KSG's 8 components),
     /// with m = min(n, d).
     /// </summary>
     internal static long PreparationBytes(int tokens, int d)
     {
         long n = Math.Max(1, tokens - 1), m = Math.Min(n, d);
         long sample = n >= d && n <= 2L * d ? 8 * n * n : 0;
-        return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 8 * LinearAlgebra.QlTraceValues(m) + 4 * m * m;
+        return 4L * tokens * d + 8 * n * d + 8 * m * m + sample + 8 * m * m + 8 * 24 * m + 4 * m * m;
     }
 
     /// <summary>Blocks per window of the per-document estimators: as many as <see cref="WindowBudget"/> holds of

@@ -56,25 +56,25 @@ public class StreamedMeasurementTests
     /// <summary>
     /// A window takes as many blocks as its memory budget holds, at least 2 and at most 2 per thread, and the budget
     /// is a share of the weights (at least 16 MB): at the 0.5B shape (896 wide) a 256-token representation's
-    /// preparation takes about 4.3 MB, so a Q8_0 file (530 MB: 19.9 MB) takes 4 blocks whatever the thread count
-    /// above 1 and a BF16 one (988 MB: 37 MB) 8; 512- and 1,024-token ones (about 11 and 36 MB) take 2; a tiny model
+    /// preparation takes about 4.1 MB, so a Q8_0 file (530 MB: 19.9 MB) takes 4 blocks whatever the thread count
+    /// above 1 and a BF16 one (988 MB: 37 MB) 9; 512- and 1,024-token ones (about 11 and 36 MB) take 2; a tiny model
     /// gets 16 MB.
     /// </summary>
     [Theory]
     [InlineData(256, 16, 530_000_000L, 4)]
     [InlineData(256, 2, 530_000_000L, 4)]
     [InlineData(256, 1, 530_000_000L, 2)]
-    [InlineData(256, 16, 988_000_000L, 8)]
+    [InlineData(256, 16, 988_000_000L, 9)]
     [InlineData(512, 16, 530_000_000L, 2)]
     [InlineData(1024, 16, 530_000_000L, 2)]
     [InlineData(1024, 2, 16_000_000_000L, 4)]
-    [InlineData(64, 16, 530_000_000L, 24)]
-    [InlineData(256, 16, 1_000_000L, 3)]
+    [InlineData(64, 16, 530_000_000L, 25)]
+    [InlineData(256, 16, 1_000_000L, 4)]
     public void AWindowHoldsWhatItsBudgetHolds(int tokens, int threads, long weightBytes, int blocks)
     {
         Assert.Equal(blocks, DocumentSignals.WindowBlocks(tokens, 896, threads, weightBytes));
-        Assert.InRange(DocumentSignals.PreparationBytes(256, 896), 4_200_000, 4_400_000);
-        Assert.InRange(DocumentSignals.PreparationBytes(1024, 896), 36_000_000, 37_000_000);
+        Assert.InRange(DocumentSignals.PreparationBytes(256, 896), 4_000_000, 4_200_000);
+        Assert.InRange(DocumentSignals.PreparationBytes(1024, 896), 35_000_000, 36_200_000);
         Assert.Equal(16L << 20, DocumentSignals.WindowBudget(weightBytes: 1));
     }
 
