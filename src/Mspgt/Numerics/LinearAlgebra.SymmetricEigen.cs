@@ -130,28 +130,6 @@ public static partial class LinearAlgebra
         }
     }
 
-    // Returns Σ row[t]·v[t] and adds vi·row[t] to p[t]: one pass over the strict upper part of a row serves both its
-    // own entry of A·v and (by symmetry) the column's contributions to the entries below.
-    private static double SymmetricRowProduct(ReadOnlySpan<double> row, ReadOnlySpan<double> v, double vi, Span<double> p)
-    {
-        int t = 0, wd = Vector<double>.Count, len = row.Length;
-        var acc = Vector<double>.Zero;
-        var vvi = new Vector<double>(vi);
-        for (; t + wd <= len; t += wd)
-        {
-            var r = new Vector<double>(row.Slice(t));
-            acc = Vector.MultiplyAddEstimate(r, new Vector<double>(v.Slice(t)), acc);
-            Vector.MultiplyAddEstimate(r, vvi, new Vector<double>(p.Slice(t))).CopyTo(p.Slice(t));
-        }
-        double sum = Vector.Sum(acc);
-        for (; t < len; t++)
-        {
-            sum += row[t] * v[t];
-            p[t] += vi * row[t];
-        }
-        return sum;
-    }
-
     // Implicit QL on the symmetric tridiagonal (d, e) with e[i] = T[i,i+1] (EISPACK tql2 scheme): d ends as the
     // eigenvalues (unordered); each sweep's rotations also go to the rows of zt when it is given.
     private static void TridiagonalQl(double[] d, double[] e, DenseMatrix? zt)
