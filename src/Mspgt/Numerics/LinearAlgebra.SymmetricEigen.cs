@@ -208,10 +208,15 @@ public static partial class LinearAlgebra
         }
     }
 
+    // √(a² + b²). Where neither square can overflow nor the smaller one underflow (|values| between 1e-150 and 1e150,
+    // every Gram matrix of finite float rows) directly: QL makes a chain of these, one per rotation, and the scaled
+    // form's division was a third of QL's time. Outside that range scaled by the larger, as EISPACK's pythag.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static double Hypot(double a, double b)
     {
         double aa = Math.Abs(a), bb = Math.Abs(b);
         if (aa < bb) (aa, bb) = (bb, aa);
+        if (aa < 1e150 && bb > 1e-150) return Math.Sqrt(aa * aa + bb * bb);
         if (aa == 0) return 0;
         double r = bb / aa;
         return aa * Math.Sqrt(1 + r * r);

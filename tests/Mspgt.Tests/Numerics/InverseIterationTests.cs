@@ -73,6 +73,23 @@ public class InverseIterationTests
     [MemberData(nameof(Sizes))]
     public void RandomSymmetricMatrix(int n) => AssertLeadingEigenvectors(LinearAlgebraTests.RandomSymmetric(n, 5 + n), 8);
 
+    /// <summary>Entries near 1e120 or 1e-120 (squares near 1e±240, far from a Gram matrix of float rows, near the
+    /// range where QL's √(a² + b²) would have to be scaled and the reduction's norms would overflow or underflow): the
+    /// same eigenvectors, and the eigenvalues scaled by the same factor.</summary>
+    [Theory]
+    [InlineData(1e120)]
+    [InlineData(1e-120)]
+    public void HugeAndTinyEntries(double factor)
+    {
+        var a = Planted(150);
+        var scaled = a.Clone();
+        for (int i = 0; i < scaled.Data.Length; i++) scaled.Data[i] *= factor;
+        AssertLeadingEigenvectors(scaled, 8);
+        var plain = LinearAlgebra.SymmetricEigenvalues(a);
+        var big = LinearAlgebra.SymmetricEigenvalues(scaled);
+        for (int i = 0; i < plain.Length; i++) Assert.Equal(plain[i], big[i] / factor, 1e-12 * plain[0]);
+    }
+
     [Fact]
     public void TheDiscreteLaplaciansLeadingVectorsAreItsSines()
     {

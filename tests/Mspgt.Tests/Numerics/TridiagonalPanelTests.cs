@@ -113,4 +113,31 @@ public class TridiagonalPanelTests
         LinearAlgebra.SubtractPanel(a, row, n, vt, wt, count);
         Assert.Equal(expected, a);   // the row from its diagonal on changed as the scalar chain says; all else untouched
     }
+
+    /// <summary>Two rows at once (the rows below a panel go in pairs): each element of both is the same chain, bit for bit.</summary>
+    [Theory]
+    [InlineData(0, 32)]
+    [InlineData(7, 1)]
+    [InlineData(7, 32)]
+    [InlineData(70, 17)]
+    [InlineData(99, 32)]
+    public void ThePairedPanelUpdateIsTheSameChainForBothRows(int row, int count)
+    {
+        const int n = 101;
+        var r = new Random(row * 100 + count + 7);
+        double[] Fill(int len) => Enumerable.Range(0, len).Select(_ => r.NextDouble() * 2 - 1).ToArray();
+        var (vt, wt) = (Fill(LinearAlgebra.TridiagonalPanel * n), Fill(LinearAlgebra.TridiagonalPanel * n));
+        var a = Fill(n * n);
+        var expected = (double[])a.Clone();
+        foreach (int rr in new[] { row, row + 1 })
+            for (int c = rr; c < n; c++)
+            {
+                double acc = expected[rr * n + c];
+                for (int t = 0; t < count; t++)
+                    acc = Math.FusedMultiplyAdd(-wt[t * n + rr], vt[t * n + c], Math.FusedMultiplyAdd(-vt[t * n + rr], wt[t * n + c], acc));
+                expected[rr * n + c] = acc;
+            }
+        LinearAlgebra.SubtractPanelPair(a, row, n, vt, wt, count);
+        Assert.Equal(expected, a);
+    }
 }
