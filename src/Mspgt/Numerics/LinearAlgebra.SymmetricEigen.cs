@@ -14,8 +14,9 @@ public static partial class LinearAlgebra
 {
     /// <summary>
     /// Eigenvalues and eigenvectors of a symmetric matrix (Householder tridiagonalisation, then implicit QL with
-    /// Wilkinson-type shifts). O(d³): d = 256 takes about 10 ms, d = 1024 a second or so; when only the leading
-    /// vectors are needed, <see cref="SymmetricEigen(DenseMatrix, int)"/> costs about a third of that.
+    /// Wilkinson-type shifts). O(d³); when only the leading vectors are needed,
+    /// <see cref="SymmetricEigen(DenseMatrix, int)"/> costs far less (one thread, 8 vectors, 2026-12-08: d = 255 about
+    /// 3 ms, d = 896 about 55 ms).
     /// Only symmetry up to rounding is assumed; the upper triangle is what is read.
     /// </summary>
     public static SymmetricEigen SymmetricEigen(DenseMatrix a) => Decompose(a, a.Rows);
@@ -45,7 +46,7 @@ public static partial class LinearAlgebra
         // (n up to 362): a fresh 0.5 MB clone per decomposition at n = 255 was 0.8 of its 5.9 ms (large-object
         // allocation, page faults, the copy), and an analysis makes about 125 of them. Larger ones are new (every
         // value read is first copied from the input), since the shared pool would keep one per thread and more, for
-        // good: at n = 896 (1,024 tokens of the 0.5B shape) 8 MB a thread, against a decomposition of about 100 ms.
+        // good: at n = 896 (1,024 tokens of the 0.5B shape) 8 MB a thread, against a decomposition of about 55 ms.
         var work = RentScratch(n * n);
         try { return Decompose(input, wanted, work); }
         finally { ReturnScratch(work); }

@@ -57,7 +57,10 @@ public class TridiagonalPanelTests
     [InlineData(33)]
     [InlineData(34)]
     [InlineData(35)]
+    [InlineData(65)]
+    [InlineData(66)]
     [InlineData(97)]
+    [InlineData(127)]
     [InlineData(257)]
     [InlineData(290)]
     [InlineData(353)]
@@ -74,11 +77,11 @@ public class TridiagonalPanelTests
     public void RowsAlreadyReducedInsideAPanelAddNoReflection()
     {
         // Blocks of 40, 1 and 260: rows 38, 39 and 40 have nothing right of their next entry, inside the second
-        // panel (rows 32-63; panels run while more than 256 rows remain).
+        // panel (rows 32-63; panels run while more than TridiagonalCrossover rows remain).
         var b1 = WithSpectrum(Enumerable.Range(0, 40).Select(i => 1.0 + i).ToArray(), 3);
         var b2 = WithSpectrum(Enumerable.Range(0, 260).Select(i => -2.0 + 0.25 * i).ToArray(), 4);
         int n = 301;
-        Assert.True(n - 32 > LinearAlgebra.TridiagonalCrossover && n - 64 <= LinearAlgebra.TridiagonalCrossover);
+        Assert.True(n - 32 > LinearAlgebra.TridiagonalCrossover);
         var a = new DenseMatrix(n, n);
         for (int i = 0; i < 40; i++) for (int j = 0; j < 40; j++) a[i, j] = b1[i, j];
         a[40, 40] = 7.5;
