@@ -6,6 +6,7 @@ using Mspgt.Models;
 using Mspgt.Reporting;
 using Mspgt.Tokenization;
 using Mspgt.Corpora;
+using Mspgt.Files;
 
 namespace Mspgt.Interventions;
 
@@ -35,6 +36,25 @@ public sealed partial class InterventionExperiment
     private readonly ParallelOptions _parallel;
     private CleanActivationStatistics _stats = null!;
     private CleanDocument[] _clean = [];
+
+    /// <summary>
+    /// The clean final-norm rows of every document (CPU, clean logits not kept), on disk until each comparison reads its
+    /// document's back: held in memory they grew with the corpus (3.7 MB a document at 1,024 tokens of the 0.5B shape;
+    /// 4 documents held 15 MB, 64 would hold 235 MB), while everything else intervene holds is one document's.
+    /// </summary>
+    private SpillFile? _cleanRows;
+
+    private float[]? _rowsBuffer;
+
+    /// <summary>A buffer of at least <paramref name="length"/> floats for one document's rows, the last one given back
+    /// when it is large enough (the CPU comparisons run one document at a time).</summary>
+    private float[] TakeRows(int length)
+    {
+        var b = Interlocked.Exchange(ref _rowsBuffer, null);
+        return b != null && b.Length >= length ? b : new float[length];
+    }
+
+    private void PutRows(float[] b) => Interlocked.Exchange(ref _rowsBuffer, b);
     private int _donorShift;
     private int _skipped;
 
@@ -47,9 +67,10 @@ public sealed partial class InterventionExperiment
         public required int[] Prompt { get; init; }
         public required string PromptText { get; init; }
         public float[]? Logits { get; set; }
-        /// <summary>On the CPU when the clean logits are not kept: the clean final-norm rows and what the comparison
-        /// needs of each clean logit row (HeadDivergence remakes the clean logits from them a slice at a time).</summary>
-        public float[]? Normed { get; set; }
+        /// <summary>On the CPU when the clean logits are not kept: where the clean final-norm rows lie in
+        /// <see cref="_cleanRows"/> (−1: not there), beside what the comparison needs of each clean logit row in
+        /// <see cref="Summary"/> (HeadDivergence remakes the clean logits from the rows a slice at a time).</summary>
+        public long NormedAt { get; set; } = -1;
         public HeadDivergence.CleanRows? Summary { get; set; }
         public double Nll { get; set; }
         public Continuation[] Continuations { get; set; } = [];
@@ -84,7 +105,9 @@ public sealed partial class InterventionExperiment
         InterventionSettings settings, InterventionInputs inputs, Action<int, int, string>? progress = null)
     {
         settings.Validate(model.Config.Layers, model.Config.MaxSeq);
-        return new InterventionExperiment(model, tokenizer, settings).Execute(documents, inputs, progress);
+        var experiment = new InterventionExperiment(model, tokenizer, settings);
+        try { return experiment.Execute(documents, inputs, progress); }
+        finally { experiment._cleanRows?.Dispose(); }
     }
 
     private InterventionResult Execute(IReadOnlyList<Document> documents, InterventionInputs inputs, Action<int, int, string>? progress)
@@ -142,6 +165,7 @@ public sealed partial class InterventionExperiment
         bool cpu = batch == 1 && _model is Transformer;
         bool keepLogits = logitBytes <= (_s.CleanLogitsBudget ?? (cpu ? 0 : Math.Min(512L << 20, Math.Max(32L << 20, _model.Weights.StoredBytes / 8))));
         bool cleanFromNorm = !keepLogits && cpu;
+        if (cleanFromNorm) _cleanRows = SpillFile.Create("the clean documents' final-norm rows");
         int groupSize = keepLogits || cleanFromNorm ? n : batch;
         var groups = Enumerable.Range(0, (n + groupSize - 1) / groupSize)
             .Select(g => (First: g * groupSize, Count: Math.Min(groupSize, n - g * groupSize))).ToList();
@@ -259,11 +283,13 @@ public sealed partial class InterventionExperiment
         {
             // No [tokens × vocab] array even here: the clean pass stops at the final norm and the head is read a
             // vocabulary slice at a time.
-            var normed = d.Normed = new float[T * dim];
+            var normed = TakeRows(T * dim);
             var hooks = new Hooks();
             hooks.Observe(HookPoint.FinalNorm, t => t.Data[..(T * dim)].CopyTo(normed));
             _model.Forward(d.Ids, null, hooks, LogitRows.None);
             d.Summary = HeadDivergence.SummariseClean(normed, T, ((Transformer)_model).Weights.Output, rows, d.Ids.AsSpan(1));
+            d.NormedAt = _cleanRows!.Write(normed.AsSpan(0, T * dim));
+            PutRows(normed);
         }
         else
         {
@@ -328,8 +354,13 @@ public sealed partial class InterventionExperiment
             else logits = _model.Forward(d.Ids, null, hooks, LogitRows.All);
         }
         IReadOnlyDictionary<string, double?> next;
-        if (cpu != null && d.Logits == null && d.Normed != null)
-            next = HeadDivergence.MeasureRows(d.Normed, d.Summary!, normed!, T, cpu.Weights.Output, rows, d.Ids.AsSpan(1));
+        if (cpu != null && d.Logits == null && d.NormedAt >= 0)
+        {
+            var cleanNormed = TakeRows(T * dim);
+            _cleanRows!.ReadInto(d.NormedAt, cleanNormed.AsSpan(0, T * dim));
+            next = HeadDivergence.MeasureRows(cleanNormed, d.Summary!, normed!, T, cpu.Weights.Output, rows, d.Ids.AsSpan(1));
+            PutRows(cleanNormed);
+        }
         else
         {
             var cleanLogits = d.Logits ?? _model.Forward(d.Ids, null, null, LogitRows.All);

@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
+using Mspgt.Files;
 
 namespace Mspgt.Signals;
 
@@ -12,35 +11,18 @@ namespace Mspgt.Signals;
 /// </summary>
 public sealed class SampleStore : IDisposable
 {
-    private readonly SafeFileHandle? _file;
-    private readonly string? _path;
-    private long _end;
-    private readonly object _gate = new();
+    private readonly SpillFile? _file;
 
-    private SampleStore(SafeFileHandle? file, string? path) => (_file, _path) = (file, path);
+    private SampleStore(SpillFile? file) => _file = file;
 
     /// <summary>Samples kept as the arrays they are (tests, and callers that keep few documents).</summary>
-    public static SampleStore InMemory() => new(null, null);
+    public static SampleStore InMemory() => new(null);
 
     /// <summary>
     /// Samples in a new file in <paramref name="directory"/> (default: the system's temporary folder, TMPDIR), unlinked
     /// at once where the system allows it (so nothing is left behind, even by a killed process), else deleted on close.
     /// </summary>
-    public static SampleStore OnDisk(string? directory = null)
-    {
-        string dir = directory ?? Path.GetTempPath();
-        string path = Path.Combine(dir, $"mspgt-samples-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.DeleteOnClose);
-            if (!OperatingSystem.IsWindows()) File.Delete(path);   // the open handle keeps the file until it closes
-            return new SampleStore(file, path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new MspgtException(dir, $"cannot create a temporary file for the analysis's token samples: {e.Message}");
-        }
-    }
+    public static SampleStore OnDisk(string? directory = null) => new(SpillFile.Create("the analysis's token samples", directory));
 
     /// <summary>Whether kept samples go to disk.</summary>
     public bool Spills => _file != null;
@@ -49,18 +31,7 @@ public sealed class SampleStore : IDisposable
     public SampleRows NewRows(int count) => new(this, count);
 
     /// <summary>Writes <paramref name="set"/> at the file's end and returns its offset.</summary>
-    internal long Write(ReadOnlySpan<float> set)
-    {
-        var bytes = MemoryMarshal.AsBytes(set);
-        long at;
-        lock (_gate) { at = _end; _end += bytes.Length; }
-        try { RandomAccess.Write(_file!, bytes, at); }
-        catch (IOException e)
-        {
-            throw new MspgtException(_path!, $"cannot write the analysis's token samples ({bytes.Length} bytes at {at}): {e.Message}");
-        }
-        return at;
-    }
+    internal long Write(ReadOnlySpan<float> set) => _file!.Write(set);
 
     internal float[] Read(long offset, int length)
     {
@@ -69,17 +40,7 @@ public sealed class SampleStore : IDisposable
         return data;
     }
 
-    internal void ReadInto(long offset, Span<float> data)
-    {
-        var bytes = MemoryMarshal.AsBytes(data);
-        int done = 0;
-        while (done < bytes.Length)
-        {
-            int n = RandomAccess.Read(_file!, bytes[done..], offset + done);
-            if (n <= 0) throw new InvalidOperationException($"{_path}: the samples file ended at byte {offset + done}, before its last set");
-            done += n;
-        }
-    }
+    internal void ReadInto(long offset, Span<float> data) => _file!.ReadInto(offset, data);
 
     public void Dispose() => _file?.Dispose();
 }

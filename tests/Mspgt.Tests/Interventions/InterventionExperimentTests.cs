@@ -51,7 +51,7 @@ public class InterventionExperimentTests
     public void KeptCleanLogitsGiveTheResultsOfCleanLogitsRemadeFromTheNorm()
     {
         var a = One.Value;
-        var b = Run(2, cleanLogitsBudget: long.MaxValue); // clean logits kept whole (the default remakes them from the final-norm rows)
+        var b = Run(2, cleanLogitsBudget: long.MaxValue); // clean logits kept whole (the default remakes them from the final-norm rows, set aside on disk)
         Assert.Equal(JsonOutput.Serialize(a.Report), JsonOutput.Serialize(b.Report));
         Assert.Equal(a.Rows, b.Rows);
     }
