@@ -81,7 +81,7 @@ public static partial class LinearAlgebra
         }
 
         // Inverse iteration for a few vectors reads T as it was before QL.
-        var tridiagonal = !all && wanted > 0 ? ((double[])diag.Clone(), (double[])off.Clone()) : default;
+        (double[] D, double[] E) tridiagonal = !all && wanted > 0 ? ((double[])diag.Clone(), (double[])off.Clone()) : default;
         TridiagonalQl(diag, off, zt);
 
         var order = Enumerable.Range(0, n).OrderByDescending(i => diag[i]).ThenBy(i => i).ToArray();
@@ -95,7 +95,7 @@ public static partial class LinearAlgebra
             }
         else if (wanted > 0)
         {
-            vecs = TridiagonalVectors(tridiagonal.Item1, tridiagonal.Item2, values.AsSpan(0, wanted));
+            vecs = TridiagonalVectors(tridiagonal.D, tridiagonal.E, values.AsSpan(0, wanted));
             BackTransform(householder, vecs);
         }
         LargestEntryPositive(vecs);
@@ -210,8 +210,9 @@ public static partial class LinearAlgebra
     }
 
     // √(a² + b²). Where neither square can overflow nor the smaller one underflow (|values| between 1e-150 and 1e150,
-    // every Gram matrix of finite float rows) directly: QL makes a chain of these, one per rotation, and the scaled
-    // form's division was a third of QL's time. Outside that range scaled by the larger, as EISPACK's pythag.
+    // every Gram matrix of finite float rows) directly: QL makes a chain of these, one per rotation, and without the
+    // scaled form's division it took 16% less (n = 896, 2026-12-08). Outside that range scaled by the larger, as
+    // EISPACK's pythag.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static double Hypot(double a, double b)
     {

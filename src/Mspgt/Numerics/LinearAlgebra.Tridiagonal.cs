@@ -117,20 +117,20 @@ public static partial class LinearAlgebra
     /// <summary>p = A22·v for the trailing block from row and column <paramref name="s0"/> as stored (its upper
     /// triangle): one pass over each row serves the row's own entry and, by symmetry, the column's contributions below.
     /// Rows go four at a time, so that v and p are read (and p written) once for four rows of the matrix: the product
-    /// was bound by those reads beside the matrix's own (one row at a time, 2026-12-08: n = 896 decompositions took
-    /// 93–113 ms, in pairs 75, in fours <see cref="TridiagonalRowBlock"/>).</summary>
+    /// was bound by those reads beside the matrix's own (2026-12-08, n = 896 with 8 vectors: 93–113 ms a row at a time,
+    /// 72–75 in pairs, 70–72 in fours).</summary>
     private static unsafe void TrailingProduct(double[] a, int n, int s0, double[] v, Span<double> p)
     {
-        const int R = TridiagonalRowBlock;
+        const int R = 4;   // FourRowProduct's rows
         int m = p.Length;
         p.Clear();
+        Span<double> sums = stackalloc double[R];
         fixed (double* pa = a, pv = v, pp = p)
         {
             for (int i = 0; i < m; i += R)
             {
                 int rows = Math.Min(R, m - i);
-                // The block's own triangle (columns i .. i + rows − 1), entry by entry.
-                double s0_ = 0, s1 = 0, s2 = 0, s3 = 0;
+                // The block's own triangle (columns i .. i + rows − 1), entry by entry; sums[q] is set for every q < rows.
                 for (int q = 0; q < rows; q++)
                 {
                     double* r = pa + (long)(s0 + i + q) * n + s0;
@@ -140,24 +140,18 @@ public static partial class LinearAlgebra
                         sum += r[c] * pv[c];
                         pp[c] += pv[i + q] * r[c];
                     }
-                    switch (q) { case 0: s0_ = sum; break; case 1: s1 = sum; break; case 2: s2 = sum; break; default: s3 = sum; break; }
+                    sums[q] = sum;
                 }
                 if (rows == R)
                 {
                     // Columns right of the triangle: all four rows at once.
                     var (d0, d1, d2, d3) = FourRowProduct(pa + (long)(s0 + i) * n + s0, n, pv, pp, i + R, m);
-                    s0_ += d0; s1 += d1; s2 += d2; s3 += d3;
+                    sums[0] += d0; sums[1] += d1; sums[2] += d2; sums[3] += d3;
                 }
-                pp[i] += s0_;
-                if (rows > 1) pp[i + 1] += s1;
-                if (rows > 2) pp[i + 2] += s2;
-                if (rows > 3) pp[i + 3] += s3;
+                for (int q = 0; q < rows; q++) pp[i + q] += sums[q];
             }
         }
     }
-
-    /// <summary>Rows of the trailing block that <see cref="TrailingProduct"/> takes at once.</summary>
-    internal const int TridiagonalRowBlock = 4;
 
     // Rows r, r + n, r + 2n, r + 3n (each indexed by column) over columns c in [c0, m): returns each row's Σ row[c]·v[c]
     // and adds Σ_q v[i + q]·row_q[c] to p[c], where v[i + q] = v[c0 − 4 + q] are the rows' own entries of v.
@@ -280,8 +274,8 @@ public static partial class LinearAlgebra
 
     /// <summary>
     /// <see cref="SubtractPanel"/> for rows r and r + 1 at once, each element by the same chain as there (so the values
-    /// are the same bit for bit): each load of V and W serves both rows, a third fewer loads per multiply-add, which
-    /// bound the one-row update (2026-12-08).
+    /// are the same bit for bit): each load of V and W serves both rows, about half the loads per multiply-add, which
+    /// bound the one-row update (2026-12-08: its share of an n = 896 decomposition fell by about a third).
     /// </summary>
     internal static unsafe void SubtractPanelPair(double[] a, int r, int n, double[] vt, double[] wt, int count)
     {
