@@ -71,13 +71,7 @@ public static partial class LinearAlgebra
         {
             zt = DenseMatrix.Identity(n);
             var tmp = new double[n];
-            foreach (var (start, v) in householder)
-            {
-                // zt ← H zt, H = I − 2vvᵀ acting on rows start..n-1
-                Array.Clear(tmp);
-                for (int i = 0; i < v.Length; i++) TensorPrimitives.MultiplyAdd(zt.Row(start + i), v[i], tmp, tmp);
-                for (int i = 0; i < v.Length; i++) TensorPrimitives.MultiplyAdd(tmp, -2 * v[i], zt.Row(start + i), zt.Row(start + i));
-            }
+            foreach (var (start, v) in householder) Reflect(zt, start, v, tmp);
         }
 
         // Inverse iteration for a few vectors reads T as it was before QL.
@@ -106,15 +100,17 @@ public static partial class LinearAlgebra
     // the reflections applied last to first to all columns at once (the rows of the n × k result are contiguous).
     private static void BackTransform(List<(int Start, double[] V)> householder, DenseMatrix y)
     {
-        int k = y.Cols;
-        var t = new double[k];
-        for (int h = householder.Count - 1; h >= 0; h--)
-        {
-            var (start, v) = householder[h];
-            Array.Clear(t);
-            for (int r = 0; r < v.Length; r++) TensorPrimitives.MultiplyAdd(y.Row(start + r), v[r], t, t);
-            for (int r = 0; r < v.Length; r++) TensorPrimitives.MultiplyAdd(t, -2 * v[r], y.Row(start + r), y.Row(start + r));
-        }
+        var t = new double[y.Cols];
+        for (int h = householder.Count - 1; h >= 0; h--) Reflect(y, householder[h].Start, householder[h].V, t);
+    }
+
+    // m ← H m for H = I − 2vvᵀ acting on rows start .. start + |v| − 1 of m: t = vᵀ(those rows), then each row −= 2v_r·t
+    // (whole rows at a time; t is scratch of m.Cols values).
+    private static void Reflect(DenseMatrix m, int start, double[] v, double[] t)
+    {
+        Array.Clear(t);
+        for (int r = 0; r < v.Length; r++) TensorPrimitives.MultiplyAdd(m.Row(start + r), v[r], t, t);
+        for (int r = 0; r < v.Length; r++) TensorPrimitives.MultiplyAdd(t, -2 * v[r], m.Row(start + r), m.Row(start + r));
     }
 
     // Each column's sign chosen so that its largest entry (the first of equal ones) is positive: a fixed convention for
